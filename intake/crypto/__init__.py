@@ -1,0 +1,1 @@
+"""The sealed report format of docs/format.md, on libsodium (PyNaCl)."""

@@ -1,0 +1,281 @@
+"""The sealed report: header, body and the keys derived from K (docs/format.md §3-§5)."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import re
+import struct
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import nacl.bindings as sodium
+import nacl.exceptions
+import nacl.utils
+
+from intake.crypto.errors import (
+    DamagedBody,
+    HeaderMacError,
+    MalformedHeader,
+    NoMatchingIdentity,
+    UnsupportedVersion,
+)
+from intake.crypto.keys import Identity, Recipient, generichash
+from intake.crypto.stream import StreamSealer
+
+MAGIC = b"INTK"
+VERSION = 1
+KEY_BYTES = 32
+KEY_ID_BYTES = 16
+SEALED_KEY_BYTES = KEY_BYTES + sodium.crypto_box_SEALBYTES
+STANZA_BYTES = KEY_ID_BYTES + SEALED_KEY_BYTES
+MAC_BYTES = 32
+MAX_STANZAS = 16
+MAX_ATTACHMENTS = 32
+BODY_AD = MAGIC + bytes([VERSION])
+NONCE_BYTES = sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+AEAD_BYTES = sodium.crypto_aead_xchacha20poly1305_ietf_ABYTES
+MIN_PADDED, MAX_PADDED = 1 << 10, 1 << 20
+BODY_SIZES = frozenset(NONCE_BYTES + AEAD_BYTES + (1 << k) for k in range(10, 21))
+KDF_CONTEXT = b"intake01"
+MAC_KEY_ID, BODY_KEY_ID, ATTACHMENT_KEY_BASE = 1, 2, 16
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def derive(report_key: bytes, subkey_id: int) -> bytes:
+    """Return crypto_kdf_derive_from_key(32, subkey_id, "intake01", K) (§3)."""
+    salt = struct.pack("<Q", subkey_id) + bytes(8)
+    return sodium.crypto_generichash_blake2b_salt_personal(b"", 32, key=report_key, salt=salt,
+                                                           person=KDF_CONTEXT + bytes(8))
+
+
+def header_length(stanzas: int) -> int:
+    """The exact length of a header with that many stanzas (§4)."""
+    return 6 + STANZA_BYTES * stanzas + MAC_BYTES
+
+
+@dataclass(frozen=True)
+class Header:
+    """A parsed header: its stanzas as (key id hex, sealed K) and its MAC."""
+
+    raw: bytes
+    stanzas: tuple[tuple[str, bytes], ...]
+    mac: bytes
+
+    @property
+    def key_ids(self) -> list[str]:
+        """The key ids of the recipients, in header order."""
+        return [kid for kid, _ in self.stanzas]
+
+
+def stanza_count(prefix: bytes) -> int:
+    """Check the first 6 bytes of a header and return its stanza count (§4 steps 1-3)."""
+    if len(prefix) < 6 or prefix[:4] != MAGIC:
+        raise MalformedHeader("not an intake header: the magic bytes are missing")
+    if prefix[4] != VERSION:
+        raise UnsupportedVersion(f"format version {prefix[4]} is not supported: upgrade intake")
+    count = prefix[5]
+    if not 1 <= count <= MAX_STANZAS:
+        raise MalformedHeader(f"a header must have 1 to {MAX_STANZAS} stanzas, not {count}")
+    return count
+
+
+def parse_header(raw: bytes) -> Header:
+    """Check a header's structure, without any key (§4 steps 1-4)."""
+    count = stanza_count(raw)
+    if len(raw) != header_length(count):
+        raise MalformedHeader(f"a header with {count} stanzas must be {header_length(count)} bytes, not {len(raw)}")
+    stanzas = []
+    for i in range(count):
+        at = 6 + i * STANZA_BYTES
+        stanzas.append((raw[at:at + KEY_ID_BYTES].hex(), raw[at + KEY_ID_BYTES:at + STANZA_BYTES]))
+    if len({kid for kid, _ in stanzas}) != count:
+        raise MalformedHeader("two stanzas of the header name the same key id")
+    return Header(raw, tuple(stanzas), raw[-MAC_BYTES:])
+
+
+def _mac(report_key: bytes, signed: bytes) -> bytes:
+    return generichash(MAC_BYTES, signed, derive(report_key, MAC_KEY_ID))
+
+
+def seal_header(report_key: bytes, recipients: Sequence[Recipient]) -> bytes:
+    """Write a header sealing K to each recipient (§4)."""
+    if not 1 <= len(recipients) <= MAX_STANZAS:
+        raise ValueError(f"a report needs 1 to {MAX_STANZAS} recipients, not {len(recipients)}")
+    ids = [r.key_id for r in recipients]
+    if len(set(ids)) != len(ids):
+        raise ValueError("the same recipient is listed twice")
+    signed = MAGIC + bytes([VERSION, len(recipients)]) + b"".join(
+        bytes.fromhex(r.key_id) + sodium.crypto_box_seal(report_key, r.public_key) for r in recipients)
+    return signed + _mac(report_key, signed)
+
+
+@dataclass(frozen=True, repr=False)
+class Opened:
+    """The report key K of an opened header, and which identity opened it."""
+
+    report_key: bytes
+    key_id: str
+    header: Header
+
+
+def open_header(raw: bytes, identities: Iterable[Identity]) -> Opened:
+    """Recover K from a header with one of `identities`, then check its MAC (§4 steps 5-7)."""
+    header = parse_header(raw)
+    mine = {identity.key_id: identity for identity in identities}
+    tried = False
+    for kid, sealed in header.stanzas:
+        identity = mine.get(kid)
+        if identity is None:
+            continue
+        tried = True
+        try:
+            report_key = sodium.crypto_box_seal_open(sealed, identity.recipient.public_key, identity.secret_key)
+        except nacl.exceptions.CryptoError:
+            continue
+        if len(report_key) != KEY_BYTES:
+            continue
+        if not hmac.compare_digest(_mac(report_key, raw[:-MAC_BYTES]), header.mac):
+            raise HeaderMacError("the header failed authentication: it was altered or damaged")
+        return Opened(report_key, kid, header)
+    if tried:
+        raise HeaderMacError("the header failed authentication: a stanza for your key is damaged")
+    raise NoMatchingIdentity("this report is not sealed to any of your keys")
+
+
+def rewrap_header(report_key: bytes, recipients: Sequence[Recipient]) -> bytes:
+    """Return a new header for the same K, sealed to exactly `recipients` (§4)."""
+    return seal_header(report_key, recipients)
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    """One attachment as the manifest describes it (§5.1)."""
+
+    name: str
+    type: str
+    size: int
+    sha256: str
+
+    def as_json(self) -> dict[str, object]:
+        """The entry as the body's JSON holds it."""
+        return {"name": self.name, "type": self.type, "size": self.size, "sha256": self.sha256}
+
+
+@dataclass(frozen=True)
+class Body:
+    """An opened body: the report's fields, the attachment manifest and the reply key."""
+
+    fields: dict[str, str]
+    attachments: list[ManifestEntry] = field(default_factory=list)
+    reply_key: str | None = None
+
+    def to_json(self) -> bytes:
+        """Serialise as the body's JSON (§5.1)."""
+        return json.dumps({"version": VERSION, "fields": self.fields,
+                           "attachments": [a.as_json() for a in self.attachments],
+                           "reply_key": self.reply_key}, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def padded_size(json_length: int) -> int:
+    """The padded plaintext size P for a JSON of that length (§5)."""
+    need = max(4 + json_length, MIN_PADDED)
+    size = 1 << (need - 1).bit_length()
+    if size > MAX_PADDED:
+        raise ValueError("the report is too long: shorten the description")
+    return size
+
+
+def seal_body(report_key: bytes, body: Body, nonce: bytes | None = None) -> bytes:
+    """Pad and encrypt the body under body_key (§5)."""
+    data = body.to_json()
+    padded = struct.pack(">I", len(data)) + data
+    padded += bytes(padded_size(len(data)) - len(padded))
+    nonce = nonce or nacl.utils.random(NONCE_BYTES)
+    return nonce + sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
+        padded, BODY_AD, nonce, derive(report_key, BODY_KEY_ID))
+
+
+def open_body(report_key: bytes, sealed: bytes, attachments: int | None = None) -> Body:
+    """Decrypt, unpad and check a body (§5); `attachments` is how many streams the report carries."""
+    if len(sealed) not in BODY_SIZES:
+        raise DamagedBody(f"a sealed body cannot be {len(sealed)} bytes long")
+    try:
+        padded = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
+            sealed[NONCE_BYTES:], BODY_AD, sealed[:NONCE_BYTES], derive(report_key, BODY_KEY_ID))
+    except nacl.exceptions.CryptoError as exc:
+        raise DamagedBody("the report body failed authentication") from exc
+    (length,) = struct.unpack(">I", padded[:4])
+    if length > len(padded) - 4 or any(padded[4 + length:]):
+        raise DamagedBody("the report body's padding is wrong")
+    try:
+        data = json.loads(padded[4:4 + length].decode("utf-8"))
+        body = _body_from_json(data)
+    except (UnicodeDecodeError, ValueError, TypeError, KeyError) as exc:
+        raise DamagedBody(f"the report body is not valid: {exc}") from exc
+    if attachments is not None and attachments != len(body.attachments):
+        raise DamagedBody(f"the manifest lists {len(body.attachments)} attachments, the report has {attachments}")
+    return body
+
+
+def _body_from_json(data: object) -> Body:
+    if not isinstance(data, dict) or data.get("version") != VERSION:
+        raise ValueError("the body must be a version 1 object")
+    fields, manifest, reply = data["fields"], data["attachments"], data.get("reply_key")
+    if not isinstance(fields, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in fields.items()):
+        raise ValueError("fields must map names to strings")
+    if not isinstance(manifest, list) or len(manifest) > MAX_ATTACHMENTS:
+        raise ValueError(f"attachments must be a list of at most {MAX_ATTACHMENTS}")
+    entries = []
+    for item in manifest:
+        entry = ManifestEntry(item["name"], item["type"], item["size"], item["sha256"])
+        if not (isinstance(entry.name, str) and isinstance(entry.type, str) and type(entry.size) is int
+                and entry.size >= 0 and isinstance(entry.sha256, str) and _SHA256.fullmatch(entry.sha256)):
+            raise ValueError("an attachment entry is malformed")
+        entries.append(entry)
+    if reply is not None:
+        reply = str(Recipient.parse(reply))
+    return Body(fields, entries, reply)
+
+
+class Sealer:
+    """Seals one report under a fresh K: attachments as they arrive, then the body, then the header."""
+
+    def __init__(self, recipients: Sequence[Recipient], report_key: bytes | None = None) -> None:
+        self.recipients = list(recipients)
+        self.report_key = report_key or nacl.utils.random(KEY_BYTES)
+        self.manifest: list[ManifestEntry] = []
+        self._open: StreamSealer | None = None
+
+    def attachment(self) -> StreamSealer:
+        """Start the next attachment stream; finish it with `end_attachment`."""
+        if self._open is not None:
+            raise ValueError("finish the previous attachment first")
+        if len(self.manifest) >= MAX_ATTACHMENTS:
+            raise ValueError(f"a report may carry at most {MAX_ATTACHMENTS} attachments")
+        self._open = StreamSealer(attachment_key(self.report_key, len(self.manifest)))
+        return self._open
+
+    def end_attachment(self, name: str, media_type: str) -> ManifestEntry:
+        """Record the finished attachment in the manifest."""
+        sealer, self._open = self._open, None
+        if sealer is None or not sealer.finished:
+            raise ValueError("no finished attachment to record")
+        entry = ManifestEntry(name, media_type, sealer.size, sealer.sha256)
+        self.manifest.append(entry)
+        return entry
+
+    def body(self, fields: dict[str, str], reply_key: str | None = None) -> bytes:
+        """Seal the body, with the manifest of every attachment sealed so far."""
+        return seal_body(self.report_key, Body(dict(fields), list(self.manifest), reply_key))
+
+    def header(self) -> bytes:
+        """Seal K to the recipients."""
+        return seal_header(self.report_key, self.recipients)
+
+
+def attachment_key(report_key: bytes, index: int) -> bytes:
+    """The stream key of attachment `index` (§3)."""
+    if not 0 <= index < MAX_ATTACHMENTS:
+        raise ValueError("attachment index out of range")
+    return derive(report_key, ATTACHMENT_KEY_BASE + index)

@@ -1,0 +1,71 @@
+"""Whole reports: seal fields and files in one call, open them again as streams."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from intake.crypto.envelope import Body, ManifestEntry, Opened, Sealer, attachment_key, open_body, open_header
+from intake.crypto.errors import DamagedAttachment
+from intake.crypto.keys import Identity, Recipient
+from intake.crypto.stream import open_stream
+
+
+@dataclass(frozen=True)
+class SealedReport:
+    """A sealed report held in memory: header, body and each attachment stream."""
+
+    header: bytes
+    body: bytes
+    streams: tuple[bytes, ...]
+
+
+def seal_report(recipients: Sequence[Recipient], fields: dict[str, str],
+                files: Iterable[tuple[str, str, Iterable[bytes]]] = (), reply_key: str | None = None,
+                report_key: bytes | None = None) -> SealedReport:
+    """Seal a report and its files (name, media type, chunks) in memory; for small reports and tests."""
+    sealer = Sealer(recipients, report_key)
+    streams = []
+    for name, media_type, chunks in files:
+        stream = sealer.attachment()
+        sealed = [stream.start()]
+        for data in chunks:
+            sealed.extend(stream.push(data))
+        sealed.append(stream.finish())
+        sealer.end_attachment(name, media_type)
+        streams.append(b"".join(sealed))
+    return SealedReport(sealer.header(), sealer.body(fields, reply_key), tuple(streams))
+
+
+@dataclass(frozen=True, repr=False)
+class OpenedReport:
+    """An opened header and body; attachments are opened one at a time with `attachment`."""
+
+    opened: Opened
+    body: Body
+
+    def attachment(self, index: int, parts: Iterable[bytes], length: int | None = None) -> Iterator[bytes]:
+        """Open attachment `index` from its sealed parts, checking size and SHA-256 at the end."""
+        return open_attachment(self.opened.report_key, index, self.body.attachments[index], parts, length)
+
+
+def open_report(header: bytes, body: bytes, attachments: int, identities: Sequence[Identity]) -> OpenedReport:
+    """Open a report's header and body with one of `identities`."""
+    opened = open_header(header, identities)
+    return OpenedReport(opened, open_body(opened.report_key, body, attachments))
+
+
+def open_attachment(report_key: bytes, index: int, entry: ManifestEntry, parts: Iterable[bytes],
+                    length: int | None = None) -> Iterator[bytes]:
+    """Yield the plaintext of one attachment; raise DamagedAttachment if it disagrees with the manifest."""
+    digest = hashlib.sha256()
+    size = 0
+    for plain in open_stream(attachment_key(report_key, index), parts, length):
+        size += len(plain)
+        if size > entry.size:
+            raise DamagedAttachment(f"attachment {index} is larger than its manifest says")
+        digest.update(plain)
+        yield plain
+    if size != entry.size or digest.hexdigest() != entry.sha256:
+        raise DamagedAttachment(f"attachment {index} does not match the SHA-256 in its manifest")

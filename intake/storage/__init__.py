@@ -1,0 +1,1 @@
+"""Sealed cases in a SQL database (SQLAlchemy 2.x): SQLite by default, PostgreSQL at scale."""

@@ -1,0 +1,192 @@
+"""Storing and reading sealed cases: whole cases, uploads in parts, and rewrapped headers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, Row, and_, delete, func, insert, select, update
+
+from intake.crypto.stream import PART, plain_size
+from intake.storage.schema import attachments, case_keys, cases, parts
+
+REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+STATUSES = ("new", "in review", "needs follow-up", "closed", "spam")
+UPLOAD_LIFETIME = dt.timedelta(hours=24)
+
+
+class StorageError(ValueError):
+    """A case could not be stored as asked."""
+
+
+@dataclass(frozen=True)
+class Case:
+    """A stored case, still sealed; attachment parts are read one at a time."""
+
+    id: int
+    ref: str
+    received: dt.date
+    status: str
+    sealed_by: str
+    header: bytes
+    body: bytes
+    lengths: tuple[int, ...]
+
+
+def today() -> dt.date:
+    """The received date stored for a case: the UTC day, nothing finer."""
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
+def new_ref() -> str:
+    """A random public case reference: 12 characters of Crockford base32 (60 bits)."""
+    raw = "".join(secrets.choice(REF_ALPHABET) for _ in range(12))
+    return "-".join(raw[i:i + 4] for i in range(0, 12, 4))
+
+
+def part_count(length: int) -> int:
+    """How many 1 MiB parts a stream of `length` bytes is stored in (format.md §7)."""
+    return max(1, -(-length // PART))
+
+
+def begin_case(engine: Engine, header: bytes, body: bytes, sealed_by: str, key_ids: Sequence[str],
+               lengths: Sequence[int]) -> tuple[int, str, str]:
+    """Store an incomplete case, invisible until `complete_case`; return its id, ref and upload token."""
+    for length in lengths:
+        if plain_size(length) is None:
+            raise StorageError(f"an attachment of {length} sealed bytes is not a valid stream")
+    token = secrets.token_hex(32)
+    expires = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+    with engine.begin() as conn:
+        case_id = conn.execute(insert(cases).values(
+            ref=new_ref(), received=today(), status="new", sealed_by=sealed_by, header=header, body=body,
+            complete=False, upload_token=token, upload_expires=expires + UPLOAD_LIFETIME)).inserted_primary_key[0]
+        if lengths:
+            conn.execute(insert(attachments), [{"case_id": case_id, "idx": i, "length": n} for i, n in enumerate(lengths)])
+        conn.execute(insert(case_keys), [{"case_id": case_id, "key_id": k} for k in key_ids])
+        ref = conn.execute(select(cases.c.ref).where(cases.c.id == case_id)).scalar_one()
+    return case_id, ref, token
+
+
+def put_part(engine: Engine, case_id: int, idx: int, part: int, data: bytes) -> None:
+    """Store one part of an attachment of an incomplete case (idempotent for the same bytes)."""
+    with engine.begin() as conn:
+        length = conn.execute(select(attachments.c.length).join(cases, cases.c.id == attachments.c.case_id).where(
+            attachments.c.case_id == case_id, attachments.c.idx == idx, cases.c.complete.is_(False))).scalar()
+        if length is None:
+            raise StorageError("no upload waits for that attachment")
+        expected = min(PART, length - part * PART)
+        if not 0 <= part < part_count(length) or len(data) != max(expected, 0):
+            raise StorageError(f"part {part} of this attachment must be {max(expected, 0)} bytes, not {len(data)}")
+        key = and_(parts.c.case_id == case_id, parts.c.idx == idx, parts.c.part == part)
+        if conn.execute(select(func.count()).select_from(parts).where(key)).scalar():
+            conn.execute(update(parts).where(key).values(data=data))
+        else:
+            conn.execute(insert(parts).values(case_id=case_id, idx=idx, part=part, data=data))
+
+
+def missing_parts(engine: Engine, case_id: int) -> dict[int, list[int]]:
+    """For each attachment of a case, the part numbers not stored yet."""
+    with engine.connect() as conn:
+        lengths = dict(conn.execute(select(attachments.c.idx, attachments.c.length).where(attachments.c.case_id == case_id)).all())
+        have = set(conn.execute(select(parts.c.idx, parts.c.part).where(parts.c.case_id == case_id)).all())
+    return {idx: [p for p in range(part_count(n)) if (idx, p) not in have] for idx, n in sorted(lengths.items())}
+
+
+def complete_case(engine: Engine, case_id: int) -> str:
+    """Make an incomplete case visible once every part is stored; return its ref."""
+    if any(missing_parts(engine, case_id).values()):
+        raise StorageError("the upload is not complete: send the missing parts first")
+    with engine.begin() as conn:
+        done = conn.execute(update(cases).where(cases.c.id == case_id, cases.c.complete.is_(False)).values(
+            complete=True, upload_token=None, upload_expires=None, received=today()))
+        if done.rowcount != 1:
+            raise StorageError("no upload waits with that id")
+        return conn.execute(select(cases.c.ref).where(cases.c.id == case_id)).scalar_one()
+
+
+def store_case(engine: Engine, header: bytes, body: bytes, sealed_by: str, key_ids: Sequence[str],
+               streams: Sequence[tuple[int, Iterable[bytes]]]) -> str:
+    """Store a whole case whose streams are given as (length, parts of 1 MiB); return its ref."""
+    case_id, _, _ = begin_case(engine, header, body, sealed_by, key_ids, [n for n, _ in streams])
+    try:
+        for idx, (_, chunks) in enumerate(streams):
+            for number, data in enumerate(chunks):
+                put_part(engine, case_id, idx, number, data)
+        return complete_case(engine, case_id)
+    except BaseException:
+        discard(engine, case_id)
+        raise
+
+
+def discard(engine: Engine, case_id: int) -> None:
+    """Delete an incomplete case and everything stored for it."""
+    with engine.begin() as conn:
+        conn.execute(delete(parts).where(parts.c.case_id == case_id))
+        conn.execute(delete(cases).where(cases.c.id == case_id, cases.c.complete.is_(False)))
+
+
+def expire_uploads(engine: Engine, now: dt.datetime | None = None) -> int:
+    """Delete incomplete uploads whose time ran out; return how many."""
+    now = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    with engine.connect() as conn:
+        stale = conn.execute(select(cases.c.id).where(cases.c.complete.is_(False), cases.c.upload_expires < now)).scalars().all()
+    for case_id in stale:
+        discard(engine, case_id)
+    return len(stale)
+
+
+def _case(conn, row: Row) -> Case:
+    lengths = conn.execute(select(attachments.c.length).where(attachments.c.case_id == row.id).order_by(attachments.c.idx)).scalars().all()
+    return Case(row.id, row.ref, row.received, row.status, row.sealed_by, row.header, row.body, tuple(lengths))
+
+
+def iter_cases(engine: Engine, status: str | None = None, since: dt.date | None = None) -> Iterator[Case]:
+    """Yield every complete case, oldest first, optionally by status and received date."""
+    query = select(cases).where(cases.c.complete.is_(True)).order_by(cases.c.id)
+    if status:
+        query = query.where(cases.c.status == status)
+    if since:
+        query = query.where(cases.c.received >= since)
+    with engine.connect() as conn:
+        for row in conn.execute(query).all():
+            yield _case(conn, row)
+
+
+def get_case(engine: Engine, ref: str) -> Case | None:
+    """Return the complete case with that reference, or None."""
+    with engine.connect() as conn:
+        row = conn.execute(select(cases).where(cases.c.ref == ref.strip().upper(), cases.c.complete.is_(True))).first()
+        return _case(conn, row) if row else None
+
+
+def iter_parts(engine: Engine, case_id: int, idx: int) -> Iterator[bytes]:
+    """Yield an attachment's stored parts in order, one query each, so memory stays at one part."""
+    with engine.connect() as conn:
+        numbers = conn.execute(select(parts.c.part).where(parts.c.case_id == case_id, parts.c.idx == idx).order_by(parts.c.part)).scalars().all()
+    for number in numbers:
+        with engine.connect() as conn:
+            yield conn.execute(select(parts.c.data).where(parts.c.case_id == case_id, parts.c.idx == idx, parts.c.part == number)).scalar_one()
+
+
+def replace_header(engine: Engine, case_id: int, old: bytes, new: bytes, key_ids: Sequence[str]) -> bool:
+    """Atomically swap a case's header (rewrap) if it is still `old`; return whether it was swapped."""
+    with engine.begin() as conn:
+        done = conn.execute(update(cases).where(cases.c.id == case_id, cases.c.header == old).values(header=new))
+        if done.rowcount != 1:
+            return False
+        conn.execute(delete(case_keys).where(case_keys.c.case_id == case_id))
+        conn.execute(insert(case_keys), [{"case_id": case_id, "key_id": k} for k in key_ids])
+    return True
+
+
+def set_status(engine: Engine, ref: str, status: str) -> None:
+    """Set a complete case's triage status."""
+    if status not in STATUSES:
+        raise StorageError(f"unknown status {status!r}: use one of {', '.join(STATUSES)}")
+    with engine.begin() as conn:
+        done = conn.execute(update(cases).where(cases.c.ref == ref.strip().upper(), cases.c.complete.is_(True)).values(status=status))
+        if done.rowcount != 1:
+            raise StorageError(f"no case {ref}")
