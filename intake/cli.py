@@ -32,6 +32,40 @@ def init() -> None:
     click.echo(f"instance ready in {settings.instance}", err=True)
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+def serve(host: str, port: int) -> None:
+    """Serve the reporting site under gunicorn (no access log; refuses a keyring that does not verify)."""
+    from intake.web.serve import serve as run
+
+    run(host, port)
+
+
+@main.command()
+@click.option("--instance", type=click.Path(file_okay=False, path_type=Path), default=Path("demo"),
+              show_default=True, help="Folder for the demo instance (database, keys, demo identity).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port on 127.0.0.1.")
+def demo(instance: Path, port: int) -> None:
+    """Create a demo instance with a demo reviewer key, print how to read its cases, and serve it."""
+    from intake.demo import run_demo
+
+    run_demo(instance, port)
+
+
+@main.command("expire-uploads")
+def expire_uploads() -> None:
+    """Delete uploads that were abandoned before they completed (the server also does this as it runs)."""
+    from intake.storage.cases import expire_uploads as expire
+    from intake.storage.db import connect
+
+    engine = connect(Settings.from_env().database_url)
+    try:
+        click.echo(f"expired {expire(engine)} abandoned uploads", err=True)
+    finally:
+        engine.dispose()
+
+
 @main.group()
 def keys() -> None:
     """Make and manage reviewer keys."""

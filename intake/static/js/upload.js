@@ -1,0 +1,158 @@
+// Sending a report sealed in the browser through the resumable API of docs/openapi.yaml.
+
+import {
+  CHUNK, PART, b64url, concat, newReportKey, parseRecipient, sealBody, sealHeader, sealedLength, StreamSealer,
+} from "./seal.js";
+
+const enc = new TextEncoder();
+const POW_DOMAIN = enc.encode("intake-pow-v1");
+
+export class SendError extends Error {
+  // The server refused the report; `status` is its HTTP status.
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+async function json(response) {
+  // The body of a JSON response, or a SendError carrying the server's message.
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) throw new SendError(response.status, data.error || response.statusText);
+  return data;
+}
+
+export async function loadKeyring() {
+  // The recipients of /keyring.json, each checked (§2.1) and matched to its key id.
+  const data = await json(await fetch("/keyring.json", { cache: "no-store" }));
+  const recipients = data.recipients.map((r) => {
+    const parsed = parseRecipient(r.recipient);
+    if (parsed.keyId !== r.key_id) throw new Error("the keyring lists a key under the wrong key id");
+    return parsed;
+  });
+  return { serial: data.serial, fingerprint: data.fingerprint, recipients };
+}
+
+function zeroBits(digest) {
+  let bits = 0;
+  for (const byte of digest) {
+    if (byte) return bits + Math.clz32(byte) - 24;
+    bits += 8;
+  }
+  return bits;
+}
+
+export async function solveWork() {
+  // Fetch a challenge and find a nonce whose BLAKE2b-256 starts with enough zero bits.
+  const { challenge, bits } = await json(await fetch("/api/v1/challenge", { cache: "no-store" }));
+  const prefix = concat(POW_DOMAIN, enc.encode(challenge));
+  for (let n = 0; ; n++) {
+    const nonce = n.toString(36);
+    if (zeroBits(globalThis.sodium.crypto_generichash(32, concat(prefix, enc.encode(nonce)), null)) >= bits) {
+      return { pow_challenge: challenge, pow_nonce: nonce };
+    }
+    if (n % 20000 === 19999) await new Promise((r) => setTimeout(r, 0));
+  }
+}
+
+async function sha256(blob) {
+  // SHA-256 of a blob, read 1 MiB at a time.
+  const state = globalThis.sodium.crypto_hash_sha256_init();
+  for (let at = 0; at < blob.size; at += PART) {
+    globalThis.sodium.crypto_hash_sha256_update(state, new Uint8Array(await blob.slice(at, at + PART).arrayBuffer()));
+  }
+  return globalThis.sodium.to_hex(globalThis.sodium.crypto_hash_sha256_final(state));
+}
+
+async function* sealedParts(reportKey, index, blob) {
+  // The sealed stream of attachment `index`, in parts of exactly 1 MiB (the last holds the rest).
+  const sealer = new StreamSealer(reportKey, index);
+  let pending = [sealer.header];
+  let pendingBytes = sealer.header.length;
+  for (let at = 0; ; at += CHUNK) {
+    const chunk = new Uint8Array(await blob.slice(at, at + CHUNK).arrayBuffer());
+    const last = chunk.length < CHUNK;
+    const sealed = sealer.push(chunk, last);
+    pending.push(sealed);
+    pendingBytes += sealed.length;
+    while (pendingBytes >= PART || (last && pendingBytes > 0)) {
+      const all = concat(...pending);
+      yield all.subarray(0, PART);
+      pending = [all.subarray(PART)];
+      pendingBytes = pending[0].length;
+    }
+    if (last) return;
+  }
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export class Upload {
+  // One report's upload: begin, send every missing part (retrying over a broken connection), complete.
+  constructor({ csrf, onProgress = () => {}, onRetry = () => {} }) {
+    this.csrf = csrf;
+    this.onProgress = onProgress;
+    this.onRetry = onRetry;
+  }
+
+  async send(fields, files, website = "") {
+    // Seal `fields` and `files` (Blobs with a name) to the keyring and upload them; return the case ref.
+    const manifest = [];
+    for (const f of files) manifest.push({ name: f.name, type: f.type || "application/octet-stream", size: f.blob.size, sha256: await sha256(f.blob) });
+    const reportKey = newReportKey();
+    const body = sealBody(reportKey, fields, manifest);
+    const lengths = manifest.map((m) => sealedLength(m.size));
+    let begun;
+    for (let attempt = 0; !begun; attempt++) {
+      const keyring = await loadKeyring();
+      const request = { keyring_serial: keyring.serial, header: b64url(sealHeader(reportKey, keyring.recipients)),
+        body: b64url(body), lengths, website, ...(await solveWork()) };
+      try {
+        begun = await this.request("POST", "/api/v1/reports", JSON.stringify(request), "application/json");
+      } catch (e) {
+        if (!(e instanceof SendError && e.status === 409 && attempt < 2)) throw e;
+      }
+    }
+    const total = lengths.reduce((a, b) => a + b, 0) || 1;
+    let done = 0;
+    for (let i = 0; i < files.length; i++) {
+      let number = 0;
+      for await (const part of sealedParts(reportKey, i, files[i].blob)) {
+        if (begun.missing[String(i)].includes(number)) await this.putPart(begun.upload, i, number, part);
+        done += part.length;
+        this.onProgress(done / total);
+        number++;
+      }
+    }
+    return (await this.request("POST", `/api/v1/uploads/${begun.upload}/complete`)).ref;
+  }
+
+  async request(method, url, body = null, type = null) {
+    // One API call with the CSRF token; JSON in and out.
+    const headers = { "X-CSRFToken": this.csrf };
+    if (type) headers["Content-Type"] = type;
+    const response = await fetch(url, { method, headers, body, cache: "no-store", credentials: "same-origin" });
+    return response.status === 204 ? {} : json(response);
+  }
+
+  async putPart(token, index, number, part) {
+    // Send one part until the server has it: a broken connection or a server error is retried with back-off.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.request("PUT", `/api/v1/uploads/${token}/${index}/${number}`, part, "application/octet-stream");
+        return;
+      } catch (e) {
+        if (e instanceof SendError && e.status < 500) throw e;
+        if (attempt >= 40) throw e;
+      }
+      this.onRetry(attempt);
+      await sleep(Math.min(500 * 2 ** attempt, 15000));
+      try {
+        const { missing } = await this.request("GET", `/api/v1/uploads/${token}`);
+        if (!missing[String(index)].includes(number)) return;
+      } catch (e) {
+        if (e instanceof SendError && e.status < 500) throw e;
+      }
+    }
+  }
+}

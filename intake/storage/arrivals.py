@@ -1,0 +1,74 @@
+"""Cases sealed on arrival by the server: parts are stored as they are sealed, header and body at the end.
+
+The case stays incomplete, so invisible, until `finish_arrival` sets its header, body and stream
+lengths and makes it visible in one transaction; a request that fails calls `cases.discard`, and
+a crashed one is removed by `cases.expire_uploads` like any abandoned upload.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import Engine, func, insert, select, update
+
+from intake.crypto.stream import PART, plain_size
+from intake.storage.cases import UPLOAD_LIFETIME, StorageError, new_ref, part_count, today
+from intake.storage.schema import attachments, case_keys, cases, parts
+
+
+def begin_arrival(engine: Engine, sealed_by: str = "server") -> int:
+    """Store an empty, incomplete case to seal streams into; return its id."""
+    expires = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+    with engine.begin() as conn:
+        return conn.execute(insert(cases).values(
+            ref=new_ref(), received=today(), status="new", sealed_by=sealed_by, header=b"", body=b"",
+            complete=False, upload_expires=expires + UPLOAD_LIFETIME)).inserted_primary_key[0]
+
+
+def add_stream(engine: Engine, case_id: int, idx: int) -> None:
+    """Register attachment stream `idx` of an arriving case; its length is set when it ends."""
+    with engine.begin() as conn:
+        conn.execute(insert(attachments).values(case_id=case_id, idx=idx, length=0))
+
+
+def append_part(engine: Engine, case_id: int, idx: int, part: int, data: bytes) -> None:
+    """Store one sealed part of an arriving stream; every part but the last is exactly 1 MiB."""
+    if not 0 < len(data) <= PART:
+        raise StorageError(f"a part must hold 1 to {PART} bytes, not {len(data)}")
+    with engine.begin() as conn:
+        conn.execute(insert(parts).values(case_id=case_id, idx=idx, part=part, data=data))
+
+
+def finish_arrival(engine: Engine, case_id: int, header: bytes, body: bytes, key_ids: Sequence[str],
+                   lengths: Sequence[int]) -> str:
+    """Set header, body and stream lengths, check every part, and make the case visible; return its ref."""
+    with engine.begin() as conn:
+        for idx, length in enumerate(lengths):
+            if plain_size(length) is None:
+                raise StorageError(f"stream {idx} of {length} sealed bytes is not a valid stream")
+            stored = conn.execute(select(func.count(), func.coalesce(func.sum(func.length(parts.c.data)), 0)).where(
+                parts.c.case_id == case_id, parts.c.idx == idx)).one()
+            if tuple(stored) != (part_count(length), length):
+                raise StorageError(f"stream {idx} was not stored whole")
+            conn.execute(update(attachments).where(attachments.c.case_id == case_id, attachments.c.idx == idx)
+                         .values(length=length))
+        registered = conn.execute(select(func.count()).select_from(attachments)
+                                  .where(attachments.c.case_id == case_id)).scalar_one()
+        if registered != len(lengths):
+            raise StorageError("the case holds another number of streams than its manifest")
+        if key_ids:
+            conn.execute(insert(case_keys), [{"case_id": case_id, "key_id": k} for k in key_ids])
+        done = conn.execute(update(cases).where(cases.c.id == case_id, cases.c.complete.is_(False)).values(
+            header=header, body=body, complete=True, upload_expires=None, received=today()))
+        if done.rowcount != 1:
+            raise StorageError("no arriving case with that id")
+        return conn.execute(select(cases.c.ref).where(cases.c.id == case_id)).scalar_one()
+
+
+def upload_case(engine: Engine, token: str) -> int | None:
+    """The id of the incomplete, unexpired case that `token` uploads to, or None."""
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    with engine.connect() as conn:
+        return conn.execute(select(cases.c.id).where(cases.c.upload_token == token, cases.c.complete.is_(False),
+                                                     cases.c.upload_expires > now)).scalar()

@@ -1,0 +1,58 @@
+"""The reporting web app: the form, the sealed-report API and the keyring, behind strict headers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, request
+from flask_babel import Babel, get_locale
+from flask_wtf.csrf import CSRFProtect
+
+from intake.config import Settings
+from intake.web.sealing import SealingRequest
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCALES = ("en", "km", "my")
+csrf = CSRFProtect()
+babel = Babel()
+
+
+class IntakeFlask(Flask):
+    """Flask with requests that seal uploads as they are parsed, and error logs without request data."""
+
+    request_class = SealingRequest
+
+    def log_exception(self, exc_info) -> None:  # type: ignore[no-untyped-def]
+        """Log the error's type and stack only."""
+        from intake.web.errors import log_exception
+
+        log_exception(exc_info)
+
+
+def select_locale() -> str | None:
+    """The reporter's preferred language among those translated."""
+    available = [str(t) for t in babel.list_translations()]
+    return request.accept_languages.best_match([x for x in LOCALES if x in available]) or "en"
+
+
+def create_app(settings: Settings | None = None, test_config: dict | None = None) -> Flask:
+    """Make the app: settings from the environment unless given, then blueprints by feature."""
+    settings = settings or Settings.from_env()
+    app = IntakeFlask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "intake" / "static"))
+    from intake.web import api, errors, keyring_json, report, security, state
+
+    app.config.update(SECRET_KEY=state.secret_key(settings.instance), MAX_CONTENT_LENGTH=settings.max_report_bytes,
+                      MAX_FORM_MEMORY_SIZE=200_000, WTF_CSRF_TIME_LIMIT=24 * 3600, WTF_CSRF_SSL_STRICT=False,
+                      BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "intake" / "translations"))
+    app.config.update(test_config or {})
+    app.jinja_env.globals.pop("config", None)
+    app.jinja_env.globals["get_locale"] = get_locale
+    state.init_app(app, settings)
+    security.init_app(app)
+    errors.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    for module in (report, api, keyring_json):
+        app.register_blueprint(module.bp)
+    csrf.exempt("intake.web.report.post_report")
+    return app

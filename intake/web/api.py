@@ -1,0 +1,83 @@
+"""The sealed-report API under /api/v1 (docs/openapi.yaml): proof of work, resumable uploads of sealed parts."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Response, abort, jsonify, request
+
+from intake.crypto.stream import PART
+from intake.storage.arrivals import upload_case
+from intake.storage.cases import StorageError, begin_case, complete_case, missing_parts, put_part
+from intake.web.checks import check_envelope
+from intake.web.state import state
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+TOKEN = re.compile(r"[0-9a-f]{64}")
+BEGIN_LIMIT = 2 * PART
+
+
+@bp.get("/challenge")
+def challenge() -> Response:
+    """A fresh proof-of-work challenge and the number of zero bits its solution needs."""
+    pow_ = state().pow
+    return jsonify(challenge=pow_.challenge(), bits=pow_.bits)
+
+
+@bp.post("/reports")
+def begin() -> tuple[Response, int]:
+    """Check a sealed header and body and open an upload for its attachment streams."""
+    intake = state()
+    intake.expire_now_and_then()
+    request.max_content_length = BEGIN_LIMIT
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(400, "send the sealed report as a JSON object (docs/openapi.yaml)")
+    if data.get("website"):
+        abort(400, "this report looks automated and was not stored: leave the `website` field empty")
+    intake.pow.check(data.get("pow_challenge"), data.get("pow_nonce"))
+    envelope = check_envelope(data, intake.keyring.current(), intake.settings.max_report_bytes)
+    intake.budget.take()
+    case_id, _, token = begin_case(intake.engine, envelope.header, envelope.body, "browser", envelope.key_ids,
+                                   envelope.lengths)
+    return jsonify(upload=token, missing=_missing(case_id)), 201
+
+
+def _case(token: str) -> int:
+    case_id = upload_case(state().engine, token) if TOKEN.fullmatch(token) else None
+    if case_id is None:
+        abort(404, "no upload waits at this address: it finished, expired or never began; send the report again")
+    return case_id
+
+
+def _missing(case_id: int) -> dict[str, list[int]]:
+    return {str(idx): numbers for idx, numbers in missing_parts(state().engine, case_id).items()}
+
+
+@bp.get("/uploads/<token>")
+def status(token: str) -> Response:
+    """Which parts of each stream the server still needs."""
+    return jsonify(missing=_missing(_case(token)))
+
+
+@bp.put("/uploads/<token>/<int:idx>/<int:part>")
+def upload_part(token: str, idx: int, part: int) -> tuple[str, int]:
+    """Store one sealed part of 1 MiB (the last part of a stream holds the rest)."""
+    request.max_content_length = PART
+    case_id = _case(token)
+    try:
+        put_part(state().engine, case_id, idx, part, request.get_data(cache=False))
+    except StorageError as exc:
+        abort(400, f"{exc}: cut each stream into parts of {PART} bytes (docs/format.md §7)")
+    return "", 204
+
+
+@bp.post("/uploads/<token>/complete")
+def complete(token: str) -> Response:
+    """Make the case visible once every part is stored; return its reference."""
+    case_id = _case(token)
+    try:
+        ref = complete_case(state().engine, case_id)
+    except StorageError as exc:
+        abort(409, f"{exc}: GET this upload to see which parts are missing")
+    return jsonify(ref=ref)

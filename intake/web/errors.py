@@ -1,0 +1,64 @@
+"""Errors as a person or a client can read them: HTML pages for the form, JSON for the API; logs without bodies."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from intake.web.checks import EnvelopeRefused
+from intake.web.guards import GuardError
+from intake.web.keys import KeyringUnavailable
+from intake.web.sealing import UploadRefused
+from intake.web.state import state
+
+log = logging.getLogger("intake.web")
+
+
+def titles() -> dict[int, str]:
+    """What each status means for the reporter."""
+    return {400: _("The report was not accepted"), 404: _("Nothing here"), 405: _("Not allowed"),
+            409: _("Please try again"), 413: _("The report is too large"), 429: _("Too many reports right now"),
+            503: _("The service cannot take reports right now")}
+
+
+def respond(status: int, message: str) -> tuple[Response | str, int]:
+    """A JSON error for the API, an HTML page for people."""
+    if request.path.startswith("/api/"):
+        return jsonify(error=message), status
+    title = titles().get(status, _("Something went wrong"))
+    return render_template("error.html", title=title, message=message, status=status), status
+
+
+def http_error(exc: HTTPException) -> tuple[Response | str, int]:
+    """Werkzeug's errors, with our messages."""
+    status = exc.code or 500
+    if isinstance(exc, RequestEntityTooLarge):
+        limit = state().settings.max_report_bytes // (1 << 20)
+        return respond(413, _("The report and its files are larger than %(limit)s MiB, the most this service "
+                              "takes. Nothing was stored. Send fewer or smaller files, or send them in a second "
+                              "report.", limit=limit))
+    message = exc.description if status in (400, 404, 409, 413, 429) and exc.description else titles().get(
+        status, _("Something went wrong"))
+    return respond(status, message)
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers."""
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(GuardError, lambda exc: respond(exc.status, str(exc)))
+    app.register_error_handler(EnvelopeRefused, lambda exc: respond(exc.status, str(exc)))
+    app.register_error_handler(UploadRefused, lambda exc: respond(400, str(exc)))
+    app.register_error_handler(KeyringUnavailable, lambda exc: respond(503, _(
+        "The reviewers' keys cannot be verified right now, so no report can be sealed. Nothing was stored. "
+        "Try again later.")))
+
+
+def log_exception(exc_info: tuple) -> None:
+    """Log an unexpected error's type and stack, never its message (which may quote data) nor the request."""
+    kind, _value, tb = exc_info
+    log.error("unexpected %s in %s:\n%s", kind.__name__ if kind else "error", request.endpoint,
+              "".join(traceback.format_tb(tb)))

@@ -1,0 +1,104 @@
+"""Flood guards that track no one: a proof-of-work token and a server-wide budget of reports per minute."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import struct
+import threading
+import time
+from collections import deque
+
+from flask_babel import gettext as _
+
+from intake.crypto.keys import generichash
+
+POW_LIFETIME = 3600
+_DOMAIN = b"intake-pow-v1"
+
+
+class GuardError(Exception):
+    """A report was refused by a flood guard; `status` is its HTTP status."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def leading_zero_bits(digest: bytes) -> int:
+    """How many zero bits start `digest`."""
+    bits = 0
+    for byte in digest:
+        if byte:
+            return bits + 8 - byte.bit_length()
+        bits += 8
+    return bits
+
+
+class ProofOfWork:
+    """Stateless challenges signed by the server, each accepted once while it is fresh.
+
+    A solution is a nonce such that BLAKE2b-256("intake-pow-v1" || challenge || nonce) starts with
+    `bits` zero bits; the challenge carries its issue time and an HMAC, so the server keeps only
+    the challenges already spent, until they expire.
+    """
+
+    def __init__(self, secret: bytes, bits: int) -> None:
+        self.secret = hashlib.sha256(b"intake-pow-secret" + secret).digest()
+        self.bits = bits
+        self._spent: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def challenge(self) -> str:
+        """A new challenge: issue time, 16 random bytes and a MAC, in base64url."""
+        raw = struct.pack(">Q", int(time.time())) + secrets.token_bytes(16)
+        return base64.urlsafe_b64encode(raw + self._mac(raw)).decode().rstrip("=")
+
+    def _mac(self, raw: bytes) -> bytes:
+        return hmac.new(self.secret, raw, hashlib.sha256).digest()[:16]
+
+    def check(self, challenge: object, nonce: object) -> None:
+        """Accept a solved, fresh, unspent challenge once, or raise GuardError."""
+        if not isinstance(challenge, str) or not isinstance(nonce, str) or len(nonce) > 64:
+            raise GuardError(_("the proof of work is missing: reload the page and send the report again"))
+        try:
+            raw = base64.urlsafe_b64decode(challenge + "=" * (-len(challenge) % 4))
+        except ValueError:
+            raw = b""
+        if len(raw) != 40 or not hmac.compare_digest(self._mac(raw[:24]), raw[24:]):
+            raise GuardError(_("the proof of work is not valid: reload the page and send the report again"))
+        (issued,) = struct.unpack(">Q", raw[:8])
+        now = time.time()
+        if not 0 <= now - issued <= POW_LIFETIME:
+            raise GuardError(_("the proof of work has expired: reload the page and send the report again"))
+        digest = generichash(32, _DOMAIN + challenge.encode() + nonce.encode())
+        if leading_zero_bits(digest) < self.bits:
+            raise GuardError(_("the proof of work is not solved: reload the page and send the report again"))
+        with self._lock:
+            for old in [c for c, t in self._spent.items() if now - t > POW_LIFETIME]:
+                del self._spent[old]
+            if challenge in self._spent:
+                raise GuardError(_("this proof of work was already used: reload the page and send the report again"))
+            self._spent[challenge] = issued
+
+
+class RateBudget:
+    """At most `per_minute` reports in any sliding minute, for the whole server and nobody in particular."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._times: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def take(self) -> None:
+        """Spend one report from the budget, or raise GuardError with status 429."""
+        now = time.monotonic()
+        with self._lock:
+            while self._times and now - self._times[0] >= 60:
+                self._times.popleft()
+            if len(self._times) >= self.per_minute:
+                raise GuardError(_("The service is receiving many reports right now. Nothing was stored: wait a "
+                               "minute and send yours again."), 429)
+            self._times.append(now)

@@ -1,0 +1,65 @@
+"""`intake serve`: the app under gunicorn, with no access log and an error log that names no request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
+
+WITHHELD = "(request details withheld)"
+
+
+class QuietLogger(Logger):
+    """Gunicorn's logger without the access log, and without addresses or URLs in warnings and errors."""
+
+    def access(self, *args: Any, **kwargs: Any) -> None:
+        """Never log requests."""
+
+    def warning(self, msg: object, *args: Any, **kwargs: Any) -> None:
+        """Log the first words of a warning only (gunicorn puts the client's address after them)."""
+        self.error_log.warning("%s %s", str(msg).split(" from ", 1)[0].split("{", 1)[0].strip(), WITHHELD)
+
+    def exception(self, msg: object, *args: Any, **kwargs: Any) -> None:
+        """Log that an error happened, without the URL gunicorn passes as an argument."""
+        self.error_log.error("%s %s", str(msg).split("%", 1)[0].strip(), WITHHELD)
+
+
+class Server(BaseApplication):
+    """One gunicorn worker process with threads: the flood guards live in its memory."""
+
+    def __init__(self, app: Flask, host: str, port: int) -> None:
+        self.app = app
+        self.options = {"bind": f"{host}:{port}", "workers": 1, "worker_class": "gthread", "threads": 8,
+                        "accesslog": None, "errorlog": "-", "loglevel": "info", "logger_class": QuietLogger,
+                        "timeout": 120, "forwarded_allow_ips": "127.0.0.1", "proc_name": "intake",
+                        "post_fork": self.post_fork, "control_socket_disable": True}
+        super().__init__()
+
+    def load_config(self) -> None:
+        """Apply the options above."""
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def post_fork(self, _server: object, _worker: object) -> None:
+        """Let the worker open its own database connections, never the master's."""
+        self.app.extensions["intake"].engine.dispose(close=False)
+
+    def load(self) -> Flask:
+        """The WSGI app."""
+        return self.app
+
+
+def serve(host: str, port: int) -> None:
+    """Build the app from INTAKE_* settings (refusing a bad keyring) and serve it until stopped."""
+    import click
+
+    from intake.keyring import KeyringError
+    from intake.web import create_app
+
+    try:
+        app = create_app()
+    except (KeyringError, ValueError) as exc:
+        raise click.ClickException(f"not serving: {exc}") from None
+    Server(app, host, port).run()

@@ -1,0 +1,70 @@
+"""What every request shares: settings, the database, the keyring, the flood guards, upload expiry."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import Flask, current_app
+from sqlalchemy import Engine
+
+from intake.config import Settings
+from intake.crypto.keyfile import write_private
+from intake.keyring import signing_key_path
+from intake.storage.cases import expire_uploads
+from intake.storage.db import connect, upgrade
+from intake.web.guards import ProofOfWork, RateBudget
+from intake.web.keys import KeyringWatch
+
+EXPIRY_INTERVAL = 600
+
+
+@dataclass
+class Intake:
+    """The app's shared objects, kept in app.extensions["intake"]."""
+
+    settings: Settings
+    engine: Engine
+    keyring: KeyringWatch
+    pow: ProofOfWork
+    budget: RateBudget
+    _expired_at: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def expire_now_and_then(self) -> None:
+        """Delete abandoned uploads, at most once every EXPIRY_INTERVAL seconds."""
+        now = time.monotonic()
+        with self._lock:
+            if self._expired_at and now - self._expired_at < EXPIRY_INTERVAL:
+                return
+            self._expired_at = now
+        expire_uploads(self.engine)
+
+
+def secret_key(instance: Path) -> bytes:
+    """The key that signs CSRF tokens and proof-of-work challenges, kept in instance/secret.key (0600)."""
+    path = instance / "secret.key"
+    if not path.exists():
+        instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            write_private(path, secrets.token_hex(32) + "\n")
+        except FileExistsError:
+            pass
+    return bytes.fromhex(path.read_text(encoding="ascii").strip())
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    """Verify the keyring (refusing to start on a bad one), open and migrate the database."""
+    keyring = KeyringWatch(settings.keys_dir, signing_key_path(settings.instance))
+    engine = connect(settings.database_url)
+    upgrade(engine)
+    app.extensions["intake"] = Intake(settings, engine, keyring, ProofOfWork(app.config["SECRET_KEY"], settings.pow_bits),
+                                      RateBudget(settings.reports_per_minute))
+
+
+def state() -> Intake:
+    """The shared objects of the current app."""
+    return current_app.extensions["intake"]
