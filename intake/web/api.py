@@ -29,7 +29,8 @@ def begin() -> tuple[Response, int]:
     """Check a sealed header and body and open an upload for its attachment streams."""
     intake = state()
     intake.expire_now_and_then()
-    request.max_content_length = BEGIN_LIMIT
+    if (request.content_length or 0) > BEGIN_LIMIT:
+        abort(413, f"the sealed header and body must fit in {BEGIN_LIMIT} bytes (docs/format.md §5)")
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         abort(400, "send the sealed report as a JSON object (docs/openapi.yaml)")
@@ -63,10 +64,12 @@ def status(token: str) -> Response:
 @bp.put("/uploads/<token>/<int:idx>/<int:part>")
 def upload_part(token: str, idx: int, part: int) -> tuple[str, int]:
     """Store one sealed part of 1 MiB (the last part of a stream holds the rest)."""
-    request.max_content_length = PART
     case_id = _case(token)
+    data = request.stream.read(PART + 1)
+    if len(data) > PART:
+        abort(413, f"a part holds at most {PART} bytes (docs/format.md §7)")
     try:
-        put_part(state().engine, case_id, idx, part, request.get_data(cache=False))
+        put_part(state().engine, case_id, idx, part, data)
     except StorageError as exc:
         abort(400, f"{exc}: cut each stream into parts of {PART} bytes (docs/format.md §7)")
     return "", 204

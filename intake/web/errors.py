@@ -36,7 +36,7 @@ def respond(status: int, message: str) -> tuple[Response | str, int]:
 def http_error(exc: HTTPException) -> tuple[Response | str, int]:
     """Werkzeug's errors, with our messages."""
     status = exc.code or 500
-    if isinstance(exc, RequestEntityTooLarge):
+    if isinstance(exc, RequestEntityTooLarge) and exc.description == RequestEntityTooLarge.description:
         limit = state().settings.max_report_bytes // (1 << 20)
         return respond(413, _("The report and its files are larger than %(limit)s MiB, the most this service "
                               "takes. Nothing was stored. Send fewer or smaller files, or send them in a second "

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, MultipleFileField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 INCIDENT_TYPES = [
-    ("drone", _l("A drone recorded me or people near me")),
-    ("cctv", _l("A fixed CCTV camera")),
-    ("face_recognition", _l("Face recognition or an ID check")),
-    ("phone_online", _l("Phone or online monitoring")),
-    ("other", _l("Something else")),
+    SelectChoice("drone", _l("A drone recorded me or people near me")),
+    SelectChoice("cctv", _l("A fixed CCTV camera")),
+    SelectChoice("face_recognition", _l("Face recognition or an ID check")),
+    SelectChoice("phone_online", _l("Phone or online monitoring")),
+    SelectChoice("other", _l("Something else")),
 ]
 FIELDS = ("incident_type", "occurred", "location", "description", "device")
 MAX_DESCRIPTION = 20000

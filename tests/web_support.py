@@ -1,0 +1,184 @@
+"""Helpers and fixtures for the web tests: an instance with a signed keyring, the app, a live `intake serve`."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import os
+import re
+import socket
+import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from intake.config import Settings
+from intake.crypto.keys import Identity, generichash
+from intake.crypto.report import open_report
+from intake.keyring import KeyEntry, Keyring, create_signing_key, save_keyring, unlock_signing_key
+from intake.storage.cases import get_case, iter_parts
+from intake.storage.db import connect
+from intake.storage.schema import attachments, case_keys, cases, parts
+from intake.web.guards import leading_zero_bits
+
+PASSPHRASE = b"admin passphrase for tests"
+BIN = Path(os.sys.executable).parent
+
+
+@dataclass
+class Site:
+    """A test instance: its settings, reviewer identities and an engine to inspect the database."""
+
+    settings: Settings
+    identities: list[Identity]
+    engine: Engine
+    env: dict[str, str]
+
+    def add_reviewer(self) -> Identity:
+        """Add a new reviewer key to the keyring, re-signed, as an admin would."""
+        identity = Identity.generate()
+        key = unlock_signing_key(self.settings.instance / "admin-signing.key", PASSPHRASE)
+        from intake.keyring import load_keyring, read_signer
+
+        keyring = load_keyring(self.settings.keys_dir, read_signer(self.settings.instance / "admin-signing.key"))
+        save_keyring(self.settings.keys_dir, Keyring(keyring.keys + (KeyEntry(f"r{len(keyring.keys)}", identity.recipient),),
+                                                     signer=keyring.signer, serial=keyring.serial), key)
+        self.identities.append(identity)
+        return identity
+
+
+def make_site(root: Path, db_url: str, **limits: object) -> Site:
+    """An instance folder with an admin signing key and a keyring of two reviewers."""
+    instance = root / "instance"
+    instance.mkdir(mode=0o700)
+    signing = instance / "admin-signing.key"
+    signer = create_signing_key(signing, PASSPHRASE)
+    identities = [Identity.generate() for _ in range(2)]
+    keyring = Keyring(tuple(KeyEntry(f"r{i}", x.recipient) for i, x in enumerate(identities)), signer=signer)
+    save_keyring(root / "keys", keyring, unlock_signing_key(signing, PASSPHRASE))
+    settings = Settings(instance, db_url, root / "keys", pow_bits=4, reports_per_minute=1000)
+    for name, value in limits.items():
+        object.__setattr__(settings, name, value)
+    env = {"INTAKE_INSTANCE": str(instance), "INTAKE_KEYS_DIR": str(root / "keys"), "INTAKE_DATABASE_URL": db_url,
+           "INTAKE_SIGNING_KEY": str(signing), "INTAKE_POW_BITS": str(settings.pow_bits),
+           "INTAKE_REPORTS_PER_MINUTE": str(settings.reports_per_minute),
+           "INTAKE_MAX_REPORT_BYTES": str(settings.max_report_bytes)}
+    return Site(settings, identities, connect(db_url), env)
+
+
+@pytest.fixture
+def site(tmp_path: Path, db_url: str) -> Site:
+    """A fresh instance on SQLite, then on PostgreSQL."""
+    made = make_site(tmp_path, db_url)
+    yield made
+    made.engine.dispose()
+
+
+@pytest.fixture
+def app(site: Site):
+    """The app on that instance."""
+    from intake.web import create_app
+
+    application = create_app(site.settings)
+    yield application
+    application.extensions["intake"].engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    """A test client of the app."""
+    return app.test_client()
+
+
+def csrf_token(client) -> str:
+    """Load the form and return its CSRF token (the client keeps the cookie)."""
+    page = client.get("/").get_data(as_text=True)
+    return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+
+
+def rows(engine: Engine) -> dict[str, int]:
+    """How many rows each case table holds, complete or not."""
+    with engine.connect() as conn:
+        return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in (cases, attachments, parts, case_keys)}
+
+
+def solve(challenge: str, bits: int) -> str:
+    """A proof-of-work nonce for `challenge`."""
+    for n in itertools.count():
+        nonce = format(n, "x")
+        if leading_zero_bits(generichash(32, b"intake-pow-v1" + challenge.encode() + nonce.encode())) >= bits:
+            return nonce
+    raise AssertionError("unreachable")
+
+
+def b64(data: bytes) -> str:
+    """Base64url without padding."""
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def open_stored(engine: Engine, ref: str, identities: list[Identity]) -> tuple[dict[str, str], list[tuple[str, bytes]], str]:
+    """Open a stored case: its fields, its files (name, bytes) and who sealed it."""
+    case = get_case(engine, ref)
+    assert case is not None, f"no complete case {ref}"
+    report = open_report(case.header, case.body, len(case.lengths), identities)
+    files = [(entry.name, b"".join(report.attachment(i, iter_parts(engine, case.id, i), case.lengths[i])))
+             for i, entry in enumerate(report.body.attachments)]
+    return report.body.fields, files, case.sealed_by
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """A real `intake serve` process on the loopback interface, with its own temp folder."""
+
+    def __init__(self, site: Site, root: Path, **env: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.tmp = root / "server-tmp"
+        self.tmp.mkdir(exist_ok=True)
+        self.log = root / "server.log"
+        full = {**os.environ, **site.env, "TMPDIR": str(self.tmp), **env}
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen([str(BIN / "intake"), "serve", "--port", str(self.port)], env=full,
+                                            cwd=root, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "/keyring.json", timeout=2).close()  # noqa: S310
+                return
+            except OSError:
+                if self.process.poll() is not None:
+                    break
+                time.sleep(0.2)
+        self.stop()
+        raise AssertionError(f"intake serve did not start:\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        """Stop the server process and wait for it."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def files_containing(roots: list[Path], needle: bytes) -> list[Path]:
+    """Every file under `roots` whose bytes contain `needle`."""
+    found = []
+    for root in roots:
+        for path in [root] if root.is_file() else root.rglob("*"):
+            if path.is_file() and needle in path.read_bytes():
+                found.append(path)
+    return found
