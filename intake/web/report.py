@@ -61,3 +61,9 @@ def post_report() -> tuple[str, int]:
         if ref is None and arrival.case_id is not None:
             discard(intake.engine, arrival.case_id)
     return render_template("receipt.html", ref=ref), 200
+
+
+@bp.get("/favicon.ico")
+def favicon() -> tuple[str, int]:
+    """No icon: browsers ask for one, and a 404 would only clutter their console."""
+    return "", 204

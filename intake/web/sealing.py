@@ -59,7 +59,7 @@ class SealingWriter:
         self.stream = arrival.sealer.attachment()
         self.pending = bytearray(self.stream.start())
         self.parts = 0
-        self.length = 0
+        self.length = len(self.pending)
         self.closed = False
 
     def write(self, data: bytes) -> int:

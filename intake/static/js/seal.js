@@ -1,6 +1,8 @@
 // The sealed report format of docs/format.md, version 1, on libsodium.js: sealing and opening.
 // Section numbers (§) refer to docs/format.md; tests/vectors/*.vec are run against this module.
 
+import { Sha256 } from "./sha256.js";
+
 const S = () => globalThis.sodium;
 const enc = new TextEncoder();
 
@@ -261,7 +263,7 @@ function openStream(reportKey, index, stream, entry) {
   const damaged = (why) => new FormatError("damaged attachment", why);
   if (stream.length < SS_HEADER) throw new FormatError("truncated attachment", "the stream ends inside its header");
   const state = S().crypto_secretstream_xchacha20poly1305_init_pull(stream.subarray(0, SS_HEADER), derive(reportKey, 16 + index));
-  const sha = S().crypto_hash_sha256_init();
+  const sha = new Sha256();
   const pieces = [];
   const pull = (sealed) => {
     let out;
@@ -273,17 +275,17 @@ function openStream(reportKey, index, stream, entry) {
   while (stream.length - at >= SEALED_CHUNK) {
     const { message, tag } = pull(stream.subarray(at, at + SEALED_CHUNK));
     if (tag !== S().crypto_secretstream_xchacha20poly1305_TAG_MESSAGE) throw damaged("a full chunk carries the wrong tag");
-    S().crypto_hash_sha256_update(sha, message);
+    sha.update(message);
     pieces.push(message);
     at += SEALED_CHUNK;
   }
   if (at === stream.length) throw new FormatError("truncated attachment", "the stream has no final chunk");
   const { message, tag } = pull(stream.subarray(at));
   if (tag !== S().crypto_secretstream_xchacha20poly1305_TAG_FINAL) throw damaged("the last chunk is not final");
-  S().crypto_hash_sha256_update(sha, message);
+  sha.update(message);
   pieces.push(message);
   const data = concat(...pieces);
-  if (data.length !== entry.size || S().to_hex(S().crypto_hash_sha256_final(sha)) !== entry.sha256) throw damaged("size or SHA-256 differs from the manifest");
+  if (data.length !== entry.size || sha.hex() !== entry.sha256) throw damaged("size or SHA-256 differs from the manifest");
   return data;
 }
 

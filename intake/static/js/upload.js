@@ -3,6 +3,7 @@
 import {
   CHUNK, PART, b64url, concat, newReportKey, parseRecipient, sealBody, sealHeader, sealedLength, StreamSealer,
 } from "./seal.js";
+import { Sha256 } from "./sha256.js";
 
 const enc = new TextEncoder();
 const POW_DOMAIN = enc.encode("intake-pow-v1");
@@ -57,11 +58,9 @@ export async function solveWork() {
 
 async function sha256(blob) {
   // SHA-256 of a blob, read 1 MiB at a time.
-  const state = globalThis.sodium.crypto_hash_sha256_init();
-  for (let at = 0; at < blob.size; at += PART) {
-    globalThis.sodium.crypto_hash_sha256_update(state, new Uint8Array(await blob.slice(at, at + PART).arrayBuffer()));
-  }
-  return globalThis.sodium.to_hex(globalThis.sodium.crypto_hash_sha256_final(state));
+  const hash = new Sha256();
+  for (let at = 0; at < blob.size; at += PART) hash.update(new Uint8Array(await blob.slice(at, at + PART).arrayBuffer()));
+  return hash.hex();
 }
 
 async function* sealedParts(reportKey, index, blob) {
