@@ -1,0 +1,90 @@
+"""The server's posture: headers on the form, the receipt, an error page and a static file; cookies; vendored code."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from web_support import app, client, csrf_token, site  # noqa: F401
+
+from intake.web.security import CSP
+
+STATIC = Path(__file__).resolve().parents[1] / "intake" / "static"
+VENDORED = {  # npm libsodium@0.8.4 and libsodium-wrappers@0.8.4, dist/modules/, unchanged
+    "libsodium-0.8.4.js": "9d9731995989ac2d7c73ba4fb6717e43cd2a4a4299c442b710c2d9e5065b14d1",
+    "libsodium-wrappers-0.8.4.js": "d015a93315140974698318d94274ff63c6d22530d8b0e3f3770d9bfeadc7eb60",
+}
+EXPECTED = {
+    "Content-Security-Policy": CSP,
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+def check(response, dynamic: bool = True) -> None:
+    """Every security header, no-store on dynamic pages, no server banner."""
+    for name, value in EXPECTED.items():
+        assert response.headers.get(name) == value, name
+    assert ("no-store" in response.headers.get("Cache-Control", "")) is dynamic
+    assert "Server" not in response.headers
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_headers_everywhere(client, site):  # noqa: F811
+    """The form, the receipt, an error page, a JSON error and a static file all carry the headers."""
+    check(client.get("/"))
+    receipt = client.post("/report", data={"csrf_token": csrf_token(client), "incident_type": "other",
+                                           "description": "canary-headers-11aa"})
+    assert receipt.status_code == 200 and 'id="receipt"' in receipt.get_data(as_text=True)
+    check(receipt)
+    missing = client.get("/no/such/page")
+    assert missing.status_code == 404 and "Back to the report form" in missing.get_data(as_text=True)
+    check(missing)
+    check(client.get("/api/v1/uploads/nope"))
+    check(client.get("/keyring.json"))
+    css = client.get("/static/style.css")
+    assert css.status_code == 200
+    check(css, dynamic=False)
+    css.close()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_cookie_only_for_csrf(client):  # noqa: F811
+    """One cookie, HttpOnly and SameSite=Strict; over HTTPS it is `__Host-` prefixed and Secure."""
+    plain = client.get("/").headers.get_all("Set-Cookie")
+    assert len(plain) == 1 and plain[0].startswith("csrf=") and "HttpOnly" in plain[0] and "SameSite=Strict" in plain[0]
+    secure = client.get("/", base_url="https://intake.example").headers.get_all("Set-Cookie")
+    assert len(secure) == 1 and secure[0].startswith("__Host-csrf=") and "Secure" in secure[0]
+    assert "Domain" not in secure[0] and "Path=/" in secure[0]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_onion_location(site):  # noqa: F811
+    """Onion-Location on pages when INTAKE_ONION is set."""
+    from intake.web import create_app
+
+    onion = "http://" + "a" * 56 + ".onion"
+    object.__setattr__(site.settings, "onion", onion)
+    application = create_app(site.settings)
+    assert application.test_client().get("/").headers["Onion-Location"] == onion + "/"
+    application.extensions["intake"].engine.dispose()
+
+
+def test_vendored_libsodium_unchanged():
+    """The vendored libsodium.js files are the pinned npm releases, byte for byte."""
+    for name, digest in VENDORED.items():
+        assert hashlib.sha256((STATIC / "vendor" / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_no_inline_script_or_style():
+    """Templates carry no inline script, style element or style attribute, and load nothing external."""
+    for path in (Path(__file__).resolve().parents[1] / "templates").glob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        assert "<style" not in text and "style=" not in text and "javascript:" not in text, path.name
+        assert "<script>" not in text and "<script " not in text.replace('<script src="{{', "").replace(
+            '<script type="module" src="{{', ""), path.name
+        assert "http://" not in text and "//cdn" not in text, path.name
