@@ -62,7 +62,7 @@ class StreamSealer:
             take = CHUNK - len(self._pending)
             self._pending += view[:take]
             view = view[take:]
-            if len(self._pending) < CHUNK or not view:
+            if len(self._pending) < CHUNK:
                 return
             yield self._seal(bytes(self._pending), TAG_MESSAGE)
             self._pending.clear()
