@@ -38,7 +38,8 @@ def make_demo(settings: Settings) -> Path:
     identity = Identity.generate()
     keyring = Keyring((KeyEntry("demo", identity.recipient, "active", today()),), signer=signer)
     save_keyring(settings.keys_dir, keyring, unlock_signing_key(signing, passphrase))
-    write_private(key_file, "# intake demo reviewer identity: for a first look only\n" + lock_identity(identity, passphrase))
+    comment = "# intake demo reviewer identity: for a first look only\n"
+    write_private(key_file, comment + lock_identity(identity, passphrase))
     return key_file
 
 

@@ -39,7 +39,8 @@ def upload_all(client, token, upload, report, skip=()):  # noqa: F811
     for idx, stream in enumerate(report.streams):
         for number in range(0, max(1, -(-len(stream) // PART))):
             if (idx, number) not in skip:
-                r = client.put(f"/api/v1/uploads/{upload}/{idx}/{number}", data=stream[number * PART:(number + 1) * PART],
+                part = stream[number * PART:(number + 1) * PART]
+                r = client.put(f"/api/v1/uploads/{upload}/{idx}/{number}", data=part,
                                headers={"X-CSRFToken": token, "Content-Type": "application/octet-stream"})
                 assert r.status_code == 204, r.get_json()
 
@@ -55,13 +56,16 @@ def test_upload_resume_and_complete(client, site):  # noqa: F811
     upload_all(client, token, upload, report, skip={(0, 1)})
     assert rows(site.engine)["cases"] == 1
     early = client.post(f"/api/v1/uploads/{upload}/complete", headers={"X-CSRFToken": token})
-    assert early.status_code == 409 and "missing" in early.get_json()["error"]
+    assert early.status_code == 409
+    assert "missing" in early.get_json()["error"]
     assert client.get(f"/api/v1/uploads/{upload}").get_json() == {"missing": {"0": [1]}}
     upload_all(client, token, upload, report)
     done = client.post(f"/api/v1/uploads/{upload}/complete", headers={"X-CSRFToken": token})
     ref = done.get_json()["ref"]
     fields, files, sealed_by = open_stored(site.engine, ref, site.identities[1:])
-    assert fields == FIELDS and files == [("clip.mp4", BIG)] and sealed_by == "browser"
+    assert fields == FIELDS
+    assert files == [("clip.mp4", BIG)]
+    assert sealed_by == "browser"
     assert client.get(f"/api/v1/uploads/{upload}").status_code == 404
 
 
@@ -119,9 +123,11 @@ def test_pow_spent_once_and_csrf_needed(client, site):  # noqa: F811
     nonce = solve(challenge, 4)
     assert begin(client, token, report, pow_challenge=challenge, pow_nonce=nonce).status_code == 201
     again = begin(client, token, report, pow_challenge=challenge, pow_nonce=nonce)
-    assert again.status_code == 400 and "already used" in again.get_json()["error"]
+    assert again.status_code == 400
+    assert "already used" in again.get_json()["error"]
     no_csrf = client.post("/api/v1/reports", json={})
-    assert no_csrf.status_code == 400 and "CSRF" in no_csrf.get_json()["error"]
+    assert no_csrf.status_code == 400
+    assert "CSRF" in no_csrf.get_json()["error"]
     assert rows(site.engine)["cases"] == 1
 
 
@@ -132,10 +138,12 @@ def test_bad_parts_refused(client, site):  # noqa: F811
     upload = begin(client, token, report).get_json()["upload"]
     headers = {"X-CSRFToken": token, "Content-Type": "application/octet-stream"}
     short = client.put(f"/api/v1/uploads/{upload}/0/0", data=b"x" * 1000, headers=headers)
-    assert short.status_code == 400 and f"must be {PART} bytes" in short.get_json()["error"]
+    assert short.status_code == 400
+    assert f"must be {PART} bytes" in short.get_json()["error"]
     assert client.put(f"/api/v1/uploads/{upload}/5/0", data=b"x", headers=headers).status_code == 400
     unknown = client.put(f"/api/v1/uploads/{'0' * 64}/0/0", data=b"x", headers=headers)
-    assert unknown.status_code == 404 and "send the report again" in unknown.get_json()["error"]
+    assert unknown.status_code == 404
+    assert "send the report again" in unknown.get_json()["error"]
     huge = client.put(f"/api/v1/uploads/{upload}/0/0", data=b"x" * (PART + 1), headers=headers)
     assert huge.status_code == 413, huge.get_json()
     assert rows(site.engine)["parts"] == 0
@@ -147,7 +155,8 @@ def test_rate_budget(client, site, app):  # noqa: F811
     token = csrf_token(client)
     assert begin(client, token, sealed(site, ())).status_code == 201
     r = begin(client, token, sealed(site, ()))
-    assert r.status_code == 429 and "wait a minute" in r.get_json()["error"]
+    assert r.status_code == 429
+    assert "wait a minute" in r.get_json()["error"]
     assert rows(site.engine)["cases"] == 1
 
 
@@ -158,7 +167,7 @@ def test_broken_off_upload_leaves_no_case_and_expires(client, site):  # noqa: F8
     upload = begin(client, token, report).get_json()["upload"]
     upload_all(client, token, upload, report, skip={(0, 2)})
     assert open_count(site) == 0
-    assert expire_uploads(site.engine, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) + dt.timedelta(days=2)) == 1
+    assert expire_uploads(site.engine, dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=2)) == 1
     assert rows(site.engine) == {"cases": 0, "attachments": 0, "parts": 0, "case_keys": 0}
 
 
@@ -173,7 +182,9 @@ def test_keyring_follows_changes(client, site):  # noqa: F811
     old = sealed(site, ())
     site.add_reviewer()
     keyring = client.get("/keyring.json").get_json()
-    assert keyring["serial"] == 2 and len(keyring["recipients"]) == 3
+    assert keyring["serial"] == 2
+    assert len(keyring["recipients"]) == 3
     r = begin(client, token, old)
-    assert r.status_code == 409 and "keys changed" in r.get_json()["error"]
+    assert r.status_code == 409
+    assert "keys changed" in r.get_json()["error"]
     assert begin(client, token, sealed(site, ()), keyring_serial=2).status_code == 201

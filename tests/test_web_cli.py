@@ -11,7 +11,7 @@ from pathlib import Path
 import nacl.signing
 import pytest
 from conftest import run_cli
-from web_support import PASSPHRASE, BIN, free_port, make_site
+from web_support import BIN, PASSPHRASE, free_port, make_site
 
 from intake.crypto.keys import b64encode
 from intake.keyring import canonical, unlock_signing_key
@@ -71,7 +71,8 @@ def test_demo(tmp_path: Path):
                 assert time.monotonic() < deadline and process.poll() is None, (tmp_path / "demo.log").read_text()
                 time.sleep(0.3)
         assert len(keyring["recipients"]) == 1
-        assert command[:2] == ["intake-review", "--identity"] and command[-1] == "list"
+        assert command[:2] == ["intake-review", "--identity"]
+        assert command[-1] == "list"
         assert (instance / "demo.passphrase").stat().st_mode & 0o777 == 0o600
         assert (instance / "demo.key").stat().st_mode & 0o777 == 0o600
         listed = run_cli(*command[:-1], "list", "--json", cwd=tmp_path)

@@ -39,10 +39,12 @@ def test_headers_everywhere(client, site):  # noqa: F811
     check(client.get("/"))
     receipt = client.post("/report", data={"csrf_token": csrf_token(client), "incident_type": "other",
                                            "description": "canary-headers-11aa"})
-    assert receipt.status_code == 200 and 'id="receipt"' in receipt.get_data(as_text=True)
+    assert receipt.status_code == 200
+    assert 'id="receipt"' in receipt.get_data(as_text=True)
     check(receipt)
     missing = client.get("/no/such/page")
-    assert missing.status_code == 404 and "Back to the report form" in missing.get_data(as_text=True)
+    assert missing.status_code == 404
+    assert "Back to the report form" in missing.get_data(as_text=True)
     check(missing)
     check(client.get("/api/v1/uploads/nope"))
     check(client.get("/keyring.json"))
@@ -56,10 +58,16 @@ def test_headers_everywhere(client, site):  # noqa: F811
 def test_cookie_only_for_csrf(client):  # noqa: F811
     """One cookie, HttpOnly and SameSite=Strict; over HTTPS it is `__Host-` prefixed and Secure."""
     plain = client.get("/").headers.get_all("Set-Cookie")
-    assert len(plain) == 1 and plain[0].startswith("csrf=") and "HttpOnly" in plain[0] and "SameSite=Strict" in plain[0]
+    assert len(plain) == 1
+    assert plain[0].startswith("csrf=")
+    assert "HttpOnly" in plain[0]
+    assert "SameSite=Strict" in plain[0]
     secure = client.get("/", base_url="https://intake.example").headers.get_all("Set-Cookie")
-    assert len(secure) == 1 and secure[0].startswith("__Host-csrf=") and "Secure" in secure[0]
-    assert "Domain" not in secure[0] and "Path=/" in secure[0]
+    assert len(secure) == 1
+    assert secure[0].startswith("__Host-csrf=")
+    assert "Secure" in secure[0]
+    assert "Domain" not in secure[0]
+    assert "Path=/" in secure[0]
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

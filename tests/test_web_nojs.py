@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 
 import pytest
+from web_support import app, client, csrf_token, open_stored, rows, site  # noqa: F401
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
-from web_support import app, client, csrf_token, open_stored, rows, site  # noqa: F401
 
 from intake.crypto.stream import PART
 
@@ -20,7 +20,8 @@ def form(token: str, **changes: object) -> dict[str, object]:
     """A filled form with one photo; `changes` override fields."""
     data = {"csrf_token": token, "incident_type": "cctv", "occurred": "2026-03", "location": "Mandalay",
             "description": f"{CANARY} cameras at the junction", "device": "", "website": "",
-            "attachments": [(io.BytesIO(PHOTO), "street.jpg", "image/jpeg"), (io.BytesIO(b""), "", "application/octet-stream")]}
+            "attachments": [(io.BytesIO(PHOTO), "street.jpg", "image/jpeg"),
+                            (io.BytesIO(b""), "", "application/octet-stream")]}
     data.update(changes)
     return data
 
@@ -41,10 +42,13 @@ def test_post_seals_on_arrival(client, site):  # noqa: F811
     assert r.status_code == 200
     page = r.get_data(as_text=True)
     ref = page.split('id="receipt">', 1)[1].split("<", 1)[0]
-    assert len(ref) == 14 and "What happens next" in page
+    assert len(ref) == 14
+    assert "What happens next" in page
     fields, files, sealed_by = open_stored(site.engine, ref, site.identities[:1])
-    assert fields["description"] == f"{CANARY} cameras at the junction" and fields["location"] == "Mandalay"
-    assert files == [("street.jpg", PHOTO)] and sealed_by == "server"
+    assert fields["description"] == f"{CANARY} cameras at the junction"
+    assert fields["location"] == "Mandalay"
+    assert files == [("street.jpg", PHOTO)]
+    assert sealed_by == "server"
     assert rows(site.engine)["parts"] == 2
 
 
@@ -86,7 +90,8 @@ def test_too_large_page(site, tmp_path):  # noqa: F811
     r = post(client, big)
     assert r.status_code == 413
     page = r.get_data(as_text=True)
-    assert "larger than 1 MiB" in page and "Send fewer or smaller files" in page
+    assert "larger than 1 MiB" in page
+    assert "Send fewer or smaller files" in page
     assert rows(site.engine) == EMPTY
     small.extensions["intake"].engine.dispose()
 
@@ -97,5 +102,6 @@ def test_rate_budget_nojs(client, site, app):  # noqa: F811
     token = csrf_token(client)
     assert post(client, form(token)).status_code == 200
     r = post(client, form(token))
-    assert r.status_code == 429 and "wait a minute" in r.get_data(as_text=True)
+    assert r.status_code == 429
+    assert "wait a minute" in r.get_data(as_text=True)
     assert rows(site.engine)["cases"] == 1

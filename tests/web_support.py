@@ -45,8 +45,9 @@ class Site:
         from intake.keyring import load_keyring, read_signer
 
         keyring = load_keyring(self.settings.keys_dir, read_signer(self.settings.instance / "admin-signing.key"))
-        save_keyring(self.settings.keys_dir, Keyring(keyring.keys + (KeyEntry(f"r{len(keyring.keys)}", identity.recipient),),
-                                                     signer=keyring.signer, serial=keyring.serial), key)
+        entry = KeyEntry(f"r{len(keyring.keys)}", identity.recipient)
+        save_keyring(self.settings.keys_dir, Keyring(keyring.keys + (entry,), signer=keyring.signer,
+                                                     serial=keyring.serial), key)
         self.identities.append(identity)
         return identity
 
@@ -121,7 +122,7 @@ def b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
-def open_stored(engine: Engine, ref: str, identities: list[Identity]) -> tuple[dict[str, str], list[tuple[str, bytes]], str]:
+def open_stored(engine: Engine, ref: str, identities: list[Identity]) -> tuple[dict, list[tuple[str, bytes]], str]:
     """Open a stored case: its fields, its files (name, bytes) and who sealed it."""
     case = get_case(engine, ref)
     assert case is not None, f"no complete case {ref}"

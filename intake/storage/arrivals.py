@@ -1,4 +1,5 @@
-"""Cases sealed on arrival by the server: parts are stored as they are sealed, header and body at the end.
+"""Cases still arriving: sealed on arrival by the server (parts first, header and body at the end), or
+uploaded by a browser under an upload token.
 
 The case stays incomplete, so invisible, until `finish_arrival` sets its header, body and stream
 lengths and makes it visible in one transaction; a request that fails calls `cases.discard`, and
@@ -19,7 +20,7 @@ from intake.storage.schema import attachments, case_keys, cases, parts
 
 def begin_arrival(engine: Engine, sealed_by: str = "server") -> int:
     """Store an empty, incomplete case to seal streams into; return its id."""
-    expires = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+    expires = dt.datetime.now(dt.UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
     with engine.begin() as conn:
         return conn.execute(insert(cases).values(
             ref=new_ref(), received=today(), status="new", sealed_by=sealed_by, header=b"", body=b"",
@@ -68,7 +69,7 @@ def finish_arrival(engine: Engine, case_id: int, header: bytes, body: bytes, key
 
 def upload_case(engine: Engine, token: str) -> int | None:
     """The id of the incomplete, unexpired case that `token` uploads to, or None."""
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with engine.connect() as conn:
         return conn.execute(select(cases.c.id).where(cases.c.upload_token == token, cases.c.complete.is_(False),
                                                      cases.c.upload_expires > now)).scalar()

@@ -46,7 +46,8 @@ def check_envelope(data: dict[str, object], keyring: Keyring, max_bytes: int) ->
     try:
         parsed = parse_header(header)
     except CryptoError as exc:
-        raise EnvelopeRefused(f"the sealed header is not valid ({exc}): reload the page and send the report again") from None
+        raise EnvelopeRefused(f"the sealed header is not valid ({exc}): reload the page and send the report "
+                              "again") from None
     if sorted(parsed.key_ids) != sorted(keyring.key_ids):
         if data.get("keyring_serial") != keyring.serial:
             raise EnvelopeRefused("the reviewers' keys changed since this page was loaded: load /keyring.json "

@@ -61,8 +61,8 @@ def init_app(app: Flask, settings: Settings) -> None:
     keyring = KeyringWatch(settings.keys_dir, signing_key_path(settings.instance))
     engine = connect(settings.database_url)
     upgrade(engine)
-    app.extensions["intake"] = Intake(settings, engine, keyring, ProofOfWork(app.config["SECRET_KEY"], settings.pow_bits),
-                                      RateBudget(settings.reports_per_minute))
+    pow_ = ProofOfWork(app.config["SECRET_KEY"], settings.pow_bits)
+    app.extensions["intake"] = Intake(settings, engine, keyring, pow_, RateBudget(settings.reports_per_minute))
 
 
 def state() -> Intake:
