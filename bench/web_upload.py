@@ -19,10 +19,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("INTAKE_KDF_PROFILE", "interactive")
 
-from web_support import LiveServer, make_site  # noqa: E402
+from tests.web_support import LiveServer, make_site  # noqa: E402
 
 MIB = 1 << 20
 BOUNDARY = "intake-bench-boundary-1b6f"

@@ -6,7 +6,7 @@ import datetime as dt
 import itertools
 
 import pytest
-from web_support import app, b64, client, csrf_token, open_stored, rows, site, solve  # noqa: F401
+from tests.web_support import app, b64, client, csrf_token, open_stored, rows, site, solve  # noqa: F401
 
 from intake.crypto.keys import generichash
 from intake.crypto.report import seal_report

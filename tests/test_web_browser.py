@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, PngImagePlugin
-from web_support import LiveServer, files_containing, make_site, open_stored
+from tests.web_support import LiveServer, files_containing, make_site, open_stored
 
 from intake.storage.cases import iter_cases
 

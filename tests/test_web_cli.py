@@ -10,8 +10,8 @@ from pathlib import Path
 
 import nacl.signing
 import pytest
-from conftest import run_cli
-from web_support import BIN, PASSPHRASE, free_port, make_site
+from tests.conftest import run_cli
+from tests.web_support import BIN, PASSPHRASE, free_port, make_site
 
 from intake.crypto.keys import b64encode
 from intake.keyring import canonical, unlock_signing_key

@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from web_support import app, client, csrf_token, site  # noqa: F401
+from tests.web_support import app, client, csrf_token, site  # noqa: F401
 
 from intake.web.security import CSP
 

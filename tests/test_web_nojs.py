@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from web_support import app, client, csrf_token, open_stored, rows, site  # noqa: F401
+from tests.web_support import app, client, csrf_token, open_stored, rows, site  # noqa: F401
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
