@@ -11,9 +11,9 @@ from tests.web_support import app, client, csrf_token, site  # noqa: F401
 from intake.web.security import CSP
 
 STATIC = Path(__file__).resolve().parents[1] / "intake" / "static"
-VENDORED = {  # npm libsodium@0.8.4 and libsodium-wrappers@0.8.4, dist/modules/, unchanged
-    "libsodium-0.8.4.js": "9d9731995989ac2d7c73ba4fb6717e43cd2a4a4299c442b710c2d9e5065b14d1",
-    "libsodium-wrappers-0.8.4.js": "d015a93315140974698318d94274ff63c6d22530d8b0e3f3770d9bfeadc7eb60",
+VENDORED = {  # npm libsodium-sumo@0.8.4 and libsodium-wrappers-sumo@0.8.4, dist/modules-sumo/, unchanged
+    "libsodium-sumo-0.8.4.js": "a3d0b7eb2c24ba6b5401d88717e65bc6a92786d211bc8b91ed746d24226180f3",
+    "libsodium-wrappers-sumo-0.8.4.js": "4e2c5442899321d7d9aea69bef71a3c24a6eab5911b74a5c1ad8bc8c733b0a15",
 }
 EXPECTED = {
     "Content-Security-Policy": CSP,

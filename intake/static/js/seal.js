@@ -1,8 +1,6 @@
 // The sealed report format of docs/format.md, version 1, on libsodium.js: sealing and opening.
 // Section numbers (§) refer to docs/format.md; tests/vectors/*.vec are run against this module.
 
-import { Sha256 } from "./sha256.js";
-
 const S = () => globalThis.sodium;
 const enc = new TextEncoder();
 
@@ -27,6 +25,15 @@ export class FormatError extends Error {
     super(message);
     this.expect = expect;
   }
+}
+
+export class Sha256 {
+  // Incremental SHA-256 from libsodium.js (sumo build): update() any number of times, then hex() once.
+  constructor() { this.state = S().crypto_hash_sha256_init(); }
+
+  update(data) { S().crypto_hash_sha256_update(this.state, data); }
+
+  hex() { return S().to_hex(S().crypto_hash_sha256_final(this.state)); }
 }
 
 export async function ready() {

@@ -1,9 +1,8 @@
 // Sending a report sealed in the browser through the resumable API of docs/openapi.yaml.
 
 import {
-  CHUNK, PART, b64url, concat, newReportKey, parseRecipient, sealBody, sealHeader, sealedLength, StreamSealer,
+  CHUNK, PART, Sha256, b64url, concat, newReportKey, parseRecipient, sealBody, sealHeader, sealedLength, StreamSealer,
 } from "./seal.js";
-import { Sha256 } from "./sha256.js";
 
 const enc = new TextEncoder();
 const POW_DOMAIN = enc.encode("intake-pow-v1");
