@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 
 import pytest
-from conftest import BIN
 from reviewkit import Reviewer, store
 from sqlalchemy import select, update
 
@@ -15,12 +15,25 @@ from intake.storage.cases import get_case
 from intake.storage.schema import parts
 
 
-def _peak_rss_kib(args: list[str], cwd) -> tuple[int, int]:
-    """Run a command; return its exit code and its own peak resident memory in KiB."""
-    proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, usage.ru_maxrss
+PEAK = """
+import atexit, sys
+report = sys.argv.pop(1)
+
+def peak():
+    with open("/proc/self/status") as f, open(report, "w") as out:
+        out.write(next(line.split()[1] for line in f if line.startswith("VmHWM:")))
+
+atexit.register(peak)
+from intake.review.cli import main
+main(sys.argv[1:])
+"""
+
+
+def _peak_rss_kib(args: list[str], cwd) -> int:
+    """Run intake-review's main in a new process; return its peak resident memory in KiB (VmHWM)."""
+    report = cwd / "peak.txt"
+    subprocess.run([sys.executable, "-c", PEAK, str(report), *args], cwd=cwd, check=True, capture_output=True)
+    return int(report.read_text())
 
 
 @pytest.mark.slow
@@ -33,10 +46,8 @@ def test_export_memory_does_not_grow_with_file_size(engine, db_url, tmp_path):
     peaks = []
     for ref in refs:
         out = tmp_path / ref
-        code, peak = _peak_rss_kib([str(BIN / "intake-review"), "--identity", str(alice.key), "--passphrase-file",
-                                    str(alice.passphrase), "--db", db_url, "export", ref, "--out", str(out)], tmp_path)
-        assert code == 0
-        peaks.append(peak)
+        peaks.append(_peak_rss_kib(["--identity", str(alice.key), "--passphrase-file", str(alice.passphrase),
+                                    "--db", db_url, "export", ref, "--out", str(out)], tmp_path))
     assert (tmp_path / refs[1] / "v.bin").read_bytes() == large
     assert peaks[1] - peaks[0] < 24 << 10, peaks
 
