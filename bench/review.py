@@ -70,7 +70,8 @@ def listing(url: str, identity: Identity, n: int) -> float:
     start = time.perf_counter()
     rows = [case_row(case, [identity]) for case in source.cases()]
     elapsed = time.perf_counter() - start
-    assert len(rows) == n and all(row["opened"] for row in rows)
+    assert len(rows) == n
+    assert all(row["opened"] for row in rows)
     source.engine.dispose()
     return elapsed
 

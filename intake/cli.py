@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
@@ -85,8 +86,10 @@ def keys_add(pubfile: Path, name: str | None, passphrase_file: Path | None) -> N
               help="The bundle file to create (it must not exist yet).")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]),
               help="Only cases received on or after this day (YYYY-MM-DD).")
-def export_sealed(out_file: Path, since) -> None:
+def export_sealed(out_file: Path, since: dt.datetime | None) -> None:
     """Write the stored cases, still sealed, into one bundle file for `intake-review --bundle`."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from intake.export_sealed import export_sealed as write_bundle
     from intake.storage.db import connect
 
@@ -97,6 +100,10 @@ def export_sealed(out_file: Path, since) -> None:
         raise click.ClickException(f"{out_file} already exists: choose a new file name") from None
     except OSError as exc:
         raise click.ClickException(f"cannot write {out_file}: {exc.strerror or exc}") from None
+    except (SQLAlchemyError, ValueError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise click.ClickException(f"cannot export the cases: {reason} (check INTAKE_DATABASE_URL and run "
+                                   "`intake init`); no bundle was written") from None
     finally:
         engine.dispose()
     click.echo(done.sha256)

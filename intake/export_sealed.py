@@ -69,7 +69,7 @@ def _write(w: _Writer, engine: Engine, since: dt.date | None) -> tuple[tuple[str
         entry["notes"] = [{"created": n.created.isoformat(), "header": w.put(n.header), "body": w.put(n.body)}
                           for n in case_notes(engine, case.id)]
         cases.append(entry)
-    manifest = json.dumps({"format": FORMAT, "created": dt.datetime.now(dt.timezone.utc).date().isoformat(),
+    manifest = json.dumps({"format": FORMAT, "created": dt.datetime.now(dt.UTC).date().isoformat(),
                            "since": since.isoformat() if since else None, "cases": cases},
                           separators=(",", ":")).encode()
     offset = w.at

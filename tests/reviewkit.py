@@ -11,6 +11,7 @@ from conftest import VECTORS, run_cli
 from sqlalchemy import Engine, update
 
 from intake.crypto.container import read_envelope, stream_parts
+from intake.crypto.envelope import parse_header
 from intake.crypto.keyfile import lock_identity, write_private
 from intake.crypto.keys import Identity, Recipient
 from intake.crypto.report import seal_report
@@ -81,8 +82,6 @@ def store_vector(engine: Engine, name: str) -> tuple[str, Identity, dict[str, ob
     f = io.BytesIO(data)
     env = read_envelope(f)
     streams = [(length, list(stream_parts(f, offset, length))) for offset, length in env.streams]
-    from intake.crypto.envelope import parse_header
-
     ref = store_case(engine, env.header, env.body, "browser", parse_header(env.header).key_ids, streams)
     return ref, Identity.parse(lines["identity"][0]), json.loads(lines["body"][0])
 

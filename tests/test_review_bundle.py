@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -27,8 +28,6 @@ def bundle(engine, db_url, tmp_path):
 
 
 def test_bundle_is_read_without_a_database(bundle, tmp_path):
-    import hashlib
-
     alice, where = bundle["alice"], ("--bundle", str(bundle["path"]))
     assert hashlib.sha256(bundle["path"].read_bytes()).hexdigest() == bundle["sha256"]
     assert bundle["path"].stat().st_mode & 0o777 == 0o600
@@ -45,6 +44,7 @@ def test_bundle_is_read_without_a_database(bundle, tmp_path):
     seen = bob.json("show", bundle["browser"], where=where)
     assert seen["sealed_by"] == "browser"
     assert seen["fields"] == bundle["body"]["fields"]
+    assert alice.run("show", "NOPE-NOPE-NOPE", where=where, check=False).returncode == 5
     refused = alice.run("status", bundle["ref"], "closed", where=where, check=False)
     assert refused.returncode == 1
     assert "a bundle is read-only" in refused.stderr
@@ -97,8 +97,6 @@ def test_damaged_bundle_has_its_own_exit_code(bundle, tmp_path, damage, message)
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_rehashed_but_malformed_manifest_is_refused(bundle, tmp_path):
-    import hashlib
-
     data = bundle["path"].read_bytes()
     _, offset, length, _ = TRAILER.unpack(data[-TRAILER.size:])
     manifest = json.loads(data[offset:offset + length])
@@ -111,3 +109,14 @@ def test_rehashed_but_malformed_manifest_is_refused(bundle, tmp_path):
     result = bundle["alice"].run("list", where=("--bundle", str(bad)), check=False)
     assert result.returncode == 8
     assert "manifest is malformed" in result.stderr
+
+
+def test_export_sealed_without_a_schema_leaves_no_file(tmp_path):
+    out = tmp_path / "cases.bundle"
+    result = run_cli("intake", "export-sealed", "--out", str(out), cwd=tmp_path, check=False,
+                     env={"INTAKE_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"})
+    assert result.returncode == 1
+    assert "cannot export the cases" in result.stderr
+    assert "no bundle was written" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()

@@ -14,7 +14,6 @@ from sqlalchemy import select, update
 from intake.storage.cases import get_case
 from intake.storage.schema import parts
 
-
 PEAK = """
 import atexit, sys
 report = sys.argv.pop(1)
@@ -66,7 +65,8 @@ def test_damaged_attachment_is_removed_and_reported(engine, db_url, tmp_path):
     out = tmp_path / "out"
     result = alice.run("export", ref, "--out", str(out), where=("--db", db_url), check=False)
     assert result.returncode == 7, result.stderr
-    assert "attachment 2 is damaged" in result.stderr and "partial file was removed" in result.stderr
+    assert "attachment 2 is damaged" in result.stderr
+    assert "partial file was removed" in result.stderr
     assert sorted(os.listdir(out)) == ["good.bin", "report.json"]
     assert (out / "good.bin").read_bytes() == good
     report = json.loads((out / "report.json").read_text())

@@ -10,6 +10,7 @@ import click
 from intake.review.errors import FAILED, ReviewError
 from intake.review.session import Session
 from intake.storage.cases import STATUSES
+
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 

@@ -52,7 +52,8 @@ class Folder:
                 return candidate, self.create(candidate)
             except FileExistsError:
                 continue
-        raise ReviewError(f"{self.path} already holds {MAX_TRIES} files named like {name}", "export into an empty folder")
+        raise ReviewError(f"{self.path} already holds {MAX_TRIES} files named like {name}",
+                          "export into an empty folder")
 
     def open(self, name: str) -> int:
         """Open a file of the folder for reading."""

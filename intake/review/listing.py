@@ -36,13 +36,12 @@ def dump_json(data: object) -> str:
     return safe_json(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-def print_rows(rows: Iterable[dict[str, object]], as_json: bool) -> int:
-    """Print rows as a JSON array, or as a table; return how many could not be opened."""
+def print_rows(rows: Iterable[dict[str, object]], as_json: bool) -> None:
+    """Print rows as a JSON array, or as a table with a count of those not opened."""
     rows = list(rows)
-    failed = sum(1 for row in rows if not row["opened"])
     if as_json:
         click.echo(dump_json(rows))
-        return failed
+        return
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -55,8 +54,8 @@ def print_rows(rows: Iterable[dict[str, object]], as_json: bool) -> int:
                       Text(terminal_text(str(row["incident_type"] or "-"))), Text(str(row["status"])),
                       Text(str(row["attachments"])), Text(size), opened)
     Console(highlight=False).print(table)
+    failed = sum(1 for row in rows if not row["opened"])
     click.echo(f"{len(rows)} cases, {failed} not opened" if rows else "no cases", err=True)
-    return failed
 
 
 def human_size(n: float) -> str:

@@ -11,7 +11,8 @@ MAX_EXT_CHARS = 10
 # Unicode categories that can move the cursor, change colours, reorder text or hide characters.
 UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 WINDOWS_FORBIDDEN = set('<>:"|?*\\/')
-WINDOWS_DEVICES = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))})
+WINDOWS_DEVICES = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)),
+                             *(f"LPT{i}" for i in range(10))})
 
 
 def _escape(char: str) -> str:

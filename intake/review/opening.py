@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -51,10 +50,3 @@ def open_case(session: Session, ref: str) -> OpenCase:
         raise from_crypto(exc, f"case {case.ref}") from None
     return OpenCase(session, case, report)
 
-
-def digest_of(chunks: Iterator[bytes]) -> str:
-    """The SHA-256 of a stream of bytes, in hex."""
-    sha = hashlib.sha256()
-    for chunk in chunks:
-        sha.update(chunk)
-    return sha.hexdigest()

@@ -162,9 +162,9 @@ def iter_cases(engine: Engine, status: str | None = None, since: dt.date | None 
             if not rows:
                 return
             lengths: dict[int, list[int]] = {row.id: [] for row in rows}
-            for case_id, length in conn.execute(
-                    select(attachments.c.case_id, attachments.c.length)
-                    .where(attachments.c.case_id.in_(list(lengths))).order_by(attachments.c.case_id, attachments.c.idx)):
+            found = select(attachments.c.case_id, attachments.c.length).where(
+                attachments.c.case_id.in_(list(lengths))).order_by(attachments.c.case_id, attachments.c.idx)
+            for case_id, length in conn.execute(found):
                 lengths[case_id].append(length)
         for row in rows:
             yield Case(row.id, row.ref, row.received, row.status, row.sealed_by, row.header, row.body,
