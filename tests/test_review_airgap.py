@@ -48,12 +48,12 @@ def test_review_never_imports_flask(engine, db_url, tmp_path):
     assert (tmp_path / "out" / "a.txt").read_bytes() == b"hello"
 
 
-def _on_terminal(args: list[str], typed: bytes = b"") -> tuple[int, bytes]:
-    """Run intake-review with a pseudo-terminal as its controlling terminal; type `typed` when asked."""
+def _on_terminal(args: list[str], *typed: bytes) -> tuple[int, bytes]:
+    """Run intake-review with a pseudo-terminal as its controlling terminal; type each answer when asked."""
     pid, fd = pty.fork()
     if pid == 0:
         os.execv(str(BIN / "intake-review"), ["intake-review", *args])
-    seen, sent = b"", False
+    seen, answers = b"", list(typed)
     while True:
         try:
             data = os.read(fd, 4096)
@@ -62,9 +62,8 @@ def _on_terminal(args: list[str], typed: bytes = b"") -> tuple[int, bytes]:
         if not data:
             break
         seen += data
-        if typed and not sent and b"passphrase for" in seen:
-            os.write(fd, typed)
-            sent = True
+        if answers and seen.count(b"passphrase for ") > len(typed) - len(answers):
+            os.write(fd, answers.pop(0))
     _, status = os.waitpid(pid, 0)
     os.close(fd)
     return os.waitstatus_to_exitcode(status), seen
