@@ -55,16 +55,18 @@ def read_envelope(f: BinaryIO) -> Envelope:
     if count > MAX_ATTACHMENTS:
         raise MalformedEnvelope(f"a report carries at most {MAX_ATTACHMENTS} attachments, not {count}")
     streams = []
+    here = f.tell()
+    total = f.seek(0, 2)
+    f.seek(here)
     for _ in range(count):
         raw = f.read(8)
         if len(raw) != 8:
             raise TruncatedAttachment("the sealed report file ends before an attachment")
         (length,) = struct.unpack(">Q", raw)
         offset = f.tell()
-        end = f.seek(offset + length)
-        if f.seek(0, 2) < end:
+        if offset + length > total:
             raise TruncatedAttachment("the sealed report file ends inside an attachment")
-        f.seek(end)
+        f.seek(offset + length)
         streams.append((offset, length))
     if f.read(1):
         raise MalformedEnvelope("the sealed report file has bytes after its last attachment")

@@ -51,21 +51,31 @@ def part_count(length: int) -> int:
     return max(1, -(-length // PART))
 
 
-def begin_case(engine: Engine, header: bytes, body: bytes, sealed_by: str, key_ids: Sequence[str],
-               lengths: Sequence[int]) -> tuple[int, str, str]:
-    """Store an incomplete case, invisible until `complete_case`; return its id, ref and upload token."""
+def _insert_case(conn, header: bytes, body: bytes, sealed_by: str, key_ids: Sequence[str], lengths: Sequence[int],
+                 complete: bool) -> tuple[int, str | None]:
+    """Insert a case row with its attachment and key rows; return its id and upload token."""
     for length in lengths:
         if plain_size(length) is None:
             raise StorageError(f"an attachment of {length} sealed bytes is not a valid stream")
-    token = secrets.token_hex(32)
-    expires = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+    token = None if complete else secrets.token_hex(32)
+    expires = None
+    if not complete:
+        hour = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+        expires = hour + UPLOAD_LIFETIME
+    case_id = conn.execute(insert(cases).values(
+        ref=new_ref(), received=today(), status="new", sealed_by=sealed_by, header=header, body=body,
+        complete=complete, upload_token=token, upload_expires=expires)).inserted_primary_key[0]
+    if lengths:
+        conn.execute(insert(attachments), [{"case_id": case_id, "idx": i, "length": n} for i, n in enumerate(lengths)])
+    conn.execute(insert(case_keys), [{"case_id": case_id, "key_id": k} for k in key_ids])
+    return case_id, token
+
+
+def begin_case(engine: Engine, header: bytes, body: bytes, sealed_by: str, key_ids: Sequence[str],
+               lengths: Sequence[int]) -> tuple[int, str, str]:
+    """Store an incomplete case, invisible until `complete_case`; return its id, ref and upload token."""
     with engine.begin() as conn:
-        case_id = conn.execute(insert(cases).values(
-            ref=new_ref(), received=today(), status="new", sealed_by=sealed_by, header=header, body=body,
-            complete=False, upload_token=token, upload_expires=expires + UPLOAD_LIFETIME)).inserted_primary_key[0]
-        if lengths:
-            conn.execute(insert(attachments), [{"case_id": case_id, "idx": i, "length": n} for i, n in enumerate(lengths)])
-        conn.execute(insert(case_keys), [{"case_id": case_id, "key_id": k} for k in key_ids])
+        case_id, token = _insert_case(conn, header, body, sealed_by, key_ids, lengths, complete=False)
         ref = conn.execute(select(cases.c.ref).where(cases.c.id == case_id)).scalar_one()
     return case_id, ref, token
 
@@ -77,14 +87,19 @@ def put_part(engine: Engine, case_id: int, idx: int, part: int, data: bytes) -> 
             attachments.c.case_id == case_id, attachments.c.idx == idx, cases.c.complete.is_(False))).scalar()
         if length is None:
             raise StorageError("no upload waits for that attachment")
-        expected = min(PART, length - part * PART)
-        if not 0 <= part < part_count(length) or len(data) != max(expected, 0):
-            raise StorageError(f"part {part} of this attachment must be {max(expected, 0)} bytes, not {len(data)}")
+        _check_part(length, part, data)
         key = and_(parts.c.case_id == case_id, parts.c.idx == idx, parts.c.part == part)
         if conn.execute(select(func.count()).select_from(parts).where(key)).scalar():
             conn.execute(update(parts).where(key).values(data=data))
         else:
             conn.execute(insert(parts).values(case_id=case_id, idx=idx, part=part, data=data))
+
+
+def _check_part(length: int, part: int, data: bytes) -> None:
+    """Every part but the last is exactly 1 MiB, the last holds the rest (format.md §7)."""
+    expected = max(min(PART, length - part * PART), 0)
+    if not 0 <= part < part_count(length) or len(data) != expected:
+        raise StorageError(f"part {part} of this attachment must be {expected} bytes, not {len(data)}")
 
 
 def missing_parts(engine: Engine, case_id: int) -> dict[int, list[int]]:
@@ -109,16 +124,22 @@ def complete_case(engine: Engine, case_id: int) -> str:
 
 def store_case(engine: Engine, header: bytes, body: bytes, sealed_by: str, key_ids: Sequence[str],
                streams: Sequence[tuple[int, Iterable[bytes]]]) -> str:
-    """Store a whole case whose streams are given as (length, parts of 1 MiB); return its ref."""
-    case_id, _, _ = begin_case(engine, header, body, sealed_by, key_ids, [n for n, _ in streams])
-    try:
-        for idx, (_, chunks) in enumerate(streams):
+    """Store a whole case in one transaction, streams given as (length, parts of 1 MiB); return its ref.
+
+    The parts must be at hand: a slow upload goes through begin_case, put_part and complete_case
+    instead, so that no transaction stays open while a reporter's connection trickles.
+    """
+    with engine.begin() as conn:
+        case_id, _ = _insert_case(conn, header, body, sealed_by, key_ids, [n for n, _ in streams], complete=True)
+        for idx, (length, chunks) in enumerate(streams):
+            count = 0
             for number, data in enumerate(chunks):
-                put_part(engine, case_id, idx, number, data)
-        return complete_case(engine, case_id)
-    except BaseException:
-        discard(engine, case_id)
-        raise
+                _check_part(length, number, data)
+                conn.execute(insert(parts).values(case_id=case_id, idx=idx, part=number, data=data))
+                count += 1
+            if count != part_count(length):
+                raise StorageError(f"attachment {idx} needs {part_count(length)} parts, not {count}")
+        return conn.execute(select(cases.c.ref).where(cases.c.id == case_id)).scalar_one()
 
 
 def discard(engine: Engine, case_id: int) -> None:

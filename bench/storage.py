@@ -1,0 +1,75 @@
+"""The same sealed rows on SQLite and on PostgreSQL: small cases per second, 1 MiB parts per second.
+
+Run: .venv/bin/python bench/storage.py [--cases 2000] [--mib 64]. Both databases are measured in
+the same run, on this machine (PostgreSQL on loopback, INTAKE_BENCH_POSTGRES to override).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from intake.crypto.keys import Identity
+from intake.crypto.report import seal_report
+from intake.crypto.stream import PART
+from intake.storage.cases import store_case
+from intake.storage.db import connect, upgrade
+
+POSTGRES = os.environ.get("INTAKE_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def measure(url: str, cases: int, mib: int) -> dict[str, float]:
+    """Store `cases` small cases, then one case of `mib` MiB; return rates."""
+    engine = connect(url)
+    upgrade(engine)
+    identities = [Identity.generate() for _ in range(3)]
+    small = seal_report([i.recipient for i in identities], {"description": "x" * 500})
+    key_ids = [i.key_id for i in identities]
+    start = time.perf_counter()
+    for _ in range(cases):
+        store_case(engine, small.header, small.body, "browser", key_ids, [])
+    small_rate = cases / (time.perf_counter() - start)
+    big = seal_report([i.recipient for i in identities], {}, [("f", "t", (os.urandom(PART) for _ in range(mib)))])
+    stream = big.streams[0]
+    start = time.perf_counter()
+    store_case(engine, big.header, big.body, "browser", key_ids,
+               [(len(stream), (stream[i:i + PART] for i in range(0, len(stream), PART)))])
+    part_rate = len(stream) / PART / (time.perf_counter() - start)
+    engine.dispose()
+    return {"small cases/s": small_rate, "parts (MiB)/s": part_rate}
+
+
+def main() -> None:
+    """Measure both backends and print the table with ratios."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cases", type=int, default=2000)
+    parser.add_argument("--mib", type=int, default=64)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="intake-bench-"))
+    name = "intake_bench_" + uuid.uuid4().hex[:8]
+    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        sqlite = measure(f"sqlite:///{work / 'bench.db'}", args.cases, args.mib)
+        postgres = measure(POSTGRES.rsplit("/", 1)[0] + "/" + name, args.cases, args.mib)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+        shutil.rmtree(work)
+    print(f"storage: {args.cases} small cases, then one {args.mib} MiB attachment, one process")
+    print(f"{'row':16} {'SQLite':>10} {'PostgreSQL':>11} {'PG/SQLite':>10}")
+    for row in sqlite:
+        print(f"{row:16} {sqlite[row]:10.0f} {postgres[row]:11.0f} {postgres[row] / sqlite[row]:10.2f}")
+
+
+if __name__ == "__main__":
+    main()
