@@ -7,7 +7,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from conftest import VECTORS, run_cli
 from sqlalchemy import Engine, update
 
 from intake.crypto.container import read_envelope, stream_parts
@@ -17,6 +16,7 @@ from intake.crypto.keys import Identity, Recipient
 from intake.crypto.report import seal_report
 from intake.storage.cases import get_case, store_case
 from intake.storage.schema import cases
+from tests.conftest import VECTORS, run_cli
 
 FIELDS = {"incident_type": "drone", "description": "A drone filmed the march.\nThen it followed us.",
           "location": "Phnom Penh"}

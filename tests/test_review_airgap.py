@@ -9,8 +9,9 @@ import sys
 import textwrap
 
 import pytest
-from conftest import BIN
-from reviewkit import Reviewer, store
+
+from tests.conftest import BIN
+from tests.reviewkit import Reviewer, store
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 

@@ -6,10 +6,10 @@ import hashlib
 import json
 
 import pytest
-from conftest import run_cli
-from reviewkit import FIELDS, Reviewer, store, store_vector
 
 from intake.bundle import MAGIC, TRAILER
+from tests.conftest import run_cli
+from tests.reviewkit import FIELDS, Reviewer, store, store_vector
 
 PHOTO = bytes(range(256)) * 5000
 

@@ -8,13 +8,13 @@ import subprocess
 
 import nacl.signing
 import pytest
-from conftest import BIN, run_cli
-from reviewkit import FIELDS, Reviewer, damage_body, store, store_vector
 from sqlalchemy import select
 
 from intake.crypto.keys import Identity
 from intake.keyring import KeyEntry, Keyring, save_keyring
 from intake.storage.schema import notes
+from tests.conftest import BIN, run_cli
+from tests.reviewkit import FIELDS, Reviewer, damage_body, store, store_vector
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 CLIP = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40

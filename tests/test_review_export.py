@@ -8,11 +8,11 @@ import subprocess
 import sys
 
 import pytest
-from reviewkit import Reviewer, store
 from sqlalchemy import select, update
 
 from intake.storage.cases import get_case
 from intake.storage.schema import parts
+from tests.reviewkit import Reviewer, store
 
 PEAK = """
 import atexit, sys

@@ -6,7 +6,8 @@ import json
 import os
 
 import pytest
-from reviewkit import Reviewer, store
+
+from tests.reviewkit import Reviewer, store
 
 HOSTILE = ["../../x", "/etc/passwd", "a\x00b", "A" * 10_000 + ".jpg", "photo.jpg", "photo.jpg",
            "\x1b]0;pwned\x07", "\x1b[2J", "report.json", "..", "\u202eexe.txt", "CON"]

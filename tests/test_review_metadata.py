@@ -9,7 +9,8 @@ import json
 import pytest
 from PIL import ExifTags, Image
 from pypdf import PdfReader
-from reviewkit import Reviewer, jpeg_with_gps, pdf_with_author, store
+
+from tests.reviewkit import Reviewer, jpeg_with_gps, pdf_with_author, store
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 

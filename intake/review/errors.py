@@ -25,10 +25,8 @@ class ReviewError(click.ClickException):
         self.exit_code = exit_code
 
     def show(self, file: object = None) -> None:
-        """Print `intake-review: message` and the hint on stderr, like age."""
-        click.echo(f"intake-review: {self.message}", err=True)
-        if self.hint:
-            click.echo(f"intake-review: {self.hint}", err=True)
+        """Print one line on stderr, like age: `intake-review: what happened; what to do next`."""
+        click.echo(f"intake-review: {self.message}" + (f"; {self.hint}" if self.hint else ""), err=True)
 
 
 def from_crypto(exc: CryptoError, what: str = "this case") -> ReviewError:
