@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
@@ -112,3 +113,33 @@ def keys_add(pubfile: Path, name: str | None, passphrase_file: Path | None) -> N
     entry = add_key(Settings.from_env(), pubfile, name, read_passphrase(passphrase_file, prompt="admin passphrase"))
     click.echo(entry.key_id)
     click.echo(f"added {entry.name}: new reports are sealed to this key from now on", err=True)
+
+
+@main.command("export-sealed")
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The bundle file to create (it must not exist yet).")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Only cases received on or after this day (YYYY-MM-DD).")
+def export_sealed(out_file: Path, since: dt.datetime | None) -> None:
+    """Write the stored cases, still sealed, into one bundle file for `intake-review --bundle`."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from intake.export_sealed import export_sealed as write_bundle
+    from intake.storage.db import connect
+
+    engine = connect(Settings.from_env().database_url)
+    try:
+        done = write_bundle(engine, out_file, since.date() if since else None)
+    except FileExistsError:
+        raise click.ClickException(f"{out_file} already exists: choose a new file name") from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out_file}: {exc.strerror or exc}") from None
+    except (SQLAlchemyError, ValueError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise click.ClickException(f"cannot export the cases: {reason} (check INTAKE_DATABASE_URL and run "
+                                   "`intake init`); no bundle was written") from None
+    finally:
+        engine.dispose()
+    click.echo(done.sha256)
+    click.echo(f"wrote {done.path}: {len(done.refs)} cases, {done.size} bytes, still sealed; compare its SHA-256 "
+               "(above, as `sha256sum` prints it) on the machine that reads it", err=True)

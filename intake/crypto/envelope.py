@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import re
@@ -45,8 +46,7 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 def derive(report_key: bytes, subkey_id: int) -> bytes:
     """Return crypto_kdf_derive_from_key(32, subkey_id, "intake01", K) (§3)."""
     salt = struct.pack("<Q", subkey_id) + bytes(8)
-    return sodium.crypto_generichash_blake2b_salt_personal(b"", 32, key=report_key, salt=salt,
-                                                           person=KDF_CONTEXT + bytes(8))
+    return hashlib.blake2b(digest_size=32, key=report_key, salt=salt, person=KDF_CONTEXT + bytes(8)).digest()
 
 
 def header_length(stanzas: int) -> int:
@@ -206,7 +206,7 @@ def open_body(report_key: bytes, sealed: bytes, attachments: int | None = None) 
     except nacl.exceptions.CryptoError as exc:
         raise DamagedBody("the report body failed authentication") from exc
     (length,) = struct.unpack(">I", padded[:4])
-    if length > len(padded) - 4 or any(padded[4 + length:]):
+    if length > len(padded) - 4 or padded.count(0, 4 + length) != len(padded) - 4 - length:
         raise DamagedBody("the report body's padding is wrong")
     try:
         data = json.loads(padded[4:4 + length].decode("utf-8"))

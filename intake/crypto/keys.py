@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 
 import nacl.bindings as sodium
 import nacl.exceptions
@@ -40,8 +42,11 @@ def b64decode(text: str, length: int) -> bytes:
 
 
 def generichash(size: int, data: bytes, key: bytes = b"") -> bytes:
-    """Return crypto_generichash (BLAKE2b) of `data`, `size` bytes long, optionally keyed."""
-    return sodium.crypto_generichash_blake2b_salt_personal(data, size, key=key)
+    """Return crypto_generichash (BLAKE2b) of `data`, `size` bytes long, optionally keyed.
+
+    hashlib's BLAKE2b is the same function as libsodium's, without PyNaCl's per-call checks.
+    """
+    return hashlib.blake2b(data, digest_size=size, key=key).digest()
 
 
 def key_id(public_key: bytes) -> str:
@@ -82,7 +87,7 @@ class Recipient:
             raise InvalidKey(f"malformed intake recipient ({exc}): copy the whole line again") from exc
         return cls(raw)
 
-    @property
+    @cached_property
     def key_id(self) -> str:
         """The key id in hex."""
         return key_id(self.public_key)
@@ -117,12 +122,12 @@ class Identity:
         except ValueError as exc:
             raise InvalidKey(f"malformed intake identity ({exc})") from exc
 
-    @property
+    @cached_property
     def recipient(self) -> Recipient:
         """The public half."""
         return Recipient(sodium.crypto_scalarmult_base(self.secret_key))
 
-    @property
+    @cached_property
     def key_id(self) -> str:
         """The key id of the public half."""
         return self.recipient.key_id

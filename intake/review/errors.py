@@ -1,41 +1,49 @@
-"""Reviewer errors: each has its own exit code, and its message says what to do next."""
+"""Reviewer errors: each kind has its own exit code, and its message says what to do next."""
 
 from __future__ import annotations
 
 import click
 
-from intake.crypto.errors import (
-    CryptoError,
-    DamagedKeyFile,
-    InvalidKey,
-    NoMatchingIdentity,
-    WrongPassphrase,
-)
+from intake.crypto.errors import CryptoError, DamagedKeyFile, InvalidKey, NoMatchingIdentity, WrongPassphrase
 
-EXIT_CODES: dict[type[Exception], int] = {
-    WrongPassphrase: 3,
-    DamagedKeyFile: 4,
-    InvalidKey: 4,
-    NoMatchingIdentity: 6,
-    CryptoError: 7,
-}
+FAILED = 1
+WRONG_PASSPHRASE = 3
+BAD_IDENTITY = 4
+NO_CASE = 5
+NOT_YOURS = 6
+DAMAGED_CASE = 7
+DAMAGED_BUNDLE = 8
+NO_KEYRING = 9
 
 
 class ReviewError(click.ClickException):
-    """A reviewer error with its own exit code."""
+    """A reviewer error: a terse message, a hint of what to do next, and its own exit code."""
 
-    def __init__(self, message: str, exit_code: int) -> None:
+    def __init__(self, message: str, hint: str | None = None, exit_code: int = FAILED) -> None:
         super().__init__(message)
+        self.hint = hint
         self.exit_code = exit_code
 
-    def format_message(self) -> str:
-        """Terse and lower-case, like age."""
-        return self.message
+    def show(self, file: object = None) -> None:
+        """Print one line on stderr, like age: `intake-review: what happened; what to do next`."""
+        click.echo(f"intake-review: {self.message}" + (f"; {self.hint}" if self.hint else ""), err=True)
 
 
-def from_crypto(exc: CryptoError) -> ReviewError:
-    """Turn a crypto error into a reviewer error with the exit code of its kind."""
-    for cls, code in EXIT_CODES.items():
-        if isinstance(exc, cls):
-            return ReviewError(str(exc), code)
-    return ReviewError(str(exc), 1)
+def from_crypto(exc: CryptoError, what: str = "this case") -> ReviewError:
+    """Turn a crypto error into a reviewer error with the exit code and hint of its kind."""
+    if isinstance(exc, WrongPassphrase):
+        return ReviewError(str(exc), "check it and try again, or give the right one with --passphrase-file",
+                           WRONG_PASSPHRASE)
+    if isinstance(exc, DamagedKeyFile | InvalidKey):
+        return ReviewError(str(exc), "give your identity file (NAME.key, made by `intake keys new`)", BAD_IDENTITY)
+    if isinstance(exc, NoMatchingIdentity):
+        return ReviewError(f"{what} is not sealed to any of your keys",
+                           "give the identity it was sealed to with --identity, or ask who can read it",
+                           NOT_YOURS)
+    return ReviewError(f"{what} is damaged ({exc.expect}): {exc}",
+                       "restore it from a backup or a fresh export; nothing of it was trusted", DAMAGED_CASE)
+
+
+def no_case(ref: str) -> ReviewError:
+    """The error for a reference that names no case."""
+    return ReviewError(f"no case {ref!r}", "check the reference with `intake-review ... list`", NO_CASE)

@@ -3,53 +3,65 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import click
 
 from intake.crypto.errors import CryptoError
 from intake.crypto.keys import Identity
 from intake.crypto.report import open_report
+from intake.review.names import safe_json, terminal_text
 from intake.storage.cases import Case
 
 
-def case_row(case: Case, identities: Sequence[Identity]) -> dict[str, object]:
+def case_row(case: Case, identities: Sequence[Identity], key_name: Callable[[str], str] = str) -> dict[str, object]:
     """Open one case's header and body; a failure becomes the row's `error`, never an exception."""
     row: dict[str, object] = {"id": case.ref, "received": case.received.isoformat(), "status": case.status,
                               "sealed_by": case.sealed_by, "incident_type": None, "opened": False, "error": None,
-                              "key_id": None, "attachments": len(case.lengths), "attachment_bytes": sum(case.lengths)}
+                              "reason": None, "key_id": None, "identity": None, "attachments": len(case.lengths),
+                              "attachment_bytes": None}
     try:
         report = open_report(case.header, case.body, len(case.lengths), identities)
     except CryptoError as exc:
-        row["error"] = f"{exc.expect}: {exc}"
+        row.update(error=exc.expect, reason=str(exc))
         return row
-    row.update(opened=True, key_id=report.opened.key_id, incident_type=report.body.fields.get("incident_type"),
+    row.update(opened=True, key_id=report.opened.key_id, identity=key_name(report.opened.key_id),
+               incident_type=report.body.fields.get("incident_type"),
                attachment_bytes=sum(a.size for a in report.body.attachments))
     return row
 
 
+def dump_json(data: object) -> str:
+    """JSON that keeps Khmer and Burmese readable but escapes every character that could drive a terminal."""
+    return safe_json(json.dumps(data, indent=2, ensure_ascii=False))
+
+
 def print_rows(rows: Iterable[dict[str, object]], as_json: bool) -> None:
-    """Print rows as a JSON array, or as a table on a terminal."""
+    """Print rows as a JSON array, or as a table with a count of those not opened."""
     rows = list(rows)
     if as_json:
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        click.echo(dump_json(rows))
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table("case", "received", "type", "status", "files", "size", "opened by", box=None)
     for row in rows:
-        opened = str(row["key_id"])[:16] if row["opened"] else f"[red]{row['error']}[/red]"
-        table.add_row(str(row["id"]), str(row["received"]), str(row["incident_type"] or "-"), str(row["status"]),
-                      str(row["attachments"]), _size(int(row["attachment_bytes"])), opened)
-    Console(markup=True, highlight=False).print(table)
-    if not rows:
-        click.echo("no cases", err=True)
+        opened = Text(str(row["identity"])) if row["opened"] else Text(f"no: {row['error']}", style="red")
+        size = "?" if row["attachment_bytes"] is None else human_size(int(row["attachment_bytes"]))
+        table.add_row(Text(str(row["id"])), Text(str(row["received"])),
+                      Text(terminal_text(str(row["incident_type"] or "-"))), Text(str(row["status"])),
+                      Text(str(row["attachments"])), Text(size), opened)
+    Console(highlight=False).print(table)
+    failed = sum(1 for row in rows if not row["opened"])
+    click.echo(f"{len(rows)} cases, {failed} not opened" if rows else "no cases", err=True)
 
 
-def _size(n: int) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+def human_size(n: float) -> str:
+    """A size in B, KiB, MiB or GiB."""
+    for unit in ("B", "KiB", "MiB"):
+        if n < 1024:
+            return f"{int(n)} B" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
-    return str(n)
+    return f"{n:.1f} GiB"

@@ -164,16 +164,33 @@ def _case(conn, row: Row) -> Case:
     return Case(row.id, row.ref, row.received, row.status, row.sealed_by, row.header, row.body, tuple(lengths))
 
 
-def iter_cases(engine: Engine, status: str | None = None, since: dt.date | None = None) -> Iterator[Case]:
-    """Yield every complete case, oldest first, optionally by status and received date."""
-    query = select(cases).where(cases.c.complete.is_(True)).order_by(cases.c.id)
+def iter_cases(engine: Engine, status: str | None = None, since: dt.date | None = None,
+               batch: int = 500) -> Iterator[Case]:
+    """Yield every complete case, oldest first, optionally by status and received date.
+
+    Cases are read `batch` at a time (with their attachment lengths in one more query), so memory
+    stays bounded and no connection is held while the caller works on a case.
+    """
+    query = select(cases).where(cases.c.complete.is_(True)).order_by(cases.c.id).limit(batch)
     if status:
         query = query.where(cases.c.status == status)
     if since:
         query = query.where(cases.c.received >= since)
-    with engine.connect() as conn:
-        for row in conn.execute(query).all():
-            yield _case(conn, row)
+    after = 0
+    while True:
+        with engine.connect() as conn:
+            rows = conn.execute(query.where(cases.c.id > after)).all()
+            if not rows:
+                return
+            lengths: dict[int, list[int]] = {row.id: [] for row in rows}
+            found = select(attachments.c.case_id, attachments.c.length).where(
+                attachments.c.case_id.in_(list(lengths))).order_by(attachments.c.case_id, attachments.c.idx)
+            for case_id, length in conn.execute(found):
+                lengths[case_id].append(length)
+        for row in rows:
+            yield Case(row.id, row.ref, row.received, row.status, row.sealed_by, row.header, row.body,
+                       tuple(lengths[row.id]))
+        after = rows[-1].id
 
 
 def get_case(engine: Engine, ref: str) -> Case | None:

@@ -1,0 +1,109 @@
+"""How fast `intake-review list` opens stored cases, next to a bare PyNaCl sealed-box loop, in one run.
+
+Run `.venv/bin/python bench/review.py [N]` from the repository root (N defaults to 10,000). It stores N
+small server-sealed cases in a temporary SQLite database, then times:
+- bare: N crypto_box_seal_open calls on 32-byte keys (the floor: one sealed box per case);
+- list: the code path of `intake-review list` (DatabaseSource.cases + case_row), in this process;
+- cli: the real `intake-review list --json` process, startup and Argon2id unlock included.
+The bare loop and the list are timed alternately, three times each, and the fastest run of each is
+kept, so that a busy machine does not favour one side. It prints cases a second for each and their
+ratio to the bare loop (goal: list >= 0.5).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nacl.bindings as sodium
+from sqlalchemy import insert
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("INTAKE_KDF_PROFILE", "interactive")
+
+from intake.crypto.keyfile import lock_identity, write_private  # noqa: E402
+from intake.crypto.keys import Identity  # noqa: E402
+from intake.crypto.report import seal_report  # noqa: E402
+from intake.review.listing import case_row  # noqa: E402
+from intake.review.source import DatabaseSource  # noqa: E402
+from intake.storage.cases import new_ref, today  # noqa: E402
+from intake.storage.db import connect, upgrade  # noqa: E402
+from intake.storage.schema import case_keys, cases  # noqa: E402
+
+ROUNDS = 3
+FIELDS = {"incident_type": "cctv", "description": "A camera at the corner turned to follow us.", "location": "Yangon"}
+
+
+def populate(url: str, identity: Identity, n: int) -> None:
+    """Store n sealed cases (sealed to the identity and two others) in one transaction."""
+    recipients = [identity.recipient, Identity.generate().recipient, Identity.generate().recipient]
+    engine = connect(url)
+    upgrade(engine)
+    rows = []
+    for i in range(n):
+        sealed = seal_report(recipients, {**FIELDS, "n": str(i)})
+        rows.append({"id": i + 1, "ref": new_ref(), "received": today(), "status": "new", "sealed_by": "server",
+                     "header": sealed.header, "body": sealed.body, "complete": True})
+    with engine.begin() as conn:
+        conn.execute(insert(cases), rows)
+        conn.execute(insert(case_keys), [{"case_id": r["id"], "key_id": k.key_id} for r in rows for k in recipients])
+    engine.dispose()
+
+
+def bare(identity: Identity, n: int) -> float:
+    """Seconds for n crypto_box_seal_open calls."""
+    pk = identity.recipient.public_key
+    boxes = [sodium.crypto_box_seal(os.urandom(32), pk) for _ in range(n)]
+    start = time.perf_counter()
+    for box in boxes:
+        sodium.crypto_box_seal_open(box, pk, identity.secret_key)
+    return time.perf_counter() - start
+
+
+def listing(url: str, identity: Identity, n: int) -> float:
+    """Seconds for the code path of `intake-review list` over every stored case."""
+    source = DatabaseSource(url)
+    start = time.perf_counter()
+    rows = [case_row(case, [identity]) for case in source.cases()]
+    elapsed = time.perf_counter() - start
+    assert len(rows) == n
+    assert all(row["opened"] for row in rows)
+    source.engine.dispose()
+    return elapsed
+
+
+def cli(url: str, identity: Identity, folder: Path) -> float:
+    """Seconds for the real `intake-review list --json` process."""
+    key, secret = folder / "bench.key", folder / "bench.pass"
+    write_private(key, lock_identity(identity, b"bench passphrase"))
+    secret.write_text("bench passphrase\n")
+    command = [str(Path(sys.executable).parent / "intake-review"), "--identity", str(key),
+               "--passphrase-file", str(secret), "--db", url, "list", "--json"]
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    """Store the cases, time the three loops, print rates and ratios."""
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    identity = Identity.generate()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/bench.db"
+        populate(url, identity, n)
+        runs = [(bare(identity, n), listing(url, identity, n)) for _ in range(ROUNDS)]
+        t_bare, t_list = min(b for b, _ in runs), min(t for _, t in runs)
+        t_cli = cli(url, identity, Path(tmp))
+    base = n / t_bare
+    print(f"cases: {n}")
+    print(f"bare crypto_box_seal_open: {base:9.0f} /s")
+    for name, seconds in (("list (in-process)", t_list), ("intake-review list --json", t_cli)):
+        print(f"{name:26s} {n / seconds:9.0f} /s   ratio {n / seconds / base:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""Opening one case for show, export and cat: its report, its notes and its attachments."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from intake.crypto.errors import CryptoError
+from intake.crypto.report import OpenedReport, open_report
+from intake.review.errors import from_crypto, no_case
+from intake.review.notes import open_notes
+from intake.review.session import Session
+from intake.storage.cases import Case
+
+
+@dataclass(frozen=True, repr=False)
+class OpenCase:
+    """A case with its opened report, read through the session's source."""
+
+    session: Session
+    case: Case
+    report: OpenedReport
+
+    def plaintext(self, idx: int) -> Iterator[bytes]:
+        """Attachment `idx` in clear, chunk by chunk; its size and SHA-256 are checked at the end."""
+        return self.report.attachment(idx, self.session.source.parts(self.case, idx), self.case.lengths[idx])
+
+    def notes(self) -> list[dict[str, object]]:
+        """The case's notes, opened where they are sealed to one of the reviewer's keys."""
+        return open_notes(self.session.source.notes(self.case), self.session.identities)
+
+    def summary(self) -> dict[str, object]:
+        """What report.json and `show --json` say about the case itself."""
+        key_id = self.report.opened.key_id
+        return {"id": self.case.ref, "received": self.case.received.isoformat(), "status": self.case.status,
+                "sealed_by": self.case.sealed_by, "opened_with": {"key_id": key_id,
+                                                                 "identity": self.session.key_name(key_id)},
+                "fields": self.report.body.fields, "reply_key": self.report.body.reply_key}
+
+
+def open_case(session: Session, ref: str) -> OpenCase:
+    """Find a case by reference and open its header and body, or raise the matching reviewer error."""
+    identities = session.identities
+    case = session.source.case(ref)
+    if case is None:
+        raise no_case(ref)
+    try:
+        report = open_report(case.header, case.body, len(case.lengths), identities)
+    except CryptoError as exc:
+        raise from_crypto(exc, f"case {case.ref}") from None
+    return OpenCase(session, case, report)
+

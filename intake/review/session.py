@@ -1,0 +1,144 @@
+"""What every command needs: the reviewer's identities, unlocked once per run, and the source of cases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from intake.crypto.errors import CryptoError, WrongPassphrase
+from intake.crypto.keys import Identity
+from intake.review.errors import DAMAGED_BUNDLE, WRONG_PASSPHRASE, ReviewError, from_crypto
+
+PROMPT_TRIES = 3
+
+
+@dataclass
+class Session:
+    """The options of the `intake-review` group; identities and source are opened on first use."""
+
+    identity_files: tuple[Path, ...]
+    passphrase_file: Path | None
+    db_url: str | None
+    bundle: Path | None
+    _identities: list[tuple[Path, Identity]] | None = field(default=None, repr=False)
+    _source: object = None
+
+    @property
+    def identities(self) -> list[Identity]:
+        """The unlocked identities (asked for once per run)."""
+        return [identity for _, identity in self.named_identities]
+
+    @property
+    def named_identities(self) -> list[tuple[Path, Identity]]:
+        """Each unlocked identity with the file it came from."""
+        if self._identities is None:
+            if not self.identity_files:
+                raise click.UsageError("say who you are: --identity KEYFILE (your NAME.key)")
+            self._identities = unlock_all(self.identity_files, self.passphrase_file)
+        return self._identities
+
+    def key_name(self, key_id: str) -> str:
+        """The identity file name that holds a key id."""
+        return next((path.name for path, i in self.named_identities if i.key_id == key_id), key_id)
+
+    @property
+    def source(self):
+        """The database or bundle the cases are read from."""
+        if self._source is None:
+            self._source = open_source(self.db_url, self.bundle)
+        return self._source
+
+
+def open_source(db_url: str | None, bundle: Path | None):
+    """Open the bundle file, or the database at the URL (never creating one)."""
+    from intake.review.source import BundleSource, DatabaseSource
+
+    if bool(db_url) == bool(bundle):
+        raise click.UsageError("say where the cases are: either --db URL or --bundle FILE")
+    if bundle:
+        from intake.bundle import BundleError
+
+        try:
+            return BundleSource(bundle)
+        except BundleError as exc:
+            raise ReviewError(f"bundle {bundle}: {exc}", "copy the bundle again, or ask for a new "
+                              "`intake export-sealed`", DAMAGED_BUNDLE) from None
+    if db_url.startswith("sqlite:///") and not Path(db_url.removeprefix("sqlite:///")).is_file():
+        raise ReviewError(f"no database at {db_url.removeprefix('sqlite:///')}",
+                          "check --db (sqlite:///PATH or postgresql+psycopg://...)")
+    try:
+        return DatabaseSource(db_url)
+    except ValueError as exc:
+        raise ReviewError(str(exc), "use --db sqlite:///PATH or --db postgresql+psycopg://...") from None
+
+
+def _passphrases(path: Path | None) -> list[bytes]:
+    if path is None:
+        return []
+    try:
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReviewError(f"cannot read passphrase file {path}: {getattr(exc, 'strerror', None) or exc}",
+                          "give a readable file whose first line is the passphrase") from None
+    if not lines:
+        raise ReviewError(f"passphrase file {path} is empty", "write the passphrase on its first line")
+    return [line.encode() for line in lines]
+
+
+def _read_identity_text(path: Path) -> str:
+    from intake.crypto.errors import DamagedKeyFile
+
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or "it is not a text file"
+        raise from_crypto(DamagedKeyFile(f"cannot read identity file {path}: {reason}")) from None
+
+
+def unlock_all(paths: tuple[Path, ...], passphrase_file: Path | None) -> list[tuple[Path, Identity]]:
+    """Unlock each identity file with the passphrases known so far, asking on a terminal when none fits."""
+    from intake.crypto.keyfile import unlock_identity
+
+    known = _passphrases(passphrase_file)
+    found: dict[str, tuple[Path, Identity]] = {}
+    for path in paths:
+        text = _read_identity_text(path)
+        identity = None
+        try:
+            for passphrase in known:
+                try:
+                    identity = unlock_identity(text, passphrase)
+                    break
+                except WrongPassphrase:
+                    continue
+            if identity is None:
+                identity = _ask(path, text, bool(known), passphrase_file is not None, known)
+        except CryptoError as exc:
+            raise from_crypto(exc) from None
+        found.setdefault(identity.key_id, (path, identity))
+    return list(found.values())
+
+
+def _ask(path: Path, text: str, tried: bool, from_file: bool, known: list[bytes]) -> Identity:
+    from intake.crypto.keyfile import unlock_identity
+
+    if from_file:
+        raise ReviewError(f"wrong passphrase for {path}", "check the passphrase file (one passphrase a line, "
+                          "tried on every identity file)", WRONG_PASSPHRASE)
+    if not click.get_text_stream("stdin").isatty():
+        raise ReviewError("no terminal to ask for the passphrase", "give --passphrase-file FILE")
+    if tried:
+        click.echo(f"intake-review: that passphrase does not open {path.name}", err=True)
+    for _ in range(PROMPT_TRIES):
+        passphrase = click.prompt(f"passphrase for {path.name}", hide_input=True, err=True).encode()
+        try:
+            identity = unlock_identity(text, passphrase)
+        except WrongPassphrase:
+            click.echo(f"intake-review: wrong passphrase for {path.name}", err=True)
+            continue
+        known.append(passphrase)
+        return identity
+    raise ReviewError(f"wrong passphrase for {path} ({PROMPT_TRIES} tries)", "check it and run the command again",
+                      WRONG_PASSPHRASE)

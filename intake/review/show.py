@@ -1,0 +1,89 @@
+"""`intake-review show`: a case's fields, attachments (checked, with their metadata) and notes."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import click
+
+from intake.crypto.errors import CryptoError
+from intake.review.errors import DAMAGED_CASE, ReviewError
+from intake.review.listing import dump_json, human_size
+from intake.review.metadata import describe, sniff
+from intake.review.names import terminal_text
+from intake.review.opening import OpenCase, open_case
+from intake.review.session import Session
+
+MAX_INSPECT = 64 << 20
+
+
+def check_attachment(case: OpenCase, idx: int) -> dict[str, object]:
+    """Decrypt one attachment in memory-bounded chunks: its checksum, real type and metadata."""
+    entry = case.report.body.attachments[idx]
+    info: dict[str, object] = {"index": idx + 1, "name": entry.name, "type": entry.type, "size": entry.size,
+                               "sha256": entry.sha256, "sha256_ok": False, "detected_type": None, "metadata": {}}
+    sha, head, kept = hashlib.sha256(), b"", io.BytesIO()
+    try:
+        for chunk in case.plaintext(idx):
+            sha.update(chunk)
+            if len(head) < 16:
+                head += chunk[:16]
+                info["detected_type"] = sniff(head)
+            if info["detected_type"] and entry.size <= MAX_INSPECT:
+                kept.write(chunk)
+    except CryptoError as exc:
+        info["error"] = f"{exc.expect}: {exc}"
+        return info
+    info["sha256_ok"] = sha.hexdigest() == entry.sha256
+    if info["detected_type"] and entry.size > MAX_INSPECT:
+        info["metadata"] = {"not checked": f"larger than {MAX_INSPECT >> 20} MiB: export it to clean it"}
+    elif info["detected_type"]:
+        kept.seek(0)
+        info["metadata"] = describe(kept, str(info["detected_type"]))
+    else:
+        info["metadata"] = {"not checked": "no reader for this type: it may carry GPS, camera or author data"}
+    return info
+
+
+def show_case(session: Session, ref: str, as_json: bool) -> None:
+    """Print one case; exit with the damaged-case code if an attachment fails its check."""
+    case = open_case(session, ref)
+    data = {**case.summary(), "attachments": [check_attachment(case, i) for i in range(len(case.case.lengths))],
+            "notes": case.notes()}
+    if as_json:
+        click.echo(dump_json(data))
+    else:
+        _print(data)
+    bad = [a for a in data["attachments"] if not a["sha256_ok"]]
+    if bad:
+        raise ReviewError(f"case {case.case.ref}: attachment {bad[0]['index']} is damaged ({bad[0].get('error')})",
+                          "restore the case from a backup or a fresh export", DAMAGED_CASE)
+
+
+def _print(data: dict[str, object]) -> None:
+    out = click.echo
+    opened = data["opened_with"]
+    out(f"case {data['id']}  received {data['received']}  status {data['status']}  "
+        f"sealed by {data['sealed_by']}  opened with {terminal_text(str(opened['identity']))}")
+    out("fields:")
+    for name, value in data["fields"].items():
+        text = terminal_text(value, keep_newlines=True).replace("\n", "\n    ")
+        out(f"  {terminal_text(name)}: {text}")
+    out(f"attachments: {len(data['attachments']) or 'none'}")
+    for a in data["attachments"]:
+        check = "sha256 ok" if a["sha256_ok"] else f"DAMAGED: {a.get('error')}"
+        found = a["detected_type"] or "unknown type"
+        out(f"  {a['index']}. {terminal_text(a['name'])}  {terminal_text(a['type'])} (looks like {found})  "
+            f"{human_size(a['size'])}  {check}")
+        out(f"     sha256 {a['sha256']}")
+        meta = "; ".join(f"{terminal_text(k)}: {terminal_text(v)}" for k, v in a["metadata"].items())
+        out(f"     metadata: {meta or 'none found'}")
+    if data["notes"]:
+        out("notes:")
+    for note in data["notes"]:
+        if "error" in note:
+            out(f"  {note['created']}  (not opened: {note['error']})")
+        else:
+            text = terminal_text(str(note["note"]), keep_newlines=True).replace("\n", "\n    ")
+            out(f"  {note['created']}  {terminal_text(str(note['status']))}  by {str(note['by'])[:16]}: {text}")

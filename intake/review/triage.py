@@ -1,0 +1,54 @@
+"""`intake-review status`: set a case's triage state, with a note sealed to the verified keyring."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from intake.review.errors import NO_KEYRING, ReviewError, no_case
+from intake.review.session import Session
+
+
+def reviewer_keyring(keys_dir: Path, signer: str | None):
+    """The keyring in keys_dir, verified against the pinned admin signer (--signer, else INTAKE_SIGNING_KEY's)."""
+    from intake.keyring import KeyringError, load_keyring, read_signer, signing_key_path
+
+    try:
+        if not signer:
+            signer = read_signer(signing_key_path(Path(os.environ.get("INTAKE_INSTANCE") or "instance").absolute()))
+        return load_keyring(keys_dir, signer.strip())
+    except KeyringError as exc:
+        raise ReviewError(f"cannot seal the note: {exc}",
+                          "give --keys-dir DIR (the folder of keyring.json) and --signer intake-signer-1:... "
+                          "(ask the admin for it, out of band)", NO_KEYRING) from None
+
+
+def set_status(session: Session, ref: str, state: str, note: str | None, keys_dir: Path, signer: str | None) -> None:
+    """Set the state of a case in the database; a note is sealed first and stored in the same transaction."""
+    from intake.review.notes import seal_note
+    from intake.storage.cases import StorageError
+    from intake.storage.notes import triage
+
+    source = session.source
+    if source.read_only:
+        raise ReviewError("a bundle is read-only: its cases cannot change",
+                          "set the status on the server's database with --db URL")
+    case = source.case(ref)
+    if case is None:
+        raise no_case(ref)
+    sealed = None
+    if note is not None:
+        if not note.strip():
+            raise click.BadParameter("the note is empty", param_hint="--note")
+        recipients = reviewer_keyring(keys_dir, signer).recipients()
+        try:
+            sealed = seal_note(recipients, state, note, session.identities[0].key_id)
+        except ValueError as exc:
+            raise ReviewError(f"cannot seal the note: {exc}", "shorten the note") from None
+    try:
+        triage(source.engine, case.ref, state, sealed)
+    except StorageError as exc:
+        raise ReviewError(str(exc), "check the reference with `list`") from None
+    click.echo(f"case {case.ref}: {state}" + (" (note sealed to the keyring)" if sealed else ""), err=True)
