@@ -30,16 +30,17 @@ class Session:
 def main(ctx: click.Context, identity_files: tuple[Path, ...], passphrase_file: Path | None,
          db_url: str | None) -> None:
     """intake-review: read the cases sealed to your key, on the server's database or air-gapped."""
-    from intake.crypto.keyfile import read_identity_file
+    from intake.crypto.keyfile import read_identities
     from intake.passphrase import read_passphrase
 
     if not db_url:
         raise click.UsageError("say where the cases are: --db URL")
-    passphrase = read_passphrase(passphrase_file)
     try:
-        identities = [read_identity_file(path, passphrase) for path in identity_files]
+        identities, plain = read_identities(identity_files, lambda: read_passphrase(passphrase_file))
     except CryptoError as exc:
         raise from_crypto(exc) from None
+    for path in plain:
+        click.echo(f"warning: {path} is an unencrypted recovery identity: use it offline, then lock it away", err=True)
     from intake.review.source import DatabaseSource
 
     ctx.obj = Session(identities, DatabaseSource(db_url))
