@@ -168,8 +168,8 @@ def _checkpoint_problems(rows: list[Entry], checkpoint: dict[str, object] | None
     found = next((e for e in rows if e.seq == seq), None)
     if found is None:
         last = rows[-1].seq if rows else 0
-        return [Problem(last + 1, "deleted", f"entries {last + 1} to {seq} were deleted: the signed keyring records "
-                                             f"entry {seq} as written")]
+        gone = f"entry {seq} was" if last + 1 >= seq else f"entries {last + 1} to {seq} were"
+        return [Problem(last + 1, "deleted", f"{gone} deleted: the signed keyring records entry {seq} as written")]
     if found.hash != digest:
         return [Problem(seq, "rewritten", f"entry {seq} differs from the one the signed keyring records: "
                                           "the log was rewritten up to there")]
