@@ -151,13 +151,16 @@ def _link_problems(rows: list[Entry]) -> list[Problem]:
         elif j is not None or (e.prev_hash == GENESIS and i):
             first = j + 1 if j is not None else 0
             seqs = ", ".join(str(r.seq) for r in rows[first:i])
-            problems.append(Problem(rows[first].seq, "inserted", f"entry {seqs} was inserted: entry {e.seq} "
-                                                                  f"follows {'the start' if j is None else rows[j].seq}"))
+            follows = "the start" if j is None else rows[j].seq
+            problems.append(Problem(rows[first].seq, "inserted",
+                                    f"entry {seqs} was inserted: entry {e.seq} follows {follows}"))
         elif i:
-            problems.append(Problem(e.seq, "deleted", f"entry {e.seq} does not follow entry {rows[i - 1].seq}: an "
-                                                      f"entry between them was deleted, or entry {rows[i - 1].seq} rewritten"))
+            before = rows[i - 1].seq
+            problems.append(Problem(e.seq, "deleted", f"entry {e.seq} does not follow entry {before}: an entry "
+                                                      f"between them was deleted, or entry {before} rewritten"))
         else:
-            problems.append(Problem(e.seq, "deleted", f"entry {e.seq} does not start the log: earlier entries were deleted"))
+            problems.append(Problem(e.seq, "deleted",
+                                    f"entry {e.seq} does not start the log: earlier entries were deleted"))
     return problems
 
 
@@ -185,7 +188,8 @@ def show(engine: Engine, as_json: bool) -> None:
         click.echo(json.dumps([e.as_json() for e in rows], indent=2, ensure_ascii=False))
         return
     for e in rows:
-        click.echo(f"{e.seq:>5}  {_at_text(e.at)}  {'signed  ' if e.signature else 'unsigned'}  {e.action:<14} {e.detail}")
+        signed = "signed  " if e.signature else "unsigned"
+        click.echo(f"{e.seq:>5}  {_at_text(e.at)}  {signed}  {e.action:<14} {e.detail}")
     if not rows:
         click.echo("the audit log is empty", err=True)
 

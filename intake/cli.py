@@ -116,7 +116,7 @@ def keys_retire(name: str, passphrase_file: Path | None) -> None:
 
     entry, stored = retire_key(Settings.from_env(), name, read_passphrase(passphrase_file, prompt="admin passphrase"))
     click.echo(entry.key_id)
-    hint = f"{stored} stored cases still open with it: run `intake keys rewrap`" if stored else "it opens no stored case"
+    hint = f"{stored} stored cases still open with it: run `intake keys rewrap`" if stored else "it opens no case"
     click.echo(f"retired {name}'s key: new reports are no longer sealed to it; {hint}", err=True)
 
 

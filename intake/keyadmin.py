@@ -111,7 +111,8 @@ def retire_key(settings: Settings, name: str, passphrase: bytes) -> tuple[KeyEnt
     retired = replace(entry, status="retired", retired=today())
     keys = tuple(retired if k is entry else k for k in keyring.keys)
     with database(settings) as engine:
-        commit(settings, engine, replace(keyring, keys=keys), key, "keys retire", {"name": name, "key_id": entry.key_id})
+        commit(settings, engine, replace(keyring, keys=keys), key, "keys retire",
+               {"name": name, "key_id": entry.key_id})
         return retired, count_by_key(engine).get(entry.key_id, 0)
 
 
@@ -122,16 +123,17 @@ def rotate_key(settings: Settings, name: str, passphrase: bytes, out_dir: Path, 
     old = _active(keyring, name)
     key = unlock_signing_key(admin_key(settings), passphrase)
     written: list[Path] = []
-    if pubfile is not None:
-        recipient = read_recipient_file(pubfile)
-        _unused(keyring, recipient)
-    else:
-        assert key_passphrase is not None
-        pub, keyfile, _ = new_key_pair(name, out_dir, key_passphrase)
-        recipient, written = read_recipient_file(pub), [pub, keyfile]
-    new = KeyEntry(name, recipient, "active", today())
-    keys = tuple(replace(k, status="retired", retired=today()) if k is old else k for k in keyring.keys) + (new,)
     with database(settings) as engine:
+        if pubfile is not None:
+            recipient = read_recipient_file(pubfile)
+            _unused(keyring, recipient)
+        elif key_passphrase is None:
+            raise click.UsageError("give the new key's passphrase, or --pub with the reviewer's own NAME.pub")
+        else:
+            pub, keyfile, _ = new_key_pair(name, out_dir, key_passphrase)
+            recipient, written = read_recipient_file(pub), [pub, keyfile]
+        new = KeyEntry(name, recipient, "active", today())
+        keys = tuple(replace(k, status="retired", retired=today()) if k is old else k for k in keyring.keys) + (new,)
         commit(settings, engine, replace(keyring, keys=keys), key, "keys rotate",
                {"name": name, "old_key_id": old.key_id, "new_key_id": new.key_id})
     return old, new, written

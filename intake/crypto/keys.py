@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
+from functools import cached_property
 
 import nacl.bindings as sodium
 import nacl.exceptions
@@ -82,9 +83,9 @@ class Recipient:
             raise InvalidKey(f"malformed intake recipient ({exc}): copy the whole line again") from exc
         return cls(raw)
 
-    @property
+    @cached_property
     def key_id(self) -> str:
-        """The key id in hex."""
+        """The key id in hex (computed once: rewrap asks for it for every case)."""
         return key_id(self.public_key)
 
     def __str__(self) -> str:
@@ -117,12 +118,12 @@ class Identity:
         except ValueError as exc:
             raise InvalidKey(f"malformed intake identity ({exc})") from exc
 
-    @property
+    @cached_property
     def recipient(self) -> Recipient:
-        """The public half."""
+        """The public half (computed once)."""
         return Recipient(sodium.crypto_scalarmult_base(self.secret_key))
 
-    @property
+    @cached_property
     def key_id(self) -> str:
         """The key id of the public half."""
         return self.recipient.key_id

@@ -21,7 +21,8 @@ class Session:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--identity", "identity_files", multiple=True, required=True,
               type=click.Path(dir_okay=False, path_type=Path), envvar="INTAKE_REVIEW_IDENTITY",
-              help="Your identity file (NAME.key); repeat for an old and a new key.", show_envvar=True)
+              help="Your identity file (NAME.key), or a recovery sheet; repeat for an old and a new key.",
+              show_envvar=True)
 @click.option("--passphrase-file", type=click.Path(dir_okay=False, path_type=Path),
               help="Read the passphrase from the first line of FILE instead of asking.")
 @click.option("--db", "db_url", envvar="INTAKE_DATABASE_URL", show_envvar=True,

@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, Row, Table, and_, delete, func, insert, select, update
+from sqlalchemy import Engine, Row, Table, and_, bindparam, delete, func, insert, select, update
 
 from intake.crypto.stream import PART, plain_size
 from intake.storage.schema import attachments, case_keys, cases, notes, parts
@@ -177,12 +177,13 @@ def replace_header(engine: Engine, case_id: int, old: bytes, new: bytes, key_ids
 
 
 def _swap(conn, table: Table, swaps: Sequence[tuple[int, bytes, bytes]]) -> list[int]:
-    """Swap each row's header only where it is still the old one; return the ids swapped."""
-    done = []
-    for row_id, old, new in swaps:
-        if conn.execute(update(table).where(table.c.id == row_id, table.c.header == old).values(header=new)).rowcount:
-            done.append(row_id)
-    return done
+    """Swap each row's header only where it is still the old one (one batched statement); return the ids swapped."""
+    if not swaps:
+        return []
+    conn.execute(update(table).where(table.c.id == bindparam("row_id"), table.c.header == bindparam("old"))
+                 .values(header=bindparam("new")), [{"row_id": i, "old": old, "new": new} for i, old, new in swaps])
+    now = dict(conn.execute(select(table.c.id, table.c.header).where(table.c.id.in_([i for i, _, _ in swaps]))).all())
+    return [i for i, _, new in swaps if now.get(i) == new]
 
 
 def replace_headers(engine: Engine, swaps: Sequence[tuple[int, bytes, bytes]], key_ids: Sequence[str]) -> int:
