@@ -63,7 +63,8 @@ def bare(headers: list[bytes], identity: Identity, recipients: list[Recipient]) 
     for header in headers:
         stanza = header[6 + 96 + 16:6 + 2 * 96]
         k = sodium.crypto_box_seal_open(stanza, public, identity.secret_key)
-        signed = b"INTK\x01\x03" + b"".join(i + sodium.crypto_box_seal(k, r.public_key) for i, r in zip(ids, recipients))
+        stanzas = (i + sodium.crypto_box_seal(k, r.public_key) for i, r in zip(ids, recipients, strict=True))
+        signed = b"INTK\x01\x03" + b"".join(stanzas)
         generichash(32, signed, derive(k, MAC_KEY_ID))
     return time.perf_counter() - start
 
@@ -93,7 +94,8 @@ def main() -> None:
         outcome = rewrap(engine, [bob], after, opts.jobs)
         rewrap_s = time.perf_counter() - start
         engine.dispose()
-    assert outcome.rewrapped == opts.cases and not outcome.failed
+    assert outcome.rewrapped == opts.cases
+    assert not outcome.failed
     print(f"cases: {opts.cases}, recipients: 3, cpus: {os.cpu_count()}, rewrap jobs: {opts.jobs}")
     print(f"bare PyNaCl unseal+seal+MAC (1 process): {bare_s:.1f} s")
     print(f"intake rewrap (database, {opts.jobs} worker{'s' if opts.jobs != 1 else ''}): {rewrap_s:.1f} s")

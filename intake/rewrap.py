@@ -107,7 +107,10 @@ def rewrap(engine: Engine, identities: Sequence[Identity], recipients: Sequence[
     pending = _pending(engine, target, outcome, advance)
     if jobs == 1:
         _init(*args)
-        _apply(engine, map(_reseal, pending), key_ids, outcome, advance)
+        try:
+            _apply(engine, map(_reseal, pending), key_ids, outcome, advance)
+        finally:
+            _init([], [], os.getpid())
         return outcome
     with multiprocessing.get_context("fork").Pool(jobs, _init, args) as pool:
         _apply(engine, pool.imap(_reseal, pending), key_ids, outcome, advance)
@@ -146,9 +149,15 @@ def run(settings: Settings, identity_files: Sequence[Path], passphrase_file: Pat
                f"{' and the recovery key' if keyring.recovery else ''} (keyring {keyring.fingerprint})", err=True)
     with database(settings) as engine:
         columns = (TextColumn("rewrap"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-        with Progress(*columns, console=Console(stderr=True)) as bar:
+        # No refresh thread: the worker processes are forked from a process with one thread.
+        with Progress(*columns, console=Console(stderr=True), auto_refresh=False) as bar:
             task = bar.add_task("rewrap", total=count_headers(engine))
-            outcome = rewrap(engine, identities, keyring.recipients(), jobs, lambda n: bar.advance(task, n))
+
+            def advance(n: int) -> None:
+                bar.advance(task, n)
+                bar.refresh()
+
+            outcome = rewrap(engine, identities, keyring.recipients(), jobs, advance)
         audit.record(engine, "keys rewrap", {**outcome.as_json(), "key_ids": keyring.key_ids})
     click.echo(f"rewrapped {outcome.rewrapped}, already current {outcome.current}, changed meanwhile "
                f"{outcome.changed_meanwhile}, could not open {len(outcome.failed)}", err=True)

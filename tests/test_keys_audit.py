@@ -71,7 +71,8 @@ def test_an_edited_entry_with_its_hash_recomputed_fails_its_signature(log) -> No
     with engine.begin() as conn:
         conn.execute(update(audit_table).where(audit_table.c.seq == 3).values(detail='{"name":"mallory"}', hash=forged))
     found = kinds(engine, signer, checkpoint)
-    assert (3, "bad signature") in found and (4, "deleted") in found
+    assert (3, "bad signature") in found
+    assert (4, "deleted") in found
 
 
 def test_an_inserted_entry_is_named(log) -> None:
@@ -142,11 +143,13 @@ def test_audit_verify_names_the_entry_and_exits_non_zero(tmp_path) -> None:
     inst.setup("alice", "bob")
     assert "audit log ok: 3 entries" in inst.run("audit", "verify").stderr
     listed = inst.run("audit", "list", "--json").stdout
-    assert '"action": "keys add"' in listed and '"signed": true' in listed
+    assert '"action": "keys add"' in listed
+    assert '"signed": true' in listed
     with inst.engine.begin() as conn:
         conn.execute(update(audit_table).where(audit_table.c.seq == 2).values(detail='{"name":"mallory"}'))
     result = inst.run("audit", "verify", check=False)
-    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
     assert "seq 2: edited: entry 2 was edited" in result.stderr
     assert "restore the database from a backup" in result.stderr
     inst.engine.dispose()

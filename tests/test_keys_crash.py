@@ -29,7 +29,8 @@ def snapshot(engine) -> dict[int, tuple[str, str, bytes]]:
 def rewrapped(engine, key_id: str) -> int:
     """How many cases are sealed to this key id, by their case_keys rows."""
     with engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(case_keys).where(case_keys.c.key_id == key_id)).scalar_one()
+        query = select(func.count()).select_from(case_keys).where(case_keys.c.key_id == key_id)
+        return conn.execute(query).scalar_one()
 
 
 def check(engine, before: dict[int, tuple[str, str, bytes]], sets: list[set[str]],
@@ -46,7 +47,8 @@ def check(engine, before: dict[int, tuple[str, str, bytes]], sets: list[set[str]
     union = list(identities.values())
     for case_id, (_, _, header) in now.items():
         ids = set(parse_header(header).key_ids)
-        assert ids in sets and keyed[case_id] == ids
+        assert ids in sets
+        assert keyed[case_id] == ids
         open_header(header, union)
     assert all(set(parse_header(h).key_ids) in sets for h in note_headers)
     with engine.connect() as conn:

@@ -23,7 +23,7 @@ def counts(engine) -> dict[str, int]:
 
 def age(engine, ref: str, days: int, status: str = "new") -> None:
     """Make a case look `days` old, with a status."""
-    received = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=days)
+    received = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=days)
     with engine.begin() as conn:
         conn.execute(update(cases).where(cases.c.ref == ref).values(received=received, status=status))
 
@@ -73,7 +73,8 @@ def test_purge_by_status_then_by_age(inst: Instance) -> None:
     nothing = inst.admin("purge", "--older-than", "30")
     assert "nothing to delete" in nothing.stderr
     log = inst.run("audit", "list").stdout.splitlines()
-    assert [line.split()[3] for line in log].count("purge") == 2 and all("unsigned" not in ln for ln in log)
+    assert [line.split()[3] for line in log].count("purge") == 2
+    assert all("unsigned" not in ln for ln in log)
     assert "audit log ok" in inst.run("audit", "verify").stderr
 
 
@@ -81,7 +82,9 @@ def test_purge_needs_the_admin_key(inst: Instance) -> None:
     bad = inst.root / "bad.pw"
     bad.write_text("wrong\n")
     result = inst.run("purge", "--older-than", "30", "--passphrase-file", str(bad), check=False)
-    assert result.returncode == 1 and "wrong passphrase" in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 1
+    assert "wrong passphrase" in result.stderr
+    assert "Traceback" not in result.stderr
     assert counts(inst.engine)["cases"] == 5
 
 
