@@ -12,7 +12,7 @@ from intake.config import Settings
 from intake.crypto.keyfile import lock_identity, write_private
 from intake.crypto.keys import Identity
 from intake.instance import init_instance
-from intake.keyring import KeyEntry, Keyring, create_signing_key, save_keyring, today, unlock_signing_key
+from intake.keyadmin import add_key, init_keyring
 
 
 def demo_settings(instance: Path) -> Settings:
@@ -25,7 +25,7 @@ def demo_settings(instance: Path) -> Settings:
 
 
 def make_demo(settings: Settings) -> Path:
-    """Create the instance, the demo passphrase, signing key, reviewer identity and keyring (once)."""
+    """Create the instance, the demo passphrase, signing key, reviewer identity and keyring (once), audit-logged."""
     init_instance(settings)
     key_file, passphrase_file = settings.instance / "demo.key", settings.instance / "demo.passphrase"
     if key_file.exists():
@@ -33,11 +33,11 @@ def make_demo(settings: Settings) -> Path:
     if not passphrase_file.exists():
         write_private(passphrase_file, secrets.token_urlsafe(18) + "\n")
     passphrase = passphrase_file.read_text(encoding="utf-8").splitlines()[0].encode()
-    signing = settings.instance / "admin-signing.key"
-    signer = create_signing_key(signing, passphrase)
     identity = Identity.generate()
-    keyring = Keyring((KeyEntry("demo", identity.recipient, "active", today()),), signer=signer)
-    save_keyring(settings.keys_dir, keyring, unlock_signing_key(signing, passphrase))
+    pub = settings.instance / "demo.pub"
+    pub.write_text(f"# intake demo reviewer\n{identity.recipient}\n", encoding="utf-8")
+    init_keyring(settings, passphrase)
+    add_key(settings, pub, "demo", passphrase)
     comment = "# intake demo reviewer identity: for a first look only\n"
     write_private(key_file, comment + lock_identity(identity, passphrase))
     return key_file

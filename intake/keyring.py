@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -76,6 +77,22 @@ class Keyring:
         """A short digest of the recipients, for reviewers to publish and reporters to compare."""
         digest = generichash(20, FINGERPRINT_DOMAIN + "\n".join(sorted(map(str, self.recipients()))).encode()).hex()
         return " ".join(digest[i:i + 4] for i in range(0, 40, 4))
+
+    def check_key_ids(self, key_ids: Sequence[str]) -> None:
+        """Refuse a new report unless it is sealed to exactly the current recipients (format.md §4)."""
+        known = {k.key_id: k for k in self.keys}
+        for kid in key_ids:
+            entry = known.get(kid)
+            if entry is not None and entry.status != "active":
+                raise KeyringError(f"the report is sealed to {entry.name}'s retired key {kid}: "
+                                   "reload the keyring and seal it again")
+            if entry is None and kid not in self.key_ids:
+                raise KeyringError(f"the report is sealed to key {kid}, which is not in the keyring: "
+                                   "reload the keyring and seal it again")
+        missing = sorted(set(self.key_ids) - set(key_ids))
+        if missing:
+            raise KeyringError(f"the report is not sealed to every current key (missing {', '.join(missing)}): "
+                               "reload the keyring and seal it again")
 
     def find(self, name: str) -> KeyEntry | None:
         """The active key of that reviewer, else their newest retired one, else None."""

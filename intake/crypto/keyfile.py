@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import nacl.bindings as sodium
@@ -11,7 +12,7 @@ import nacl.pwhash.argon2id as argon2id
 import nacl.utils
 
 from intake.crypto.errors import DamagedKeyFile, InvalidKey, WrongPassphrase
-from intake.crypto.keys import Identity, b64decode, b64encode
+from intake.crypto.keys import IDENTITY_PREFIX, Identity, b64decode, b64encode
 
 IDENTITY_FILE = "intake-identity-file-1"
 SIGNING_KEY_FILE = "intake-signing-key-file-1"
@@ -102,10 +103,40 @@ def write_private(path: Path, text: str) -> None:
         f.write(text)
 
 
-def read_identity_file(path: Path, passphrase: bytes) -> Identity:
-    """Read and unlock an identity file, with errors that name the file."""
+def _read_text(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise DamagedKeyFile(f"cannot read identity file {path}: {getattr(exc, 'strerror', None) or exc}") from exc
-    return unlock_identity(text, passphrase)
+
+
+def read_identity_file(path: Path, passphrase: bytes) -> Identity:
+    """Read and unlock an identity file, with errors that name the file."""
+    return unlock_identity(_read_text(path), passphrase)
+
+
+def plain_identity(text: str) -> Identity | None:
+    """The identity of an unencrypted recovery sheet (`INTAKE-IDENTITY-1:` line, §2.3), else None."""
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    if len(lines) != 1 or not lines[0].startswith(IDENTITY_PREFIX):
+        return None
+    return Identity.parse(lines[0])
+
+
+def read_identities(paths: Iterable[Path], passphrase: Callable[[], bytes]) -> tuple[list[Identity], list[Path]]:
+    """Read identity files and recovery sheets; ask `passphrase()` once, only if a file is encrypted.
+
+    Returns the identities and the paths of the unencrypted sheets, for the caller to warn about.
+    """
+    identities, plain = [], []
+    secret: bytes | None = None
+    for path in paths:
+        text = _read_text(path)
+        identity = plain_identity(text)
+        if identity is not None:
+            plain.append(path)
+        else:
+            secret = passphrase() if secret is None else secret
+            identity = unlock_identity(text, secret)
+        identities.append(identity)
+    return identities, plain

@@ -89,7 +89,7 @@ class Recipient:
 
     @cached_property
     def key_id(self) -> str:
-        """The key id in hex."""
+        """The key id in hex (computed once: rewrap asks for it for every case)."""
         return key_id(self.public_key)
 
     def __str__(self) -> str:
@@ -124,7 +124,7 @@ class Identity:
 
     @cached_property
     def recipient(self) -> Recipient:
-        """The public half."""
+        """The public half (computed once)."""
         return Recipient(sodium.crypto_scalarmult_base(self.secret_key))
 
     @cached_property

@@ -7,10 +7,10 @@ import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, Row, and_, delete, func, insert, select, update
+from sqlalchemy import Engine, Row, Table, and_, bindparam, delete, func, insert, select, update
 
 from intake.crypto.stream import PART, plain_size
-from intake.storage.schema import attachments, case_keys, cases, parts
+from intake.storage.schema import attachments, case_keys, cases, notes, parts
 
 REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 STATUSES = ("new", "in review", "needs follow-up", "closed", "spam")
@@ -211,13 +211,55 @@ def iter_parts(engine: Engine, case_id: int, idx: int) -> Iterator[bytes]:
 
 def replace_header(engine: Engine, case_id: int, old: bytes, new: bytes, key_ids: Sequence[str]) -> bool:
     """Atomically swap a case's header (rewrap) if it is still `old`; return whether it was swapped."""
+    return replace_headers(engine, [(case_id, old, new)], key_ids) == 1
+
+
+def _swap(conn, table: Table, swaps: Sequence[tuple[int, bytes, bytes]]) -> list[int]:
+    """Swap each row's header only where it is still the old one (one batched statement); return the ids swapped."""
+    if not swaps:
+        return []
+    conn.execute(update(table).where(table.c.id == bindparam("row_id"), table.c.header == bindparam("old"))
+                 .values(header=bindparam("new")), [{"row_id": i, "old": old, "new": new} for i, old, new in swaps])
+    now = dict(conn.execute(select(table.c.id, table.c.header).where(table.c.id.in_([i for i, _, _ in swaps]))).all())
+    return [i for i, _, new in swaps if now.get(i) == new]
+
+
+def replace_headers(engine: Engine, swaps: Sequence[tuple[int, bytes, bytes]], key_ids: Sequence[str]) -> int:
+    """Swap many cases' headers (id, old, new) and their case_keys in one transaction; return how many."""
     with engine.begin() as conn:
-        done = conn.execute(update(cases).where(cases.c.id == case_id, cases.c.header == old).values(header=new))
-        if done.rowcount != 1:
-            return False
-        conn.execute(delete(case_keys).where(case_keys.c.case_id == case_id))
-        conn.execute(insert(case_keys), [{"case_id": case_id, "key_id": k} for k in key_ids])
-    return True
+        done = _swap(conn, cases, swaps)
+        if done:
+            conn.execute(delete(case_keys).where(case_keys.c.case_id.in_(done)))
+            conn.execute(insert(case_keys), [{"case_id": c, "key_id": k} for c in done for k in key_ids])
+    return len(done)
+
+
+def replace_note_headers(engine: Engine, swaps: Sequence[tuple[int, bytes, bytes]]) -> int:
+    """Swap many notes' headers (id, old, new) in one transaction, each only if still old; return how many."""
+    with engine.begin() as conn:
+        return len(_swap(conn, notes, swaps))
+
+
+def header_pages(engine: Engine, of_notes: bool, size: int) -> Iterator[list[tuple[int, str, bytes]]]:
+    """Yield every stored case (or note) as pages of (id, label, header), in id order, one query a page."""
+    table = notes if of_notes else cases
+    query = select(table.c.id, cases.c.ref, table.c.header)
+    if of_notes:
+        query = query.join(cases, cases.c.id == notes.c.case_id)
+    last = 0
+    while True:
+        with engine.connect() as conn:
+            rows = conn.execute(query.where(table.c.id > last).order_by(table.c.id).limit(size)).all()
+        if not rows:
+            return
+        yield [(i, f"note {i} of case {ref}" if of_notes else ref, header) for i, ref, header in rows]
+        last = rows[-1][0]
+
+
+def count_headers(engine: Engine) -> int:
+    """How many cases and notes are stored, complete or not."""
+    with engine.connect() as conn:
+        return sum(conn.execute(select(func.count()).select_from(t)).scalar_one() for t in (cases, notes))
 
 
 def set_status(engine: Engine, ref: str, status: str) -> None:
@@ -228,3 +270,10 @@ def set_status(engine: Engine, ref: str, status: str) -> None:
         done = conn.execute(update(cases).where(cases.c.ref == ref.strip().upper(), cases.c.complete.is_(True)).values(status=status))
         if done.rowcount != 1:
             raise StorageError(f"no case {ref}")
+
+
+def count_by_key(engine: Engine) -> dict[str, int]:
+    """How many stored cases each key id can open, from the case_keys rows."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(case_keys.c.key_id, func.count()).group_by(case_keys.c.key_id)).all()
+    return {key_id: count for key_id, count in rows}

@@ -1,0 +1,45 @@
+"""Deleting old cases for good: rows, parts, keys and notes, then reclaiming the space."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import Engine, delete, select
+
+from intake.storage.cases import today
+from intake.storage.schema import attachments, case_keys, cases, notes, parts
+
+CHUNK = 500
+
+
+def old_cases(engine: Engine, older_than_days: int, status: str | None = None) -> list[tuple[int, str, dt.date, str]]:
+    """Complete cases received more than `older_than_days` days ago (optionally with that status)."""
+    cutoff = today() - dt.timedelta(days=older_than_days)
+    query = select(cases.c.id, cases.c.ref, cases.c.received, cases.c.status).where(
+        cases.c.complete.is_(True), cases.c.received < cutoff).order_by(cases.c.id)
+    if status:
+        query = query.where(cases.c.status == status)
+    with engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(query)]
+
+
+def delete_cases(engine: Engine, ids: Sequence[int]) -> None:
+    """Delete cases with their parts, attachments, key rows and notes, a few hundred to a transaction."""
+    for at in range(0, len(ids), CHUNK):
+        chunk = list(ids[at:at + CHUNK])
+        with engine.begin() as conn:
+            for table in (parts, attachments, case_keys, notes):
+                conn.execute(delete(table).where(table.c.case_id.in_(chunk)))
+            conn.execute(delete(cases).where(cases.c.id.in_(chunk)))
+
+
+def vacuum(engine: Engine) -> None:
+    """Give the freed pages back: SQLite VACUUM (secure_delete already zeroed them) and a WAL checkpoint;
+    PostgreSQL VACUUM of the case tables."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("VACUUM")
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        else:
+            conn.exec_driver_sql("VACUUM cases, attachments, parts, case_keys, notes")
