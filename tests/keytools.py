@@ -7,7 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from conftest import BIN, run_cli
+from tests.conftest import BIN, run_cli
 from sqlalchemy import insert, select
 
 from intake.crypto.envelope import Body, parse_header, seal_body, seal_header

@@ -11,7 +11,7 @@ import pytest
 from intake.crypto.errors import InvalidKey
 from intake.crypto.keys import Identity, Recipient, b64encode, generichash
 
-WYCHEPROOF = Path(__file__).parent / "data" / "x25519_test.json"
+WYCHEPROOF = Path(__file__).parent / "data" / "wycheproof" / "x25519_test.json"
 
 
 def wycheproof_public_keys(flags: set[str]) -> list[str]:

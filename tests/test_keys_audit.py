@@ -6,7 +6,7 @@ import datetime as dt
 
 import nacl.signing
 import pytest
-from keytools import Instance
+from tests.keytools import Instance
 from sqlalchemy import delete, insert, select, update
 
 from intake import audit

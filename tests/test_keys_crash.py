@@ -9,7 +9,7 @@ import signal
 import time
 
 import pytest
-from keytools import Instance, add_note, bulk_cases
+from tests.keytools import Instance, add_note, bulk_cases
 from sqlalchemy import func, select
 
 from intake.crypto.envelope import open_body, open_header, parse_header

@@ -5,7 +5,7 @@ from __future__ import annotations
 import stat
 
 import pytest
-from keytools import Instance, bulk_cases, header_key_ids
+from tests.keytools import Instance, bulk_cases, header_key_ids
 from sqlalchemy import select
 
 from intake.crypto.keys import Identity
@@ -145,7 +145,7 @@ def test_recovery_sheet_opens_cases_without_a_passphrase(lite: Instance) -> None
     lite.setup("alice")
     lite.admin("keys", "recovery", "--out", str(lite.root / "sheet"))
     lite.store(2)
-    from conftest import run_cli
+    from tests.conftest import run_cli
 
     result = run_cli("intake-review", "--identity", str(lite.root / "sheet" / "recovery-identity.txt"), "--db",
                      lite.db_url, "list", "--json", cwd=lite.root, env=lite.env)

@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from keytools import Instance, add_note
+from tests.keytools import Instance, add_note
 from sqlalchemy import func, select, update
 
 from intake.crypto.report import seal_report

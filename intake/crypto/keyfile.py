@@ -49,8 +49,8 @@ def unlock(kind: str, text: str, passphrase: bytes) -> tuple[dict[str, str], byt
     """Return the public lines and the secret of a key file, or raise a clear error."""
     lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
     if not lines or lines[0] != kind:
-        found = lines[0][:40] if lines else "an empty file"
-        raise DamagedKeyFile(f"this is not an {kind} (it starts with {found!r})")
+        found = lines[0].split(":", 1)[0][:40] if lines else "an empty file"
+        raise DamagedKeyFile(f"this is not an {kind} (it is {found!r})")
     try:
         fields = dict(line.split(": ", 1) for line in lines[1:])
         ops, mem = _limits(fields["kdf"])

@@ -99,14 +99,21 @@ def _read_identity_text(path: Path) -> str:
 
 def unlock_all(paths: tuple[Path, ...], passphrase_file: Path | None) -> list[tuple[Path, Identity]]:
     """Unlock each identity file with the passphrases known so far, asking on a terminal when none fits."""
-    from intake.crypto.keyfile import unlock_identity
+    from intake.crypto.keyfile import plain_identity, unlock_identity
 
-    known = _passphrases(passphrase_file)
+    known: list[bytes] | None = None
     found: dict[str, tuple[Path, Identity]] = {}
     for path in paths:
         text = _read_identity_text(path)
         identity = None
         try:
+            identity = plain_identity(text)
+            if identity is not None:
+                click.echo(f"intake-review: warning: {path} is an unencrypted recovery identity; "
+                           "use it offline, then lock it away", err=True)
+                found.setdefault(identity.key_id, (path, identity))
+                continue
+            known = _passphrases(passphrase_file) if known is None else known
             for passphrase in known:
                 try:
                     identity = unlock_identity(text, passphrase)
