@@ -82,7 +82,7 @@ REFUSALS = [
     ("bad magic", {"header": b64(b"XXXX" + bytes(200))}, 400, "sealed header is not valid"),
     ("version 2", {"header": b64(b"INTK\x02\x01" + bytes(128))}, 400, "format version 2"),
     ("header cut", {"header": b64(b"INTK\x01\x02" + bytes(100))}, 400, "must be 230 bytes"),
-    ("too few keys", {"header": "WRONG"}, 400, "keyring has 2 others"),
+    ("too few keys", {"header": "WRONG"}, 400, "not sealed to every current key"),
     ("keyring changed", {"header": "WRONG", "keyring_serial": 0}, 409, "load /keyring.json again"),
     ("body size", {"body": b64(bytes(1000))}, 400, "sealed body cannot be 1000 bytes"),
     ("stream length", {"lengths": [30]}, 400, "cannot be a sealed stream of 30 bytes"),

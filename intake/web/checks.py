@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from intake.crypto.envelope import BODY_SIZES, MAX_ATTACHMENTS, parse_header
 from intake.crypto.errors import CryptoError
 from intake.crypto.stream import plain_size
-from intake.keyring import Keyring
+from intake.keyring import Keyring, KeyringError
 
 
 class EnvelopeRefused(Exception):
@@ -48,12 +48,13 @@ def check_envelope(data: dict[str, object], keyring: Keyring, max_bytes: int) ->
     except CryptoError as exc:
         raise EnvelopeRefused(f"the sealed header is not valid ({exc}): reload the page and send the report "
                               "again") from None
-    if sorted(parsed.key_ids) != sorted(keyring.key_ids):
+    try:
+        keyring.check_key_ids(parsed.key_ids)
+    except KeyringError as exc:
         if data.get("keyring_serial") != keyring.serial:
             raise EnvelopeRefused("the reviewers' keys changed since this page was loaded: load /keyring.json "
-                                  "again and seal the report to the new keys", 409)
-        raise EnvelopeRefused(f"the report is sealed to {len(parsed.key_ids)} keys, but the keyring has "
-                              f"{len(keyring.key_ids)} others: seal it to the keys of /keyring.json")
+                                  "again and seal the report to the new keys", 409) from None
+        raise EnvelopeRefused(str(exc)) from None
     body = _bytes(data, "body")
     if len(body) not in BODY_SIZES:
         raise EnvelopeRefused(f"a sealed body cannot be {len(body)} bytes long: pad it as docs/format.md §5 says")
