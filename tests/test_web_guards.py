@@ -6,6 +6,7 @@ import datetime as dt
 import http.client
 import json
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -110,8 +111,12 @@ def test_serve_two_workers_one_budget(tmp_path: Path):
     made = make_site(tmp_path, f"sqlite:///{tmp_path / 'instance' / 'intake.db'}", reports_per_minute=5)
     server = LiveServer(made, tmp_path)
     try:
-        workers = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text().split()
-        assert len(workers) == 2
+        children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
+        for _ in range(100):
+            if len(children.read_text().split()) == 2:
+                break
+            time.sleep(0.05)
+        assert len(children.read_text().split()) == 2
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
         conn.request("GET", "/")
         page = conn.getresponse()
