@@ -1,6 +1,6 @@
 """How fast `intake-review list` opens stored cases, next to a bare PyNaCl sealed-box loop, in one run.
 
-Run `.venv/bin/python bench/review.py [N]` from the repository root (N defaults to 10,000). It stores N
+Run `.venv/bin/python bench/review.py [N] [--json]` from the repository root (N defaults to 10,000). It stores N
 small server-sealed cases in a temporary SQLite database, then times:
 - bare: N crypto_box_seal_open calls on 32-byte keys (the floor: one sealed box per case);
 - list: the code path of `intake-review list` (DatabaseSource.cases + case_row), in this process;
@@ -12,6 +12,7 @@ ratio to the bare loop (goal: list >= 0.5).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -90,7 +91,8 @@ def cli(url: str, identity: Identity, folder: Path) -> float:
 
 def main() -> None:
     """Store the cases, time the three loops, print rates and ratios."""
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    numbers = [a for a in sys.argv[1:] if a.isdigit()]
+    n = int(numbers[0]) if numbers else 10_000
     identity = Identity.generate()
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.db"
@@ -99,6 +101,9 @@ def main() -> None:
         t_bare, t_list = min(b for b, _ in runs), min(t for _, t in runs)
         t_cli = cli(url, identity, Path(tmp))
     base = n / t_bare
+    if "--json" in sys.argv:
+        print(json.dumps({"cases": n, "bare": base, "list": n / t_list, "cli": n / t_cli}))
+        return
     print(f"cases: {n}")
     print(f"bare crypto_box_seal_open: {base:9.0f} /s")
     for name, seconds in (("list (in-process)", t_list), ("intake-review list --json", t_cli)):

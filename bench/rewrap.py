@@ -1,6 +1,6 @@
 """Seconds to rewrap 100,000 cases to 3 recipients, next to bare PyNaCl doing the same key work.
 
-    .venv/bin/python bench/rewrap.py [--cases N] [--jobs J]
+    .venv/bin/python bench/rewrap.py [--cases N] [--jobs J] [--json]
 
 Cases go into a temporary SQLite database in bulk; then one reviewer is rotated and every header is
 re-sealed by `intake.rewrap.rewrap` (the code behind `intake keys rewrap`). The bare figure opens one
@@ -11,6 +11,7 @@ with no parsing and no database. Goals: rewrap under 60 s and within 2x of bare.
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
 import sys
@@ -74,6 +75,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     opts = parser.parse_args()
     alice, bob, carol, new_alice = (Identity.generate() for _ in range(4))
     before = [alice.recipient, bob.recipient, carol.recipient]
@@ -96,6 +98,9 @@ def main() -> None:
         engine.dispose()
     assert outcome.rewrapped == opts.cases
     assert not outcome.failed
+    if opts.json:
+        print(json.dumps({"cases": opts.cases, "jobs": opts.jobs, "bare_s": bare_s, "rewrap_s": rewrap_s}))
+        return
     print(f"cases: {opts.cases}, recipients: 3, cpus: {os.cpu_count()}, rewrap jobs: {opts.jobs}")
     print(f"bare PyNaCl unseal+seal+MAC (1 process): {bare_s:.1f} s")
     print(f"intake rewrap (database, {opts.jobs} worker{'s' if opts.jobs != 1 else ''}): {rewrap_s:.1f} s")

@@ -1,12 +1,13 @@
 """The same sealed rows on SQLite and on PostgreSQL: small cases per second, 1 MiB parts per second.
 
-Run: .venv/bin/python bench/storage.py [--cases 2000] [--mib 64]. Both databases are measured in
+Run: .venv/bin/python bench/storage.py [--cases 2000] [--mib 64] [--json]. Both databases are measured in
 the same run, on this machine (PostgreSQL on loopback, INTAKE_BENCH_POSTGRES to override).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import tempfile
@@ -51,6 +52,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cases", type=int, default=2000)
     parser.add_argument("--mib", type=int, default=64)
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="intake-bench-"))
     name = "intake_bench_" + uuid.uuid4().hex[:8]
@@ -65,6 +67,9 @@ def main() -> None:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
         shutil.rmtree(work)
+    if args.json:
+        print(json.dumps({"cases": args.cases, "mib": args.mib, "sqlite": sqlite, "postgres": postgres}))
+        return
     print(f"storage: {args.cases} small cases, then one {args.mib} MiB attachment, one process")
     print(f"{'row':16} {'SQLite':>10} {'PostgreSQL':>11} {'PG/SQLite':>10}")
     for row in sqlite:

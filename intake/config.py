@@ -36,6 +36,7 @@ class Settings:
     pow_bits: int = 16
     reports_per_minute: int = 30
     onion: str | None = None
+    workers: int = 2
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -52,4 +53,5 @@ class Settings:
                    max_report_bytes=_integer(env, "INTAKE_MAX_REPORT_BYTES", 500 * MIB, MIB, 1 << 40),
                    pow_bits=_integer(env, "INTAKE_POW_BITS", 16, 0, 32),
                    reports_per_minute=_integer(env, "INTAKE_REPORTS_PER_MINUTE", 30, 1, 100_000),
-                   onion=onion.rstrip("/") if onion else None)
+                   onion=onion.rstrip("/") if onion else None,
+                   workers=_integer(env, "INTAKE_WORKERS", 2, 1, 64))

@@ -10,7 +10,8 @@ from intake.crypto.keys import Identity
 from intake.crypto.report import open_report
 from intake.crypto.stream import CHUNK, StreamSealer, sealed_length
 from intake.storage.cases import get_case, iter_parts
-from intake.web.sealing import Arrival
+from intake.storage.cases import StorageError
+from intake.web.sealing import BATCH, Arrival
 
 
 @pytest.mark.parametrize("writes", [[CHUNK - 1, 1], [100, CHUNK - 100], [1, CHUNK * 2 - 1], [CHUNK, CHUNK], [0], [7]])
@@ -25,12 +26,12 @@ def test_stream_sealer_chunks(writes):
 
 
 def test_writer_stores_openable_parts(engine):
-    """An Arrival fed odd-sized writes stores parts that open to the same bytes."""
+    """An Arrival fed odd-sized writes stores parts, several batches in the background, that open to the same bytes."""
     from intake.storage.arrivals import finish_arrival
 
     me = Identity.generate()
     arrival = Arrival(engine, [me.recipient])
-    data = os.urandom(3 * (1 << 20) + 5)
+    data = os.urandom((2 * BATCH + 1) * (1 << 20) + 5)
     writer = arrival.open_file("a.bin", "application/octet-stream")
     for at in range(0, len(data), 65000):
         writer.write(data[at:at + 65000])
@@ -40,3 +41,19 @@ def test_writer_stores_openable_parts(engine):
     case = get_case(engine, ref)
     report = open_report(case.header, case.body, 1, [me])
     assert b"".join(report.attachment(0, iter_parts(engine, case.id, 0), case.lengths[0])) == data
+
+
+def test_failed_batch_raises_at_end_of_file(engine, monkeypatch):
+    """A batch that the background thread cannot store fails the file when it ends, not silently."""
+    import intake.web.sealing as sealing
+
+    def broken(*_args: object) -> None:
+        raise StorageError("disk full")
+
+    monkeypatch.setattr(sealing, "append_parts", broken)
+    arrival = Arrival(engine, [Identity.generate().recipient])
+    writer = arrival.open_file("a.bin", "application/octet-stream")
+    writer.write(os.urandom(BATCH * (1 << 20)))
+    with pytest.raises(StorageError, match="disk full"):
+        writer.seek(0)
+    arrival.close()

@@ -33,12 +33,17 @@ def add_stream(engine: Engine, case_id: int, idx: int) -> None:
         conn.execute(insert(attachments).values(case_id=case_id, idx=idx, length=0))
 
 
-def append_part(engine: Engine, case_id: int, idx: int, part: int, data: bytes) -> None:
-    """Store one sealed part of an arriving stream; every part but the last is exactly 1 MiB."""
-    if not 0 < len(data) <= PART:
-        raise StorageError(f"a part must hold 1 to {PART} bytes, not {len(data)}")
+def append_parts(engine: Engine, case_id: int, idx: int, first: int, data: Sequence[bytes]) -> None:
+    """Store sealed parts `first`, `first + 1`, ... of an arriving stream in one transaction.
+
+    Every part but a stream's last is exactly 1 MiB. Several parts to a commit spare an fsync per
+    part; the case stays incomplete, so invisible, until `finish_arrival` in any case.
+    """
+    if not all(0 < len(part) <= PART for part in data):
+        raise StorageError(f"a part must hold 1 to {PART} bytes")
     with engine.begin() as conn:
-        conn.execute(insert(parts).values(case_id=case_id, idx=idx, part=part, data=data))
+        conn.execute(insert(parts), [{"case_id": case_id, "idx": idx, "part": first + n, "data": part}
+                                     for n, part in enumerate(data)])
 
 
 def finish_arrival(engine: Engine, case_id: int, header: bytes, body: bytes, key_ids: Sequence[str],

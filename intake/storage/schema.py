@@ -73,3 +73,15 @@ audit = Table(
     Column("hash", String(64), nullable=False),
     Column("signature", String(128)),
 )
+
+spent_challenges = Table(
+    "spent_challenges", metadata,
+    Column("challenge", String(64), primary_key=True),
+    Column("expires", DateTime, nullable=False, index=True),
+)
+
+report_budget = Table(
+    "report_budget", metadata,
+    Column("minute", BigInteger, primary_key=True, autoincrement=False),
+    Column("used", Integer, nullable=False),
+)

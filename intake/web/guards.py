@@ -1,19 +1,23 @@
-"""Flood guards that track no one: a proof-of-work token and a server-wide budget of reports per minute."""
+"""Flood guards that track no one: a proof-of-work token and a server-wide budget of reports per minute.
+
+Their state is in the database (intake/storage/guards.py), shared by every gunicorn worker.
+"""
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import secrets
 import struct
-import threading
 import time
-from collections import deque
 
 from flask_babel import gettext as _
+from sqlalchemy import Engine
 
 from intake.crypto.keys import generichash
+from intake.storage.guards import spend_challenge, take_budget
 
 POW_LIFETIME = 3600
 _DOMAIN = b"intake-pow-v1"
@@ -42,14 +46,13 @@ class ProofOfWork:
 
     A solution is a nonce such that BLAKE2b-256("intake-pow-v1" || challenge || nonce) starts with
     `bits` zero bits; the challenge carries its issue time and an HMAC, so the server keeps only
-    the challenges already spent, until they expire.
+    the challenges already spent, in the database, until they expire.
     """
 
-    def __init__(self, secret: bytes, bits: int) -> None:
+    def __init__(self, engine: Engine, secret: bytes, bits: int) -> None:
+        self.engine = engine
         self.secret = hashlib.sha256(b"intake-pow-secret" + secret).digest()
         self.bits = bits
-        self._spent: dict[str, float] = {}
-        self._lock = threading.Lock()
 
     def challenge(self) -> str:
         """A new challenge: issue time, 16 random bytes and a MAC, in base64url."""
@@ -76,29 +79,20 @@ class ProofOfWork:
         digest = generichash(32, _DOMAIN + challenge.encode() + nonce.encode())
         if leading_zero_bits(digest) < self.bits:
             raise GuardError(_("the proof of work is not solved: reload the page and send the report again"))
-        with self._lock:
-            for old in [c for c, t in self._spent.items() if now - t > POW_LIFETIME]:
-                del self._spent[old]
-            if challenge in self._spent:
-                raise GuardError(_("this proof of work was already used: reload the page and send the report again"))
-            self._spent[challenge] = issued
+        expires = dt.datetime.fromtimestamp(issued + POW_LIFETIME, dt.UTC).replace(tzinfo=None)
+        if not spend_challenge(self.engine, challenge, expires):
+            raise GuardError(_("this proof of work was already used: reload the page and send the report again"))
 
 
 class RateBudget:
     """At most `per_minute` reports in any sliding minute, for the whole server and nobody in particular."""
 
-    def __init__(self, per_minute: int) -> None:
+    def __init__(self, engine: Engine, per_minute: int) -> None:
+        self.engine = engine
         self.per_minute = per_minute
-        self._times: deque[float] = deque()
-        self._lock = threading.Lock()
 
     def take(self) -> None:
         """Spend one report from the budget, or raise GuardError with status 429."""
-        now = time.monotonic()
-        with self._lock:
-            while self._times and now - self._times[0] >= 60:
-                self._times.popleft()
-            if len(self._times) >= self.per_minute:
-                raise GuardError(_("The service is receiving many reports right now. Nothing was stored: wait a "
+        if not take_budget(self.engine, self.per_minute, time.time()):
+            raise GuardError(_("The service is receiving many reports right now. Nothing was stored: wait a "
                                "minute and send yours again."), 429)
-            self._times.append(now)

@@ -58,6 +58,7 @@ def post_report() -> tuple[str, int]:
         ref = finish_arrival(intake.engine, case_id, sealer.header(), sealer.body(form.sealed_fields()),
                              [r.key_id for r in sealer.recipients], arrival.lengths)
     finally:
+        arrival.close()
         if ref is None and arrival.case_id is not None:
             discard(intake.engine, arrival.case_id)
     return render_template("receipt.html", ref=ref), 200

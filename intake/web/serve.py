@@ -27,11 +27,11 @@ class QuietLogger(Logger):
 
 
 class Server(BaseApplication):
-    """One gunicorn worker process with threads: the flood guards live in its memory."""
+    """`workers` gunicorn processes with 8 threads each; the flood guards they share are in the database."""
 
-    def __init__(self, app: Flask, host: str, port: int) -> None:
+    def __init__(self, app: Flask, host: str, port: int, workers: int) -> None:
         self.app = app
-        self.options = {"bind": f"{host}:{port}", "workers": 1, "worker_class": "gthread", "threads": 8,
+        self.options = {"bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread", "threads": 8,
                         "accesslog": None, "errorlog": "-", "loglevel": "info", "logger_class": QuietLogger,
                         "timeout": 120, "forwarded_allow_ips": "127.0.0.1", "proc_name": "intake",
                         "post_fork": self.post_fork, "control_socket_disable": True}
@@ -62,4 +62,4 @@ def serve(host: str, port: int) -> None:
         app = create_app()
     except (KeyringError, ValueError) as exc:
         raise click.ClickException(f"not serving: {exc}") from None
-    Server(app, host, port).run()
+    Server(app, host, port, app.extensions["intake"].settings.workers).run()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import threading
 import time
@@ -16,6 +17,7 @@ from intake.crypto.keyfile import write_private
 from intake.keyring import signing_key_path
 from intake.storage.cases import expire_uploads
 from intake.storage.db import connect, upgrade
+from intake.storage.guards import forget_spent
 from intake.web.guards import ProofOfWork, RateBudget
 from intake.web.keys import KeyringWatch
 
@@ -35,13 +37,14 @@ class Intake:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def expire_now_and_then(self) -> None:
-        """Delete abandoned uploads, at most once every EXPIRY_INTERVAL seconds."""
+        """Delete abandoned uploads and expired guard state, at most once every EXPIRY_INTERVAL seconds."""
         now = time.monotonic()
         with self._lock:
             if self._expired_at and now - self._expired_at < EXPIRY_INTERVAL:
                 return
             self._expired_at = now
         expire_uploads(self.engine)
+        forget_spent(self.engine, dt.datetime.now(dt.UTC).replace(tzinfo=None))
 
 
 def secret_key(instance: Path) -> bytes:
@@ -61,8 +64,8 @@ def init_app(app: Flask, settings: Settings) -> None:
     keyring = KeyringWatch(settings.keys_dir, signing_key_path(settings.instance))
     engine = connect(settings.database_url)
     upgrade(engine)
-    pow_ = ProofOfWork(app.config["SECRET_KEY"], settings.pow_bits)
-    app.extensions["intake"] = Intake(settings, engine, keyring, pow_, RateBudget(settings.reports_per_minute))
+    pow_ = ProofOfWork(engine, app.config["SECRET_KEY"], settings.pow_bits)
+    app.extensions["intake"] = Intake(settings, engine, keyring, pow_, RateBudget(engine, settings.reports_per_minute))
 
 
 def state() -> Intake:

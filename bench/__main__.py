@@ -1,0 +1,115 @@
+"""`python -m bench [--quick] [--only ROW ...]`: one table, each row measured side by side in one run.
+
+Rows: nojs (server-side sealing vs age and gpg), api (a large browser-sealed upload and small
+reports a second vs bare endpoints), review (intake-review list vs bare PyNaCl), rewrap (vs bare
+PyNaCl), storage (SQLite vs PostgreSQL). The table is printed and written to bench/out/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import ROOT, PeakMemory, Row
+
+ROWS = ("nojs", "api", "review", "rewrap", "storage")
+
+
+def script(name: str, *args: str) -> tuple[dict, float]:
+    """Run bench/NAME.py with --json; its figures and its peak RSS in MiB."""
+    proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / f"{name}.py"), *args, "--json"], cwd=ROOT,
+                            stdout=subprocess.PIPE, text=True)
+    with PeakMemory(proc.pid, workers=False) as peak:
+        out, _ = proc.communicate()
+    if proc.returncode:
+        raise SystemExit(f"bench/{name}.py failed")
+    return json.loads(out.strip().splitlines()[-1]), peak.peaks["master"]
+
+
+def review(quick: bool) -> list[Row]:
+    """intake-review list over stored cases vs a bare crypto_box_seal_open loop."""
+    got, rss = script("review", str(1000 if quick else 10_000))
+    return [Row(f"review list, {got['cases']} cases", "cases/s", got["list"], "bare PyNaCl seal_open", got["bare"],
+                goal=">= 0.5x bare", met=got["list"] >= 0.5 * got["bare"], memory_mib={"bench process": rss},
+                note=f"the whole intake-review process: {got['cli']:.0f} cases/s")]
+
+
+def rewrap(quick: bool) -> list[Row]:
+    """intake keys rewrap vs bare PyNaCl doing the same key work."""
+    got, rss = script("rewrap", "--cases", str(5000 if quick else 100_000))
+    return [Row(f"rewrap, {got['cases']} cases, {got['jobs']} jobs", "s", got["rewrap_s"], "bare PyNaCl, 1 process",
+                got["bare_s"], higher_is_better=False, goal="<= 2x bare time, < 60 s",
+                met=got["rewrap_s"] <= 2 * got["bare_s"] and got["rewrap_s"] < 60, memory_mib={"bench process": rss})]
+
+
+def storage(quick: bool) -> list[Row]:
+    """The same sealed rows stored on SQLite and on PostgreSQL."""
+    got, rss = script("storage", "--cases", str(300 if quick else 2000), "--mib", str(16 if quick else 64))
+    return [Row(f"storage: {name}", "/s", got["postgres"][name], "same on SQLite", got["sqlite"][name],
+                memory_mib={"bench process": rss}, note="intake column: PostgreSQL")
+            for name in got["sqlite"]]
+
+
+def machine() -> dict[str, object]:
+    """What the table was measured on."""
+    cpu = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
+    mem = re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())
+    return {"nproc": os.cpu_count(), "cpu": cpu.group(1) if cpu else platform.processor(),
+            "ram_gib": round(int(mem.group(1)) / (1 << 20), 1) if mem else None,
+            "python": platform.python_version(), "date": dt.date.today().isoformat()}
+
+
+def table(rows: list[Row]) -> str:
+    """The rows as one plain-text table."""
+    lines = [f"{'row':46} {'intake':>9} {'baseline':>9} {'unit':9} {'ratio':>6}  {'baseline is':28} "
+             f"{'goal':40} {'met':4} peak RSS MiB"]
+    for r in rows:
+        memory = ", ".join(f"{k} {v:.0f}" for k, v in r.memory_mib.items())
+        met = "" if r.met is None else ("yes" if r.met else "NO")
+        lines.append(f"{r.name:46} {r.intake:9.1f} {r.baseline:9.1f} {r.unit:9} {r.ratio:6.2f}  "
+                     f"{r.baseline_name:28} {r.goal:40} {met:4} {memory}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Measure the rows asked for, print the table, write bench/out/latest.json."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes and one run: a smoke test, not figures")
+    parser.add_argument("--only", action="append", choices=ROWS, help="measure only this row (repeatable)")
+    parser.add_argument("--runs", type=int, help="runs per measurement (default 3, 1 with --quick)")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "latest.json")
+    opts = parser.parse_args()
+    runs = opts.runs or (1 if opts.quick else 3)
+    mib = 32 if opts.quick else 256
+    started = time.monotonic()
+    rows: list[Row] = []
+    for name in opts.only or ROWS:
+        print(f"measuring {name} ...", file=sys.stderr)
+        with tempfile.TemporaryDirectory(prefix="intake-bench-") as tmp:
+            if name == "nojs":
+                from bench.nojs import run as nojs
+                rows += nojs(Path(tmp), mib, runs)
+            elif name == "api":
+                from bench.sealed_api import run as api
+                rows += api(Path(tmp), mib, 480 if opts.quick else 3200, runs)
+            else:
+                rows += globals()[name](opts.quick)
+    print(table(rows))
+    opts.out.parent.mkdir(parents=True, exist_ok=True)
+    opts.out.write_text(json.dumps({"machine": machine(), "quick": opts.quick, "runs": runs,
+                                    "seconds": round(time.monotonic() - started), "rows": [r.as_json() for r in rows]},
+                                   indent=1) + "\n")
+    print(f"written to {opts.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
