@@ -148,6 +148,8 @@ def export_sealed(out_file: Path, since: dt.datetime | None) -> None:
     engine = connect(Settings.from_env().database_url)
     try:
         done = write_bundle(engine, out_file, since.date() if since else None)
+        record(engine, "export-sealed", {"cases": len(done.refs), "sha256": done.sha256,
+                                         "since": since.date().isoformat() if since else None})
     except FileExistsError:
         raise click.ClickException(f"{out_file} already exists: choose a new file name") from None
     except OSError as exc:
@@ -156,8 +158,6 @@ def export_sealed(out_file: Path, since: dt.datetime | None) -> None:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise click.ClickException(f"cannot export the cases: {reason} (check INTAKE_DATABASE_URL and run "
                                    "`intake init`); no bundle was written") from None
-        record(engine, "export-sealed", {"cases": len(done.refs), "sha256": done.sha256,
-                                         "since": since.date().isoformat() if since else None})
     finally:
         engine.dispose()
     click.echo(done.sha256)
