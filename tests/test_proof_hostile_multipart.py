@@ -130,6 +130,8 @@ def test_huge_request_headers(target, size: int) -> None:
 
 KNOWN = [
     ("a file in a text field", [part(b"description", b"", b"\x00")], 400, "A file arrived in place of a text field"),
+    ("5000 fields", [part(b"f%d" % i, b"v") for i in range(5000)], 413, "too many parts"),
+    ("a 300 kB part header", [part(b"x", b"v", None, [b"X-Huge: " + b"a" * 300_000])], 413, "too many parts"),
     ("40 files", [part(b"attachments", b"v", b"f%d.txt" % i) for i in range(40)], 400, "at most 32 files"),
 ]
 

@@ -38,6 +38,9 @@ def http_error(exc: HTTPException) -> tuple[Response | str, int]:
     status = exc.code or 500
     if isinstance(exc, RequestEntityTooLarge) and exc.description == RequestEntityTooLarge.description:
         limit = state().settings.max_report_bytes // (1 << 20)
+        if (request.content_length or 0) <= state().settings.max_report_bytes:
+            return respond(413, _("The form arrived with too many parts, or with a field too long for it. Nothing "
+                                  "was stored. Send the form as the page shows it."))
         return respond(413, _("The report and its files are larger than %(limit)s MiB, the most this service "
                               "takes. Nothing was stored. Send fewer or smaller files, or send them in a second "
                               "report.", limit=limit))
