@@ -7,7 +7,7 @@ import traceback
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
 from intake.web.checks import EnvelopeRefused
 from intake.web.guards import GuardError
@@ -33,8 +33,8 @@ def respond(status: int, message: str) -> tuple[Response | str, int]:
     return render_template("error.html", title=title, message=message, status=status), status
 
 
-def http_error(exc: HTTPException) -> tuple[Response | str, int]:
-    """Werkzeug's errors, with our messages."""
+def http_error(exc: HTTPException) -> tuple[Response | str, int] | tuple[Response | str, int, dict[str, str]]:
+    """Werkzeug's errors, with our messages (and the Allow header a 405 must carry)."""
     status = exc.code or 500
     if isinstance(exc, RequestEntityTooLarge) and exc.description == RequestEntityTooLarge.description:
         limit = state().settings.max_report_bytes // (1 << 20)
@@ -46,6 +46,8 @@ def http_error(exc: HTTPException) -> tuple[Response | str, int]:
                               "report.", limit=limit))
     message = exc.description if status in (400, 404, 409, 413, 429) and exc.description else titles().get(
         status, _("Something went wrong"))
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+        return *respond(status, message), {"Allow": ", ".join(exc.valid_methods)}
     return respond(status, message)
 
 
