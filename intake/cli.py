@@ -72,14 +72,20 @@ def demo(instance: Path, port: int) -> None:
 
 
 @main.command("expire-uploads")
-def expire_uploads() -> None:
+@click.option("--now", "at", type=click.DateTime(formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d"]),
+              help="Expire as if it were this UTC time (YYYY-MM-DDTHH:MM), to clear uploads sooner; "
+                   "never earlier than the real time.")
+def expire_uploads(at: dt.datetime | None) -> None:
     """Delete uploads that were abandoned before they completed (the server also does this as it runs)."""
     from intake.storage.cases import expire_uploads as expire
     from intake.storage.db import connect
 
+    real = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    if at is not None and at < real - dt.timedelta(minutes=1):
+        raise click.BadParameter("it is already later than that: give a time from now on", param_hint="--now")
     engine = connect(Settings.from_env().database_url)
     try:
-        click.echo(f"expired {expire(engine)} abandoned uploads", err=True)
+        click.echo(f"expired {expire(engine, max(at or real, real))} abandoned uploads", err=True)
     finally:
         engine.dispose()
 
@@ -148,6 +154,8 @@ def export_sealed(out_file: Path, since: dt.datetime | None) -> None:
     engine = connect(Settings.from_env().database_url)
     try:
         done = write_bundle(engine, out_file, since.date() if since else None)
+        record(engine, "export-sealed", {"cases": len(done.refs), "sha256": done.sha256,
+                                         "since": since.date().isoformat() if since else None})
     except FileExistsError:
         raise click.ClickException(f"{out_file} already exists: choose a new file name") from None
     except OSError as exc:
@@ -156,8 +164,6 @@ def export_sealed(out_file: Path, since: dt.datetime | None) -> None:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise click.ClickException(f"cannot export the cases: {reason} (check INTAKE_DATABASE_URL and run "
                                    "`intake init`); no bundle was written") from None
-        record(engine, "export-sealed", {"cases": len(done.refs), "sha256": done.sha256,
-                                         "since": since.date().isoformat() if since else None})
     finally:
         engine.dispose()
     click.echo(done.sha256)

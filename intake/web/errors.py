@@ -7,7 +7,7 @@ import traceback
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
 from intake.web.checks import EnvelopeRefused
 from intake.web.guards import GuardError
@@ -33,16 +33,21 @@ def respond(status: int, message: str) -> tuple[Response | str, int]:
     return render_template("error.html", title=title, message=message, status=status), status
 
 
-def http_error(exc: HTTPException) -> tuple[Response | str, int]:
-    """Werkzeug's errors, with our messages."""
+def http_error(exc: HTTPException) -> tuple[Response | str, int] | tuple[Response | str, int, dict[str, str]]:
+    """Werkzeug's errors, with our messages (and the Allow header a 405 must carry)."""
     status = exc.code or 500
     if isinstance(exc, RequestEntityTooLarge) and exc.description == RequestEntityTooLarge.description:
         limit = state().settings.max_report_bytes // (1 << 20)
+        if (request.content_length or 0) <= state().settings.max_report_bytes:
+            return respond(413, _("The form arrived with too many parts, or with a field too long for it. Nothing "
+                                  "was stored. Send the form as the page shows it."))
         return respond(413, _("The report and its files are larger than %(limit)s MiB, the most this service "
                               "takes. Nothing was stored. Send fewer or smaller files, or send them in a second "
                               "report.", limit=limit))
     message = exc.description if status in (400, 404, 409, 413, 429) and exc.description else titles().get(
         status, _("Something went wrong"))
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+        return *respond(status, message), {"Allow": ", ".join(exc.valid_methods)}
     return respond(status, message)
 
 

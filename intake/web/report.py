@@ -45,6 +45,9 @@ def post_report() -> tuple[str, int]:
             form = ReportForm()
         except UploadRefused as exc:
             abort(400, str(exc))
+        if set(request.files) - {"attachments"}:
+            abort(400, _("A file arrived in place of a text field. Nothing was stored: send the form as the page "
+                         "shows it."))
         if form.website.data:
             abort(400, _("This report looks automated and was not stored. If you are a person, leave the last "
                          "field empty and send it again."))
