@@ -1,6 +1,6 @@
 """`python -m bench [--quick] [--only ROW ...]`: one table, each row measured side by side in one run.
 
-Rows: nojs (server-side sealing vs age and gpg), api (a large browser-sealed upload and small
+Rows: seal (intake.crypto sealing a file vs age), nojs (server-side sealing vs age and gpg), api (a large browser-sealed upload and small
 reports a second vs bare endpoints), review (intake-review list vs bare PyNaCl), rewrap (vs bare
 PyNaCl), storage (SQLite vs PostgreSQL). The table is printed and written to bench/out/latest.json.
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bench.common import ROOT, PeakMemory, Row
 
-ROWS = ("nojs", "api", "review", "rewrap", "storage")
+ROWS = ("seal", "nojs", "api", "review", "rewrap", "storage")
 
 
 def script(name: str, *args: str) -> tuple[dict, float]:
@@ -33,6 +33,16 @@ def script(name: str, *args: str) -> tuple[dict, float]:
     if proc.returncode:
         raise SystemExit(f"bench/{name}.py failed")
     return json.loads(out.strip().splitlines()[-1]), peak.peaks["master"]
+
+
+def seal(quick: bool) -> list[Row]:
+    """intake.crypto sealing a file in its own process vs age, both to 3 recipients, no HTTP, no fsync."""
+    got, _ = script("seal", "--mib", str(32 if quick else 256), "--runs", str(1 if quick else 5))
+    mib, seconds, peak = got["mib"], got["seconds"], got["peak_mib"]
+    return [Row(f"sealing a {mib} MiB file, 3 recipients", "MiB/s", mib / seconds["intake"], "age, 3 recipients",
+                mib / seconds["age"], goal="<= 2x age's time, < 64 MiB",
+                met=seconds["intake"] <= 2 * seconds["age"] and peak["intake"] < 64,
+                memory_mib={"intake": peak["intake"], "age": peak["age"]})]
 
 
 def review(quick: bool) -> list[Row]:
