@@ -125,3 +125,17 @@ def test_sendall_sends_everything_to_a_reader() -> None:
     assert bytes(got) == bytes(range(256)) * (3 << 12)
     guarded.close()
     client.close()
+
+
+def test_settings_defaults_and_refusals() -> None:
+    """The slow-client limits default to values an honest upload over Tor keeps, and refuse nonsense clearly."""
+    from intake.config import Settings
+
+    settings = Settings.from_env({})
+    assert (settings.header_timeout, settings.idle_timeout, settings.body_grace, settings.min_body_rate) == (
+        30, 60, 30, 1024)
+    assert Settings.from_env({"INTAKE_MIN_BODY_RATE": "4096"}).min_body_rate == 4096
+    for name, value in [("INTAKE_HEADER_TIMEOUT", "0"), ("INTAKE_IDLE_TIMEOUT", "1h"), ("INTAKE_BODY_GRACE", "-1"),
+                        ("INTAKE_MIN_BODY_RATE", "0")]:
+        with pytest.raises(ValueError, match=name):
+            Settings.from_env({name: value})
