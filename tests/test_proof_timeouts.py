@@ -145,6 +145,28 @@ def test_stalled_nojs_upload_leaves_nothing(live) -> None:
     assert rows(site.engine) == before
 
 
+def test_stalled_api_part_gets_a_json_408(live) -> None:
+    """A 1 MiB sealed part that stalls after 200 KB, in a thread: a JSON 408, and the upload can still be sent."""
+    site, server = live
+    from intake.crypto.report import seal_report
+
+    reporter = Reporter(server.url)
+    report = seal_report(reporter.recipients, FIELDS, [("v.mp4", "video/mp4", [b"v" * 3000])])
+    upload = reporter.begin(report).json()["upload"]
+    with socket.create_connection(("127.0.0.1", server.port)) as s:
+        s.sendall(f"PUT /api/v1/uploads/{upload}/0/0 HTTP/1.1\r\nHost: 127.0.0.1\r\nX-CSRFToken: {reporter.token}"
+                  f"\r\nCookie: {'; '.join(f'{k}={v}' for k, v in reporter.http.cookies.items())}\r\n"
+                  "Content-Type: application/octet-stream\r\nContent-Length: 1048576\r\n\r\n".encode() + b"p" * 200_000)
+        answer = read_answer(s)
+    assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
+    assert b'"error"' in answer and b"arrived too slowly" in answer
+    assert reporter.put(upload, 0, 0, report.streams[0]).status_code == 204
+    done = reporter.complete(upload)
+    assert done.status_code == 200, done.text
+    assert open_all(site.engine, site.identities)[done.json()["ref"]][1] == [("v.mp4", b"v" * 3000)]
+    reporter.close()
+
+
 def test_slow_honest_upload_gets_its_receipt(live) -> None:
     """A no-JS report with a 150 KB photo sent at 24 KB/s, with a 2 s stall as Tor circuits have: a receipt."""
     site, server = live
