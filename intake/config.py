@@ -37,6 +37,10 @@ class Settings:
     reports_per_minute: int = 30
     onion: str | None = None
     workers: int = 2
+    header_timeout: int = 30
+    idle_timeout: int = 60
+    body_grace: int = 30
+    min_body_rate: int = 1024
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -54,4 +58,8 @@ class Settings:
                    pow_bits=_integer(env, "INTAKE_POW_BITS", 16, 0, 32),
                    reports_per_minute=_integer(env, "INTAKE_REPORTS_PER_MINUTE", 30, 1, 100_000),
                    onion=onion.rstrip("/") if onion else None,
-                   workers=_integer(env, "INTAKE_WORKERS", 2, 1, 64))
+                   workers=_integer(env, "INTAKE_WORKERS", 2, 1, 64),
+                   header_timeout=_integer(env, "INTAKE_HEADER_TIMEOUT", 30, 1, 3600),
+                   idle_timeout=_integer(env, "INTAKE_IDLE_TIMEOUT", 60, 1, 3600),
+                   body_grace=_integer(env, "INTAKE_BODY_GRACE", 30, 1, 3600),
+                   min_body_rate=_integer(env, "INTAKE_MIN_BODY_RATE", 1024, 1, 1 << 30))

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-import requests
 
 from tests.hostile_http import measure
 from tests.proof_support import Reporter, Server, open_all
@@ -73,17 +72,10 @@ def site_server(tmp_path: Path):
     site.engine.dispose()
 
 
-DOS = ("known open bug: gunicorn's gthread worker blocks a thread, without any timeout, on a connection that "
-       "has sent its first bytes, so more slow connections than its workers' threads stop the site; fix: a worker whose "
-       "sockets time out plus a minimum body rate, or a proxy that buffers requests (see the proof report)")
-
-OPEN_BUG = pytest.mark.xfail(strict=True, raises=requests.ReadTimeout, reason=DOS)
-
-
 @pytest.mark.parametrize(("slow_headers", "tricklers"), [
     (THREADS // 2 - 1, 1),
-    pytest.param(WORKERS * THREADS + 44, 0, marks=OPEN_BUG),
-    pytest.param(0, WORKERS * THREADS + 12, marks=OPEN_BUG),
+    (WORKERS * THREADS + 44, 0),
+    (0, WORKERS * THREADS + 12),
 ], ids=["fewer than the threads", "slowloris", "1 byte per second"])
 def test_slow_clients_do_not_block_reporters(site_server, slow_headers: int, tricklers: int) -> None:
     """With slowloris connections and 1 byte/s bodies held open, a reporter's reports go through in good time."""

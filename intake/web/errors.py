@@ -7,12 +7,13 @@ import traceback
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
+from werkzeug.exceptions import ClientDisconnected, HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
 from intake.web.checks import EnvelopeRefused
 from intake.web.guards import GuardError
 from intake.web.keys import KeyringUnavailable
 from intake.web.sealing import UploadRefused
+from intake.web.slow import SlowClient
 from intake.web.state import state
 
 log = logging.getLogger("intake.web")
@@ -21,6 +22,7 @@ log = logging.getLogger("intake.web")
 def titles() -> dict[int, str]:
     """What each status means for the reporter."""
     return {400: _("The report was not accepted"), 404: _("Nothing here"), 405: _("Not allowed"),
+            408: _("The report arrived too slowly"),
             409: _("Please try again"), 413: _("The report is too large"), 429: _("Too many reports right now"),
             503: _("The service cannot take reports right now")}
 
@@ -36,6 +38,8 @@ def respond(status: int, message: str) -> tuple[Response | str, int]:
 def http_error(exc: HTTPException) -> tuple[Response | str, int] | tuple[Response | str, int, dict[str, str]]:
     """Werkzeug's errors, with our messages (and the Allow header a 405 must carry)."""
     status = exc.code or 500
+    if isinstance(exc, ClientDisconnected) and isinstance(exc.__context__, SlowClient):
+        return too_slow(exc.__context__)
     if isinstance(exc, RequestEntityTooLarge) and exc.description == RequestEntityTooLarge.description:
         limit = state().settings.max_report_bytes // (1 << 20)
         if (request.content_length or 0) <= state().settings.max_report_bytes:
@@ -51,12 +55,19 @@ def http_error(exc: HTTPException) -> tuple[Response | str, int] | tuple[Respons
     return respond(status, message)
 
 
+def too_slow(_exc: SlowClient) -> tuple[Response | str, int]:
+    """A body that stopped arriving (intake/web/slow.py): the connection closes after this answer."""
+    return respond(408, _("The report arrived too slowly and the connection was closed. Nothing was stored. "
+                          "Send it again, if you can over a better connection."))
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers."""
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(GuardError, lambda exc: respond(exc.status, str(exc)))
     app.register_error_handler(EnvelopeRefused, lambda exc: respond(exc.status, str(exc)))
     app.register_error_handler(UploadRefused, lambda exc: respond(400, str(exc)))
+    app.register_error_handler(SlowClient, too_slow)
     app.register_error_handler(KeyringUnavailable, lambda exc: respond(503, _(
         "The reviewers' keys cannot be verified right now, so no report can be sealed. Nothing was stored. "
         "Try again later.")))

@@ -8,6 +8,9 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
+from intake.web.slow import Limits
+from intake.web.worker import worker_for
+
 WITHHELD = "(request details withheld)"
 
 
@@ -27,11 +30,16 @@ class QuietLogger(Logger):
 
 
 class Server(BaseApplication):
-    """`workers` gunicorn processes with 8 threads each; the flood guards they share are in the database."""
+    """`workers` gunicorn processes with 8 threads each; the flood guards they share are in the database.
 
-    def __init__(self, app: Flask, host: str, port: int, workers: int) -> None:
+    The worker (intake/web/worker.py) is gthread's, except that no thread waits for a slow client:
+    a request's headers and first body bytes are read in the main loop, and every read has a deadline.
+    """
+
+    def __init__(self, app: Flask, host: str, port: int, workers: int, limits: Limits | None = None) -> None:
         self.app = app
-        self.options = {"bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread", "threads": 8,
+        self.options = {"bind": f"{host}:{port}", "workers": workers, "threads": 8,
+                        "worker_class": worker_for(limits or Limits()),
                         "accesslog": None, "errorlog": "-", "loglevel": "info", "logger_class": QuietLogger,
                         "timeout": 120, "forwarded_allow_ips": "127.0.0.1", "proc_name": "intake",
                         "post_fork": self.post_fork, "control_socket_disable": True}
@@ -62,4 +70,7 @@ def serve(host: str, port: int) -> None:
         app = create_app()
     except (KeyringError, ValueError) as exc:
         raise click.ClickException(f"not serving: {exc}") from None
-    Server(app, host, port, app.extensions["intake"].settings.workers).run()
+    settings = app.extensions["intake"].settings
+    limits = Limits(header_timeout=settings.header_timeout, idle_timeout=settings.idle_timeout,
+                    body_grace=settings.body_grace, min_body_rate=settings.min_body_rate)
+    Server(app, host, port, settings.workers, limits).run()

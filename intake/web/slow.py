@@ -1,0 +1,160 @@
+"""The rules for slow clients, and a socket that keeps them: no read waits on a client that sends nothing useful.
+
+A request's line and headers must arrive within `header_timeout` seconds of its first byte; its body
+may fall silent for at most `idle_timeout` seconds at a time, and after `body_grace` seconds it must
+have come at `min_body_rate` bytes a second on average (each byte received extends the deadline by
+1/rate seconds, as Apache's mod_reqtimeout does). A response may wait at most `idle_timeout`
+seconds for the client to take more of it. docs/web.md, "Slow clients", explains the choice.
+"""
+
+from __future__ import annotations
+
+import math
+import socket
+import time
+from dataclasses import dataclass
+
+PREFETCH = 64 * 1024  # body bytes read by the worker's main loop before a thread takes the request
+HEAD_LIMIT = 32 * 1024  # the longest request line and headers the main loop waits for
+
+
+class SlowClient(TimeoutError):
+    """The client sent nothing useful for too long, so its request was dropped."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long a client may take (INTAKE_HEADER_TIMEOUT, _IDLE_TIMEOUT, _BODY_GRACE, _MIN_BODY_RATE)."""
+
+    header_timeout: float = 30
+    idle_timeout: float = 60
+    body_grace: float = 30
+    min_body_rate: int = 1024
+
+
+class Clock:
+    """When the request on one connection must have made progress by, whoever reads it."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.head_by = math.inf
+        self.body_since: float | None = None
+        self.body_bytes = 0
+
+    def headers(self, now: float) -> None:
+        """A request's first bytes arrived: its headers are due within the header timeout."""
+        self.head_by, self.body_since = now + self.limits.header_timeout, None
+
+    def body(self, now: float, received: int = 0) -> None:
+        """The headers are in: from now on the body must keep the minimum rate."""
+        self.head_by, self.body_since, self.body_bytes = math.inf, now, received
+
+    def count(self, received: int) -> None:
+        """Credit body bytes received."""
+        if self.body_since is not None:
+            self.body_bytes += received
+
+    def due(self) -> float:
+        """The moment after which waiting for more of this request is over (silences aside)."""
+        if self.body_since is None:
+            return self.head_by
+        return self.body_since + max(self.limits.body_grace, self.body_bytes / self.limits.min_body_rate)
+
+
+class GuardedSocket(socket.socket):
+    """A client's socket whose blocking reads and writes give up on a client that keeps them waiting.
+
+    Blocking here means waiting at most the idle timeout (gunicorn's own shorter timeouts still
+    apply); a read also stops at the clock's deadline. A read that gives up raises SlowClient and
+    marks the socket expired, so that every later read fails at once and the connection is closed.
+    """
+
+    clock: Clock
+    expired = False
+
+    @classmethod
+    def adopt(cls, sock: socket.socket, limits: Limits) -> GuardedSocket:
+        """Take over an accepted socket."""
+        guarded = cls(sock.family, sock.type, sock.proto, fileno=sock.detach())
+        guarded.clock = Clock(limits)
+        guarded.settimeout(None)
+        return guarded
+
+    def settimeout(self, value: float | None) -> None:
+        """Set a timeout; None (blocking) means the idle timeout."""
+        super().settimeout(self.clock.limits.idle_timeout if value is None else value)
+
+    def setblocking(self, flag: bool) -> None:
+        """Blocking means waiting at most the idle timeout."""
+        self.settimeout(None if flag else 0.0)
+
+    def recv(self, size: int, flags: int = 0) -> bytes:
+        """Read, within the idle timeout and the clock's deadline when blocking."""
+        timeout = self.gettimeout()
+        if timeout == 0.0:
+            data = super().recv(size, flags)
+        else:
+            if self.expired:
+                raise SlowClient("the request arrived too slowly")
+            wait = min(timeout or math.inf, self.clock.due() - time.monotonic())
+            super().settimeout(max(wait, 0.001))  # bytes already waiting still count after the deadline
+            try:
+                data = super().recv(size, flags)
+            except TimeoutError:
+                self.expired = True
+                raise SlowClient("the request arrived too slowly") from None
+            finally:
+                super().settimeout(timeout)
+        self.clock.count(len(data))
+        return data
+
+    def sendall(self, data: bytes, flags: int = 0) -> None:  # type: ignore[override]
+        """Send everything, giving up only when the client takes nothing for the timeout (not for the total)."""
+        with memoryview(data) as view:
+            left = view.cast("B")
+            while left:
+                left = left[self.send(left, flags):]
+
+
+def request_head(head: bytes) -> tuple[int, bool, bool]:
+    """How many body bytes to wait for before a thread takes the request, whether it is chunked, and
+    whether the client waits for a 100 Continue; a rough reading, as gunicorn's parser does the strict one."""
+    wanted, chunked, expect = 0, False, False
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        name, value = name.strip().lower(), value.strip().lower()
+        if name == b"content-length" and value.isdigit():
+            wanted = min(int(value), PREFETCH)
+        elif name == b"transfer-encoding":
+            chunked, wanted = True, PREFETCH
+        elif name == b"expect":
+            expect = value == b"100-continue" and head.split(b"\r\n", 1)[0].endswith(b"HTTP/1.1")
+    return wanted, chunked, expect
+
+
+def chunked_done(body: bytes | bytearray) -> bool:
+    """Whether a chunked body has arrived up to its last chunk and trailers (or is malformed)."""
+    pos = 0
+    while True:
+        eol = body.find(b"\r\n", pos)
+        if eol < 0:
+            return False
+        try:
+            size = int(bytes(body[pos:eol]).split(b";", 1)[0], 16)
+        except ValueError:
+            return True
+        if size < 0:
+            return True
+        if size == 0:
+            return body.find(b"\r\n\r\n", eol) >= 0
+        pos = eol + 2 + size + 2
+        if pos > len(body):
+            return False
+
+
+def plain_response(status: int, reason: str, text: str) -> bytes:
+    """A short plain-text answer that closes the connection."""
+    body = text.encode()
+    return (f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {len(body)}"
+            "\r\nConnection: close\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n\r\n"
+            ).encode() + body

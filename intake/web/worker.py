@@ -1,0 +1,249 @@
+"""`intake serve`'s gunicorn worker: a thread takes a request only once its headers and first body bytes are in.
+
+gunicorn's gthread worker gives a connection to a thread as soon as its first bytes arrive, and the
+thread then reads with blocking reads and no timeout, so more slow clients than threads stop the
+site. This worker reads each request's line and headers, and the first PREFETCH bytes of its body,
+in its main loop without blocking (where a slow client costs a buffer, not a thread), under the rules
+of `intake.web.slow`; a thread then reads the rest through a GuardedSocket under the same rules.
+A client that breaks them gets a 408 where one can still be sent, and its connection is closed.
+Nothing here logs or keeps a client's address. docs/web.md, "Slow clients", explains the choice.
+"""
+
+from __future__ import annotations
+
+import errno
+import selectors
+import socket
+import time
+from functools import partial
+from typing import Any
+
+from gunicorn import util
+from gunicorn.workers.gthread import ThreadWorker, TConn
+
+from intake.web.slow import HEAD_LIMIT, GuardedSocket, Limits, chunked_done, plain_response, request_head
+
+EARLY_BUDGET = 32 << 20  # bytes a worker holds, in all, for requests that no thread has taken yet
+LINGER = 2.0  # seconds a closed connection's unread bytes are drained, so that its answer is not reset
+LINGER_BYTES = 64 * 1024
+ANSWERS = {408: ("Request Timeout", "The request arrived too slowly and was dropped. Nothing was stored: send it "
+                                    "again.\n"),
+           431: ("Request Header Fields Too Large", "The request's headers are too large.\n"),
+           503: ("Service Unavailable", "The server is busy. Nothing was stored: try again in a minute.\n")}
+
+
+class GuardedConn(TConn):
+    """A connection, with the bytes of its next request read before any thread takes it."""
+
+    def __init__(self, cfg: Any, sock: GuardedSocket, client: Any, server: Any, worker: GuardedWorker) -> None:
+        super().__init__(cfg, sock, client, server)
+        self.worker = worker
+        self.early = bytearray()
+        self.head_end: int | None = None
+        self.wanted = self.last = 0.0
+        self.chunked = self.continued = self.prefetched = False
+
+    def begin(self, now: float) -> None:
+        """Wait for a new request on this connection."""
+        self.early, self.head_end, self.last = bytearray(), None, now
+        self.chunked = self.continued = False
+        self.sock.clock.headers(now)
+
+    def ready(self) -> bool:
+        """Whether enough of the request is in for a thread to take it without waiting on the client."""
+        if self.head_end is None:
+            return False
+        body = memoryview(self.early)[self.head_end:]
+        return len(body) >= self.wanted or (self.chunked and chunked_done(body))
+
+    def close(self, graceful: bool = False) -> None:
+        """Close; a graceful close lingers in the main loop instead of blocking it (gunicorn's waits up to 2 s)."""
+        if graceful:
+            self.worker.linger(self.sock)
+        else:
+            util.close(self.sock)
+
+
+class GuardedWorker(ThreadWorker):
+    """gthread, but no thread waits for a request's headers or first body bytes, and every read has a deadline."""
+
+    limits = Limits()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.early_conns: set[GuardedConn] = set()
+        self.early_bytes = 0
+        self.lingering: dict[socket.socket, list[float]] = {}
+
+    @classmethod
+    def check_config(cls, cfg: Any, log: Any) -> None:
+        """Refuse TLS in gunicorn: the main loop reads raw bytes (TLS ends at Tor or the proxy)."""
+        if cfg.is_ssl:
+            raise RuntimeError("intake serve's worker reads plain HTTP; end TLS in front of it")
+        super().check_config(cfg, log)
+
+    def accept(self, listener: socket.socket) -> None:
+        """Accept a connection and wait for its request in the main loop."""
+        try:
+            client, address = listener.accept()
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                raise
+            return
+        self.nr_conns += 1
+        conn = GuardedConn(self.cfg, GuardedSocket.adopt(client, self.limits), address, listener.getsockname(), self)
+        self.wait_for_request(conn)
+
+    def on_client_socket_readable(self, conn: GuardedConn, client: socket.socket) -> None:  # type: ignore[override]
+        """A kept-alive connection starts its next request: read it in the main loop too."""
+        self.poller.unregister(client)
+        self.keepalived_conns.remove(conn)
+        self.wait_for_request(conn)
+        self.read_early(conn)
+
+    def wait_for_request(self, conn: GuardedConn) -> None:
+        """Register the connection for its next request's bytes."""
+        conn.sock.setblocking(False)
+        conn.begin(time.monotonic())
+        self.early_conns.add(conn)
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.read_early, conn))
+
+    def read_early(self, conn: GuardedConn, _sock: object = None) -> None:
+        """Read what arrived; hand the request to a thread once its headers and first body bytes are in."""
+        try:
+            data = conn.sock.recv(64 * 1024)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self.drop(conn)
+            return
+        conn.last = time.monotonic()
+        conn.early += data
+        self.early_bytes += len(data)
+        if conn.head_end is None:
+            end = conn.early.find(b"\r\n\r\n", max(0, len(conn.early) - len(data) - 3))
+            if end < 0 or end > HEAD_LIMIT:
+                if len(conn.early) > HEAD_LIMIT:
+                    self.refuse(conn, 431)
+                elif self.early_bytes > EARLY_BUDGET:
+                    self.refuse(conn, 503)
+                return
+            conn.head_end = end + 4
+            conn.wanted, conn.chunked, expect = request_head(bytes(conn.early[:end]))
+            conn.sock.clock.body(conn.last, len(conn.early) - conn.head_end)
+            if expect and conn.wanted > len(conn.early) - conn.head_end:
+                conn.continued = True
+                self.send_quietly(conn.sock, b"HTTP/1.1 100 Continue\r\n\r\n")
+        if conn.ready() or self.early_bytes > EARLY_BUDGET:
+            self.dispatch(conn)
+
+    def forget(self, conn: GuardedConn) -> None:
+        """Stop waiting for this connection's request in the main loop."""
+        self.early_conns.discard(conn)
+        self.early_bytes -= len(conn.early)
+        try:
+            self.poller.unregister(conn.sock)
+        except (KeyError, ValueError, OSError):
+            pass
+
+    def dispatch(self, conn: GuardedConn) -> None:
+        """Give the request, with the bytes read so far, to a thread."""
+        self.forget(conn)
+        conn.data_ready = conn.prefetched = True
+        self.enqueue_req(conn)
+
+    def drop(self, conn: GuardedConn) -> None:
+        """The client went away before its request was in."""
+        self.forget(conn)
+        self.nr_conns -= 1
+        util.close(conn.sock)
+
+    def refuse(self, conn: GuardedConn, status: int) -> None:
+        """Answer a request that cannot be taken (too slow, too large, too many) and close its connection."""
+        self.forget(conn)
+        self.nr_conns -= 1
+        if conn.early or status != 408:
+            self.send_quietly(conn.sock, plain_response(status, *ANSWERS[status]))
+        self.linger(conn.sock)
+
+    @staticmethod
+    def send_quietly(sock: socket.socket, data: bytes) -> None:
+        """Send a short answer if the socket takes it now; never wait for a client in the main loop."""
+        try:
+            sock.setblocking(False)
+            sock.send(data)
+        except OSError:
+            pass
+
+    def linger(self, sock: socket.socket) -> None:
+        """Close after the answer: send FIN, then drain what the client still sends for a while (RFC 9112 9.6)."""
+        try:
+            sock.setblocking(False)
+            sock.shutdown(socket.SHUT_WR)
+            self.poller.register(sock, selectors.EVENT_READ, self.drain)
+        except (OSError, KeyError, ValueError):
+            util.close(sock)
+            return
+        self.lingering[sock] = [time.monotonic() + LINGER, 0]
+
+    def drain(self, sock: socket.socket) -> None:
+        """Discard what a closing connection sends, and close it at its end or past the limit."""
+        try:
+            data = sock.recv(LINGER_BYTES)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        self.lingering[sock][1] += len(data)
+        if not data or self.lingering[sock][1] >= LINGER_BYTES:
+            self.close_lingering(sock)
+
+    def close_lingering(self, sock: socket.socket) -> None:
+        """Close a lingering socket for good."""
+        del self.lingering[sock]
+        try:
+            self.poller.unregister(sock)
+        except (KeyError, ValueError, OSError):
+            pass
+        util.close(sock)
+
+    def murder_pending(self) -> None:
+        """Besides gunicorn's pending connections: answer 408 to requests past their deadline, end lingering."""
+        super().murder_pending()
+        now = time.monotonic()
+        idle = self.limits.idle_timeout
+        for conn in [c for c in self.early_conns if now >= min(c.sock.clock.due(), c.last + idle) or not self.alive]:
+            if self.alive or conn.early:
+                self.refuse(conn, 408)
+            else:
+                self.drop(conn)
+        for sock in [s for s, (until, _) in self.lingering.items() if now >= until]:
+            self.close_lingering(sock)
+
+    def handle(self, conn: GuardedConn) -> Any:  # type: ignore[override]
+        """In a thread: parse the request from the bytes read so far, then from the guarded socket."""
+        early, conn.early = bytes(conn.early), bytearray()
+        if not conn.prefetched:
+            conn.sock.clock.headers(time.monotonic())  # a request that arrived behind the last one
+        conn.prefetched = False
+        conn.sock.setblocking(True)
+        conn.init()  # plain HTTP/1 (check_config, and HTTP/2 cleartext is off): makes the parser, reads nothing
+        if early:
+            conn.parser.unreader.unread(early)
+        result = super().handle(conn)
+        return result and not conn.sock.expired
+
+    def handle_request(self, req: Any, conn: GuardedConn) -> bool:  # type: ignore[override]
+        """Serve a parsed request; its body reads keep the minimum rate from the end of its headers."""
+        if conn.sock.clock.body_since is None:
+            conn.sock.clock.body(time.monotonic())
+        if conn.continued:
+            req._expected_100_continue = False  # noqa: SLF001 - already sent from the main loop
+        return super().handle_request(req, conn)
+
+
+def worker_for(limits: Limits) -> type[GuardedWorker]:
+    """The worker class that gunicorn should fork, with these limits."""
+    return type("IntakeWorker", (GuardedWorker,), {"limits": limits})
