@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+_WRITERS: dict[str, threading.RLock] = {}
+_WRITERS_LOCK = threading.Lock()
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
@@ -29,6 +34,26 @@ def connect(url: str) -> Engine:
     if url.startswith("postgresql"):
         return create_engine(url, pool_pre_ping=True)
     raise ValueError(f"unsupported database URL {url.split(':', 1)[0]!r}: use sqlite:/// or postgresql+psycopg://")
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A write transaction, committed on success; on SQLite one writer per process at a time, begun IMMEDIATE.
+
+    SQLite has one write lock per database. Threads that take it one after the other in this process
+    queue on a Python lock instead of polling SQLite's busy handler, which sleeps 1 to 100 ms between
+    tries; BEGIN IMMEDIATE takes the write lock at once, so a transaction that reads before it writes
+    never fails to upgrade. PostgreSQL locks rows, so its writers run side by side.
+    """
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as conn:
+            yield conn
+        return
+    with _WRITERS_LOCK:
+        lock = _WRITERS.setdefault(str(engine.url), threading.RLock())
+    with lock, engine.begin() as conn:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        yield conn
 
 
 def upgrade(engine: Engine) -> None:

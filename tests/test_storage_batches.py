@@ -1,0 +1,63 @@
+"""Group commit (intake/storage/batches.py) on SQLite and PostgreSQL: shared commits, each job all or nothing."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import event, func, insert, select
+
+from intake.storage.batches import GroupCommit
+from intake.storage.schema import report_budget
+
+
+def _count(engine) -> int:  # noqa: ANN001
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(report_budget)).scalar_one()
+
+
+def test_jobs_share_commits_and_fail_alone(engine):
+    """Forty threads' jobs, every fifth writing then raising: the others are stored, the failed ones leave nothing."""
+    commits = GroupCommit(engine)
+    started = threading.Barrier(8)
+    seen: list[int] = []
+    event.listen(engine, "commit", lambda conn: seen.append(1))
+
+    def job(n: int) -> int:
+        def work(conn) -> int:  # noqa: ANN001
+            conn.execute(insert(report_budget).values(minute=n, used=n))
+            if n % 5 == 0:
+                raise ValueError(f"job {n} refused")
+            return n
+
+        if n < 8:
+            started.wait()
+        try:
+            return commits.run(work)
+        except ValueError as exc:
+            assert str(exc) == f"job {n} refused"
+            return -1
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(job, range(40)))
+    assert results == [-1 if n % 5 == 0 else n for n in range(40)]
+    assert len(seen) < 32, "threads waiting together should share commits"
+    with engine.connect() as conn:
+        assert sorted(conn.execute(select(report_budget.c.minute)).scalars()) == [n for n in range(40) if n % 5]
+
+
+def test_failed_commit_is_raised_and_stores_nothing(engine):
+    """When the shared commit fails, the job's thread gets that error instead of a result, and nothing is stored."""
+    commits = GroupCommit(engine)
+
+    def refuse(conn) -> None:  # noqa: ANN001
+        raise OSError("disk full")
+
+    event.listen(engine, "commit", refuse)
+    with pytest.raises(OSError, match="disk full"):
+        commits.run(lambda conn: conn.execute(insert(report_budget).values(minute=1, used=1)))
+    event.remove(engine, "commit", refuse)
+    assert _count(engine) == 0
+    commits.run(lambda conn: conn.execute(insert(report_budget).values(minute=2, used=1)))
+    assert _count(engine) == 1
