@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,9 +10,9 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
 
+from intake.storage.writers import queue_for
+
 MIGRATIONS = Path(__file__).with_name("migrations")
-_WRITERS: dict[str, threading.RLock] = {}
-_WRITERS_LOCK = threading.Lock()
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
@@ -38,20 +37,17 @@ def connect(url: str) -> Engine:
 
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
-    """A write transaction, committed on success; on SQLite one writer per process at a time, begun IMMEDIATE.
+    """A write transaction, committed on success; on SQLite begun IMMEDIATE, in its turn (storage/writers.py).
 
-    SQLite has one write lock per database. Threads that take it one after the other in this process
-    queue on a Python lock instead of polling SQLite's busy handler, which sleeps 1 to 100 ms between
-    tries; BEGIN IMMEDIATE takes the write lock at once, so a transaction that reads before it writes
-    never fails to upgrade. PostgreSQL locks rows, so its writers run side by side.
+    BEGIN IMMEDIATE takes SQLite's write lock at once, so a transaction that reads before it
+    writes never fails to upgrade its lock; the turn makes writers queue instead of polling that
+    lock. PostgreSQL locks rows, so its writers run side by side. Not reentrant.
     """
-    if engine.dialect.name != "sqlite":
+    if engine.dialect.name != "sqlite" or not engine.url.database:
         with engine.begin() as conn:
             yield conn
         return
-    with _WRITERS_LOCK:
-        lock = _WRITERS.setdefault(str(engine.url), threading.RLock())
-    with lock, engine.begin() as conn:
+    with queue_for(engine.url.database).turn(), engine.begin() as conn:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
         yield conn
 
