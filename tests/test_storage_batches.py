@@ -47,17 +47,19 @@ def test_jobs_share_commits_and_fail_alone(engine):
         assert sorted(conn.execute(select(report_budget.c.minute)).scalars()) == [n for n in range(40) if n % 5]
 
 
-def test_failed_commit_is_raised_and_stores_nothing(engine):
-    """When the shared commit fails, the job's thread gets that error instead of a result, and nothing is stored."""
+@pytest.mark.parametrize("stage", ["begin", "commit"])
+def test_failed_transaction_is_raised_and_stores_nothing(engine, stage: str):
+    """When the shared transaction cannot begin or commit, the job's thread gets that error, and nothing is stored."""
     commits = GroupCommit(engine)
 
     def refuse(conn) -> None:  # noqa: ANN001
         raise OSError("disk full")
 
-    event.listen(engine, "commit", refuse)
+    event.listen(engine, stage, refuse)
     with pytest.raises(OSError, match="disk full"):
         commits.run(lambda conn: conn.execute(insert(report_budget).values(minute=1, used=1)))
-    event.remove(engine, "commit", refuse)
+    event.remove(engine, stage, refuse)
     assert _count(engine) == 0
     commits.run(lambda conn: conn.execute(insert(report_budget).values(minute=2, used=1)))
-    assert _count(engine) == 1
+    with engine.connect() as conn:
+        assert conn.execute(select(report_budget.c.minute)).scalars().all() == [2]

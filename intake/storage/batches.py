@@ -1,10 +1,11 @@
 """Group commit: small write jobs of many threads run in one transaction and share its commit (and its fsync).
 
-The first thread to find no batch running becomes the leader: it takes every job waiting, runs
-each in a savepoint of one write transaction (a job that raises undoes only its own writes),
-commits once, and hands each thread its result. The others wait, and one of them leads the
-next batch. A thread returns only after the commit that holds its job, or with the error that
-stopped it, so a receipt still means the report is on disk.
+The first thread to find no batch running becomes the leader: once it holds the write lock
+(db.writing), it takes every job waiting by then, runs each in a savepoint of one transaction (a
+job that raises undoes only its own writes), commits once, and hands each thread its result. The
+others wait, and one of them leads the next batch. A thread returns only after the commit that
+holds its job, or with the error that stopped it (a failed commit fails every job of its batch),
+so a receipt still means the report is on disk.
 """
 
 from __future__ import annotations
@@ -46,12 +47,11 @@ class GroupCommit:
             self._waiting.append(job)
             while self._leading and not job.done:
                 self._changed.wait()
-            if not job.done:
-                self._leading = True
-                batch, self._waiting = self._waiting, []
-        if not job.done:
+            lead = not job.done
+            self._leading = self._leading or lead
+        if lead:
             try:
-                self._commit(batch)
+                self._commit()
             finally:
                 with self._changed:
                     self._leading = False
@@ -60,10 +60,13 @@ class GroupCommit:
             raise job.error
         return job.result  # type: ignore[return-value]
 
-    def _commit(self, batch: list[_Job]) -> None:
-        """Run every job of the batch in its own savepoint and commit them together; mark them done."""
+    def _commit(self) -> None:
+        """Take every job waiting once the write lock is ours, run each in its savepoint, commit them together."""
+        batch: list[_Job] = []
         try:
             with writing(self.engine) as conn:
+                with self._changed:
+                    batch, self._waiting = self._waiting, []
                 for job in batch:
                     try:
                         with conn.begin_nested():
@@ -71,6 +74,9 @@ class GroupCommit:
                     except Exception as exc:  # noqa: BLE001 - raised in the job's own thread
                         job.error = exc
         except BaseException as exc:
+            if not batch:
+                with self._changed:
+                    batch, self._waiting = self._waiting, []
             for job in batch:
                 job.error = job.error or exc
         finally:
