@@ -55,7 +55,7 @@ def part_count(length: int) -> int:
 
 def insert_case(conn: Connection, header: bytes, body: bytes, sealed_by: str, key_ids: Sequence[str],
                 lengths: Sequence[int], complete: bool) -> tuple[int, str, str | None]:
-    """Insert a case row with its attachment and key rows in `conn`'s transaction; return its id, ref and upload token."""
+    """Insert a case with its attachment and key rows in `conn`'s transaction; return its id, ref and upload token."""
     for length in lengths:
         if plain_size(length) is None:
             raise StorageError(f"an attachment of {length} sealed bytes is not a valid stream")

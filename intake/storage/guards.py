@@ -7,7 +7,6 @@ counter per minute (a sliding window estimated from this minute's and the last m
 from __future__ import annotations
 
 import datetime as dt
-
 from functools import cache
 
 from sqlalchemy import Connection, Engine, Insert, bindparam, delete, text
