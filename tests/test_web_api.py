@@ -69,6 +69,16 @@ def test_upload_resume_and_complete(client, site):  # noqa: F811
     assert client.get(f"/api/v1/uploads/{upload}").status_code == 404
 
 
+def test_report_without_files_stored_at_once(client, site):  # noqa: F811
+    """A report without attachments is complete in the request that sends it: a ref, and no upload to finish."""
+    r = begin(client, csrf_token(client), sealed(site, ()))
+    assert r.status_code == 201, r.get_json()
+    assert set(r.get_json()) == {"ref"}
+    fields, files, sealed_by = open_stored(site.engine, r.get_json()["ref"], site.identities[:1])
+    assert (fields, files, sealed_by) == (FIELDS, [], "browser")
+    assert rows(site.engine) == {"cases": 1, "attachments": 0, "parts": 0, "case_keys": 2}
+
+
 def _wrong_header(site):  # noqa: F811
     return b64(seal_report([site.identities[0].recipient], FIELDS).header)
 
@@ -154,10 +164,16 @@ def test_rate_budget(client, site, app):  # noqa: F811
     app.extensions["intake"].budget.per_minute = 1
     token = csrf_token(client)
     assert begin(client, token, sealed(site, ())).status_code == 201
-    r = begin(client, token, sealed(site, ()))
+    challenge = client.get("/api/v1/challenge").get_json()["challenge"]
+    nonce = solve(challenge, 4)
+    r = begin(client, token, sealed(site, ()), pow_challenge=challenge, pow_nonce=nonce)
     assert r.status_code == 429
     assert "wait a minute" in r.get_json()["error"]
     assert rows(site.engine)["cases"] == 1
+    app.extensions["intake"].budget.per_minute = 10
+    again = begin(client, token, sealed(site, ()), pow_challenge=challenge, pow_nonce=nonce)
+    assert "already used" in again.get_json()["error"], "a refused report still spends its proof of work"
+    assert begin(client, token, sealed(site, ())).status_code == 201
 
 
 def test_broken_off_upload_leaves_no_case_and_expires(client, site):  # noqa: F811

@@ -11,13 +11,18 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 from tests.test_web_api import begin, sealed
 from tests.web_support import LiveServer, b64, csrf_token, make_site, rows, site, solve  # noqa: F401
 
 from intake.config import Settings
 from intake.crypto.report import seal_report
-from intake.storage.guards import forget_spent, spend_challenge, take_budget
-from intake.storage.schema import report_budget, spent_challenges
+from intake.storage.admission import Refused, admit_case
+from intake.storage.batches import GroupCommit
+from intake.storage.cases import StorageError
+from intake.storage.db import writing
+from intake.storage.guards import forget_spent, spend, take_budget
+from intake.storage.schema import cases, report_budget, spent_challenges
 
 
 @pytest.fixture
@@ -68,9 +73,11 @@ def test_sliding_window(engine):
 def test_expired_state_forgotten(engine):
     """Expired challenges and counters of minutes out of the window are deleted; a spent challenge stays spent."""
     now = dt.datetime(2030, 1, 1, 12, 0)
-    assert spend_challenge(engine, "old", now - dt.timedelta(seconds=1))
-    assert spend_challenge(engine, "fresh", now + dt.timedelta(hours=1))
-    assert not spend_challenge(engine, "fresh", now + dt.timedelta(hours=1))
+    for challenge, expires, fresh in [("old", now - dt.timedelta(seconds=1), True),
+                                      ("fresh", now + dt.timedelta(hours=1), True),
+                                      ("fresh", now + dt.timedelta(hours=1), False)]:
+        with writing(engine) as conn:
+            assert spend(conn, challenge, expires) is fresh
     minute = now.replace(tzinfo=dt.UTC).timestamp()
     for ago in (0, 60, 120, 180):
         take_budget(engine, 5, minute - ago)
@@ -78,6 +85,50 @@ def test_expired_state_forgotten(engine):
     with engine.connect() as conn:
         assert conn.execute(spent_challenges.select()).all() == [("fresh", now + dt.timedelta(hours=1))]
         assert sorted(m for m, _ in conn.execute(report_budget.select())) == [minute // 60 - 1, minute // 60]
+
+
+def _admit(engine, challenge: str, lengths=(), per_minute: int = 100):  # noqa: ANN001, ANN202
+    """Admit a small case spending `challenge`, in a group commit of its own."""
+    expires = dt.datetime(2030, 1, 1, 13, 0)
+    return admit_case(GroupCommit(engine), challenge, expires, per_minute, 60.0 * 29_000_000, b"h", b"b",
+                      ["00" * 16], lengths)
+
+
+def _guard_rows(engine) -> tuple[int, int, int]:  # noqa: ANN001
+    """How many cases, spent challenges and reports counted in the budget are stored."""
+    with engine.connect() as conn:
+        return (conn.execute(select(func.count()).select_from(cases)).scalar_one(),
+                conn.execute(select(func.count()).select_from(spent_challenges)).scalar_one(),
+                conn.execute(select(func.coalesce(func.sum(report_budget.c.used), 0))).scalar_one())
+
+
+def test_admission_all_or_nothing(engine):
+    """A case that cannot be stored leaves its challenge unspent and the budget uncounted; a replay stores nothing."""
+    with pytest.raises(StorageError, match="not a valid stream"):
+        _admit(engine, "c1", lengths=[30])
+    assert _guard_rows(engine) == (0, 0, 0)
+    admitted = _admit(engine, "c1")
+    assert admitted.token is None
+    with pytest.raises(Refused, match="replayed"):
+        _admit(engine, "c1")
+    assert _guard_rows(engine) == (1, 1, 1)
+    with pytest.raises(Refused, match="budget"):
+        _admit(engine, "c2", per_minute=1)
+    assert _guard_rows(engine) == (1, 2, 1)
+
+
+def test_one_challenge_raced_by_many_threads(engine):
+    """Eight threads spending one challenge at once: exactly one case is stored, the others are told it was used."""
+    def attempt(_: int) -> str:
+        try:
+            return _admit(engine, "raced").ref
+        except Refused as exc:
+            return exc.reason
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(attempt, range(8)))
+    assert outcomes.count("replayed") == 7
+    assert _guard_rows(engine) == (1, 1, 1)
 
 
 def test_workers_setting():

@@ -15,13 +15,14 @@ from sqlalchemy import Engine, func, insert, select, update
 
 from intake.crypto.stream import PART, plain_size
 from intake.storage.cases import UPLOAD_LIFETIME, StorageError, new_ref, part_count, today
+from intake.storage.db import writing
 from intake.storage.schema import attachments, case_keys, cases, parts
 
 
 def begin_arrival(engine: Engine, sealed_by: str = "server") -> int:
     """Store an empty, incomplete case to seal streams into; return its id."""
     expires = dt.datetime.now(dt.UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         return conn.execute(insert(cases).values(
             ref=new_ref(), received=today(), status="new", sealed_by=sealed_by, header=b"", body=b"",
             complete=False, upload_expires=expires + UPLOAD_LIFETIME)).inserted_primary_key[0]
@@ -29,7 +30,7 @@ def begin_arrival(engine: Engine, sealed_by: str = "server") -> int:
 
 def add_stream(engine: Engine, case_id: int, idx: int) -> None:
     """Register attachment stream `idx` of an arriving case; its length is set when it ends."""
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         conn.execute(insert(attachments).values(case_id=case_id, idx=idx, length=0))
 
 
@@ -41,7 +42,7 @@ def append_parts(engine: Engine, case_id: int, idx: int, first: int, data: Seque
     """
     if not all(0 < len(part) <= PART for part in data):
         raise StorageError(f"a part must hold 1 to {PART} bytes")
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         conn.execute(insert(parts), [{"case_id": case_id, "idx": idx, "part": first + n, "data": part}
                                      for n, part in enumerate(data)])
 
@@ -49,7 +50,7 @@ def append_parts(engine: Engine, case_id: int, idx: int, first: int, data: Seque
 def finish_arrival(engine: Engine, case_id: int, header: bytes, body: bytes, key_ids: Sequence[str],
                    lengths: Sequence[int]) -> str:
     """Set header, body and stream lengths, check every part, and make the case visible; return its ref."""
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         for idx, length in enumerate(lengths):
             if plain_size(length) is None:
                 raise StorageError(f"stream {idx} of {length} sealed bytes is not a valid stream")

@@ -7,9 +7,10 @@ import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, Row, Table, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Row, Table, and_, bindparam, delete, func, insert, select, update
 
 from intake.crypto.stream import PART, plain_size
+from intake.storage.db import writing
 from intake.storage.schema import attachments, case_keys, cases, notes, parts
 
 REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -42,7 +43,8 @@ def today() -> dt.date:
 
 def new_ref() -> str:
     """A random public case reference: 12 characters of Crockford base32 (60 bits)."""
-    raw = "".join(secrets.choice(REF_ALPHABET) for _ in range(12))
+    bits = secrets.randbits(60)
+    raw = "".join(REF_ALPHABET[(bits >> (5 * i)) & 31] for i in range(12))
     return "-".join(raw[i:i + 4] for i in range(0, 12, 4))
 
 
@@ -51,9 +53,9 @@ def part_count(length: int) -> int:
     return max(1, -(-length // PART))
 
 
-def _insert_case(conn, header: bytes, body: bytes, sealed_by: str, key_ids: Sequence[str], lengths: Sequence[int],
-                 complete: bool) -> tuple[int, str | None]:
-    """Insert a case row with its attachment and key rows; return its id and upload token."""
+def insert_case(conn: Connection, header: bytes, body: bytes, sealed_by: str, key_ids: Sequence[str],
+                lengths: Sequence[int], complete: bool) -> tuple[int, str, str | None]:
+    """Insert a case with its attachment and key rows in `conn`'s transaction; return its id, ref and upload token."""
     for length in lengths:
         if plain_size(length) is None:
             raise StorageError(f"an attachment of {length} sealed bytes is not a valid stream")
@@ -62,27 +64,26 @@ def _insert_case(conn, header: bytes, body: bytes, sealed_by: str, key_ids: Sequ
     if not complete:
         hour = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, minute=0, second=0, microsecond=0)
         expires = hour + UPLOAD_LIFETIME
-    case_id = conn.execute(insert(cases).values(
-        ref=new_ref(), received=today(), status="new", sealed_by=sealed_by, header=header, body=body,
-        complete=complete, upload_token=token, upload_expires=expires)).inserted_primary_key[0]
+    ref = new_ref()
+    case_id = conn.execute(insert(cases), {
+        "ref": ref, "received": today(), "status": "new", "sealed_by": sealed_by, "header": header, "body": body,
+        "complete": complete, "upload_token": token, "upload_expires": expires}).inserted_primary_key[0]
     if lengths:
         conn.execute(insert(attachments), [{"case_id": case_id, "idx": i, "length": n} for i, n in enumerate(lengths)])
     conn.execute(insert(case_keys), [{"case_id": case_id, "key_id": k} for k in key_ids])
-    return case_id, token
+    return case_id, ref, token
 
 
 def begin_case(engine: Engine, header: bytes, body: bytes, sealed_by: str, key_ids: Sequence[str],
-               lengths: Sequence[int]) -> tuple[int, str, str]:
+               lengths: Sequence[int]) -> tuple[int, str, str | None]:
     """Store an incomplete case, invisible until `complete_case`; return its id, ref and upload token."""
-    with engine.begin() as conn:
-        case_id, token = _insert_case(conn, header, body, sealed_by, key_ids, lengths, complete=False)
-        ref = conn.execute(select(cases.c.ref).where(cases.c.id == case_id)).scalar_one()
-    return case_id, ref, token
+    with writing(engine) as conn:
+        return insert_case(conn, header, body, sealed_by, key_ids, lengths, complete=False)
 
 
 def put_part(engine: Engine, case_id: int, idx: int, part: int, data: bytes) -> None:
     """Store one part of an attachment of an incomplete case (idempotent for the same bytes)."""
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         length = conn.execute(select(attachments.c.length).join(cases, cases.c.id == attachments.c.case_id).where(
             attachments.c.case_id == case_id, attachments.c.idx == idx, cases.c.complete.is_(False))).scalar()
         if length is None:
@@ -114,7 +115,7 @@ def complete_case(engine: Engine, case_id: int) -> str:
     """Make an incomplete case visible once every part is stored; return its ref."""
     if any(missing_parts(engine, case_id).values()):
         raise StorageError("the upload is not complete: send the missing parts first")
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         done = conn.execute(update(cases).where(cases.c.id == case_id, cases.c.complete.is_(False)).values(
             complete=True, upload_token=None, upload_expires=None, received=today()))
         if done.rowcount != 1:
@@ -129,8 +130,8 @@ def store_case(engine: Engine, header: bytes, body: bytes, sealed_by: str, key_i
     The parts must be at hand: a slow upload goes through begin_case, put_part and complete_case
     instead, so that no transaction stays open while a reporter's connection trickles.
     """
-    with engine.begin() as conn:
-        case_id, _ = _insert_case(conn, header, body, sealed_by, key_ids, [n for n, _ in streams], complete=True)
+    with writing(engine) as conn:
+        case_id, ref, _ = insert_case(conn, header, body, sealed_by, key_ids, [n for n, _ in streams], complete=True)
         for idx, (length, chunks) in enumerate(streams):
             count = 0
             for number, data in enumerate(chunks):
@@ -139,12 +140,12 @@ def store_case(engine: Engine, header: bytes, body: bytes, sealed_by: str, key_i
                 count += 1
             if count != part_count(length):
                 raise StorageError(f"attachment {idx} needs {part_count(length)} parts, not {count}")
-        return conn.execute(select(cases.c.ref).where(cases.c.id == case_id)).scalar_one()
+    return ref
 
 
 def discard(engine: Engine, case_id: int) -> None:
     """Delete an incomplete case and everything stored for it."""
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         conn.execute(delete(parts).where(parts.c.case_id == case_id))
         conn.execute(delete(cases).where(cases.c.id == case_id, cases.c.complete.is_(False)))
 
@@ -226,7 +227,7 @@ def _swap(conn, table: Table, swaps: Sequence[tuple[int, bytes, bytes]]) -> list
 
 def replace_headers(engine: Engine, swaps: Sequence[tuple[int, bytes, bytes]], key_ids: Sequence[str]) -> int:
     """Swap many cases' headers (id, old, new) and their case_keys in one transaction; return how many."""
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         done = _swap(conn, cases, swaps)
         if done:
             conn.execute(delete(case_keys).where(case_keys.c.case_id.in_(done)))
@@ -236,7 +237,7 @@ def replace_headers(engine: Engine, swaps: Sequence[tuple[int, bytes, bytes]], k
 
 def replace_note_headers(engine: Engine, swaps: Sequence[tuple[int, bytes, bytes]]) -> int:
     """Swap many notes' headers (id, old, new) in one transaction, each only if still old; return how many."""
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         return len(_swap(conn, notes, swaps))
 
 
@@ -266,7 +267,7 @@ def set_status(engine: Engine, ref: str, status: str) -> None:
     """Set a complete case's triage status."""
     if status not in STATUSES:
         raise StorageError(f"unknown status {status!r}: use one of {', '.join(STATUSES)}")
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         done = conn.execute(update(cases).where(cases.c.ref == ref.strip().upper(), cases.c.complete.is_(True)).values(status=status))
         if done.rowcount != 1:
             raise StorageError(f"no case {ref}")

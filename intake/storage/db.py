@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
+
+from intake.storage.writers import queue_for
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -29,6 +33,23 @@ def connect(url: str) -> Engine:
     if url.startswith("postgresql"):
         return create_engine(url, pool_pre_ping=True)
     raise ValueError(f"unsupported database URL {url.split(':', 1)[0]!r}: use sqlite:/// or postgresql+psycopg://")
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A write transaction, committed on success; on SQLite begun IMMEDIATE, in its turn (storage/writers.py).
+
+    BEGIN IMMEDIATE takes SQLite's write lock at once, so a transaction that reads before it
+    writes never fails to upgrade its lock; the turn makes writers queue instead of polling that
+    lock. PostgreSQL locks rows, so its writers run side by side. Not reentrant.
+    """
+    if engine.dialect.name != "sqlite" or not engine.url.database:
+        with engine.begin() as conn:
+            yield conn
+        return
+    with queue_for(engine.url.database).turn(), engine.begin() as conn:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        yield conn
 
 
 def upgrade(engine: Engine) -> None:

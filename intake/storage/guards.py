@@ -7,46 +7,55 @@ counter per minute (a sliding window estimated from this minute's and the last m
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 
-from sqlalchemy import Connection, Engine, Table, delete, select, update
+from sqlalchemy import Connection, Engine, Insert, bindparam, delete, text
 from sqlalchemy.dialects import postgresql, sqlite
 
+from intake.storage.db import writing
 from intake.storage.schema import report_budget, spent_challenges
 
+# One statement, the same on SQLite and PostgreSQL: count the report in this minute's row if the
+# window (this minute's count plus the last minute's, scaled by the share of it still in the
+# window) stays under the budget. The upsert is atomic on both: SQLite holds the write lock, and
+# PostgreSQL re-checks the WHERE on the row it locked.
+_LAST = ("coalesce((SELECT used FROM report_budget WHERE minute = :minute - 1), 0) * CAST(:left_ms AS BIGINT) "
+         "/ 60000")
+_COUNT = text(f"INSERT INTO report_budget (minute, used) SELECT :minute, 1 WHERE {_LAST} < :per_minute "
+              f"ON CONFLICT (minute) DO UPDATE SET used = report_budget.used + 1 "
+              f"WHERE report_budget.used + {_LAST} < :per_minute RETURNING used")
 
-def _insert_new(conn: Connection, table: Table, **values: object) -> bool:
-    """Insert a row unless its key exists; return whether it was inserted."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    key = table.primary_key.columns[0]
-    return conn.execute(dialect.insert(table).values(**values).on_conflict_do_nothing().returning(key)).first() is not None
+
+@cache
+def _spend_statement(dialect: str) -> Insert:
+    """INSERT a spent challenge unless it is there, RETURNING it when inserted (built once per dialect)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (insert(spent_challenges).values(challenge=bindparam("challenge"), expires=bindparam("expires"))
+            .on_conflict_do_nothing().returning(spent_challenges.c.challenge))
 
 
-def spend_challenge(engine: Engine, challenge: str, expires: dt.datetime) -> bool:
-    """Mark a challenge spent; return False if some process had already spent it."""
-    with engine.begin() as conn:
-        return _insert_new(conn, spent_challenges, challenge=challenge, expires=expires)
+def spend(conn: Connection, challenge: str, expires: dt.datetime) -> bool:
+    """Mark a challenge spent in this transaction; return False if it had already been spent."""
+    statement = _spend_statement(conn.dialect.name)
+    return conn.execute(statement, {"challenge": challenge, "expires": expires}).first() is not None
+
+
+def count_report(conn: Connection, per_minute: int, now: float) -> bool:
+    """Count one report against the budget at Unix time `now`; return False (counting nothing) when spent."""
+    minute, into = divmod(now, 60.0)
+    params = {"minute": int(minute), "left_ms": 60_000 - int(into * 1000), "per_minute": per_minute}
+    return conn.execute(_COUNT, params).first() is not None
 
 
 def take_budget(engine: Engine, per_minute: int, now: float) -> bool:
-    """Count one report against the budget at Unix time `now`; return False (counting nothing) when spent.
-
-    The window's count is this minute's plus the last minute's scaled by the part of it still in
-    the window. The row is written before the last minute is read, so that SQLite's write lock is
-    taken first and the conditional update is atomic on both databases.
-    """
-    minute, into = divmod(now, 60.0)
-    with engine.begin() as conn:
-        _insert_new(conn, report_budget, minute=int(minute), used=0)
-        last = conn.execute(select(report_budget.c.used).where(report_budget.c.minute == int(minute) - 1)).scalar()
-        allowed = per_minute - int((last or 0) * (1 - into / 60.0))
-        return conn.execute(update(report_budget).where(report_budget.c.minute == int(minute),
-                                                        report_budget.c.used < allowed)
-                            .values(used=report_budget.c.used + 1)).rowcount == 1
+    """Count one report against the budget in a transaction of its own; return False when it is spent."""
+    with writing(engine) as conn:
+        return count_report(conn, per_minute, now)
 
 
 def forget_spent(engine: Engine, now: dt.datetime) -> None:
     """Delete expired challenges and the counters of minutes out of the window."""
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         conn.execute(delete(spent_challenges).where(spent_challenges.c.expires < now))
         minute = int(now.replace(tzinfo=dt.UTC).timestamp() // 60)
         conn.execute(delete(report_budget).where(report_budget.c.minute < minute - 1))

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+import time
 
 from flask import Blueprint, Response, abort, jsonify, request
 
 from intake.crypto.stream import PART
+from intake.storage.admission import Refused, admit_case
 from intake.storage.arrivals import upload_case
-from intake.storage.cases import StorageError, begin_case, complete_case, missing_parts, put_part
+from intake.storage.cases import StorageError, complete_case, missing_parts, part_count, put_part
 from intake.web.checks import check_envelope
+from intake.web.guards import refusal
 from intake.web.state import state
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -26,7 +29,7 @@ def challenge() -> Response:
 
 @bp.post("/reports")
 def begin() -> tuple[Response, int]:
-    """Check a sealed header and body and open an upload for its attachment streams."""
+    """Check a sealed report and store it: complete at once without attachments, else open an upload for them."""
     intake = state()
     intake.expire_now_and_then()
     if (request.content_length or 0) > BEGIN_LIMIT:
@@ -36,12 +39,17 @@ def begin() -> tuple[Response, int]:
         abort(400, "send the sealed report as a JSON object (docs/openapi.yaml)")
     if data.get("website"):
         abort(400, "this report looks automated and was not stored: leave the `website` field empty")
-    intake.pow.check(data.get("pow_challenge"), data.get("pow_nonce"))
+    expires = intake.pow.verify(data.get("pow_challenge"), data.get("pow_nonce"))
     envelope = check_envelope(data, intake.keyring.current(), intake.settings.max_report_bytes)
-    intake.budget.take()
-    case_id, _, token = begin_case(intake.engine, envelope.header, envelope.body, "browser", envelope.key_ids,
-                                   envelope.lengths)
-    return jsonify(upload=token, missing=_missing(case_id)), 201
+    try:
+        admitted = admit_case(intake.commits, data["pow_challenge"], expires, intake.budget.per_minute, time.time(),
+                              envelope.header, envelope.body, envelope.key_ids, envelope.lengths)
+    except Refused as exc:
+        raise refusal(exc) from None
+    if admitted.token is None:
+        return jsonify(ref=admitted.ref), 201
+    missing = {str(idx): list(range(part_count(length))) for idx, length in enumerate(envelope.lengths)}
+    return jsonify(upload=admitted.token, missing=missing), 201
 
 
 def _case(token: str) -> int:

@@ -1,6 +1,8 @@
 """Flood guards that track no one: a proof-of-work token and a server-wide budget of reports per minute.
 
-Their state is in the database (intake/storage/guards.py), shared by every gunicorn worker.
+Their state is in the database (intake/storage/guards.py), shared by every gunicorn worker; a
+browser-sealed report spends its challenge and its place in the budget in the transaction that
+stores it (intake/storage/admission.py).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from flask_babel import gettext as _
 from sqlalchemy import Engine
 
 from intake.crypto.keys import generichash
-from intake.storage.guards import spend_challenge, take_budget
+from intake.storage.admission import Refused
+from intake.storage.guards import take_budget
 
 POW_LIFETIME = 3600
 _DOMAIN = b"intake-pow-v1"
@@ -45,12 +48,11 @@ class ProofOfWork:
     """Stateless challenges signed by the server, each accepted once while it is fresh.
 
     A solution is a nonce such that BLAKE2b-256("intake-pow-v1" || challenge || nonce) starts with
-    `bits` zero bits; the challenge carries its issue time and an HMAC, so the server keeps only
-    the challenges already spent, in the database, until they expire.
+    `bits` zero bits; the challenge carries its issue time and an HMAC, so issuing one writes
+    nothing, and the server keeps only the challenges already spent, in the database, until they expire.
     """
 
-    def __init__(self, engine: Engine, secret: bytes, bits: int) -> None:
-        self.engine = engine
+    def __init__(self, secret: bytes, bits: int) -> None:
         self.secret = hashlib.sha256(b"intake-pow-secret" + secret).digest()
         self.bits = bits
 
@@ -62,8 +64,11 @@ class ProofOfWork:
     def _mac(self, raw: bytes) -> bytes:
         return hmac.new(self.secret, raw, hashlib.sha256).digest()[:16]
 
-    def check(self, challenge: object, nonce: object) -> None:
-        """Accept a solved, fresh, unspent challenge once, or raise GuardError."""
+    def verify(self, challenge: object, nonce: object) -> dt.datetime:
+        """Check that a fresh challenge of ours is solved, without the database; return when it expires (UTC).
+
+        Whether it was spent before is checked when it is spent, with the report (storage/admission.py).
+        """
         if not isinstance(challenge, str) or not isinstance(nonce, str) or len(nonce) > 64:
             raise GuardError(_("the proof of work is missing: reload the page and send the report again"))
         try:
@@ -79,9 +84,20 @@ class ProofOfWork:
         digest = generichash(32, _DOMAIN + challenge.encode() + nonce.encode())
         if leading_zero_bits(digest) < self.bits:
             raise GuardError(_("the proof of work is not solved: reload the page and send the report again"))
-        expires = dt.datetime.fromtimestamp(issued + POW_LIFETIME, dt.UTC).replace(tzinfo=None)
-        if not spend_challenge(self.engine, challenge, expires):
-            raise GuardError(_("this proof of work was already used: reload the page and send the report again"))
+        return dt.datetime.fromtimestamp(issued + POW_LIFETIME, dt.UTC).replace(tzinfo=None)
+
+
+def refusal(refused: Refused) -> GuardError:
+    """What to tell a reporter whose report a flood guard refused as it was stored."""
+    if refused.reason == "replayed":
+        return GuardError(_("this proof of work was already used: reload the page and send the report again"))
+    return budget_spent()
+
+
+def budget_spent() -> GuardError:
+    """The 429 of a spent budget."""
+    return GuardError(_("The service is receiving many reports right now. Nothing was stored: wait a minute and "
+                        "send yours again."), 429)
 
 
 class RateBudget:
@@ -94,5 +110,4 @@ class RateBudget:
     def take(self) -> None:
         """Spend one report from the budget, or raise GuardError with status 429."""
         if not take_budget(self.engine, self.per_minute, time.time()):
-            raise GuardError(_("The service is receiving many reports right now. Nothing was stored: wait a "
-                               "minute and send yours again."), 429)
+            raise budget_spent()

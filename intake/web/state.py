@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from intake.config import Settings
 from intake.crypto.keyfile import write_private
 from intake.keyring import signing_key_path
+from intake.storage.batches import GroupCommit
 from intake.storage.cases import expire_uploads
 from intake.storage.db import connect, upgrade
 from intake.storage.guards import forget_spent
@@ -33,6 +34,7 @@ class Intake:
     keyring: KeyringWatch
     pow: ProofOfWork
     budget: RateBudget
+    commits: GroupCommit
     _expired_at: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -64,8 +66,9 @@ def init_app(app: Flask, settings: Settings) -> None:
     keyring = KeyringWatch(settings.keys_dir, signing_key_path(settings.instance))
     engine = connect(settings.database_url)
     upgrade(engine)
-    pow_ = ProofOfWork(engine, app.config["SECRET_KEY"], settings.pow_bits)
-    app.extensions["intake"] = Intake(settings, engine, keyring, pow_, RateBudget(engine, settings.reports_per_minute))
+    pow_ = ProofOfWork(app.config["SECRET_KEY"], settings.pow_bits)
+    app.extensions["intake"] = Intake(settings, engine, keyring, pow_, RateBudget(engine, settings.reports_per_minute),
+                                      GroupCommit(engine))
 
 
 def state() -> Intake:

@@ -86,7 +86,8 @@ async function* sealedParts(reportKey, index, blob) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export class Upload {
-  // One report's upload: begin, send every missing part (retrying over a broken connection), complete.
+  // One report's upload: begin (a report without files is stored then), send every missing part
+  // (retrying over a broken connection), complete.
   constructor({ csrf, onProgress = () => {}, onRetry = () => {} }) {
     this.csrf = csrf;
     this.onProgress = onProgress;
@@ -111,6 +112,7 @@ export class Upload {
         if (!(e instanceof SendError && e.status === 409 && attempt < 2)) throw e;
       }
     }
+    if (begun.ref) return begun.ref;
     const total = lengths.reduce((a, b) => a + b, 0) || 1;
     let done = 0;
     for (let i = 0; i < files.length; i++) {
