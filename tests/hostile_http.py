@@ -10,8 +10,8 @@ from pathlib import Path
 import requests
 
 from intake.crypto.report import SealedReport, seal_report
-from tests.proof_support import Reporter, Server
-from tests.web_support import Site, make_site, rows
+from tests.proof_support import Reporter
+from tests.web_support import Server, Site, make_site, rows
 
 HANG = 60
 SLOWER = 25  # a hostile request may take this many times a valid one of the largest size, and no more

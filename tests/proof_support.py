@@ -1,13 +1,8 @@
-"""Helpers for the proof suites: `intake serve` in its own process group, and reporters that talk HTTP to it."""
+"""Helpers for the proof suites: reporters that talk HTTP to a live `intake serve` (tests.web_support.Server)."""
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import time
-from pathlib import Path
 
 import requests
 from sqlalchemy import Engine, func, select
@@ -17,83 +12,10 @@ from intake.crypto.report import open_report, seal_report
 from intake.crypto.stream import PART
 from intake.storage.cases import iter_cases, iter_parts
 from intake.storage.schema import attachments, cases, parts
-from tests.web_support import BIN, b64, free_port, solve
+from tests.web_support import b64, solve
 
 RECEIPT = re.compile(r'id="receipt">([0-9A-Z-]{14})<')
 CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
-
-
-class Server:
-    """A real `intake serve` in its own process group, with its own TMPDIR and its stdout and stderr in files."""
-
-    def __init__(self, env: dict[str, str], root: Path, name: str = "server") -> None:
-        self.env, self.root, self.name = env, root, name
-        self.tmp = root / f"{name}-tmp"
-        self.tmp.mkdir(parents=True, exist_ok=True)
-        self.logs: list[Path] = []
-        self.process: subprocess.Popen[bytes] | None = None
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 60) -> Server:
-        """Start the server and wait until it answers."""
-        n = len(self.logs) // 2
-        out, err = self.root / f"{self.name}.{n}.stdout", self.root / f"{self.name}.{n}.stderr"
-        self.logs += [out, err]
-        full = {**os.environ, **self.env, "TMPDIR": str(self.tmp)}
-        with out.open("wb") as o, err.open("wb") as e:
-            self.process = subprocess.Popen([str(BIN / "intake"), "serve", "--port", str(self.port)], env=full,
-                                            cwd=self.root, stdout=o, stderr=e, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                requests.get(self.url + "/keyring.json", timeout=2).raise_for_status()
-                return self
-            except requests.RequestException:
-                if self.process.poll() is not None:
-                    break
-                time.sleep(0.1)
-        self.kill()
-        raise AssertionError(f"intake serve did not start:\n{err.read_text()}")
-
-    def kill(self) -> None:
-        """SIGKILL the whole process group (gunicorn's master and its worker) and reap it."""
-        if self.process is None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.process.wait(timeout=30)
-        self._wait_group_gone()
-        self.process = None
-
-    def stop(self) -> None:
-        """Stop the server gracefully (SIGTERM to the master), or kill it if it hangs."""
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            return
-        self._wait_group_gone()
-        self.process = None
-
-    def _wait_group_gone(self) -> None:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                os.killpg(self.process.pid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.05)
-        os.killpg(self.process.pid, signal.SIGKILL)
-
-    def log_text(self) -> str:
-        """Everything the server wrote so far."""
-        return "".join(p.read_text(errors="replace") for p in self.logs if p.exists())
 
 
 class Reporter:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.proof_support import Reporter, Server, open_all, stored_whole
-from tests.web_support import make_site
+from tests.proof_support import Reporter, open_all, stored_whole
+from tests.web_support import Server, make_site
 
 pytestmark = pytest.mark.soak
 CLIENTS, REPORTS = 16, 200

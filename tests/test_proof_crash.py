@@ -20,8 +20,8 @@ from intake.crypto.report import seal_report
 from intake.storage.db import integrity_ok
 from intake.storage.schema import attachments, case_keys, cases, parts
 from tests.conftest import run_cli
-from tests.proof_support import Reporter, Server, open_all, stored_whole
-from tests.web_support import make_site
+from tests.proof_support import Reporter, open_all, stored_whole
+from tests.web_support import Server, make_site
 
 pytestmark = pytest.mark.soak
 ROUNDS, PER_ROUND = 10, 5

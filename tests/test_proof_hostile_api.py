@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from intake.crypto.envelope import BODY_SIZES, STANZA_BYTES
 from intake.crypto.errors import CryptoError
+from intake.crypto.report import open_report
 from intake.crypto.stream import PART, sealed_length
 from intake.storage.cases import get_case, iter_parts
-from intake.crypto.report import open_report
 from tests.hostile_http import HANG, check_answer, measure, start_target
 from tests.web_support import b64
 

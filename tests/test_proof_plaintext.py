@@ -17,11 +17,12 @@ import pytest
 from sqlalchemy import update
 
 from intake.storage.schema import cases
-from tests.conftest import run_cli
 from tests.canary import hits, new_canary, temp_entries
+from tests.conftest import run_cli
 from tests.keytools import Instance
-from tests.proof_support import Reporter, Server
+from tests.proof_support import Reporter
 from tests.test_web_browser import CHROMIUM_ARGS, Watched, wait_receipt
+from tests.web_support import Server
 
 pytestmark = [pytest.mark.soak, pytest.mark.browser]
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.hostile_http import measure
-from tests.proof_support import Reporter, Server, open_all
-from tests.web_support import make_site
+from tests.proof_support import Reporter, open_all
+from tests.web_support import Server, make_site
 
 pytestmark = pytest.mark.soak
 HOLD = 20.0

@@ -11,13 +11,12 @@ import re
 import select
 import socket
 import time
-from pathlib import Path
 
 import pytest
 import requests
 
-from tests.proof_support import RECEIPT, Reporter, Server, open_all
-from tests.web_support import make_site, rows
+from tests.proof_support import RECEIPT, Reporter, open_all
+from tests.web_support import Server, make_site, rows
 
 pytestmark = pytest.mark.soak
 HANG = 60

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, PngImagePlugin
-from tests.web_support import LiveServer, files_containing, make_site, open_stored
 
 from intake.storage.cases import iter_cases
+from tests.web_support import Server, files_containing, make_site, open_stored
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -39,7 +39,7 @@ def browser():
 def live(tmp_path: Path):
     """A SQLite instance served by `intake serve` in its own process."""
     site = make_site(tmp_path, f"sqlite:///{tmp_path / 'instance' / 'intake.db'}")
-    server = LiveServer(site, tmp_path)
+    server = Server(site.env, tmp_path).start()
     yield site, server
     server.stop()
     site.engine.dispose()

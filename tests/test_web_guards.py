@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from tests.test_web_api import begin, sealed
-from tests.web_support import LiveServer, b64, csrf_token, make_site, rows, site, solve  # noqa: F401
 
 from intake.config import Settings
 from intake.crypto.report import seal_report
@@ -23,6 +21,8 @@ from intake.storage.cases import StorageError
 from intake.storage.db import writing
 from intake.storage.guards import forget_spent, spend, take_budget
 from intake.storage.schema import cases, report_budget, spent_challenges
+from tests.test_web_api import begin, sealed
+from tests.web_support import Server, b64, csrf_token, make_site, rows, site, solve  # noqa: F401
 
 
 @pytest.fixture
@@ -160,7 +160,7 @@ def _post_report(port: int, cookie: str, token: str, report) -> int:  # noqa: AN
 def test_serve_two_workers_one_budget(tmp_path: Path):
     """`intake serve` runs two worker processes by default, and 12 concurrent reports meet one budget of 5."""
     made = make_site(tmp_path, f"sqlite:///{tmp_path / 'instance' / 'intake.db'}", reports_per_minute=5)
-    server = LiveServer(made, tmp_path)
+    server = Server(made.env, tmp_path).start()
     try:
         children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
         for _ in range(100):

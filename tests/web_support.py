@@ -6,14 +6,15 @@ import base64
 import itertools
 import os
 import re
+import signal
 import socket
 import subprocess
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 from sqlalchemy import Engine, func, select
 
 from intake.config import Settings
@@ -139,40 +140,77 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class LiveServer:
-    """A real `intake serve` process on the loopback interface, with its own temp folder."""
+class Server:
+    """A real `intake serve` in its own process group, with its own TMPDIR and its stdout and stderr in files."""
 
-    def __init__(self, site: Site, root: Path, **env: str) -> None:
+    def __init__(self, env: dict[str, str], root: Path, name: str = "server") -> None:
+        self.env, self.root, self.name = env, root, name
+        self.tmp = root / f"{name}-tmp"
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        self.logs: list[Path] = []
+        self.process: subprocess.Popen[bytes] | None = None
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.tmp = root / "server-tmp"
-        self.tmp.mkdir(exist_ok=True)
-        self.log = root / "server.log"
-        full = {**os.environ, **site.env, "TMPDIR": str(self.tmp), **env}
-        with self.log.open("wb") as log:
+
+    def start(self, timeout: float = 60) -> Server:
+        """Start the server and wait until it answers."""
+        n = len(self.logs) // 2
+        out, err = self.root / f"{self.name}.{n}.stdout", self.root / f"{self.name}.{n}.stderr"
+        self.logs += [out, err]
+        full = {**os.environ, **self.env, "TMPDIR": str(self.tmp)}
+        with out.open("wb") as o, err.open("wb") as e:
             self.process = subprocess.Popen([str(BIN / "intake"), "serve", "--port", str(self.port)], env=full,
-                                            cwd=root, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
+                                            cwd=self.root, stdout=o, stderr=e, start_new_session=True)
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                urllib.request.urlopen(self.url + "/keyring.json", timeout=2).close()  # noqa: S310
-                return
-            except OSError:
+                requests.get(self.url + "/keyring.json", timeout=2).raise_for_status()
+                return self
+            except requests.RequestException:
                 if self.process.poll() is not None:
                     break
-                time.sleep(0.2)
-        self.stop()
-        raise AssertionError(f"intake serve did not start:\n{self.log.read_text()}")
+                time.sleep(0.1)
+        self.kill()
+        raise AssertionError(f"intake serve did not start:\n{err.read_text()}")
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group (gunicorn's master and its worker) and reap it."""
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait(timeout=30)
+        self._wait_group_gone()
+        self.process = None
 
     def stop(self) -> None:
-        """Stop the server process and wait for it."""
-        if self.process.poll() is None:
-            self.process.terminate()
+        """Stop the server gracefully (SIGTERM to the master), or kill it if it hangs."""
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return
+        self._wait_group_gone()
+        self.process = None
+
+    def _wait_group_gone(self) -> None:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
             try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                os.killpg(self.process.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+        os.killpg(self.process.pid, signal.SIGKILL)
+
+    def log_text(self) -> str:
+        """Everything the server wrote so far."""
+        return "".join(p.read_text(errors="replace") for p in self.logs if p.exists())
 
 
 def files_containing(roots: list[Path], needle: bytes) -> list[Path]:
