@@ -8,11 +8,11 @@ from pathlib import Path
 
 import click
 
-from intake.config import Settings
+from intake.settings import Settings
 from intake.crypto.keyfile import lock_identity, write_private
 from intake.crypto.keys import Identity
-from intake.instance import init_instance
-from intake.keyadmin import add_key, init_keyring
+from intake.storage.instance import init_instance
+from intake.keys.admin import add_key, init_keyring
 
 
 def demo_settings(instance: Path) -> Settings:

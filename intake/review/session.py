@@ -58,7 +58,7 @@ def open_source(db_url: str | None, bundle: Path | None):
     if bool(db_url) == bool(bundle):
         raise click.UsageError("say where the cases are: either --db URL or --bundle FILE")
     if bundle:
-        from intake.bundle import BundleError
+        from intake.bundle.read import BundleError
 
         try:
             return BundleSource(bundle)

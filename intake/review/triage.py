@@ -13,7 +13,7 @@ from intake.review.session import Session
 
 def reviewer_keyring(keys_dir: Path, signer: str | None):
     """The keyring in keys_dir, verified against the pinned admin signer (--signer, else INTAKE_SIGNING_KEY's)."""
-    from intake.keyring import KeyringError, load_keyring, read_signer, signing_key_path
+    from intake.keys.keyring import KeyringError, load_keyring, read_signer, signing_key_path
 
     try:
         if not signer:

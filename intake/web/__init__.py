@@ -8,7 +8,7 @@ from flask import Flask, request
 from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
 
-from intake.config import Settings
+from intake.settings import Settings
 from intake.web.sealing import SealingRequest
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from intake.crypto.envelope import BODY_SIZES, MAX_ATTACHMENTS, parse_header
 from intake.crypto.errors import CryptoError
 from intake.crypto.stream import plain_size
-from intake.keyring import Keyring, KeyringError
+from intake.keys.keyring import Keyring, KeyringError
 
 
 class EnvelopeRefused(Exception):

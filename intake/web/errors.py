@@ -11,7 +11,7 @@ from werkzeug.exceptions import ClientDisconnected, HTTPException, MethodNotAllo
 
 from intake.web.checks import EnvelopeRefused
 from intake.web.guards import GuardError
-from intake.web.keys import KeyringUnavailable
+from intake.web.keyring_watch import KeyringUnavailable
 from intake.web.sealing import UploadRefused
 from intake.web.slow import SlowClient
 from intake.web.state import state

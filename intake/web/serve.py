@@ -63,7 +63,7 @@ def serve(host: str, port: int) -> None:
     """Build the app from INTAKE_* settings (refusing a bad keyring) and serve it until stopped."""
     import click
 
-    from intake.keyring import KeyringError
+    from intake.keys.keyring import KeyringError
     from intake.web import create_app
 
     try:

@@ -12,15 +12,15 @@ from pathlib import Path
 from flask import Flask, current_app
 from sqlalchemy import Engine
 
-from intake.config import Settings
+from intake.settings import Settings
 from intake.crypto.keyfile import write_private
-from intake.keyring import signing_key_path
+from intake.keys.keyring import signing_key_path
 from intake.storage.batches import GroupCommit
 from intake.storage.cases import expire_uploads
 from intake.storage.db import connect, upgrade
 from intake.storage.guards import forget_spent
 from intake.web.guards import ProofOfWork, RateBudget
-from intake.web.keys import KeyringWatch
+from intake.web.keyring_watch import KeyringWatch
 
 EXPIRY_INTERVAL = 600
 
