@@ -80,7 +80,7 @@ def listing(url: str, identity: Identity, n: int) -> float:
 def cli(url: str, identity: Identity, folder: Path) -> float:
     """Seconds for the real `intake-review list --json` process."""
     key, secret = folder / "bench.key", folder / "bench.pass"
-    write_private(key, lock_identity(identity, b"bench passphrase"))
+    write_private(key, lock_identity(identity, b"bench passphrase", "interactive"))
     secret.write_text("bench passphrase\n")
     command = [str(Path(sys.executable).parent / "intake-review"), "--identity", str(key),
                "--passphrase-file", str(secret), "--db", url, "list", "--json"]

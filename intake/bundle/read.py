@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from intake.storage.cases import STATUSES
+from intake.errors import IntakeError
 
 MAGIC = b"INTAKE-BUNDLE-1\n"
 FORMAT = "intake-bundle-1"
@@ -25,7 +26,7 @@ SEALERS = ("browser", "server")
 _REF = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}")
 
 
-class BundleError(ValueError):
+class BundleError(IntakeError, ValueError):
     """The bundle is not an intake bundle, is cut short or was altered: copy it again."""
 
 

@@ -1,4 +1,4 @@
-"""The `intake` command: server and admin tasks. Each command's work lives in its own module."""
+"""The `intake` command: server and admin tasks. Only intake/cli/ knows click; the work lives in the domain."""
 
 from __future__ import annotations
 
@@ -7,29 +7,14 @@ from pathlib import Path
 
 import click
 
+from intake.cli.errors import Dispatcher
+from intake.cli.passphrase import PASSPHRASE_FILE, read_passphrase
+from intake.errors import AlreadyExists, IntakeError
 from intake.settings import Settings
 from intake.storage.cases import STATUSES
 
-PASSPHRASE_FILE = click.option("--passphrase-file", type=click.Path(dir_okay=False, path_type=Path),
-                               help="Read the passphrase from the first line of FILE instead of asking.")
 
-
-class Intake(click.Group):
-    """The command group; errors a user can cause become a clean message and exit 1, never a traceback."""
-
-    def invoke(self, ctx: click.Context) -> object:
-        """Run the command, turning known errors into their message."""
-        from intake.crypto.errors import CryptoError
-        from intake.keys.keyring import KeyringError
-        from intake.storage.cases import StorageError
-
-        try:
-            return super().invoke(ctx)
-        except (CryptoError, KeyringError, StorageError) as exc:
-            raise click.ClickException(str(exc)) from None
-
-
-@click.group(cls=Intake, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Dispatcher, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="intake")
 def main() -> None:
     """intake: a secure, anonymous incident-reporting intake service.
@@ -48,27 +33,6 @@ def init() -> None:
     settings = Settings.from_env()
     init_instance(settings)
     click.echo(f"instance ready in {settings.instance}", err=True)
-
-
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
-def serve(host: str, port: int) -> None:
-    """Serve the reporting site under gunicorn (no access log; refuses a keyring that does not verify)."""
-    from intake.web.serve import serve as run
-
-    run(host, port)
-
-
-@main.command()
-@click.option("--instance", type=click.Path(file_okay=False, path_type=Path), default=Path("demo"),
-              show_default=True, help="Folder for the demo instance (database, keys, demo identity).")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port on 127.0.0.1.")
-def demo(instance: Path, port: int) -> None:
-    """Create a demo instance with a demo reviewer key, print how to read its cases, and serve it."""
-    from intake.demo import run_demo
-
-    run_demo(instance, port)
 
 
 @main.command("expire-uploads")
@@ -90,54 +54,6 @@ def expire_uploads(at: dt.datetime | None) -> None:
         engine.dispose()
 
 
-@main.group()
-def keys() -> None:
-    """Make and manage reviewer keys."""
-
-
-@keys.command("new")
-@click.argument("name")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True, help="Folder to write NAME.pub and NAME.key into.")
-@PASSPHRASE_FILE
-def keys_new(name: str, out_dir: Path, passphrase_file: Path | None) -> None:
-    """Make a reviewer key pair: NAME.pub to share, NAME.key (passphrase-protected) to keep."""
-    from intake.keys.pair import new_key_pair
-    from intake.cli.passphrase import read_passphrase
-
-    passphrase = read_passphrase(passphrase_file, confirm=True, prompt="passphrase for the new key")
-    pub, key, key_id = new_key_pair(name, out_dir, passphrase)
-    click.echo(key_id)
-    click.echo(f"wrote {pub} (share it with the admin) and {key} (keep it private, never commit it)", err=True)
-
-
-@keys.command("init")
-@PASSPHRASE_FILE
-def keys_init(passphrase_file: Path | None) -> None:
-    """Create the admin signing key (passphrase-protected) and an empty signed keyring."""
-    from intake.keys.admin import init_keyring
-    from intake.cli.passphrase import read_passphrase
-
-    signer = init_keyring(Settings.from_env(), read_passphrase(passphrase_file, confirm=True,
-                                                               prompt="passphrase for the admin signing key"))
-    click.echo(signer)
-    click.echo("keyring created: add reviewer keys with `intake keys add NAME.pub`", err=True)
-
-
-@keys.command("add")
-@click.argument("pubfile", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--name", help="Reviewer name (default: the file name without .pub).")
-@PASSPHRASE_FILE
-def keys_add(pubfile: Path, name: str | None, passphrase_file: Path | None) -> None:
-    """Add a reviewer's public key (NAME.pub) to the active keyring."""
-    from intake.keys.admin import add_key
-    from intake.cli.passphrase import read_passphrase
-
-    entry = add_key(Settings.from_env(), pubfile, name, read_passphrase(passphrase_file, prompt="admin passphrase"))
-    click.echo(entry.key_id)
-    click.echo(f"added {entry.name}: new reports are sealed to this key from now on", err=True)
-
-
 @main.command("export-sealed")
 @click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The bundle file to create (it must not exist yet).")
@@ -147,8 +63,8 @@ def export_sealed(out_file: Path, since: dt.datetime | None) -> None:
     """Write the stored cases, still sealed, into one bundle file for `intake-review --bundle`."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from intake.keys.audit import record
     from intake.bundle.write import export_sealed as write_bundle
+    from intake.keys.audit import record
     from intake.storage.db import connect
 
     engine = connect(Settings.from_env().database_url)
@@ -157,13 +73,13 @@ def export_sealed(out_file: Path, since: dt.datetime | None) -> None:
         record(engine, "export-sealed", {"cases": len(done.refs), "sha256": done.sha256,
                                          "since": since.date().isoformat() if since else None})
     except FileExistsError:
-        raise click.ClickException(f"{out_file} already exists: choose a new file name") from None
+        raise AlreadyExists(f"{out_file} already exists: choose a new file name") from None
     except OSError as exc:
-        raise click.ClickException(f"cannot write {out_file}: {exc.strerror or exc}") from None
+        raise IntakeError(f"cannot write {out_file}: {exc.strerror or exc}") from None
     except (SQLAlchemyError, ValueError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        raise click.ClickException(f"cannot export the cases: {reason} (check INTAKE_DATABASE_URL and run "
-                                   "`intake init`); no bundle was written") from None
+        raise IntakeError(f"cannot export the cases: {reason} (check INTAKE_DATABASE_URL and run "
+                          "`intake init`); no bundle was written") from None
     finally:
         engine.dispose()
     click.echo(done.sha256)
@@ -171,125 +87,40 @@ def export_sealed(out_file: Path, since: dt.datetime | None) -> None:
                "(above, as `sha256sum` prints it) on the machine that reads it", err=True)
 
 
-@keys.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def keys_list(as_json: bool) -> None:
-    """List every key, its status and how many stored cases it opens, and the keyring fingerprint."""
-    from intake.keys.listing import print_listing
-
-    print_listing(Settings.from_env(), as_json)
-
-
-@keys.command("retire")
-@click.argument("name")
-@PASSPHRASE_FILE
-def keys_retire(name: str, passphrase_file: Path | None) -> None:
-    """Stop sealing new reports to NAME's active key (run `keys rewrap` to re-seal stored ones)."""
-    from intake.keys.admin import retire_key
-    from intake.cli.passphrase import read_passphrase
-
-    entry, stored = retire_key(Settings.from_env(), name, read_passphrase(passphrase_file, prompt="admin passphrase"))
-    click.echo(entry.key_id)
-    hint = f"{stored} stored cases still open with it: run `intake keys rewrap`" if stored else "it opens no case"
-    click.echo(f"retired {name}'s key: new reports are no longer sealed to it; {hint}", err=True)
-
-
-@keys.command("rotate")
-@click.argument("name")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True, help="Folder to write the new NAME.pub and NAME.key into.")
-@click.option("--pub", "pubfile", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="Use the NAME.pub the reviewer made with `intake keys new` instead of making a key here.")
-@click.option("--key-passphrase-file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Read the new key's passphrase from the first line of FILE instead of asking.")
-@PASSPHRASE_FILE
-def keys_rotate(name: str, out_dir: Path, pubfile: Path | None, key_passphrase_file: Path | None,
-                passphrase_file: Path | None) -> None:
-    """Give NAME a new active key and retire the old one (then run `keys rewrap`)."""
-    from intake.keys.admin import rotate_key
-    from intake.cli.passphrase import read_passphrase
-
-    admin = read_passphrase(passphrase_file, prompt="admin passphrase")
-    secret = None if pubfile else read_passphrase(key_passphrase_file, confirm=True,
-                                                  prompt=f"passphrase for {name}'s new key")
-    old, new, written = rotate_key(Settings.from_env(), name, admin, out_dir, secret, pubfile)
-    click.echo(new.key_id)
-    if written:
-        click.echo(f"wrote {written[0]} and {written[1]} (give the key file to {name}, never commit it)", err=True)
-    click.echo(f"{name}: key {new.key_id} active, {old.key_id} retired; now run `intake keys rewrap` so the old "
-               "key opens nothing stored", err=True)
-
-
-@keys.command("rewrap")
-@click.option("--identity", "identity_files", multiple=True, required=True,
-              type=click.Path(dir_okay=False, path_type=Path),
-              help="An identity file (or recovery sheet) that opens the stored cases; repeat as needed.")
-@PASSPHRASE_FILE
-@click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes for the key work (default: one per CPU).")
-def keys_rewrap(identity_files: tuple[Path, ...], passphrase_file: Path | None, jobs: int | None) -> None:
-    """Re-seal every stored case to exactly the current keyring; safe to stop and run again."""
-    from intake.keys.rewrap import run
-
-    run(Settings.from_env(), identity_files, passphrase_file, jobs)
-
-
-@keys.command("recovery")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True, help="Folder for the recovery sheet (text and QR code): removable media.")
-@click.option("--replace", "replace_old", is_flag=True, help="Replace the recovery key already set.")
-@PASSPHRASE_FILE
-def keys_recovery(out_dir: Path, replace_old: bool, passphrase_file: Path | None) -> None:
-    """Make an offline recovery key that every new case (and every rewrap) is sealed to."""
-    from intake.cli.passphrase import read_passphrase
-    from intake.keys.recovery import make_recovery
-
-    key_id, written = make_recovery(Settings.from_env(), out_dir, read_passphrase(passphrase_file,
-                                                                                  prompt="admin passphrase"),
-                                    replace_old)
-    click.echo(key_id)
-    click.echo(f"wrote {written[0]} and {written[1]}: print them, lock the paper away, then delete both files; "
-               "run `intake keys rewrap` to add the recovery key to stored cases", err=True)
-
-
 @main.command()
 @click.option("--older-than", "days", type=click.IntRange(min=0), required=True, help="Age in days of cases to delete.")
-@click.option("--status", type=click.Choice(STATUSES),
-              help="Only cases with this status.")
+@click.option("--status", type=click.Choice(STATUSES), help="Only cases with this status.")
 @click.option("--dry-run", is_flag=True, help="List what would be deleted, and delete nothing.")
 @PASSPHRASE_FILE
 def purge(days: int, status: str | None, dry_run: bool, passphrase_file: Path | None) -> None:
     """Delete old cases for good (their files, notes and keys too), then reclaim the space."""
-    from intake.storage.purge import purge as run_purge
-
-    run_purge(Settings.from_env(), days, status, dry_run, passphrase_file)
-
-
-@main.group("audit")
-def audit_group() -> None:
-    """Read and check the admin audit log."""
-
-
-@audit_group.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of one line an entry.")
-def audit_list(as_json: bool) -> None:
-    """Show every admin action recorded."""
-    from intake.keys.audit import show
-    from intake.storage.instance import database
-
-    with database(Settings.from_env()) as engine:
-        show(engine, as_json)
-
-
-@audit_group.command("verify")
-def audit_verify() -> None:
-    """Check the hash chain, the signatures and the checkpoint in the signed keyring."""
-    from intake.keys.audit import check
-    from intake.storage.instance import database
-    from intake.keys.admin import admin_key
-    from intake.keys.keyring import load_keyring, read_signer
+    from intake.storage.purge import find_old
+    from intake.storage.purge import purge as delete_old
 
     settings = Settings.from_env()
-    signer = read_signer(admin_key(settings))
-    keyring = load_keyring(settings.keys_dir, signer, require_active=False)
-    with database(settings) as engine:
-        check(engine, signer, keyring.extra.get("audit"))
+    found = find_old(settings, days, status)
+    for _, ref, received, case_status in found:
+        click.echo(f"{ref}  {received.isoformat()}  {case_status}")
+    which = f"{len(found)} case{'s' if len(found) != 1 else ''} received more than {days} days ago" + (
+        f" with status {status!r}" if status else "")
+    if dry_run:
+        click.echo(f"dry run: would delete {which}", err=True)
+        return
+    if not found:
+        click.echo(f"nothing to delete: {which}", err=True)
+        return
+    delete_old(settings, found, days, status, lambda: read_passphrase(passphrase_file, prompt="admin passphrase"))
+    click.echo(f"deleted {which}, and reclaimed the space", err=True)
+
+
+def _register() -> None:
+    """Add the command groups that live in their own modules."""
+    from intake.cli import audit, keys, serve
+
+    main.add_command(keys.keys)
+    main.add_command(audit.audit)
+    main.add_command(serve.serve)
+    main.add_command(serve.demo)
+
+
+_register()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from intake.cli.errors import Dispatcher, Failure
 from intake.review.errors import FAILED, ReviewError
 from intake.review.session import Session
 from intake.storage.cases import STATUSES
@@ -14,19 +15,27 @@ from intake.storage.cases import STATUSES
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
-class ReviewGroup(click.Group):
-    """Turns database failures into a clean message; anything unexpected keeps its traceback."""
+class ReviewGroup(Dispatcher):
+    """Prints `intake-review: what happened; what to do next` and the error's exit code (docs/review.md)."""
+
+    prefix = "intake-review: "
 
     def invoke(self, ctx: click.Context) -> object:
-        """Run the command."""
+        """Run the command; a database failure is a known error too."""
         from sqlalchemy.exc import SQLAlchemyError
 
         try:
             return super().invoke(ctx)
         except SQLAlchemyError as exc:
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-            raise ReviewError(f"cannot read the database: {reason}",
-                              "check --db, and that the server ran `intake init`", FAILED) from None
+            error = ReviewError(f"cannot read the database: {reason}",
+                                "check --db, and that the server ran `intake init`", FAILED)
+            raise Failure(self.prefix + error.text(), error.exit_code) from None
+
+
+def _ask(prompt: str) -> bytes:
+    """Ask for a passphrase on the terminal, without echo."""
+    return click.prompt(prompt, hide_input=True, err=True).encode()
 
 
 def _date(value: dt.datetime | None) -> dt.date | None:
@@ -50,7 +59,8 @@ def main(ctx: click.Context, identity_files: tuple[Path, ...], passphrase_file: 
 
     Your identity files are unlocked once per run. Attachments come from strangers: treat them as hostile.
     """
-    ctx.obj = Session(identity_files, passphrase_file, None if bundle else db_url, bundle)
+    interactive = click.get_text_stream("stdin").isatty()
+    ctx.obj = Session(identity_files, passphrase_file, None if bundle else db_url, bundle, _ask if interactive else None)
 
 
 @main.command("list")
@@ -115,5 +125,6 @@ def cat(session: Session, case: str, number: int) -> None:
 def status(session: Session, case: str, state: str, note: str | None, keys_dir: Path, signer: str | None) -> None:
     """Set a case's triage STATE (on --db only); a --note is sealed, never stored in clear."""
     from intake.review.triage import set_status
+    from intake.settings import Settings
 
-    set_status(session, case, state, note, keys_dir, signer)
+    set_status(session, case, state, note, keys_dir, signer or (lambda: Settings.from_env().signing_key))

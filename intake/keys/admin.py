@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-import click
 import nacl.signing
 from sqlalchemy import Engine
 
@@ -13,6 +12,7 @@ from intake.keys import audit
 from intake.settings import Settings
 from intake.crypto.errors import InvalidKey
 from intake.crypto.keys import Recipient
+from intake.errors import AlreadyExists, IntakeError, UsageProblem
 from intake.storage.instance import database
 from intake.keys.pair import check_name, new_key_pair
 from intake.keys.keyring import (
@@ -22,7 +22,6 @@ from intake.keys.keyring import (
     load_keyring,
     read_signer,
     save_keyring,
-    signing_key_path,
     today,
     unlock_signing_key,
 )
@@ -31,7 +30,7 @@ from intake.storage.cases import count_by_key
 
 def admin_key(settings: Settings) -> Path:
     """Where the admin signing key of this instance lives."""
-    return signing_key_path(settings.instance)
+    return settings.signing_key
 
 
 def commit(settings: Settings, engine: Engine, keyring: Keyring, key: nacl.signing.SigningKey, action: str,
@@ -45,9 +44,9 @@ def init_keyring(settings: Settings, passphrase: bytes) -> str:
     """Create the admin signing key and an empty signed keyring; return the signer's public text."""
     path = admin_key(settings)
     if path.exists():
-        raise click.ClickException(f"{path} already exists: the keyring is set up (see `intake keys list`)")
+        raise AlreadyExists(f"{path} already exists: the keyring is set up (see `intake keys list`)")
     with database(settings) as engine:
-        signer = create_signing_key(path, passphrase)
+        signer = create_signing_key(path, passphrase, settings.kdf_profile)
         commit(settings, engine, Keyring(signer=signer), unlock_signing_key(path, passphrase), "keys init",
                {"signer": signer})
     return signer
@@ -58,14 +57,14 @@ def read_recipient_file(path: Path) -> Recipient:
     try:
         lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
     except (OSError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"cannot read {path}: {exc}") from exc
+        raise IntakeError(f"cannot read {path}: {exc}") from exc
     keys = [ln for ln in lines if ln and not ln.startswith("#")]
     if len(keys) != 1:
-        raise click.ClickException(f"{path} must hold exactly one intake-recipient-1: line")
+        raise IntakeError(f"{path} must hold exactly one intake-recipient-1: line")
     try:
         return Recipient.parse(keys[0])
     except InvalidKey as exc:
-        raise click.ClickException(f"{path}: {exc}") from exc
+        raise IntakeError(f"{path}: {exc}") from exc
 
 
 def current(settings: Settings) -> Keyring:
@@ -75,13 +74,13 @@ def current(settings: Settings) -> Keyring:
 
 def _unused(keyring: Keyring, recipient: Recipient) -> None:
     if recipient.key_id in {k.key_id for k in keyring.keys} | set(keyring.key_ids):
-        raise click.ClickException(f"key {recipient.key_id} is already in the keyring: use a new key")
+        raise IntakeError(f"key {recipient.key_id} is already in the keyring: use a new key")
 
 
 def _active(keyring: Keyring, name: str) -> KeyEntry:
     entry = next((k for k in keyring.active if k.name == name), None)
     if entry is None:
-        raise click.ClickException(f"{name} has no active key: see `intake keys list`")
+        raise IntakeError(f"{name} has no active key: see `intake keys list`")
     return entry
 
 
@@ -92,7 +91,7 @@ def add_key(settings: Settings, pubfile: Path, name: str | None, passphrase: byt
     keyring = current(settings)
     _unused(keyring, recipient)
     if any(k.name == name and k.status == "active" for k in keyring.keys):
-        raise click.ClickException(f"{name} already has an active key: use `intake keys rotate {name}`")
+        raise IntakeError(f"{name} already has an active key: use `intake keys rotate {name}`")
     entry = KeyEntry(name, recipient, "active", today())
     key = unlock_signing_key(admin_key(settings), passphrase)
     with database(settings) as engine:
@@ -106,7 +105,7 @@ def retire_key(settings: Settings, name: str, passphrase: bytes) -> tuple[KeyEnt
     keyring = current(settings)
     entry = _active(keyring, name)
     if len(keyring.active) == 1:
-        raise click.ClickException(f"retiring {name} would leave no active key: add another reviewer's key first")
+        raise IntakeError(f"retiring {name} would leave no active key: add another reviewer's key first")
     key = unlock_signing_key(admin_key(settings), passphrase)
     retired = replace(entry, status="retired", retired=today())
     keys = tuple(retired if k is entry else k for k in keyring.keys)
@@ -128,9 +127,9 @@ def rotate_key(settings: Settings, name: str, passphrase: bytes, out_dir: Path, 
             recipient = read_recipient_file(pubfile)
             _unused(keyring, recipient)
         elif key_passphrase is None:
-            raise click.UsageError("give the new key's passphrase, or --pub with the reviewer's own NAME.pub")
+            raise UsageProblem("give the new key's passphrase, or --pub with the reviewer's own NAME.pub")
         else:
-            pub, keyfile, _ = new_key_pair(name, out_dir, key_passphrase)
+            pub, keyfile, _ = new_key_pair(name, out_dir, key_passphrase, settings.kdf_profile)
             recipient, written = read_recipient_file(pub), [pub, keyfile]
         new = KeyEntry(name, recipient, "active", today())
         keys = tuple(replace(k, status="retired", retired=today()) if k is old else k for k in keyring.keys) + (new,)

@@ -39,7 +39,7 @@ class Entry:
 
     def as_json(self) -> dict[str, object]:
         """The entry for `intake audit list --json`."""
-        return {"seq": self.seq, "at": _at_text(self.at), "action": self.action, "detail": json.loads(self.detail),
+        return {"seq": self.seq, "at": at_text(self.at), "action": self.action, "detail": json.loads(self.detail),
                 "prev_hash": self.prev_hash, "hash": self.hash, "signed": self.signature is not None}
 
 
@@ -52,13 +52,13 @@ class Problem:
     message: str
 
 
-def _at_text(at: dt.datetime) -> str:
+def at_text(at: dt.datetime) -> str:
     return at.replace(microsecond=0).isoformat()
 
 
 def chain_hash(prev_hash: str, at: dt.datetime, action: str, detail: str) -> str:
     """The hash of an entry: BLAKE2b-256 over the previous hash and the entry's own content."""
-    content = json.dumps([prev_hash, _at_text(at), action, detail], ensure_ascii=False, separators=(",", ":"))
+    content = json.dumps([prev_hash, at_text(at), action, detail], ensure_ascii=False, separators=(",", ":"))
     return generichash(32, DOMAIN + content.encode()).hex()
 
 
@@ -177,33 +177,3 @@ def _checkpoint_problems(rows: list[Entry], checkpoint: dict[str, object] | None
         return [Problem(seq, "rewritten", f"entry {seq} differs from the one the signed keyring records: "
                                           "the log was rewritten up to there")]
     return []
-
-
-def show(engine: Engine, as_json: bool) -> None:
-    """Print the log: JSON, or one line an entry."""
-    import click
-
-    rows = entries(engine)
-    if as_json:
-        click.echo(json.dumps([e.as_json() for e in rows], indent=2, ensure_ascii=False))
-        return
-    for e in rows:
-        signed = "signed  " if e.signature else "unsigned"
-        click.echo(f"{e.seq:>5}  {_at_text(e.at)}  {signed}  {e.action:<14} {e.detail}")
-    if not rows:
-        click.echo("the audit log is empty", err=True)
-
-
-def check(engine: Engine, signer: str, checkpoint: dict[str, object] | None) -> None:
-    """Verify the log and say what is wrong, or raise a clean error naming each bad entry."""
-    import click
-
-    problems = verify(engine, signer, checkpoint)
-    if problems:
-        for p in problems:
-            click.echo(f"seq {p.seq}: {p.kind}: {p.message}", err=True)
-        raise click.ClickException(f"the audit log fails verification ({len(problems)} problem"
-                                   f"{'s' if len(problems) != 1 else ''}): restore the database from a backup "
-                                   "and find out who changed it")
-    last = f" up to entry {checkpoint['seq']} signed in the keyring" if checkpoint else ""
-    click.echo(f"audit log ok: {len(entries(engine))} entries, chain and signatures intact{last}", err=True)

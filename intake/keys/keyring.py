@@ -15,6 +15,7 @@ import nacl.signing
 from intake.crypto.errors import InvalidKey
 from intake.crypto.keyfile import SIGNING_KEY_FILE, lock, unlock, write_private
 from intake.crypto.keys import Recipient, b64decode, b64encode, generichash
+from intake.errors import IntakeError
 
 FORMAT = "intake-keyring-1"
 FILENAME = "keyring.json"
@@ -22,7 +23,7 @@ SIGNER_PREFIX = "intake-signer-1:"
 FINGERPRINT_DOMAIN = b"intake-keyring-fingerprint-v1"
 
 
-class KeyringError(ValueError):
+class KeyringError(IntakeError, ValueError):
     """The keyring is missing, unsigned, tampered with or unusable."""
 
 
@@ -111,18 +112,13 @@ def canonical(data: dict[str, object]) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def signing_key_path(instance: Path) -> Path:
-    """INTAKE_SIGNING_KEY, or admin-signing.key in the instance folder (never inside keys/)."""
-    return Path(os.environ.get("INTAKE_SIGNING_KEY") or instance / "admin-signing.key").absolute()
-
-
-def create_signing_key(path: Path, passphrase: bytes) -> str:
+def create_signing_key(path: Path, passphrase: bytes, kdf_profile: str = "moderate") -> str:
     """Write a new admin Ed25519 signing key, passphrase-protected, mode 0600; return its public text."""
     key = nacl.signing.SigningKey.generate()
     public = SIGNER_PREFIX + b64encode(bytes(key.verify_key))
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     write_private(path, "# intake admin signing key: keep it private\n"
-                  + lock(SIGNING_KEY_FILE, bytes(key), passphrase, [("public-key", public)]))
+                  + lock(SIGNING_KEY_FILE, bytes(key), passphrase, [("public-key", public)], kdf_profile))
     return public
 
 

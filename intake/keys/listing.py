@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
-import click
-
 from intake.settings import Settings
 from intake.storage.instance import database
 from intake.keys.admin import current
@@ -25,20 +21,3 @@ def listing(settings: Settings) -> dict[str, object]:
     rows += [{"name": "(not in keyring)", "key_id": kid, "recipient": None, "status": "unknown", "created": "",
               "retired": None, "cases": n} for kid, n in sorted(counts.items())]
     return {"fingerprint": keyring.fingerprint, "serial": keyring.serial, "keys": rows}
-
-
-def print_listing(settings: Settings, as_json: bool) -> None:
-    """Print the listing as JSON, or as a table with the fingerprint and a hint where a rewrap is due."""
-    data = listing(settings)
-    if as_json:
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-        return
-    click.echo(f"{'name':<16} {'status':<8} {'created':<10} {'retired':<10} {'cases':>6}  key id")
-    for row in data["keys"]:
-        click.echo(f"{row['name']:<16} {row['status']:<8} {row['created']:<10} {row['retired'] or '-':<10} "
-                   f"{row['cases']:>6}  {row['key_id']}")
-    click.echo(f"keyring fingerprint: {data['fingerprint']}")
-    stale = [r["name"] for r in data["keys"] if r["status"] in ("retired", "unknown") and r["cases"]]
-    if stale:
-        click.echo(f"keys no longer current still open stored cases ({', '.join(stale)}): run `intake keys rewrap`",
-                   err=True)

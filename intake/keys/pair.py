@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import click
-
 from intake.crypto.keyfile import lock_identity, write_private
 from intake.crypto.keys import Identity
+from intake.errors import AlreadyExists, BadValue
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
@@ -16,19 +15,19 @@ NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 def check_name(name: str) -> str:
     """Return a reviewer key name, or raise a usage error for an unsafe one."""
     if not NAME.fullmatch(name):
-        raise click.BadParameter("use 1 to 64 letters, digits, dots, dashes or underscores", param_hint="NAME")
+        raise BadValue("use 1 to 64 letters, digits, dots, dashes or underscores", "NAME")
     return name
 
 
-def new_key_pair(name: str, out_dir: Path, passphrase: bytes) -> tuple[Path, Path, str]:
+def new_key_pair(name: str, out_dir: Path, passphrase: bytes, kdf_profile: str = "moderate") -> tuple[Path, Path, str]:
     """Write NAME.pub and NAME.key (mode 0600) into `out_dir`; return both paths and the key id."""
     check_name(name)
     out_dir.mkdir(parents=True, exist_ok=True)
     pub, key = out_dir / f"{name}.pub", out_dir / f"{name}.key"
     for path in (pub, key):
         if path.exists():
-            raise click.ClickException(f"{path} already exists: choose another name or folder")
+            raise AlreadyExists(f"{path} already exists: choose another name or folder")
     identity = Identity.generate()
-    write_private(key, f"# intake identity for {name}: keep it private\n" + lock_identity(identity, passphrase))
+    write_private(key, f"# intake identity for {name}: keep it private\n" + lock_identity(identity, passphrase, kdf_profile))
     pub.write_text(f"# intake recipient {name}, key id {identity.key_id}\n{identity.recipient}\n", encoding="utf-8")
     return pub, key, identity.key_id

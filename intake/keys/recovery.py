@@ -6,11 +6,10 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
-import click
-
 from intake.settings import Settings
 from intake.crypto.keyfile import write_private
 from intake.crypto.keys import Identity
+from intake.errors import AlreadyExists, IntakeError
 from intake.storage.instance import database
 from intake.keys.admin import admin_key, commit, current
 from intake.keys.keyring import today, unlock_signing_key
@@ -33,13 +32,13 @@ def make_recovery(settings: Settings, out_dir: Path, passphrase: bytes, replace_
 
     keyring = current(settings)
     if keyring.recovery and not replace_old:
-        raise click.ClickException(f"a recovery key ({keyring.recovery.key_id}) is already set: give --replace to "
+        raise IntakeError(f"a recovery key ({keyring.recovery.key_id}) is already set: give --replace to "
                                    "make a new one, then run `intake keys rewrap`")
     key = unlock_signing_key(admin_key(settings), passphrase)
     text_path, qr_path = out_dir / TEXT_NAME, out_dir / QR_NAME
     for path in (text_path, qr_path):
         if path.exists():
-            raise click.ClickException(f"{path} already exists: move it away or choose another --out folder")
+            raise AlreadyExists(f"{path} already exists: move it away or choose another --out folder")
     identity = Identity.generate()
     out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     write_private(text_path, sheet(identity))

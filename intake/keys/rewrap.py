@@ -13,15 +13,13 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sqlalchemy import Engine
 
-from intake.settings import Settings
 from intake.crypto.envelope import open_header, parse_header, rewrap_header
 from intake.crypto.errors import CryptoError
 from intake.crypto.keys import Identity, Recipient
-from intake.storage.cases import count_headers, header_pages, replace_headers, replace_note_headers
+from intake.storage.cases import header_pages, replace_headers, replace_note_headers
 
 PAGE = 256
 
@@ -126,47 +124,3 @@ def _apply(engine: Engine, results, key_ids: list[str], outcome: Outcome, advanc
         outcome.rewrapped += done
         outcome.changed_meanwhile += len(swaps) - done
         advance(len(page))
-
-
-def run(settings: Settings, identity_files: Sequence[Path], passphrase_file: Path | None, jobs: int | None) -> Outcome:
-    """The command: verify the keyring, unlock the identities, rewrap with a progress bar, audit, report."""
-    import click
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from intake.keys import audit
-    from intake.crypto.keyfile import read_identities
-    from intake.storage.instance import database
-    from intake.keys.admin import admin_key
-    from intake.keys.keyring import load_keyring, read_signer
-    from intake.cli.passphrase import read_passphrase
-
-    keyring = load_keyring(settings.keys_dir, read_signer(admin_key(settings)))
-    identities, plain = read_identities(identity_files, lambda: read_passphrase(passphrase_file))
-    for path in plain:
-        click.echo(f"warning: {path} is an unencrypted recovery identity: lock it away again after use", err=True)
-    click.echo(f"sealing every stored case to {', '.join(k.name for k in keyring.active)}"
-               f"{' and the recovery key' if keyring.recovery else ''} (keyring {keyring.fingerprint})", err=True)
-    with database(settings) as engine:
-        columns = (TextColumn("rewrap"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-        # No refresh thread: the worker processes are forked from a process with one thread.
-        with Progress(*columns, console=Console(stderr=True), auto_refresh=False) as bar:
-            task = bar.add_task("rewrap", total=count_headers(engine))
-
-            def advance(n: int) -> None:
-                bar.advance(task, n)
-                bar.refresh()
-
-            outcome = rewrap(engine, identities, keyring.recipients(), jobs, advance)
-        audit.record(engine, "keys rewrap", {**outcome.as_json(), "key_ids": keyring.key_ids})
-    click.echo(f"rewrapped {outcome.rewrapped}, already current {outcome.current}, changed meanwhile "
-               f"{outcome.changed_meanwhile}, could not open {len(outcome.failed)}", err=True)
-    if outcome.failed:
-        for line in outcome.failed[:20]:
-            click.echo(f"  {line}", err=True)
-        more = f" (and {len(outcome.failed) - 20} more)" if len(outcome.failed) > 20 else ""
-        raise click.ClickException(f"{len(outcome.failed)} cases or notes could not be opened{more}: run rewrap again "
-                                   "with an --identity that opens them (another reviewer's, or the recovery sheet)")
-    if outcome.changed_meanwhile:
-        click.echo("some cases changed while rewrap ran: run it again to finish them", err=True)
-    return outcome

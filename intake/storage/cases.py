@@ -12,13 +12,14 @@ from sqlalchemy import Connection, Engine, Row, Table, and_, bindparam, delete, 
 from intake.crypto.stream import PART, plain_size
 from intake.storage.db import writing
 from intake.storage.schema import attachments, case_keys, cases, notes, parts
+from intake.errors import IntakeError
 
 REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 STATUSES = ("new", "in review", "needs follow-up", "closed", "spam")
 UPLOAD_LIFETIME = dt.timedelta(hours=24)
 
 
-class StorageError(ValueError):
+class StorageError(IntakeError, ValueError):
     """A case could not be stored as asked."""
 
 

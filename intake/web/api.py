@@ -40,7 +40,7 @@ def begin() -> tuple[Response, int]:
     if data.get("website"):
         abort(400, "this report looks automated and was not stored: leave the `website` field empty")
     expires = intake.pow.verify(data.get("pow_challenge"), data.get("pow_nonce"))
-    envelope = check_envelope(data, intake.keys.keyring.current(), intake.settings.max_report_bytes)
+    envelope = check_envelope(data, intake.keyring.current(), intake.settings.max_report_bytes)
     try:
         admitted = admit_case(intake.commits, data["pow_challenge"], expires, intake.budget.per_minute, time.time(),
                               envelope.header, envelope.body, envelope.key_ids, envelope.lengths)

@@ -36,7 +36,7 @@ def post_report() -> tuple[str, int]:
         intake.budget.take()
     except GuardError as exc:
         abort(exc.status, str(exc))
-    keyring = intake.keys.keyring.current()
+    keyring = intake.keyring.current()
     arrival = Arrival(intake.engine, keyring.recipients())
     request.arrival = arrival  # type: ignore[attr-defined]
     ref = None

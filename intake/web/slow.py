@@ -14,6 +14,8 @@ import socket
 import time
 from dataclasses import dataclass
 
+from intake.settings import Settings
+
 PREFETCH = 64 * 1024  # body bytes read by the worker's main loop before a thread takes the request
 HEAD_LIMIT = 32 * 1024  # the longest request line and headers the main loop waits for
 
@@ -26,10 +28,15 @@ class SlowClient(TimeoutError):
 class Limits:
     """How long a client may take (INTAKE_HEADER_TIMEOUT, _IDLE_TIMEOUT, _BODY_GRACE, _MIN_BODY_RATE)."""
 
-    header_timeout: float = 30
-    idle_timeout: float = 60
-    body_grace: float = 30
-    min_body_rate: int = 1024
+    header_timeout: float = Settings.header_timeout
+    idle_timeout: float = Settings.idle_timeout
+    body_grace: float = Settings.body_grace
+    min_body_rate: int = Settings.min_body_rate
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        """The limits these settings set."""
+        return cls(settings.header_timeout, settings.idle_timeout, settings.body_grace, settings.min_body_rate)
 
 
 class Clock:

@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import click
 import nacl.signing
 import pytest
 
-from intake.settings import Settings
 from intake.crypto.envelope import parse_header
 from intake.crypto.errors import InvalidKey
 from intake.crypto.keys import RECIPIENT_PREFIX, Identity, Recipient, b64encode
 from intake.crypto.report import seal_report
+from intake.errors import IntakeError
 from intake.keys.admin import add_key, init_keyring, retire_key
 from intake.keys.keyring import (
     FILENAME,
@@ -24,9 +23,9 @@ from intake.keys.keyring import (
     load_keyring,
     read_signer,
     save_keyring,
-    signing_key_path,
     unlock_signing_key,
 )
+from intake.settings import Settings
 from tests.support import DATA
 
 WYCHEPROOF = DATA / "wycheproof" / "x25519_test.json"
@@ -42,10 +41,10 @@ def low_order_keys() -> list[str]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def settings(tmp_path: Path) -> Settings:
     """An instance with a signing key and a keyring holding alice and bob."""
-    monkeypatch.delenv("INTAKE_SIGNING_KEY", raising=False)
-    settings = Settings(tmp_path / "instance", f"sqlite:///{tmp_path / 'intake.db'}", tmp_path / "keys")
+    settings = Settings(tmp_path / "instance", f"sqlite:///{tmp_path / 'intake.db'}", tmp_path / "keys",
+                        kdf_profile="interactive")
     init_keyring(settings, PASSPHRASE)
     for name in ("alice", "bob"):
         pub = tmp_path / f"{name}.pub"
@@ -56,12 +55,12 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 
 def load(settings: Settings) -> Keyring:
     """Load the keyring the way the server does."""
-    return load_keyring(settings.keys_dir, read_signer(signing_key_path(settings.instance)))
+    return load_keyring(settings.keys_dir, read_signer(settings.signing_key))
 
 
 def resign(settings: Settings, data: dict[str, object]) -> None:
     """Write keyring JSON signed by the real admin key (an admin's mistake, not an attacker's)."""
-    key = unlock_signing_key(signing_key_path(settings.instance), PASSPHRASE)
+    key = unlock_signing_key(settings.signing_key, PASSPHRASE)
     data.pop("signature", None)
     data["signature"] = b64encode(key.sign(canonical(data)).signature)
     (settings.keys_dir / FILENAME).write_text(json.dumps(data))
@@ -121,7 +120,7 @@ def test_no_active_key_is_refused(settings: Settings) -> None:
 
 def test_retiring_the_last_active_key_is_refused(settings: Settings) -> None:
     retire_key(settings, "alice", PASSPHRASE)
-    with pytest.raises(click.ClickException, match="would leave no active key"):
+    with pytest.raises(IntakeError, match="would leave no active key"):
         retire_key(settings, "bob", PASSPHRASE)
 
 
@@ -132,7 +131,7 @@ def test_low_order_public_keys_are_refused_everywhere(settings: Settings, tmp_pa
         Recipient.parse(text)
     pub = tmp_path / "evil.pub"
     pub.write_text(text + "\n")
-    with pytest.raises(click.ClickException, match="refusing a low-order public key: ask the reviewer for a new key"):
+    with pytest.raises(IntakeError, match="refusing a low-order public key: ask the reviewer for a new key"):
         add_key(settings, pub, None, PASSPHRASE)
     data = keyring_json(settings)
     data["keys"].append({"name": "evil", "key_id": "0" * 32, "recipient": text, "status": "active",

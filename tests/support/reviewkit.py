@@ -38,7 +38,7 @@ class Reviewer:
         home.mkdir(parents=True, exist_ok=True)
         identity = identity or Identity.generate()
         key = home / f"{name}.key"
-        write_private(key, lock_identity(identity, passphrase.encode()))
+        write_private(key, lock_identity(identity, passphrase.encode(), "interactive"))
         secret = home / f"{name}.pass"
         secret.write_text(passphrase + "\n")
         return cls(identity, key, secret, home)

@@ -58,11 +58,12 @@ def make_site(root: Path, db_url: str, **limits: object) -> Site:
     instance = root / "instance"
     instance.mkdir(mode=0o700)
     signing = instance / "admin-signing.key"
-    signer = create_signing_key(signing, PASSPHRASE)
+    signer = create_signing_key(signing, PASSPHRASE, "interactive")
     identities = [Identity.generate() for _ in range(2)]
     keyring = Keyring(tuple(KeyEntry(f"r{i}", x.recipient) for i, x in enumerate(identities)), signer=signer)
     save_keyring(root / "keys", keyring, unlock_signing_key(signing, PASSPHRASE))
-    settings = Settings(instance, db_url, root / "keys", **{"pow_bits": 4, "reports_per_minute": 1000, **limits})
+    settings = Settings(instance, db_url, root / "keys",
+                        **{"kdf_profile": "interactive", "pow_bits": 4, "reports_per_minute": 1000, **limits})
     env = {"INTAKE_INSTANCE": str(instance), "INTAKE_KEYS_DIR": str(root / "keys"), "INTAKE_DATABASE_URL": db_url,
            "INTAKE_SIGNING_KEY": str(signing), "INTAKE_POW_BITS": str(settings.pow_bits),
            "INTAKE_REPORTS_PER_MINUTE": str(settings.reports_per_minute),
