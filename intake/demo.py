@@ -6,11 +6,11 @@ import secrets
 from dataclasses import replace
 from pathlib import Path
 
-from intake.settings import Settings
 from intake.crypto.keyfile import lock_identity, write_private
 from intake.crypto.keys import Identity
-from intake.storage.instance import init_instance
 from intake.keys.admin import add_key, init_keyring
+from intake.settings import Settings
+from intake.storage.instance import init_instance
 
 
 def demo_settings(instance: Path, base: Settings) -> Settings:

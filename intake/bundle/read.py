@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from intake.storage.cases import STATUSES
 from intake.errors import IntakeError
+from intake.storage.cases import STATUSES
 
 MAGIC = b"INTAKE-BUNDLE-1\n"
 FORMAT = "intake-bundle-1"

@@ -60,7 +60,8 @@ def main(ctx: click.Context, identity_files: tuple[Path, ...], passphrase_file: 
     Your identity files are unlocked once per run. Attachments come from strangers: treat them as hostile.
     """
     interactive = click.get_text_stream("stdin").isatty()
-    ctx.obj = Session(identity_files, passphrase_file, None if bundle else db_url, bundle, _ask if interactive else None)
+    ctx.obj = Session(identity_files, passphrase_file, None if bundle else db_url, bundle,
+                      _ask if interactive else None)
 
 
 @main.command("list")

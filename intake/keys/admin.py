@@ -8,13 +8,10 @@ from pathlib import Path
 import nacl.signing
 from sqlalchemy import Engine
 
-from intake.keys import audit
-from intake.settings import Settings
 from intake.crypto.errors import InvalidKey
 from intake.crypto.keys import Recipient
 from intake.errors import AlreadyExists, IntakeError, UsageProblem
-from intake.storage.instance import database
-from intake.keys.pair import check_name, new_key_pair
+from intake.keys import audit
 from intake.keys.keyring import (
     KeyEntry,
     Keyring,
@@ -25,7 +22,10 @@ from intake.keys.keyring import (
     today,
     unlock_signing_key,
 )
+from intake.keys.pair import check_name, new_key_pair
+from intake.settings import Settings
 from intake.storage.cases import count_by_key
+from intake.storage.instance import database
 
 
 def admin_key(settings: Settings) -> Path:

@@ -173,7 +173,8 @@ def _parse(data: dict[str, object], path: Path) -> Keyring:
     if data.get("format") != FORMAT:
         raise KeyringError(f"{path} is not an {FORMAT} file")
     try:
-        entries = tuple(KeyEntry(k["name"], Recipient.parse(k["recipient"]), k["status"], k["created"], k.get("retired"))
+        entries = tuple(KeyEntry(k["name"], Recipient.parse(k["recipient"]), k["status"], k["created"],
+                                 k.get("retired"))
                         for k in data["keys"])
         recovery = Recipient.parse(data["recovery"]) if data.get("recovery") else None
     except InvalidKey as exc:

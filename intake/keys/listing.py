@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from intake.settings import Settings
-from intake.storage.instance import database
 from intake.keys.admin import current
+from intake.settings import Settings
 from intake.storage.cases import count_by_key
+from intake.storage.instance import database
 
 
 def listing(settings: Settings) -> dict[str, object]:

@@ -28,6 +28,7 @@ def new_key_pair(name: str, out_dir: Path, passphrase: bytes, kdf_profile: str =
         if path.exists():
             raise AlreadyExists(f"{path} already exists: choose another name or folder")
     identity = Identity.generate()
-    write_private(key, f"# intake identity for {name}: keep it private\n" + lock_identity(identity, passphrase, kdf_profile))
+    comment = f"# intake identity for {name}: keep it private\n"
+    write_private(key, comment + lock_identity(identity, passphrase, kdf_profile))
     pub.write_text(f"# intake recipient {name}, key id {identity.key_id}\n{identity.recipient}\n", encoding="utf-8")
     return pub, key, identity.key_id

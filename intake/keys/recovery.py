@@ -6,13 +6,13 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
-from intake.settings import Settings
 from intake.crypto.keyfile import write_private
 from intake.crypto.keys import Identity
 from intake.errors import AlreadyExists, IntakeError
-from intake.storage.instance import database
 from intake.keys.admin import admin_key, commit, current
 from intake.keys.keyring import today, unlock_signing_key
+from intake.settings import Settings
+from intake.storage.instance import database
 
 TEXT_NAME, QR_NAME = "recovery-identity.txt", "recovery-identity.png"
 

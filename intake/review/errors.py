@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from intake.errors import IntakeError
 from intake.crypto.errors import CryptoError, DamagedKeyFile, InvalidKey, NoMatchingIdentity, WrongPassphrase
+from intake.errors import IntakeError
 
 FAILED = 1
 WRONG_PASSPHRASE = 3

@@ -8,7 +8,6 @@ import os
 import secrets
 from pathlib import Path
 
-
 from intake.crypto.errors import CryptoError
 from intake.review.clean import CannotClean, clean
 from intake.review.errors import DAMAGED_CASE, ReviewError

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 
-
 from intake.crypto.errors import CryptoError
 from intake.crypto.keys import Identity
 from intake.crypto.report import open_report
 from intake.review.names import safe_json, terminal_text
-from intake.storage.cases import Case
 from intake.review.terminal import echo
+from intake.storage.cases import Case
 
 
 def case_row(case: Case, identities: Sequence[Identity], key_name: Callable[[str], str] = str) -> dict[str, object]:

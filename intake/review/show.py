@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 
-
 from intake.crypto.errors import CryptoError
 from intake.review.errors import DAMAGED_CASE, ReviewError
 from intake.review.listing import dump_json, human_size

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-
 from intake.errors import BadValue
 from intake.review.errors import NO_KEYRING, ReviewError, no_case
 from intake.review.session import Session

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, Row, Table, and_, bindparam, delete, func, insert, select, update
 
 from intake.crypto.stream import PART, plain_size
+from intake.errors import IntakeError
 from intake.storage.db import writing
 from intake.storage.schema import attachments, case_keys, cases, notes, parts
-from intake.errors import IntakeError
 
 REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 STATUSES = ("new", "in review", "needs follow-up", "closed", "spam")
@@ -39,7 +39,7 @@ class Case:
 
 def today() -> dt.date:
     """The received date stored for a case: the UTC day, nothing finer."""
-    return dt.datetime.now(dt.timezone.utc).date()
+    return dt.datetime.now(dt.UTC).date()
 
 
 def new_ref() -> str:
@@ -63,7 +63,7 @@ def insert_case(conn: Connection, header: bytes, body: bytes, sealed_by: str, ke
     token = None if complete else secrets.token_hex(32)
     expires = None
     if not complete:
-        hour = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+        hour = dt.datetime.now(dt.UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
         expires = hour + UPLOAD_LIFETIME
     ref = new_ref()
     case_id = conn.execute(insert(cases), {
@@ -107,7 +107,8 @@ def _check_part(length: int, part: int, data: bytes) -> None:
 def missing_parts(engine: Engine, case_id: int) -> dict[int, list[int]]:
     """For each attachment of a case, the part numbers not stored yet."""
     with engine.connect() as conn:
-        lengths = dict(conn.execute(select(attachments.c.idx, attachments.c.length).where(attachments.c.case_id == case_id)).all())
+        lengths = dict(conn.execute(select(attachments.c.idx, attachments.c.length)
+                                    .where(attachments.c.case_id == case_id)).all())
         have = set(conn.execute(select(parts.c.idx, parts.c.part).where(parts.c.case_id == case_id)).all())
     return {idx: [p for p in range(part_count(n)) if (idx, p) not in have] for idx, n in sorted(lengths.items())}
 
@@ -153,16 +154,18 @@ def discard(engine: Engine, case_id: int) -> None:
 
 def expire_uploads(engine: Engine, now: dt.datetime | None = None) -> int:
     """Delete incomplete uploads whose time ran out; return how many."""
-    now = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with engine.connect() as conn:
-        stale = conn.execute(select(cases.c.id).where(cases.c.complete.is_(False), cases.c.upload_expires < now)).scalars().all()
+        stale = conn.execute(select(cases.c.id).where(cases.c.complete.is_(False),
+                                                      cases.c.upload_expires < now)).scalars().all()
     for case_id in stale:
         discard(engine, case_id)
     return len(stale)
 
 
 def _case(conn, row: Row) -> Case:
-    lengths = conn.execute(select(attachments.c.length).where(attachments.c.case_id == row.id).order_by(attachments.c.idx)).scalars().all()
+    lengths = conn.execute(select(attachments.c.length).where(attachments.c.case_id == row.id)
+                           .order_by(attachments.c.idx)).scalars().all()
     return Case(row.id, row.ref, row.received, row.status, row.sealed_by, row.header, row.body, tuple(lengths))
 
 
@@ -205,10 +208,12 @@ def get_case(engine: Engine, ref: str) -> Case | None:
 def iter_parts(engine: Engine, case_id: int, idx: int) -> Iterator[bytes]:
     """Yield an attachment's stored parts in order, one query each, so memory stays at one part."""
     with engine.connect() as conn:
-        numbers = conn.execute(select(parts.c.part).where(parts.c.case_id == case_id, parts.c.idx == idx).order_by(parts.c.part)).scalars().all()
+        numbers = conn.execute(select(parts.c.part).where(parts.c.case_id == case_id, parts.c.idx == idx)
+                               .order_by(parts.c.part)).scalars().all()
     for number in numbers:
         with engine.connect() as conn:
-            yield conn.execute(select(parts.c.data).where(parts.c.case_id == case_id, parts.c.idx == idx, parts.c.part == number)).scalar_one()
+            yield conn.execute(select(parts.c.data).where(parts.c.case_id == case_id, parts.c.idx == idx,
+                                                          parts.c.part == number)).scalar_one()
 
 
 def replace_header(engine: Engine, case_id: int, old: bytes, new: bytes, key_ids: Sequence[str]) -> bool:
@@ -269,7 +274,8 @@ def set_status(engine: Engine, ref: str, status: str) -> None:
     if status not in STATUSES:
         raise StorageError(f"unknown status {status!r}: use one of {', '.join(STATUSES)}")
     with writing(engine) as conn:
-        done = conn.execute(update(cases).where(cases.c.ref == ref.strip().upper(), cases.c.complete.is_(True)).values(status=status))
+        done = conn.execute(update(cases).where(cases.c.ref == ref.strip().upper(), cases.c.complete.is_(True))
+                            .values(status=status))
         if done.rowcount != 1:
             raise StorageError(f"no case {ref}")
 

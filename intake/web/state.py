@@ -12,8 +12,8 @@ from pathlib import Path
 from flask import Flask, current_app
 from sqlalchemy import Engine
 
-from intake.settings import Settings
 from intake.crypto.keyfile import write_private
+from intake.settings import Settings
 from intake.storage.batches import GroupCommit
 from intake.storage.cases import expire_uploads
 from intake.storage.db import connect, upgrade

@@ -19,7 +19,7 @@ from functools import partial
 from typing import Any
 
 from gunicorn import util
-from gunicorn.workers.gthread import ThreadWorker, TConn
+from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from intake.web.slow import HEAD_LIMIT, GuardedSocket, Limits, chunked_done, plain_response, request_head
 

@@ -56,24 +56,28 @@ def test_keys_new_writes_private_key_file(home: Path) -> None:
     identity = read_identity_file(key, b"correct horse battery staple")
     assert identity.key_id == key_id
     text = key.read_text()
-    assert "correct horse" not in text and identity.text().split(":", 1)[1] not in text
+    assert "correct horse" not in text
+    assert identity.text().split(":", 1)[1] not in text
     assert identity.secret_key.hex() not in text
     recipient = Recipient.parse([ln for ln in pub.read_text().splitlines() if not ln.startswith("#")][0])
     assert recipient == identity.recipient
     again = run_cli("intake", "keys", "new", "alice", "--out", "rev", "--passphrase-file", "pw", cwd=home, check=False)
-    assert again.returncode != 0 and "already exists" in again.stderr
+    assert again.returncode != 0
+    assert "already exists" in again.stderr
 
 
 def test_keys_new_refuses_unsafe_names(home: Path) -> None:
     """Names that could escape the folder are refused."""
     result = run_cli("intake", "keys", "new", "../evil", "--passphrase-file", "pw", cwd=home, check=False)
-    assert result.returncode == 2 and "letters, digits" in result.stderr
+    assert result.returncode == 2
+    assert "letters, digits" in result.stderr
 
 
 def test_keys_new_without_terminal_or_file_explains(home: Path) -> None:
     """With no terminal and no --passphrase-file, the command says what to do."""
     result = run_cli("intake", "keys", "new", "bob", cwd=home, check=False, input="")
-    assert result.returncode == 1 and "--passphrase-file" in result.stderr
+    assert result.returncode == 1
+    assert "--passphrase-file" in result.stderr
 
 
 def test_review_list_with_cases(home: Path) -> None:
@@ -84,15 +88,20 @@ def test_review_list_with_cases(home: Path) -> None:
     engine = connect(f"sqlite:///{home / 'instance' / 'intake.db'}")
     mine = seal_report([alice.recipient], {"incident_type": "drone", "description": "x"}, [("a", "t", [b"abc"])])
     other = seal_report([bob.recipient], {"incident_type": "cctv", "description": "y"})
-    ref1 = store_case(engine, mine.header, mine.body, "browser", [alice.key_id], [(len(mine.streams[0]), [mine.streams[0]])])
+    ref1 = store_case(engine, mine.header, mine.body, "browser", [alice.key_id],
+                      [(len(mine.streams[0]), [mine.streams[0]])])
     ref2 = store_case(engine, other.header, other.body, "server", [bob.key_id], [])
     engine.dispose()
     result = run_cli("intake-review", "--identity", "rev/alice.key", "--passphrase-file", "pw",
                      "--db", f"sqlite:///{home / 'instance' / 'intake.db'}", "list", "--json", cwd=home)
     rows = {r["id"]: r for r in json.loads(result.stdout)}
-    assert rows[ref1]["opened"] is True and rows[ref1]["incident_type"] == "drone" and rows[ref1]["error"] is None
-    assert rows[ref1]["key_id"] == alice.key_id and rows[ref1]["attachments"] == 1
-    assert rows[ref2]["opened"] is False and rows[ref2]["error"].startswith("no match")
+    assert rows[ref1]["opened"] is True
+    assert rows[ref1]["incident_type"] == "drone"
+    assert rows[ref1]["error"] is None
+    assert rows[ref1]["key_id"] == alice.key_id
+    assert rows[ref1]["attachments"] == 1
+    assert rows[ref2]["opened"] is False
+    assert rows[ref2]["error"].startswith("no match")
     assert set(rows[ref1]) >= {"id", "received", "status", "incident_type", "opened", "error"}
 
 
@@ -102,7 +111,8 @@ def test_review_wrong_passphrase_is_one_line(home: Path) -> None:
     result = run_cli("intake-review", "--identity", "rev/alice.key", "--passphrase-file", "wrong",
                      "--db", "sqlite:///x.db", "list", cwd=home, check=False)
     assert result.returncode == 3
-    assert result.stderr.strip().count("\n") == 0 and "wrong passphrase" in result.stderr
+    assert result.stderr.strip().count("\n") == 0
+    assert "wrong passphrase" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -111,7 +121,8 @@ def test_review_identity_of_wrong_type(home: Path) -> None:
     _new_key(home, "alice")
     result = run_cli("intake-review", "--identity", "rev/alice.pub", "--passphrase-file", "pw",
                      "--db", "sqlite:///x.db", "list", cwd=home, check=False)
-    assert result.returncode == 4 and "not an intake-identity-file-1" in result.stderr
+    assert result.returncode == 4
+    assert "not an intake-identity-file-1" in result.stderr
 
 
 def test_review_modules_load_without_flask(tmp_path: Path) -> None:

@@ -100,7 +100,8 @@ def test_open_header_outcomes(identities) -> None:
     """Steps 5-7: the right identity opens; a stranger gets no match; a bad MAC is caught."""
     header = seal_header(KEY, [i.recipient for i in identities[:2]])
     opened = open_header(header, [Identity.generate(), identities[1]])
-    assert opened.report_key == KEY and opened.key_id == identities[1].key_id
+    assert opened.report_key == KEY
+    assert opened.key_id == identities[1].key_id
     with pytest.raises(NoMatchingIdentity):
         open_header(header, [identities[2]])
     with pytest.raises(HeaderMacError):
@@ -197,8 +198,10 @@ def test_envelope_framing(identities) -> None:
     report = seal_report([identities[0].recipient], {"d": "x"}, [("a", "t", [b"abc"])])
     data = envelope_bytes(report)
     env = read_envelope(io.BytesIO(data))
-    assert env.header == report.header and env.body == report.body
-    assert len(env.streams) == 1 and env.streams[0][1] == len(report.streams[0])
+    assert env.header == report.header
+    assert env.body == report.body
+    assert len(env.streams) == 1
+    assert env.streams[0][1] == len(report.streams[0])
     with pytest.raises(MalformedEnvelope, match="after its last"):
         read_envelope(io.BytesIO(data + b"\x00"))
     for cut in (3, len(report.header) + 2, len(report.header) + 4 + len(report.body)):

@@ -24,8 +24,10 @@ def test_layout_and_round_trip(locked) -> None:
     identity, text = locked
     lines = text.splitlines()
     assert lines[0] == "intake-identity-file-1"
-    assert lines[1] == f"key-id: {identity.key_id}" and lines[2] == f"recipient: {identity.recipient}"
-    assert lines[3].startswith("kdf: argon2id opslimit=") and lines[-1].startswith("secret: ")
+    assert lines[1] == f"key-id: {identity.key_id}"
+    assert lines[2] == f"recipient: {identity.recipient}"
+    assert lines[3].startswith("kdf: argon2id opslimit=")
+    assert lines[-1].startswith("secret: ")
     assert unlock_identity(text, b"pass phrase") == identity
 
 
@@ -62,7 +64,8 @@ def test_limits_outside_bounds_refused(locked, kdf: str) -> None:
         unlock_identity(text, b"pass phrase")
 
 
-@pytest.mark.parametrize("text", ["", "intake-signing-key-file-1\n", "garbage\n", "intake-identity-file-1\nkey-id: x\n"])
+@pytest.mark.parametrize("text", ["", "intake-signing-key-file-1\n", "garbage\n",
+                                  "intake-identity-file-1\nkey-id: x\n"])
 def test_wrong_or_damaged_files(text: str) -> None:
     """Empty, other-typed and incomplete files are told apart from a wrong passphrase."""
     with pytest.raises(DamagedKeyFile):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import nacl.bindings as sodium
 import pytest
@@ -25,7 +24,8 @@ def test_recipient_round_trip() -> None:
     """A recipient's text parses back to the same key, with a 43-character body (§2.1)."""
     recipient = Identity.generate().recipient
     text = str(recipient)
-    assert text.startswith("intake-recipient-1:") and len(text) == len("intake-recipient-1:") + 43
+    assert text.startswith("intake-recipient-1:")
+    assert len(text) == len("intake-recipient-1:") + 43
     assert Recipient.parse(text) == recipient
     assert Recipient.parse(f"  {text}\n") == recipient
 

@@ -34,7 +34,8 @@ def test_round_trip(signed) -> None:
     """A saved keyring loads back verified, with a grown serial and a stable fingerprint."""
     keys_dir, signer, people = signed
     keyring = load_keyring(keys_dir, signer)
-    assert keyring.serial == 1 and keyring.key_ids == [p.key_id for p in people]
+    assert keyring.serial == 1
+    assert keyring.key_ids == [p.key_id for p in people]
     assert len(keyring.fingerprint.split()) == 10
     assert load_keyring(keys_dir, signer).fingerprint == keyring.fingerprint
 

@@ -6,13 +6,13 @@ import datetime as dt
 
 import nacl.signing
 import pytest
-from tests.support.keytools import Instance
 from sqlalchemy import delete, insert, select, update
 
-from intake.keys import audit
 from intake.crypto.keys import b64encode
+from intake.keys import audit
 from intake.keys.keyring import SIGNER_PREFIX
 from intake.storage.schema import audit as audit_table
+from tests.support.keytools import Instance
 
 
 @pytest.fixture

@@ -9,12 +9,12 @@ import signal
 import time
 
 import pytest
-from tests.support.keytools import Instance, add_note, bulk_cases
 from sqlalchemy import func, select
 
 from intake.crypto.envelope import open_body, open_header, parse_header
 from intake.crypto.keys import Identity
 from intake.storage.schema import case_keys, cases, notes
+from tests.support.keytools import Instance, add_note, bulk_cases
 
 CASES = 10_000
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import stat
 
 import pytest
-from tests.support.keytools import Instance, bulk_cases, header_key_ids
 from sqlalchemy import select
 
 from intake.crypto.keys import Identity
 from intake.storage.schema import notes
+from tests.support.keytools import Instance, bulk_cases, header_key_ids
 
 
 @pytest.fixture

@@ -25,7 +25,8 @@ from tests.support.web import b64
 pytestmark = pytest.mark.soak
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 JSONISH = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=40),
-                    st.lists(st.integers(), max_size=4), st.dictionaries(st.text(max_size=5), st.integers(), max_size=2))
+                    st.lists(st.integers(), max_size=4),
+                    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2))
 
 
 @pytest.fixture(scope="module")

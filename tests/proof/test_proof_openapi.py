@@ -6,14 +6,13 @@ Each generated request carries a real CSRF cookie and token, so that it reaches 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from tests.support.hostile_http import check_answer, start_target
 from tests.support import ROOT
+from tests.support.hostile_http import check_answer, start_target
 
 pytestmark = pytest.mark.soak
 schema = schemathesis.openapi.from_path(ROOT / "docs" / "openapi.yaml")

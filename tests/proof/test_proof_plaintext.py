@@ -17,11 +17,11 @@ import pytest
 from sqlalchemy import update
 
 from intake.storage.schema import cases
-from tests.support.canary import hits, new_canary, temp_entries
 from tests.support import run_cli
+from tests.support.browser import CHROMIUM_ARGS, Watched, wait_receipt
+from tests.support.canary import hits, new_canary, temp_entries
 from tests.support.keytools import Instance
 from tests.support.proof import Reporter
-from tests.support.browser import CHROMIUM_ARGS, Watched, wait_receipt
 from tests.support.web import Server
 
 pytestmark = [pytest.mark.soak, pytest.mark.browser]

@@ -6,12 +6,12 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from tests.support.keytools import Instance, add_note
 from sqlalchemy import func, select, update
 
 from intake.crypto.report import seal_report
 from intake.storage.cases import store_case
 from intake.storage.schema import attachments, case_keys, cases, notes, parts
+from tests.support.keytools import Instance, add_note
 
 
 def counts(engine) -> dict[str, int]:

@@ -33,8 +33,11 @@ def test_store_and_read_back(engine, identities) -> None:
     ref = store.store_case(engine, report.header, report.body, "server", [i.key_id for i in identities],
                            [(len(s), split(s)) for s in report.streams])
     case = store.get_case(engine, ref)
-    assert case.header == report.header and case.body == report.body and case.sealed_by == "server"
-    assert case.status == "new" and case.received == dt.datetime.now(dt.timezone.utc).date()
+    assert case.header == report.header
+    assert case.body == report.body
+    assert case.sealed_by == "server"
+    assert case.status == "new"
+    assert case.received == dt.datetime.now(dt.UTC).date()
     assert case.lengths == tuple(len(s) for s in report.streams)
     assert b"".join(store.iter_parts(engine, case.id, 0)) == report.streams[0]
     opened = open_report(case.header, case.body, 2, [identities[1]])
@@ -53,7 +56,8 @@ def test_refs_are_random_and_reveal_nothing(engine, identities) -> None:
             for _ in range(5)]
     assert len(set(refs)) == 5
     for ref in refs:
-        assert len(ref) == 14 and ref.count("-") == 2
+        assert len(ref) == 14
+        assert ref.count("-") == 2
         assert set(ref.replace("-", "")) <= set(store.REF_ALPHABET)
 
 
@@ -64,7 +68,8 @@ def test_incomplete_case_is_invisible_until_complete(engine, identities) -> None
     case_id, ref, token = store.begin_case(engine, report.header, report.body, "browser",
                                            [identities[0].key_id], [len(stream)])
     assert len(token) == 64
-    assert list(store.iter_cases(engine)) == [] and store.get_case(engine, ref) is None
+    assert list(store.iter_cases(engine)) == []
+    assert store.get_case(engine, ref) is None
     store.put_part(engine, case_id, 0, 1, stream[PART:])
     assert store.missing_parts(engine, case_id) == {0: [0]}
     with pytest.raises(store.StorageError, match="not complete"):
@@ -118,7 +123,7 @@ def test_expired_uploads_are_deleted(engine, identities) -> None:
                                      [len(report.streams[0])])
     store.put_part(engine, case_id, 0, 0, report.streams[0])
     assert store.expire_uploads(engine) == 0
-    later = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) + dt.timedelta(days=2)
+    later = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=2)
     assert store.expire_uploads(engine, later) == 1
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM parts")).scalar() == 1

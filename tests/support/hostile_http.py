@@ -68,7 +68,8 @@ def check_answer(target: Target, r: requests.Response, elapsed: float, allowed: 
     if r.status_code >= 400:
         if r.headers.get("Content-Type", "").startswith("application/json"):
             message = r.json().get("error")
-            assert isinstance(message, str) and len(message) >= 10, r.text[:300]
+            assert isinstance(message, str), r.text[:300]
+            assert len(message) >= 10, r.text[:300]
         else:
             assert len(r.text) >= 10, r.text
     assert elapsed < target.limit, f"took {elapsed:.2f} s, the limit is {target.limit:.2f} s"

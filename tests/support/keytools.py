@@ -7,7 +7,6 @@ import os
 import subprocess
 from pathlib import Path
 
-from tests.support import BIN, run_cli
 from sqlalchemy import insert, select
 
 from intake.crypto.envelope import Body, parse_header, seal_body, seal_header
@@ -17,6 +16,7 @@ from intake.keys.keyring import Keyring, load_keyring, read_signer
 from intake.storage.cases import new_ref, store_case, today
 from intake.storage.db import connect, upgrade
 from intake.storage.schema import case_keys, cases, notes
+from tests.support import BIN, run_cli
 
 ADMIN_PASSPHRASE = "correct horse admin"
 REVIEWER_PASSPHRASE = "reviewer passphrase"

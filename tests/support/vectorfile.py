@@ -10,7 +10,6 @@ from pathlib import Path
 from intake.crypto.container import read_envelope, stream_parts
 from intake.crypto.keys import Identity
 from intake.crypto.report import open_report
-
 from tests.support import VECTORS
 
 

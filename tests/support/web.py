@@ -16,11 +16,11 @@ from pathlib import Path
 import requests
 from sqlalchemy import Engine, func, select
 
-from intake.settings import Settings
 from intake.crypto.keys import Identity, generichash
 from intake.crypto.report import open_report, seal_report
 from intake.crypto.stream import PART
 from intake.keys.keyring import KeyEntry, Keyring, create_signing_key, save_keyring, unlock_signing_key
+from intake.settings import Settings
 from intake.storage.cases import get_case, iter_parts
 from intake.storage.db import connect
 from intake.storage.schema import attachments, case_keys, cases, parts

@@ -6,13 +6,14 @@ import datetime as dt
 import itertools
 
 import pytest
-from tests.support.web import BIG, FIELDS, b64, begin, csrf_token, open_stored, rows, sealed, solve, upload_all
 
 from intake.crypto.keys import generichash
 from intake.crypto.report import seal_report
 from intake.crypto.stream import PART, sealed_length
 from intake.storage.cases import expire_uploads, iter_cases
 from intake.web.guards import leading_zero_bits
+from tests.support.web import BIG, FIELDS, b64, begin, csrf_token, open_stored, rows, sealed, solve, upload_all
+
 
 def test_upload_resume_and_complete(client, site):
     """Begin, send some parts, ask which are missing, send the rest, complete; the case opens."""

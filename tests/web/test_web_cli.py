@@ -10,11 +10,11 @@ from pathlib import Path
 
 import nacl.signing
 import pytest
-from tests.support import run_cli
-from tests.support.web import BIN, PASSPHRASE, free_port, make_site
 
 from intake.crypto.keys import b64encode
 from intake.keys.keyring import canonical, unlock_signing_key
+from tests.support import run_cli
+from tests.support.web import BIN, PASSPHRASE, free_port, make_site
 
 pytestmark = pytest.mark.slow
 
@@ -68,7 +68,8 @@ def test_demo(tmp_path: Path):
                 keyring = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/keyring.json", timeout=2))  # noqa: S310
                 break
             except OSError:
-                assert time.monotonic() < deadline and process.poll() is None, (tmp_path / "demo.log").read_text()
+                assert time.monotonic() < deadline, (tmp_path / "demo.log").read_text()
+                assert process.poll() is None, (tmp_path / "demo.log").read_text()
                 time.sleep(0.3)
         assert len(keyring["recipients"]) == 1
         assert command[:2] == ["intake-review", "--identity"]

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from intake.settings import Settings
 from intake.crypto.report import seal_report
+from intake.settings import Settings
 from intake.storage.admission import Refused, admit_case
 from intake.storage.batches import GroupCommit
 from intake.storage.cases import StorageError

@@ -6,11 +6,11 @@ import dataclasses
 import io
 
 import pytest
-from tests.support.web import csrf_token, open_stored, rows
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from intake.crypto.stream import PART
+from tests.support.web import csrf_token, open_stored, rows
 
 CANARY = "canary-nojs-7c1d"
 PHOTO = b"\xff\xd8" + CANARY.encode() * 100000 + b"\xff\xd9"  # about 1.6 MiB: two sealed parts

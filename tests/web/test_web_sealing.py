@@ -9,8 +9,7 @@ import pytest
 from intake.crypto.keys import Identity
 from intake.crypto.report import open_report
 from intake.crypto.stream import CHUNK, StreamSealer, sealed_length
-from intake.storage.cases import get_case, iter_parts
-from intake.storage.cases import StorageError
+from intake.storage.cases import StorageError, get_case, iter_parts
 from intake.web.sealing import BATCH, Arrival
 
 
