@@ -41,8 +41,8 @@ def init() -> None:
                    "never earlier than the real time.")
 def expire_uploads(at: dt.datetime | None) -> None:
     """Delete uploads that were abandoned before they completed (the server also does this as it runs)."""
-    from intake.storage.cases import expire_uploads as expire
     from intake.storage.db import connect
+    from intake.storage.lifecycle import expire_uploads as expire
 
     real = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     if at is not None and at < real - dt.timedelta(minutes=1):

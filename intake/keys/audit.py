@@ -12,6 +12,7 @@ from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from intake.crypto.keys import b64decode, b64encode, generichash
+from intake.storage.db import writing
 from intake.storage.schema import audit
 
 GENESIS = "0" * 64
@@ -73,7 +74,7 @@ def record(engine: Engine, action: str, detail: dict[str, object],
     at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     for attempt in range(10):
         try:
-            with engine.begin() as conn:
+            with writing(engine) as conn:
                 last = conn.execute(select(audit.c.seq, audit.c.hash).order_by(audit.c.seq.desc()).limit(1)).first()
                 seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
                 digest = chain_hash(prev, at, action, text)

@@ -9,8 +9,8 @@ from flask import Blueprint, Response, abort, jsonify, request
 
 from intake.crypto.stream import PART
 from intake.storage.admission import Refused, admit_case
-from intake.storage.arrivals import upload_case
-from intake.storage.cases import StorageError, complete_case, missing_parts, part_count, put_part
+from intake.storage.cases import StorageError, part_count
+from intake.storage.lifecycle import complete_case, missing_parts, put_part, upload_case
 from intake.web.checks import check_envelope
 from intake.web.guards import refusal
 from intake.web.state import state

@@ -15,9 +15,9 @@ from sqlalchemy import Engine
 from intake.crypto.keyfile import write_private
 from intake.settings import Settings
 from intake.storage.batches import GroupCommit
-from intake.storage.cases import expire_uploads
 from intake.storage.db import connect, upgrade
 from intake.storage.guards import forget_spent
+from intake.storage.lifecycle import expire_uploads
 from intake.web.guards import ProofOfWork, RateBudget
 from intake.web.keyring_watch import KeyringWatch
 

@@ -13,9 +13,9 @@ import pytest
 from intake.crypto.keyfile import read_identity_file
 from intake.crypto.keys import Recipient
 from intake.crypto.report import seal_report
-from intake.storage.cases import store_case
 from intake.storage.db import connect
 from tests.support import run_cli
+from tests.support.storage import store_case
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select, update
 
 from intake.crypto.report import seal_report
-from intake.storage.cases import store_case
 from intake.storage.schema import attachments, case_keys, cases, notes, parts
 from tests.support.keytools import Instance, add_note
+from tests.support.storage import store_case
 
 
 def counts(engine) -> dict[str, int]:

@@ -14,9 +14,10 @@ from intake.crypto.envelope import parse_header
 from intake.crypto.keyfile import lock_identity, write_private
 from intake.crypto.keys import Identity, Recipient
 from intake.crypto.report import seal_report
-from intake.storage.cases import get_case, store_case
+from intake.storage.cases import get_case
 from intake.storage.schema import cases
 from tests.support import VECTORS, run_cli
+from tests.support.storage import store_case
 
 FIELDS = {"incident_type": "drone", "description": "A drone filmed the march.\nThen it followed us.",
           "location": "Phnom Penh"}

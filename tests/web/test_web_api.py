@@ -10,7 +10,8 @@ import pytest
 from intake.crypto.keys import generichash
 from intake.crypto.report import seal_report
 from intake.crypto.stream import PART, sealed_length
-from intake.storage.cases import expire_uploads, iter_cases
+from intake.storage.cases import iter_cases
+from intake.storage.lifecycle import expire_uploads
 from intake.web.guards import leading_zero_bits
 from tests.support.web import BIG, FIELDS, b64, begin, csrf_token, open_stored, rows, sealed, solve, upload_all
 

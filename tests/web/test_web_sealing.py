@@ -26,7 +26,7 @@ def test_stream_sealer_chunks(writes):
 
 def test_writer_stores_openable_parts(engine):
     """An Arrival fed odd-sized writes stores parts, several batches in the background, that open to the same bytes."""
-    from intake.storage.arrivals import finish_arrival
+    from intake.storage.lifecycle import complete_case
 
     me = Identity.generate()
     arrival = Arrival(engine, [me.recipient])
@@ -35,8 +35,8 @@ def test_writer_stores_openable_parts(engine):
     for at in range(0, len(data), 65000):
         writer.write(data[at:at + 65000])
     writer.seek(0)
-    ref = finish_arrival(engine, arrival.case_id, arrival.sealer.header(), arrival.sealer.body({"description": "x"}),
-                         [me.key_id], arrival.lengths)
+    ref = complete_case(engine, arrival.case_id, arrival.sealer.header(), arrival.sealer.body({"description": "x"}),
+                        [me.key_id], arrival.lengths)
     case = get_case(engine, ref)
     report = open_report(case.header, case.body, 1, [me])
     assert b"".join(report.attachment(0, iter_parts(engine, case.id, 0), case.lengths[0])) == data
