@@ -26,12 +26,13 @@ from sqlalchemy import insert
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("INTAKE_KDF_PROFILE", "interactive")
 
+from intake.clock import today  # noqa: E402
 from intake.crypto.keyfile import lock_identity, write_private  # noqa: E402
 from intake.crypto.keys import Identity  # noqa: E402
 from intake.crypto.report import seal_report  # noqa: E402
 from intake.review.listing import case_row  # noqa: E402
 from intake.review.source import DatabaseSource  # noqa: E402
-from intake.storage.cases import new_ref, today  # noqa: E402
+from intake.storage.cases import new_ref  # noqa: E402
 from intake.storage.db import connect, upgrade  # noqa: E402
 from intake.storage.schema import case_keys, cases  # noqa: E402
 

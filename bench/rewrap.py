@@ -25,10 +25,11 @@ from sqlalchemy import insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from intake.clock import today  # noqa: E402
 from intake.crypto.envelope import MAC_KEY_ID, Body, derive, parse_header, seal_body, seal_header  # noqa: E402
 from intake.crypto.keys import Identity, Recipient, generichash  # noqa: E402
 from intake.keys.rewrap import rewrap  # noqa: E402
-from intake.storage.cases import new_ref, today  # noqa: E402
+from intake.storage.cases import new_ref  # noqa: E402
 from intake.storage.db import connect, upgrade  # noqa: E402
 from intake.storage.schema import case_keys, cases  # noqa: E402
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import nacl.signing
 from sqlalchemy import Engine
 
+from intake.clock import today
 from intake.crypto.errors import InvalidKey
 from intake.crypto.keys import Recipient
 from intake.errors import AlreadyExists, IntakeError, UsageProblem
@@ -19,7 +20,6 @@ from intake.keys.keyring import (
     load_keyring,
     read_signer,
     save_keyring,
-    today,
     unlock_signing_key,
 )
 from intake.keys.pair import check_name, new_key_pair
@@ -92,7 +92,7 @@ def add_key(settings: Settings, pubfile: Path, name: str | None, passphrase: byt
     _unused(keyring, recipient)
     if any(k.name == name and k.status == "active" for k in keyring.keys):
         raise IntakeError(f"{name} already has an active key: use `intake keys rotate {name}`")
-    entry = KeyEntry(name, recipient, "active", today())
+    entry = KeyEntry(name, recipient, "active", today().isoformat())
     key = unlock_signing_key(admin_key(settings), passphrase)
     with database(settings) as engine:
         commit(settings, engine, replace(keyring, keys=keyring.keys + (entry,)), key, "keys add",
@@ -107,7 +107,7 @@ def retire_key(settings: Settings, name: str, passphrase: bytes) -> tuple[KeyEnt
     if len(keyring.active) == 1:
         raise IntakeError(f"retiring {name} would leave no active key: add another reviewer's key first")
     key = unlock_signing_key(admin_key(settings), passphrase)
-    retired = replace(entry, status="retired", retired=today())
+    retired = replace(entry, status="retired", retired=today().isoformat())
     keys = tuple(retired if k is entry else k for k in keyring.keys)
     with database(settings) as engine:
         commit(settings, engine, replace(keyring, keys=keys), key, "keys retire",
@@ -131,8 +131,9 @@ def rotate_key(settings: Settings, name: str, passphrase: bytes, out_dir: Path, 
         else:
             pub, keyfile, _ = new_key_pair(name, out_dir, key_passphrase, settings.kdf_profile)
             recipient, written = read_recipient_file(pub), [pub, keyfile]
-        new = KeyEntry(name, recipient, "active", today())
-        keys = tuple(replace(k, status="retired", retired=today()) if k is old else k for k in keyring.keys) + (new,)
+        day = today().isoformat()
+        new = KeyEntry(name, recipient, "active", day)
+        keys = tuple(replace(k, status="retired", retired=day) if k is old else k for k in keyring.keys) + (new,)
         commit(settings, engine, replace(keyring, keys=keys), key, "keys rotate",
                {"name": name, "old_key_id": old.key_id, "new_key_id": new.key_id})
     return old, new, written

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 from collections.abc import Sequence
@@ -200,8 +199,3 @@ def save_keyring(keys_dir: Path, keyring: Keyring, key: nacl.signing.SigningKey)
     staged.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(staged, path)
     return keyring
-
-
-def today() -> str:
-    """The date keyring entries record."""
-    return dt.date.today().isoformat()

@@ -6,11 +6,12 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
+from intake.clock import today
 from intake.crypto.keyfile import write_private
 from intake.crypto.keys import Identity
 from intake.errors import AlreadyExists, IntakeError
 from intake.keys.admin import admin_key, commit, current
-from intake.keys.keyring import today, unlock_signing_key
+from intake.keys.keyring import unlock_signing_key
 from intake.settings import Settings
 from intake.storage.instance import database
 
@@ -19,7 +20,7 @@ TEXT_NAME, QR_NAME = "recovery-identity.txt", "recovery-identity.png"
 
 def sheet(identity: Identity) -> str:
     """The printable text of the recovery sheet."""
-    return (f"# intake recovery identity, key id {identity.key_id}, made {today()}\n"
+    return (f"# intake recovery identity, key id {identity.key_id}, made {today().isoformat()}\n"
             "# Anyone holding the line below can open every stored case. It has no passphrase.\n"
             "# Print this sheet (and the QR code), lock it away offline, then delete these files.\n"
             "# To use it: intake-review --identity THIS_FILE --db URL list\n"
@@ -46,7 +47,8 @@ def make_recovery(settings: Settings, out_dir: Path, passphrase: bytes, replace_
     with os.fdopen(fd, "wb") as f:
         segno.make(identity.text(), error="h").save(f, kind="png", scale=8, border=4)
     old = keyring.recovery.key_id if keyring.recovery else None
-    changed = replace(keyring, recovery=identity.recipient, extra={**keyring.extra, "recovery_created": today()})
+    extra = {**keyring.extra, "recovery_created": today().isoformat()}
+    changed = replace(keyring, recovery=identity.recipient, extra=extra)
     with database(settings) as engine:
         commit(settings, engine, changed, key, "keys recovery", {"key_id": identity.key_id, "replaced": old})
     return identity.key_id, [text_path, qr_path]

@@ -36,11 +36,6 @@ class Case:
     lengths: tuple[int, ...]
 
 
-def today() -> dt.date:
-    """The received date stored for a case: the UTC day, nothing finer."""
-    return dt.datetime.now(dt.UTC).date()
-
-
 def new_ref() -> str:
     """A random public case reference: 12 characters of Crockford base32 (60 bits)."""
     bits = secrets.randbits(60)

@@ -20,8 +20,9 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
 
+from intake.clock import today
 from intake.crypto.stream import PART, plain_size
-from intake.storage.cases import StorageError, new_ref, part_count, today
+from intake.storage.cases import StorageError, new_ref, part_count
 from intake.storage.db import writing
 from intake.storage.schema import attachments, case_keys, cases, parts
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, insert, select, update
 
-from intake.storage.cases import STATUSES, StorageError, today
+from intake.clock import today
+from intake.storage.cases import STATUSES, StorageError
 from intake.storage.db import writing
 from intake.storage.schema import cases, notes
 

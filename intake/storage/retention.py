@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine, delete, select
 
-from intake.storage.cases import today
+from intake.clock import today
 from intake.storage.db import writing
 from intake.storage.schema import attachments, case_keys, cases, notes, parts
 

@@ -68,7 +68,7 @@ class Clock:
         return self.body_since + max(self.limits.body_grace, self.body_bytes / self.limits.min_body_rate)
 
 
-class GuardedSocket(socket.socket):
+class DeadlineSocket(socket.socket):
     """A client's socket whose blocking reads and writes give up on a client that keeps them waiting.
 
     Blocking here means waiting at most the idle timeout (gunicorn's own shorter timeouts still
@@ -80,12 +80,12 @@ class GuardedSocket(socket.socket):
     expired = False
 
     @classmethod
-    def adopt(cls, sock: socket.socket, limits: Limits) -> GuardedSocket:
+    def adopt(cls, sock: socket.socket, limits: Limits) -> DeadlineSocket:
         """Take over an accepted socket."""
-        guarded = cls(sock.family, sock.type, sock.proto, fileno=sock.detach())
-        guarded.clock = Clock(limits)
-        guarded.settimeout(None)
-        return guarded
+        adopted = cls(sock.family, sock.type, sock.proto, fileno=sock.detach())
+        adopted.clock = Clock(limits)
+        adopted.settimeout(None)
+        return adopted
 
     def settimeout(self, value: float | None) -> None:
         """Set a timeout; None (blocking) means the idle timeout."""

@@ -9,11 +9,12 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
+from intake.clock import today
 from intake.crypto.envelope import Body, parse_header, seal_body, seal_header
 from intake.crypto.keys import Identity, Recipient
 from intake.crypto.report import seal_report
 from intake.keys.keyring import Keyring, load_keyring, read_signer
-from intake.storage.cases import new_ref, today
+from intake.storage.cases import new_ref
 from intake.storage.db import connect, upgrade
 from intake.storage.schema import case_keys, cases, notes
 from tests.support import BIN, run_cli

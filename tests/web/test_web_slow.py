@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from intake.web.slow import PREFETCH, GuardedSocket, Limits, SlowClient, chunked_done, request_head
+from intake.web.slow import PREFETCH, DeadlineSocket, Limits, SlowClient, chunked_done, request_head
 
 HANG = 30
 
@@ -17,7 +17,7 @@ HANG = 30
 def pair():
     """A guarded server side with short limits, and the client side."""
     server, client = socket.socketpair()
-    guarded = GuardedSocket.adopt(server, Limits(header_timeout=0.3, idle_timeout=5, body_grace=0.3,
+    guarded = DeadlineSocket.adopt(server, Limits(header_timeout=0.3, idle_timeout=5, body_grace=0.3,
                                                  min_body_rate=1000))
     guarded.setblocking(True)
     yield guarded, client
@@ -97,7 +97,7 @@ def test_nonblocking_reads_are_untouched(pair) -> None:
 def test_sendall_gives_up_on_a_client_that_reads_nothing() -> None:
     """A response to a client that never reads ends after the idle timeout, not never."""
     server, client = socket.socketpair()
-    guarded = GuardedSocket.adopt(server, Limits(idle_timeout=0.3))
+    guarded = DeadlineSocket.adopt(server, Limits(idle_timeout=0.3))
     guarded.setblocking(True)
     began = time.monotonic()
     with pytest.raises(TimeoutError):
@@ -110,7 +110,7 @@ def test_sendall_gives_up_on_a_client_that_reads_nothing() -> None:
 def test_sendall_sends_everything_to_a_reader() -> None:
     """A client that keeps reading gets the whole response."""
     server, client = socket.socketpair()
-    guarded = GuardedSocket.adopt(server, Limits(idle_timeout=5))
+    guarded = DeadlineSocket.adopt(server, Limits(idle_timeout=5))
     guarded.setblocking(True)
     got = bytearray()
 
