@@ -31,9 +31,8 @@ def test_layout_and_round_trip(locked) -> None:
     assert unlock_identity(text, b"pass phrase") == identity
 
 
-def test_moderate_limits_by_default(monkeypatch) -> None:
+def test_moderate_limits_by_default() -> None:
     """Without the test profile, new files use libsodium's MODERATE limits."""
-    monkeypatch.delenv("INTAKE_KDF_PROFILE")
     text = lock_identity(Identity.generate(), b"x")
     assert f"opslimit={argon2id.OPSLIMIT_MODERATE} memlimit={argon2id.MEMLIMIT_MODERATE}" in text
 
