@@ -1,4 +1,4 @@
-"""Shared fixtures: real SQLite files and real PostgreSQL databases, keys, and CLI processes."""
+"""Fixtures for every area: real SQLite files and real PostgreSQL databases, and reviewer identities."""
 
 from __future__ import annotations
 
