@@ -34,14 +34,19 @@ WATCH_READY = """new MutationObserver((_, observer) => {
 }).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-sealing"] });"""
 
 
-def load(browser, url: str, javascript: bool) -> dict[str, object]:  # noqa: ANN001
-    """One fresh visit under the profile: seconds until ready (or loaded), first paint, bytes by URL."""
+def load(browser, url: str, javascript: bool, encodings: str | None = None) -> dict[str, object]:  # noqa: ANN001
+    """One fresh visit under the profile: seconds until ready (or loaded), first paint, bytes by URL.
+
+    `encodings` replaces Chromium's Accept-Encoding (say "gzip, deflate" for a browser without brotli).
+    """
     context = browser.new_context(java_script_enabled=javascript)
     page = context.new_page()
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")
     cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
     cdp.send("Network.emulateNetworkConditions", PROFILE)
+    if encodings:
+        cdp.send("Network.setExtraHTTPHeaders", {"headers": {"Accept-Encoding": encodings}})
     urls: dict[str, str] = {}
     received: dict[str, int] = {}
     cdp.on("Network.requestWillBeSent", lambda e: urls.__setitem__(e["requestId"], e["request"]["url"]))
