@@ -3,7 +3,8 @@
 Run `.venv/bin/python bench/weight.py [--runs 3] [--json]` from the repository root. It starts
 `intake demo` on loopback and loads the form under Chromium's network emulation (100,000 B/s down,
 50,000 B/s up, 600 ms latency), with JavaScript on until the page marks itself ready to seal
-(`<html data-sealing="ready">`), then with JavaScript off until the page has loaded (the baseline).
+(`<html data-sealing="ready">`), again as a browser without brotli (gzip only), then with
+JavaScript off until the page has loaded (the baseline).
 Bytes are what Chromium received (headers and bodies, as sent on the wire); seconds run from
 the start of the navigation.
 """
@@ -98,13 +99,14 @@ def measure(runs: int) -> dict[str, object]:
     """Median figures of `runs` visits with JavaScript and without, alternated, and the last visits' bytes by URL."""
     from playwright.sync_api import sync_playwright
 
-    visits: dict[str, list[dict]] = {"js": [], "nojs": []}
+    visits: dict[str, list[dict]] = {"js": [], "js_gzip": [], "nojs": []}
     with tempfile.TemporaryDirectory(prefix="intake-weight-") as tmp, sync_playwright() as pw:
         proc, url = demo(Path(tmp))
         try:
             browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             for _ in range(runs):
                 visits["js"].append(load(browser, url, javascript=True))
+                visits["js_gzip"].append(load(browser, url, javascript=True, encodings="gzip, deflate"))
                 visits["nojs"].append(load(browser, url, javascript=False))
             browser.close()
         finally:
@@ -129,7 +131,7 @@ def main() -> None:
     if opts.json:
         print(json.dumps(got))
         return
-    for name in ("js", "nojs"):
+    for name in ("js", "js_gzip", "nojs"):
         figures = got[name]
         print(f"{name}: {figures['bytes']:,.0f} bytes, ready in {figures['seconds']:.2f} s, "
               f"first paint {figures['paint_s']} s")
