@@ -20,16 +20,12 @@ from tests.web_support import Server, app, client, make_site, site  # noqa: F401
 ROOT = Path(__file__).resolve().parents[1]
 STATIC = ROOT / "intake" / "static"
 VENDOR = STATIC / "vendor"
-WRAPPERS_IMPORT = (b'from"libsodium"', b'from"./libsodium-0.8.4.mjs"')
+WRAPPERS_IMPORT = (b'from"libsodium-sumo"', b'from"./libsodium-sumo-0.8.4.mjs"')
 VENDORED = {  # npm releases, unchanged but for the one import above (see docs/web.md, "Page weight")
-    "libsodium-0.8.4.mjs":  # libsodium@0.8.4 dist/modules-esm/libsodium.mjs
-        "29087d1719326c68006fe88cd110110e6c198ea078bd9c417ba3975875c89819",
-    "libsodium-wrappers-0.8.4.mjs":  # libsodium-wrappers@0.8.4 dist/modules-esm/libsodium-wrappers.mjs
-        "1fd8ab3f39ed0bd1c12252190b557a367981c89e565be6e032895ad30283dcbf",
-    "noble-hashes-2.4.0/sha2.js": "471746bba6ec4c6238ca41358d1d3b40b6ff31cf3363f0b4d550c649c1a8e83b",  # @noble/hashes
-    "noble-hashes-2.4.0/_md.js": "60cf3010fda89e3e4d3f0e7ff1ce249e9c467f34b4fd41b6fd6101d9f69be763",
-    "noble-hashes-2.4.0/_u64.js": "b09da8c07fe8187c07649494cdb7cd0bcf13df90b506a9473d19e4d5f8c2e102",
-    "noble-hashes-2.4.0/utils.js": "037ad49adb78168b6b699598fd33f85f7877456b1d28b4d032e2a1a16807947c",
+    "libsodium-sumo-0.8.4.mjs":  # libsodium-sumo@0.8.4 dist/modules-sumo-esm/libsodium-sumo.mjs
+        "4c94708f7e78eac7a32b29e2ce0ff96f4bd599d78c129f27bf8a061e20776c8c",
+    "libsodium-wrappers-sumo-0.8.4.mjs":  # libsodium-wrappers-sumo@0.8.4 dist/modules-sumo-esm/libsodium-wrappers.mjs
+        "40de1ef7cb8f2caae02c2a8f04809151904fa28cb9364cadedc57af89a6c9284",
 }
 LANGUAGES = ("en", "km", "my")
 MAX_BYTES = 400_000  # with JavaScript, everything the form page loads until it can seal
@@ -43,7 +39,7 @@ def test_vendored_files_pinned():
         VENDORED)
     for name, digest in VENDORED.items():
         data = (VENDOR / name).read_bytes()
-        if name == "libsodium-wrappers-0.8.4.mjs":
+        if name == "libsodium-wrappers-sumo-0.8.4.mjs":
             assert data.count(WRAPPERS_IMPORT[1]) == 1
             assert WRAPPERS_IMPORT[0] not in data
             data = data.replace(WRAPPERS_IMPORT[1], WRAPPERS_IMPORT[0])
@@ -88,7 +84,7 @@ def test_preloads_are_the_module_graph(client):  # noqa: F811
                                                   ("identity", None), ("", None)])
 def test_static_served_precompressed(client, accept, encoding):  # noqa: F811
     """The copy the browser accepts, as JavaScript, with the page's headers and no-store, no cookie, no CORS."""
-    name = "vendor/libsodium-0.8.4.mjs"
+    name = "vendor/libsodium-sumo-0.8.4.mjs"
     original = (STATIC / name).read_bytes()
     response = client.get("/static/" + name, headers={"Accept-Encoding": accept})
     body = response.get_data()
@@ -176,5 +172,5 @@ def test_ready_fast_over_tor(tmp_path, encodings):
     assert got["seconds"] <= MAX_SECONDS, got
     assert got["paint_s"] is not None
     assert got["paint_s"] < got["seconds"] - 1, got
-    libsodium = got["by_url"]["/static/vendor/libsodium-0.8.4.mjs"]
-    assert libsodium < 0.5 * (STATIC / "vendor" / "libsodium-0.8.4.mjs").stat().st_size, "sent uncompressed"
+    libsodium = got["by_url"]["/static/vendor/libsodium-sumo-0.8.4.mjs"]
+    assert libsodium < 0.5 * (STATIC / "vendor" / "libsodium-sumo-0.8.4.mjs").stat().st_size, "sent uncompressed"

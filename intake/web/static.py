@@ -9,9 +9,8 @@ from intake.web.security import HEADERS
 
 # The form's JavaScript modules, fetched in parallel as soon as the page arrives (docs/web.md, "Page weight"):
 # libsodium.js first (the largest), then what js/page.js imports; tests/test_web_weight.py checks the list.
-PRELOAD = ("vendor/libsodium-0.8.4.mjs", "vendor/libsodium-wrappers-0.8.4.mjs", "js/seal.js", "js/upload.js",
-           "js/metadata.js", "vendor/noble-hashes-2.4.0/sha2.js", "vendor/noble-hashes-2.4.0/_md.js",
-           "vendor/noble-hashes-2.4.0/_u64.js", "vendor/noble-hashes-2.4.0/utils.js")
+PRELOAD = ("vendor/libsodium-sumo-0.8.4.mjs", "vendor/libsodium-wrappers-sumo-0.8.4.mjs", "js/seal.js", "js/upload.js",
+           "js/metadata.js")
 DROPPED = {"cache-control", "last-modified", "etag"}
 
 

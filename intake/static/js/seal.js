@@ -1,8 +1,6 @@
 // The sealed report format of docs/format.md, version 1, on libsodium.js: sealing and opening.
 // Section numbers (§) refer to docs/format.md; tests/vectors/*.vec are run against this module.
 
-import { sha256 } from "../vendor/noble-hashes-2.4.0/sha2.js";
-
 const S = () => globalThis.sodium;
 const enc = new TextEncoder();
 
@@ -30,18 +28,18 @@ export class FormatError extends Error {
 }
 
 export class Sha256 {
-  // Incremental SHA-256 from @noble/hashes (audited): update() any number of times, then hex() once.
-  constructor() { this.hash = sha256.create(); }
+  // Incremental SHA-256 from libsodium.js (sumo build): update() any number of times, then hex() once.
+  constructor() { this.state = S().crypto_hash_sha256_init(); }
 
-  update(data) { this.hash.update(data); }
+  update(data) { S().crypto_hash_sha256_update(this.state, data); }
 
-  hex() { return S().to_hex(this.hash.digest()); }
+  hex() { return S().to_hex(S().crypto_hash_sha256_final(this.state)); }
 }
 
 export async function ready() {
   // Load libsodium.js once the page is up (the form works meanwhile), then wait until its WebAssembly runs.
   if (globalThis.sodium) return;
-  const { default: sodium } = await import("../vendor/libsodium-wrappers-0.8.4.mjs");
+  const { default: sodium } = await import("../vendor/libsodium-wrappers-sumo-0.8.4.mjs");
   await sodium.ready;
   globalThis.sodium = sodium;
 }
