@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from flask import Flask
 from whitenoise import WhiteNoise
 
@@ -17,10 +19,10 @@ DROPPED = {"cache-control", "last-modified", "etag"}
 class StaticFiles(WhiteNoise):
     """WhiteNoise whose every answer (file, 304, 405, 416) carries the security headers and `no-store`."""
 
-    def serve(self, static_file, environ, start_response):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN201
+    def serve(self, static_file: object, environ: dict, start_response: Callable) -> Iterable[bytes]:
         """Serve as WhiteNoise does, with its caching headers replaced by ours."""
 
-        def start(status: str, headers: list[tuple[str, str]], exc_info=None):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN202
+        def start(status: str, headers: list[tuple[str, str]], exc_info: object = None) -> Callable:
             kept = [(k, v) for k, v in headers if k.lower() not in DROPPED]
             return start_response(status, [*kept, *HEADERS.items(), ("Cache-Control", "no-store")], exc_info)
 
