@@ -76,7 +76,8 @@ def test_preloads_are_the_module_graph(client):  # noqa: F811
     preloaded = {(STATIC / href.removeprefix("/static/")).resolve()
                  for href in re.findall(r'<link rel="modulepreload" href="([^"]+)">', page)}
     assert '<script type="module" src="/static/js/page.js">' in page
-    assert preloaded == module_graph(STATIC / "js" / "page.js")
+    graph = module_graph(STATIC / "js" / "page.js")
+    assert preloaded == graph, f"PRELOAD in intake/web/static.py must list exactly {sorted(graph)}"
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
