@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     """Make the app: settings from the environment unless given, then blueprints by feature."""
     settings = settings or Settings.from_env()
     app = IntakeFlask(__name__, template_folder=str(TEMPLATES), static_folder=str(PACKAGE / "static"))
-    from intake.web import api, errors, keyring_json, report, security, state
+    from intake.web import api, errors, keyring_json, report, security, state, static
 
     app.config.update(SECRET_KEY=state.secret_key(settings.instance), MAX_CONTENT_LENGTH=settings.max_report_bytes,
                       MAX_FORM_MEMORY_SIZE=200_000, WTF_CSRF_TIME_LIMIT=24 * 3600, WTF_CSRF_SSL_STRICT=False,
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     app.jinja_env.globals["get_locale"] = get_locale
     state.init_app(app, settings)
     security.init_app(app)
+    static.init_app(app)
     errors.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

@@ -40,10 +40,9 @@ class CsrfCookie(SecureCookieSessionInterface):
 
 
 def add_headers(response: Response) -> Response:
-    """Set the security headers; no-store on everything but static files; Onion-Location if configured."""
+    """Set the security headers and no-store (static files get the same in intake/web/static.py); Onion-Location."""
     response.headers.update(HEADERS)
-    if request.endpoint != "static":
-        response.headers["Cache-Control"] = "no-store"
+    response.headers["Cache-Control"] = "no-store"
     onion = state().settings.onion
     if onion and response.mimetype == "text/html":
         response.headers["Onion-Location"] = onion + request.full_path.rstrip("?")

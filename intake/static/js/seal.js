@@ -37,8 +37,11 @@ export class Sha256 {
 }
 
 export async function ready() {
-  // Wait until libsodium's WebAssembly is running.
-  await S().ready;
+  // Load libsodium.js once the page is up (the form works meanwhile), then wait until its WebAssembly runs.
+  if (globalThis.sodium) return;
+  const { default: sodium } = await import("../vendor/libsodium-wrappers-sumo-0.8.4.mjs");
+  await sodium.ready;
+  globalThis.sodium = sodium;
 }
 
 export function concat(...arrays) {
