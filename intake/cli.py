@@ -293,3 +293,63 @@ def audit_verify() -> None:
     keyring = load_keyring(settings.keys_dir, signer, require_active=False)
     with database(settings) as engine:
         check(engine, signer, keyring.extra.get("audit"))
+
+
+# --- operations (issue 14): temporary wiring; the work lives in intake/operations/ -------------------------------
+@main.command()
+def check() -> None:
+    """Inspect this deployment: keyring, schema, permissions, disk, settings; exit 1 if anything must be fixed."""
+    from intake.keyring import signing_key_path
+    from intake.operations.check import run_checks
+
+    settings = Settings.from_env()
+    findings = run_checks(settings, signing_key_path(settings.instance))
+    for finding in findings:
+        click.echo(finding.line())
+    failed = sum(f.level == "FAIL" for f in findings)
+    if failed:
+        raise click.ClickException(f"{failed} check(s) failed: fix the FAIL lines above, then run `intake check` again")
+    click.echo("every check passed", err=True)
+
+
+@main.command()
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The backup file to create (it must not exist yet).")
+def backup(out_file: Path) -> None:
+    """Write a consistent copy of the sealed data (no private key, no unfinished upload) while the server runs."""
+    from intake.audit import record
+    from intake.operations import OperationError
+    from intake.operations.backup import backup as run
+    from intake.storage.db import connect
+
+    settings = Settings.from_env()
+    try:
+        done = run(settings.database_url, out_file)
+    except OperationError as exc:
+        raise click.ClickException(str(exc)) from None
+    engine = connect(settings.database_url)
+    try:
+        record(engine, "backup", {"cases": done.cases, "revision": done.revision})
+    finally:
+        engine.dispose()
+    click.echo(f"wrote {out_file}: {done.cases} cases, schema {done.revision}; copy it off this machine", err=True)
+
+
+@main.command()
+@click.argument("backup_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+def restore(backup_file: Path) -> None:
+    """Fill a new, empty instance from a backup file, then upgrade it to the newest schema."""
+    from intake.operations import OperationError
+    from intake.operations.backup import restore as run
+
+    settings = Settings.from_env()
+    settings.instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        done = run(settings.database_url, backup_file)
+    except OperationError as exc:
+        raise click.ClickException(str(exc)) from None
+    from sqlalchemy.engine import make_url
+
+    where = make_url(settings.database_url).render_as_string(hide_password=True)
+    click.echo(f"restored {done.cases} cases into {where}; now restore keys/ and the "
+               "admin signing key, then run `intake check`", err=True)

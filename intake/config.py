@@ -41,6 +41,15 @@ class Settings:
     idle_timeout: int = 60
     body_grace: int = 30
     min_body_rate: int = 1024
+    # Operations (intake/operations/, issue 14): reviewers' addresses and the mail server for `intake notify`.
+    notify_file: Path = Path("instance/notify.json")
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_tls: str = "starttls"
+    smtp_user: str | None = None
+    smtp_password_file: Path | None = None
+    smtp_from: str | None = None
+    smtp_ca_file: Path | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -62,4 +71,19 @@ class Settings:
                    header_timeout=_integer(env, "INTAKE_HEADER_TIMEOUT", 30, 1, 3600),
                    idle_timeout=_integer(env, "INTAKE_IDLE_TIMEOUT", 60, 1, 3600),
                    body_grace=_integer(env, "INTAKE_BODY_GRACE", 30, 1, 3600),
-                   min_body_rate=_integer(env, "INTAKE_MIN_BODY_RATE", 1024, 1, 1 << 30))
+                   min_body_rate=_integer(env, "INTAKE_MIN_BODY_RATE", 1024, 1, 1 << 30),
+                   **_operations(env, instance))
+
+
+def _operations(env: dict[str, str], instance: Path) -> dict[str, object]:
+    """The INTAKE_NOTIFY_FILE and INTAKE_SMTP_* settings of `intake notify`."""
+    tls = env.get("INTAKE_SMTP_TLS") or "starttls"
+    if tls not in ("starttls", "tls"):
+        raise ValueError(f"INTAKE_SMTP_TLS must be starttls or tls (there is no plain-text mode), not {tls!r}")
+    files = (("smtp_password_file", "INTAKE_SMTP_PASSWORD_FILE"), ("smtp_ca_file", "INTAKE_SMTP_CA_FILE"))
+    path = {name: Path(env[var]).absolute() if env.get(var) else None for name, var in files}
+    return {"notify_file": Path(env.get("INTAKE_NOTIFY_FILE") or instance / "notify.json").absolute(),
+            "smtp_host": env.get("INTAKE_SMTP_HOST") or None, "smtp_tls": tls,
+            "smtp_port": _integer(env, "INTAKE_SMTP_PORT", 587 if tls == "starttls" else 465, 1, 65535),
+            "smtp_user": env.get("INTAKE_SMTP_USER") or None, "smtp_from": env.get("INTAKE_SMTP_FROM") or None,
+            **path}
