@@ -68,7 +68,8 @@ def _file_engine(path: Path, read_only: bool = False) -> Engine:
 
     def pragmas(dbapi_connection: object, _record: object) -> None:
         cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-        for pragma in ("journal_mode=DELETE", "secure_delete=ON", "foreign_keys=ON"):
+        writable = ("journal_mode=DELETE", "secure_delete=ON", "foreign_keys=ON")
+        for pragma in ("query_only=ON",) if read_only else writable:
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
@@ -184,8 +185,8 @@ def restore(database_url: str, backup_file: Path) -> Copied:
         raise OperationError(f"no backup file at {backup_file}")
     source, target = _file_engine(backup_file.absolute(), read_only=True), connect(database_url)
     try:
-        with source.connect() as conn:
-            revision = _revision(conn) if _looks_like_backup(conn) else None
+        with _opened(source, backup_file) as conn:
+            revision = _backup_revision(conn)
             if revision is None:
                 raise OperationError(f"{backup_file} is not an intake backup: give a file `intake backup` wrote")
             if ScriptDirectory.from_config(_config()).get_revision(revision) is None:
@@ -212,12 +213,23 @@ def restore(database_url: str, backup_file: Path) -> Copied:
         target.dispose()
 
 
-def _looks_like_backup(conn: Connection) -> bool:
+@contextmanager
+def _opened(engine: Engine, backup_file: Path) -> Iterator[Connection]:
+    try:
+        conn = engine.connect()
+    except SQLAlchemyError:
+        raise OperationError(f"{backup_file} is not an intake backup: give a file `intake backup` wrote") from None
+    with conn:
+        yield conn
+
+
+def _backup_revision(conn: Connection) -> str | None:
+    """The schema revision of a backup file, or None if it is not one."""
     try:
         names = set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'").scalars())
+        return _revision(conn) if {"alembic_version", "cases", "audit"} <= names else None
     except SQLAlchemyError:
-        return False
-    return {"alembic_version", "cases", "audit"} <= names
+        return None
 
 
 def _reset_sequences(conn: Connection) -> None:
