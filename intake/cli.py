@@ -353,3 +353,22 @@ def restore(backup_file: Path) -> None:
     where = make_url(settings.database_url).render_as_string(hide_password=True)
     click.echo(f"restored {done.cases} cases into {where}; now restore keys/ and the "
                "admin signing key, then run `intake check`", err=True)
+
+
+@main.command()
+def notify() -> None:
+    """Tell each reviewer (notify.json) whether anything arrived since the last notice; at most once a day."""
+    from intake.operations import OperationError
+    from intake.operations.notify import notify as run
+    from intake.storage.db import connect
+
+    settings = Settings.from_env()
+    engine = connect(settings.database_url)
+    try:
+        sent = run(settings, engine)
+    except OperationError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        engine.dispose()
+    click.echo(f"sent the daily notice to {sent} reviewer(s)" if sent else "today's notice was already sent", err=True)
+# --- end of operations wiring -------------------------------------------------------------------------------------
