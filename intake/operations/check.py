@@ -111,7 +111,8 @@ def check_permissions(settings: Settings, signing_key: Path) -> Iterator[Finding
                                   f"{_mode(instance):04o}): run `chmod -R go-rwx {instance}`")
     else:
         yield ok("permissions", f"the instance folder {instance} is private (mode {_mode(instance):04o})")
-    secrets = [("the admin signing key", signing_key), ("the notify address list", settings.notify_file)]
+    secrets = [("the admin signing key", signing_key), ("the CSRF and proof-of-work key", instance / "secret.key"),
+               ("the notify address list", settings.notify_file)]
     if settings.smtp_password_file:
         secrets.append(("the SMTP password file", settings.smtp_password_file))
     for what, path in secrets:
