@@ -180,3 +180,19 @@ def old_keyring(site: Instance) -> Path:
     save_keyring(site.root / "keys", Keyring((entry,), signer=signer),
                  unlock_signing_key(signing, ADMIN_PASSPHRASE.encode()))
     return site.root / "rev" / "alice.key"
+
+
+@pytest.mark.postgres
+def test_sqlite_backup_moves_to_postgresql(tmp_path: Path, pg_url: str) -> None:
+    """docs/deploy.md step 9: a SQLite instance's backup restores into an empty PostgreSQL database."""
+    site = Instance(tmp_path, f"sqlite:///{tmp_path / 'instance' / 'intake.db'}")
+    alice = site.setup("alice")["alice"]
+    refs = [store_with_photo(site, "moving")] + site.store(4, notes_every=2)
+    site.run("backup", "--out", str(tmp_path / "move.backup"))
+    site.env["INTAKE_DATABASE_URL"] = pg_url
+    site.run("restore", str(tmp_path / "move.backup"))
+    assert site.run("check", check=False).returncode == 0
+    rows = site_review(tmp_path, pg_url, alice)
+    assert sorted(r["id"] for r in rows) == sorted(refs)
+    assert all(r["opened"] for r in rows)
+    site.engine.dispose()
