@@ -8,11 +8,15 @@ import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from intake.config import Settings
+
+if TYPE_CHECKING:
+    from intake.keyring import Keyring
 
 GIB = 1 << 30
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
@@ -54,7 +58,7 @@ def _open_to_others(path: Path) -> bool:
     return bool(_mode(path) & 0o077)
 
 
-def check_keyring(settings: Settings, signing_key: Path) -> tuple[list[Finding], object | None]:
+def check_keyring(settings: Settings, signing_key: Path) -> tuple[list[Finding], Keyring | None]:
     """The keyring verifies against the pinned signer and has an active key; return it too."""
     from intake.keyring import KeyringError, load_keyring, read_signer
 
@@ -66,22 +70,24 @@ def check_keyring(settings: Settings, signing_key: Path) -> tuple[list[Finding],
                           f"{len(keyring.active)} active key(s), fingerprint {keyring.fingerprint}")], keyring
 
 
-def check_audit(engine: Engine, keyring: object) -> Finding:
+def check_audit(engine: Engine, keyring: Keyring) -> Finding:
     """The audit log verifies, and the keyring is the newest one the log records (no old keyring copied back)."""
     from intake.audit import SIGNED_ACTIONS, entries, verify
 
-    checkpoint = keyring.extra.get("audit")  # type: ignore[attr-defined]
-    problems = verify(engine, keyring.signer, checkpoint)  # type: ignore[attr-defined]
+    checkpoint = keyring.extra.get("audit")
+    problems = verify(engine, keyring.signer, checkpoint)
     if problems:
         first = problems[0]
         return fail("audit", f"seq {first.seq}: {first.kind} ({len(problems)} problem(s)): run `intake audit verify` "
                              "and restore the database from a backup")
     changes = [e.seq for e in entries(engine) if e.action in SIGNED_ACTIONS]
-    if checkpoint and changes and changes[-1] > int(checkpoint["seq"]):
-        return fail("audit", f"the keyring (serial {keyring.serial}) is older than the audit log, which records a "  # type: ignore[attr-defined]
+    mark = int(checkpoint["seq"]) if checkpoint else 0
+    if changes and changes[-1] > mark:
+        return fail("audit", f"the keyring (serial {keyring.serial}) is older than the audit log, which records a "
                              f"keyring change at entry {changes[-1]}: an old keyring.json was put back; restore the "
                              "newest one from your backup")
-    return ok("audit", f"log verified; the keyring is the newest it records (entry {checkpoint and checkpoint['seq']})")
+    where = f"entry {mark}" if checkpoint else "no keyring change yet"
+    return ok("audit", f"log verified; the keyring is the newest it records ({where})")
 
 
 def check_schema(engine: Engine) -> Finding:
