@@ -19,6 +19,7 @@ from intake.storage.db import MIGRATIONS, connect
 from intake.storage.schema import cases
 from tests.conftest import BIN, PG_ADMIN_URL, run_cli
 from tests.keytools import ADMIN_PASSPHRASE, REVIEWER_PASSPHRASE, Instance
+from tests.web_support import open_stored
 
 PHOTO = bytes(range(256)) * 9000  # 2.2 MiB: three stored parts
 
@@ -108,6 +109,13 @@ def test_backup_while_writing_restores_every_case(tmp_path: Path, db_url: str, f
                                 str(site.reviewer_pw), "--db", fresh_url, "cat", ref, "1"], capture_output=True,
                                timeout=120, check=True)
         assert photo.stdout == PHOTO
+    identity, engine = site.identity(alice), connect(fresh_url)
+    try:  # every case written during the backup is whole too: its photo opens to the last byte
+        for ref in backed:
+            fields, files, _ = open_stored(engine, ref, [identity])
+            assert files == ([("p.jpg", PHOTO)] if fields["incident_type"] == "cctv" else []), ref
+    finally:
+        engine.dispose()
     again = run_cli("intake", "restore", str(out), cwd=tmp_path, env=restored, check=False)
     assert again.returncode == 1
     assert "not empty" in again.stderr
