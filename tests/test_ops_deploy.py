@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import re
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import BIN
+from tests.conftest import BIN, run_cli
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 INSTALLED = "/opt/intake/.venv/bin/intake"
@@ -82,10 +85,14 @@ def test_verify_catches_a_broken_unit(tmp_path: Path) -> None:
     assert "is not executable" in result.stderr
 
 
+DEBIAN_DEFAULTS = Path("/usr/share/tor/tor-service-defaults-torrc")
+
+
 def tor_verify(torrc: Path) -> subprocess.CompletedProcess[str]:
-    """Run `tor --verify-config -f torrc` offline (it reads the file and validates, it connects nowhere)."""
-    return subprocess.run([_tool("tor"), "--verify-config", "-f", str(torrc)], capture_output=True, text=True,
-                          timeout=120)
+    """Run `tor --verify-config` offline as Debian's tor@default reads it (defaults file first, then the torrc)."""
+    defaults = ["--defaults-torrc", str(DEBIAN_DEFAULTS)] if DEBIAN_DEFAULTS.exists() else []
+    return subprocess.run([_tool("tor"), "--verify-config", *defaults, "-f", str(torrc)], capture_output=True,
+                          text=True, timeout=120)
 
 
 def test_torrc_verifies_with_pow_on() -> None:
@@ -110,3 +117,24 @@ def test_tor_verify_catches_a_misspelt_option(tmp_path: Path) -> None:
     result = tor_verify(bad)
     assert result.returncode != 0
     assert f"Unknown option '{typo}'" in result.stdout
+
+
+def test_backup_unit_command_runs(tmp_path: Path) -> None:
+    """The backup unit's ExecStart and ExecStartPost, unescaped as systemd does: today's file made, old ones gone."""
+    text = (DEPLOY / "intake-backup.service").read_text()
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    old = folder / "intake-2000-01-01.backup"
+    old.write_bytes(b"old")
+    os.utime(old, (0, 0))
+
+    def line(key: str) -> list[str]:
+        raw = re.search(rf"^{key}=(.*)$", text, re.M).group(1).replace("$$", "$").replace("%%", "%")
+        return shlex.split(raw.replace(INSTALLED, str(BIN / "intake")).replace("/var/backups/intake", str(folder)))
+
+    env = {"INTAKE_INSTANCE": str(tmp_path / "instance"), "INTAKE_KEYS_DIR": str(tmp_path / "keys")}
+    run_cli("intake", "init", cwd=tmp_path, env=env)
+    for key in ("ExecStart", "ExecStartPost"):
+        subprocess.run(line(key), cwd=tmp_path, env={**os.environ, **env}, check=True, timeout=120)
+    made = sorted(p.name for p in folder.iterdir())
+    assert made == [f"intake-{dt.datetime.now(dt.UTC).date().isoformat()}.backup"]
