@@ -145,6 +145,10 @@ def test_restore_refuses_what_is_not_a_backup(tmp_path: Path) -> None:
     result = run_cli("intake", "restore", str(junk), cwd=tmp_path, check=False)
     assert result.returncode == 1
     assert "is not an intake backup" in result.stderr
+    result = run_cli("intake", "backup", "--out", str(tmp_path / "x.backup"), cwd=tmp_path, check=False)
+    assert result.returncode == 1
+    assert "no database at" in result.stderr
+    assert not (tmp_path / "instance" / "intake.db").exists()
     run_cli("intake", "init", cwd=tmp_path)
     result = run_cli("intake", "backup", "--out", str(junk), cwd=tmp_path, check=False)
     assert result.returncode == 1

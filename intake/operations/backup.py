@@ -144,6 +144,9 @@ def backup(database_url: str, out: Path) -> Copied:
         raise OperationError(f"{out} already exists: choose a new file name")
     if not out.parent.is_dir():
         raise OperationError(f"no folder {out.parent}: create it first")
+    if database_url.startswith("sqlite:///") and not Path(database_url.removeprefix("sqlite:///")).is_file():
+        raise OperationError(f"no database at {database_url.removeprefix('sqlite:///')}: check INTAKE_INSTANCE "
+                             "and INTAKE_DATABASE_URL")
     staged = out.with_name(f".{out.name}.partial-{os.getpid()}")
     os.close(os.open(staged, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     source, target = connect(database_url), _file_engine(staged)
