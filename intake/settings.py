@@ -14,6 +14,7 @@ from intake.errors import IntakeError
 MIB = 1 << 20
 _ONION = re.compile(r"https?://[a-z2-7]{56}\.onion/?")
 KDF_PROFILES = ("moderate", "interactive")
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
 
 class SettingsError(IntakeError, ValueError):
@@ -38,11 +39,26 @@ class Settings:
     idle_timeout: int = 60
     body_grace: int = 30
     min_body_rate: int = 1024
+    # `intake notify` (intake/operations/notify.py): reviewers' addresses and the mail server.
+    notify_file: Path | None = None  # None: notify.json in the instance folder
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_tls: str = "starttls"
+    smtp_user: str | None = None
+    smtp_password_file: Path | None = None
+    smtp_from: str | None = None
+    smtp_ca_file: Path | None = None
+    proxies: tuple[str, ...] = ()  # proxy variables set in the environment (`intake check` warns of them)
 
     @property
     def signing_key(self) -> Path:
         """The admin signing key: INTAKE_SIGNING_KEY, or admin-signing.key in the instance (never in keys/)."""
         return (self.signing_key_file or self.instance / "admin-signing.key").absolute()
+
+    @property
+    def notify_path(self) -> Path:
+        """The reviewers' addresses for `intake notify`: INTAKE_NOTIFY_FILE, or notify.json in the instance."""
+        return (self.notify_file or self.instance / "notify.json").absolute()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -62,13 +78,30 @@ class Settings:
         numbers = {name: _integer(env, name, low, high) for name, (low, high) in _BOUNDS.items()}
         return cls(instance, url, Path(env.get("INTAKE_KEYS_DIR") or "keys").absolute(),
                    signing_key_file=Path(signing).absolute() if signing else None, kdf_profile=kdf,
-                   onion=onion.rstrip("/") if onion else None, **numbers)
+                   onion=onion.rstrip("/") if onion else None, **numbers, **_smtp(env),
+                   proxies=tuple(name for name in PROXY_VARIABLES if env.get(name)))
 
 
 _BOUNDS = {"max_report_bytes": (MIB, 1 << 40), "pow_bits": (0, 32), "reports_per_minute": (1, 100_000),
            "workers": (1, 64), "header_timeout": (1, 3600), "idle_timeout": (1, 3600), "body_grace": (1, 3600),
            "min_body_rate": (1, 1 << 30)}
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(Settings)}
+
+
+def _smtp(env: Mapping[str, str]) -> dict[str, object]:
+    """The INTAKE_NOTIFY_FILE and INTAKE_SMTP_* settings of `intake notify`."""
+    tls = env.get("INTAKE_SMTP_TLS") or "starttls"
+    if tls not in ("starttls", "tls"):
+        raise SettingsError(f"INTAKE_SMTP_TLS must be starttls or tls (there is no plain-text mode), not {tls!r}")
+    files = (("smtp_password_file", "INTAKE_SMTP_PASSWORD_FILE"), ("smtp_ca_file", "INTAKE_SMTP_CA_FILE"))
+    path = {name: Path(env[var]).absolute() if env.get(var) else None for name, var in files}
+    port = env.get("INTAKE_SMTP_PORT") or ("587" if tls == "starttls" else "465")
+    notify = env.get("INTAKE_NOTIFY_FILE")
+    return {"notify_file": Path(notify).absolute() if notify else None,
+            "smtp_host": env.get("INTAKE_SMTP_HOST") or None, "smtp_tls": tls,
+            "smtp_port": _integer({"INTAKE_SMTP_PORT": port}, "smtp_port", 1, 65535),
+            "smtp_user": env.get("INTAKE_SMTP_USER") or None, "smtp_from": env.get("INTAKE_SMTP_FROM") or None,
+            **path}
 
 
 def _integer(env: Mapping[str, str], field: str, low: int, high: int) -> int:

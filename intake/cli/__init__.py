@@ -115,12 +115,14 @@ def purge(days: int, status: str | None, dry_run: bool, passphrase_file: Path | 
 
 def _register() -> None:
     """Add the command groups that live in their own modules."""
-    from intake.cli import audit, keys, serve
+    from intake.cli import audit, keys, operations, serve
 
     main.add_command(keys.keys)
     main.add_command(audit.audit)
     main.add_command(serve.serve)
     main.add_command(serve.demo)
+    for command in (operations.check, operations.backup, operations.restore, operations.notify):
+        main.add_command(command)
 
 
 _register()
