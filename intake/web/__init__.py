@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask
 from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
 
 from intake.config import Settings
+from intake.web.language import select_locale
 from intake.web.sealing import SealingRequest
 
 ROOT = Path(__file__).resolve().parents[2]
-LOCALES = ("en", "km", "my")
 csrf = CSRFProtect()
 babel = Babel()
 
@@ -29,17 +29,11 @@ class IntakeFlask(Flask):
         log_exception(exc_info)
 
 
-def select_locale() -> str | None:
-    """The reporter's preferred language among those translated."""
-    available = [str(t) for t in babel.list_translations()]
-    return request.accept_languages.best_match([x for x in LOCALES if x in available]) or "en"
-
-
 def create_app(settings: Settings | None = None, test_config: dict | None = None) -> Flask:
     """Make the app: settings from the environment unless given, then blueprints by feature."""
     settings = settings or Settings.from_env()
     app = IntakeFlask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "intake" / "static"))
-    from intake.web import api, errors, keyring_json, report, security, state
+    from intake.web import api, errors, keyring_json, language, report, security, state
 
     app.config.update(SECRET_KEY=state.secret_key(settings.instance), MAX_CONTENT_LENGTH=settings.max_report_bytes,
                       MAX_FORM_MEMORY_SIZE=200_000, WTF_CSRF_TIME_LIMIT=24 * 3600, WTF_CSRF_SSL_STRICT=False,
@@ -52,6 +46,7 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     errors.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    language.init_app(app)
     for module in (report, api, keyring_json):
         app.register_blueprint(module.bp)
     csrf.exempt("intake.web.report.post_report")

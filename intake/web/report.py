@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from intake.storage.arrivals import begin_arrival, finish_arrival
 from intake.storage.cases import discard
+from intake.text.zawgyi import zawgyi_fields
 from intake.web.forms import ReportForm
 from intake.web.guards import GuardError
 from intake.web.sealing import Arrival, UploadRefused
@@ -58,7 +59,9 @@ def post_report() -> tuple[str, int]:
         case_id = arrival.case_id if arrival.case_id is not None else begin_arrival(intake.engine)
         arrival.case_id = case_id
         sealer = arrival.sealer
-        ref = finish_arrival(intake.engine, case_id, sealer.header(), sealer.body(form.sealed_fields()),
+        fields = form.sealed_fields()
+        body = sealer.body(fields, zawgyi=zawgyi_fields(fields))
+        ref = finish_arrival(intake.engine, case_id, sealer.header(), body,
                              [r.key_id for r in sealer.recipients], arrival.lengths)
     finally:
         arrival.close()

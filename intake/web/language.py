@@ -1,0 +1,46 @@
+"""The page's language without cookies: `?lang=` on the URL first, then Accept-Language; links keep `?lang=`."""
+
+from __future__ import annotations
+
+from flask import Flask, has_request_context, request, url_for
+from flask_babel import get_locale
+
+LOCALES = ("en", "km", "my")
+NAMES = {"en": "English", "km": "ខ្មែរ", "my": "မြန်မာ"}
+
+
+def chosen() -> str | None:
+    """The language asked for with `?lang=` on this request, if it is one we have."""
+    lang = request.args.get("lang")
+    return lang if lang in LOCALES else None
+
+
+def select_locale() -> str:
+    """`?lang=` if given, else the best of Accept-Language among our languages, else English."""
+    return chosen() or request.accept_languages.best_match(LOCALES) or "en"
+
+
+def keep_lang(endpoint: str, values: dict[str, object]) -> None:
+    """Add the page's `?lang=` to every URL built for it (links, form actions), except static files."""
+    if endpoint != "static" and "lang" not in values and has_request_context() and chosen():
+        values["lang"] = chosen()
+
+
+def switch_url(lang: str) -> str:
+    """This page in another language: the same GET address with `?lang=`, or the form for anything else."""
+    if request.method == "GET" and request.endpoint and request.endpoint != "static":
+        return url_for(request.endpoint, **(request.view_args or {}), lang=lang)
+    return url_for("report.index", lang=lang)
+
+
+def languages() -> list[dict[str, str | bool]]:
+    """The language links every page shows, each language named in its own script."""
+    current = str(get_locale())
+    return [{"code": code, "name": NAMES[code], "url": switch_url(code), "current": code == current}
+            for code in LOCALES]
+
+
+def init_app(app: Flask) -> None:
+    """Keep `?lang=` in built URLs and give templates the language links."""
+    app.url_defaults(keep_lang)
+    app.jinja_env.globals["languages"] = languages
