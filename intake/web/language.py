@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, has_request_context, request, url_for
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale, gettext
 
 LOCALES = ("en", "km", "my")
 NAMES = {"en": "English", "km": "ខ្មែរ", "my": "မြန်မာ"}
@@ -40,7 +40,15 @@ def languages() -> list[dict[str, str | bool]]:
             for code in LOCALES]
 
 
+def zawgyi_texts() -> dict[str, str]:
+    """The offer shown when Burmese is typed in Zawgyi: always in Burmese, whatever the page's language."""
+    with force_locale("my"):
+        return {"notice": gettext("This looks like Burmese typed with a Zawgyi keyboard. The reviewers may not be "
+                                  "able to read it. Change it to Unicode?"),
+                "convert": gettext("Change it to Unicode"), "keep": gettext("Send it as it is")}
+
+
 def init_app(app: Flask) -> None:
     """Keep `?lang=` in built URLs and give templates the language links."""
     app.url_defaults(keep_lang)
-    app.jinja_env.globals["languages"] = languages
+    app.jinja_env.globals.update(languages=languages, zawgyi_texts=zawgyi_texts)
