@@ -37,7 +37,7 @@ class OpenCase:
                 "sealed_by": self.case.sealed_by, "opened_with": {"key_id": key_id,
                                                                  "identity": self.session.key_name(key_id)},
                 "fields": self.report.body.fields, "reply_key": self.report.body.reply_key,
-                "warnings": zawgyi.warnings(self.report.body.fields, self.report.body.zawgyi)}
+                "warnings": zawgyi.field_warnings(self.report.body.fields, self.report.body.zawgyi)}
 
 
 def open_case(session: Session, ref: str) -> OpenCase:

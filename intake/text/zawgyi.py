@@ -6,6 +6,7 @@ Unicode font. Detection never changes the text; a conversion is only ever shown 
 
 from __future__ import annotations
 
+import warnings
 from functools import cache
 
 from myanmartools import ZawgyiDetector
@@ -15,7 +16,9 @@ THRESHOLD = 0.95  # the probability above which the detector's authors call a te
 
 @cache
 def _detector() -> ZawgyiDetector:
-    return ZawgyiDetector()
+    with warnings.catch_warnings():  # myanmartools 1.2.1 loads its model with importlib.resources.open_binary
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return ZawgyiDetector()
 
 
 @cache
@@ -43,7 +46,7 @@ def to_unicode(text: str) -> str | None:
     return None if converter is None else converter.transliterate(text)  # type: ignore[attr-defined]
 
 
-def warnings(fields: dict[str, str], flagged: list[str] | tuple[str, ...] = ()) -> list[dict[str, object]]:
+def field_warnings(fields: dict[str, str], flagged: list[str] | tuple[str, ...] = ()) -> list[dict[str, object]]:
     """A warning for each field that is probably Zawgyi, or that the sender flagged, with a conversion if we can."""
     found = zawgyi_fields(fields)
     names = found + [n for n in flagged if n in fields and n not in found]
