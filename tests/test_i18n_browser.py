@@ -129,7 +129,8 @@ def send_with_js(browser, url: str, text: str, choice: str | None) -> str:
         page.wait_for_selector(".zawgyi", timeout=15000)
         assert my["This looks like Burmese typed with a Zawgyi keyboard. The reviewers may not be able to read it. "
                   "Change it to Unicode?"] in page.inner_text(".zawgyi")
-        page.click(f".zawgyi button:text-is('{my['Change it to Unicode' if choice == 'convert' else 'Send it as it is']}')")
+        button = my["Change it to Unicode" if choice == "convert" else "Send it as it is"]
+        page.click(f".zawgyi button:text-is('{button}')")
         page.wait_for_selector(".zawgyi", state="detached")
     page.click("button[type=submit]")
     page.wait_for_selector("#receipt-box:not([hidden])", timeout=60000)
