@@ -181,3 +181,22 @@ def test_zawgyi_told_apart_by_the_reviewer(browser, live):
     assert ZAWGYI in text
     assert f"[probably Zawgyi] Unicode conversion (beside the original, check it): {ZAWGYI_AS_UNICODE}" in text
     assert "[probably Zawgyi]" not in alice.run("show", refs["nojs-unicode"], where=where).stdout
+
+
+@pytest.mark.parametrize("lang", ["km", "my"])
+def test_api_errors_in_the_page_language(browser, live, lang):
+    """A browser that asks for English, on a `?lang=` page: the API's refusal is shown in the page's language."""
+    _site, server, _root = live
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="en-US")
+    context.route("**/api/v1/reports", lambda route: route.continue_(post_data="not json"))
+    page = context.new_page()
+    page.goto(f"{server.url}/?lang={lang}")
+    page.wait_for_selector("html[data-sealing=ready]")
+    page.select_option("#incident_type", "drone")
+    page.fill("#description", "x")
+    page.click("button[type=submit]")
+    words = catalog(lang)
+    refusal = words["send the sealed report as a JSON object (docs/openapi.yaml)"]
+    expected = f"{words['Your report was not sent:']} {refusal}"
+    page.wait_for_function("t => document.getElementById('status').textContent === t", arg=expected, timeout=60000)
+    context.close()
