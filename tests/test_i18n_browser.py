@@ -101,9 +101,12 @@ def test_pages_fit_a_small_phone(browser, live, lang, tmp_path):
     fits(page, f"{lang}-form-refused", shots)
     context.close()
     context, page, problems = phone(browser)
+    loaded: list[str] = []
+    page.on("request", lambda r: loaded.append(r.url))
     page.goto(f"{server.url}/?lang={lang}")
     page.wait_for_selector("html[data-sealing=ready]")
     page.fill("#description", "   ")
+    assert [u for u in loaded if "zawgyi" in u or "myanmar" in u] == []  # loaded only once Myanmar is typed
     page.click("button[type=submit]")
     status = page.inner_text("#status")
     assert status == (catalog(lang)["Describe what happened: this field is needed."] if lang != "en"
