@@ -57,7 +57,8 @@ def http_error(exc: HTTPException) -> tuple[Response | str, int] | tuple[Respons
                               "takes. Nothing was stored. Send fewer or smaller files, or send them in a second "
                               "report.", limit=limit))
     if isinstance(exc, CSRFError):
-        return respond(400, _("The page expired. Copy your text, reload the page and send it again."))
+        return respond(400, _("The page expired (its CSRF token is missing or too old). Copy your text, reload "
+                              "the page and send it again."))
     ours = exc.description and exc.description != type(exc).description
     message = exc.description if status in (400, 404, 409, 413, 429) and ours else explanations().get(
         status, titles().get(status, _("Something went wrong")))
