@@ -203,3 +203,21 @@ def test_api_errors_in_the_page_language(browser, live, lang):
     expected = f"{words['Your report was not sent:']} {refusal}"
     page.wait_for_function("t => document.getElementById('status').textContent === t", arg=expected, timeout=60000)
     context.close()
+
+
+def test_broken_connection_message_in_the_page_language(browser, live):
+    """A failed fetch shows the page's own message, not the browser's English error."""
+    _site, server, _root = live
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="en-US")
+    context.route("**/api/v1/reports", lambda route: route.abort())
+    page = context.new_page()
+    page.goto(f"{server.url}/?lang=km")
+    page.wait_for_selector("html[data-sealing=ready]")
+    page.select_option("#incident_type", "drone")
+    page.fill("#description", "x")
+    page.click("button[type=submit]")
+    words = catalog("km")
+    broken = [v for k, v in words.items() if k.startswith("the connection failed, or this page could not seal")]
+    expected = f"{words['Your report was not sent:']} {broken[0]}"
+    page.wait_for_function("t => document.getElementById('status').textContent === t", arg=expected, timeout=60000)
+    context.close()

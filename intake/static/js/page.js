@@ -2,7 +2,7 @@
 
 import { ready } from "./seal.js";
 import { clean } from "./metadata.js";
-import { Upload } from "./upload.js";
+import { SendError, Upload } from "./upload.js";
 
 const $ = (id) => document.getElementById(id);
 const form = $("report-form");
@@ -67,7 +67,7 @@ async function submit(event) {
     $("receipt").textContent = ref;
     $("receipt-box").hidden = false;
   } catch (e) {
-    show(`${texts.msgFailed} ${e.message}`);
+    show(`${texts.msgFailed} ${e instanceof SendError ? e.message : texts.msgBroken}`);
     form.querySelector("button[type=submit]").disabled = false;
   }
 }
