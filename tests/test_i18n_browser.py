@@ -132,6 +132,8 @@ def send_with_js(browser, url: str, text: str, choice: str | None) -> str:
         page.wait_for_selector(".zawgyi", timeout=15000)
         assert my["This looks like Burmese typed with a Zawgyi keyboard. The reviewers may not be able to read it. "
                   "Change it to Unicode?"] in page.inner_text(".zawgyi")
+        if os.environ.get("INTAKE_SHOTS"):
+            page.screenshot(path=str(Path(os.environ["INTAKE_SHOTS"]) / "my-zawgyi-offer.png"), full_page=True)
         button = my["Change it to Unicode" if choice == "convert" else "Send it as it is"]
         page.click(f".zawgyi button:text-is('{button}')")
         page.wait_for_selector(".zawgyi", state="detached")
