@@ -129,3 +129,11 @@ def test_no_english_words_between_tags(client, lang):  # noqa: F811
         page = re.sub(r'<code id="fingerprint">[^<]*</code>', "", page)
         text = html.unescape(re.sub(r"<[^>]+>", " ", page))
         assert set(re.findall(r"[A-Za-z]{3,}", text)) - ALLOWED_LATIN == set(), path
+
+
+@pytest.mark.parametrize(("header", "lang"), [("km-KH", "km"), ("my-MM,en;q=0.5", "my"), ("fr, my;q=0.8", "my"),
+                                              ("th, fr", "en"), ("", "en"), ("km;q=0, en", "en"), ("MY_mm", "my")])
+def test_accept_language_regions(client, header, lang):  # noqa: F811
+    """A phone's regional tag picks its language; a language we lack falls back to English."""
+    page = client.get("/", headers={"Accept-Language": header}).get_data(as_text=True)
+    assert f'<html lang="{lang}"' in page

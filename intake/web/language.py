@@ -16,8 +16,19 @@ def chosen() -> str | None:
 
 
 def select_locale() -> str:
-    """`?lang=` if given, else the best of Accept-Language among our languages, else English."""
-    return chosen() or request.accept_languages.best_match(LOCALES) or "en"
+    """`?lang=` if given, else the reporter's most preferred of our languages, else English.
+
+    By primary subtag in order of preference: a phone sending `my-MM,en;q=0.5` gets Burmese (Werkzeug's
+    best_match would pick the exact `en` first).
+    """
+    asked = chosen()
+    if asked:
+        return asked
+    for tag, quality in request.accept_languages:
+        primary = tag.replace("_", "-").split("-")[0].lower()
+        if quality > 0 and primary in LOCALES:
+            return primary
+    return "en"
 
 
 def keep_lang(endpoint: str, values: dict[str, object]) -> None:
