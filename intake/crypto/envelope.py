@@ -169,12 +169,15 @@ class Body:
     fields: dict[str, str]
     attachments: list[ManifestEntry] = field(default_factory=list)
     reply_key: str | None = None
+    zawgyi: tuple[str, ...] = ()
 
     def to_json(self) -> bytes:
-        """Serialise as the body's JSON (§5.1)."""
-        return json.dumps({"version": VERSION, "fields": self.fields,
-                           "attachments": [a.as_json() for a in self.attachments],
-                           "reply_key": self.reply_key}, ensure_ascii=False, separators=(",", ":")).encode()
+        """Serialise as the body's JSON (§5.1); `zawgyi` only when the sender flagged a field."""
+        data = {"version": VERSION, "fields": self.fields, "attachments": [a.as_json() for a in self.attachments],
+                "reply_key": self.reply_key}
+        if self.zawgyi:
+            data["zawgyi"] = list(self.zawgyi)
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def padded_size(json_length: int) -> int:
@@ -235,7 +238,9 @@ def _body_from_json(data: object) -> Body:
         entries.append(entry)
     if reply is not None:
         reply = str(Recipient.parse(reply))
-    return Body(fields, entries, reply)
+    flagged = data.get("zawgyi")
+    zawgyi = tuple(n for n in flagged if isinstance(n, str) and n in fields) if isinstance(flagged, list) else ()
+    return Body(fields, entries, reply, zawgyi)
 
 
 class Sealer:
@@ -265,9 +270,9 @@ class Sealer:
         self.manifest.append(entry)
         return entry
 
-    def body(self, fields: dict[str, str], reply_key: str | None = None) -> bytes:
+    def body(self, fields: dict[str, str], reply_key: str | None = None, zawgyi: Sequence[str] = ()) -> bytes:
         """Seal the body, with the manifest of every attachment sealed so far."""
-        return seal_body(self.report_key, Body(dict(fields), list(self.manifest), reply_key))
+        return seal_body(self.report_key, Body(dict(fields), list(self.manifest), reply_key, tuple(zawgyi)))
 
     def header(self) -> bytes:
         """Seal K to the recipients."""

@@ -11,6 +11,7 @@ from intake.review.errors import from_crypto, no_case
 from intake.review.notes import open_notes
 from intake.review.session import Session
 from intake.storage.cases import Case
+from intake.text import zawgyi
 
 
 @dataclass(frozen=True, repr=False)
@@ -35,7 +36,8 @@ class OpenCase:
         return {"id": self.case.ref, "received": self.case.received.isoformat(), "status": self.case.status,
                 "sealed_by": self.case.sealed_by, "opened_with": {"key_id": key_id,
                                                                  "identity": self.session.key_name(key_id)},
-                "fields": self.report.body.fields, "reply_key": self.report.body.reply_key}
+                "fields": self.report.body.fields, "reply_key": self.report.body.reply_key,
+                "warnings": zawgyi.field_warnings(self.report.body.fields, self.report.body.zawgyi)}
 
 
 def open_case(session: Session, ref: str) -> OpenCase:

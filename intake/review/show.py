@@ -66,9 +66,12 @@ def _print(data: dict[str, object]) -> None:
     out(f"case {data['id']}  received {data['received']}  status {data['status']}  "
         f"sealed by {data['sealed_by']}  opened with {terminal_text(str(opened['identity']))}")
     out("fields:")
+    converted = {w["field"]: w["unicode"] for w in data["warnings"]}
     for name, value in data["fields"].items():
         text = terminal_text(value, keep_newlines=True).replace("\n", "\n    ")
         out(f"  {terminal_text(name)}: {text}")
+        if name in converted:
+            out(f"    [probably Zawgyi] {_unicode(converted[name])}")
     out(f"attachments: {len(data['attachments']) or 'none'}")
     for a in data["attachments"]:
         check = "sha256 ok" if a["sha256_ok"] else f"DAMAGED: {a.get('error')}"
@@ -86,3 +89,10 @@ def _print(data: dict[str, object]) -> None:
         else:
             text = terminal_text(str(note["note"]), keep_newlines=True).replace("\n", "\n    ")
             out(f"  {note['created']}  {terminal_text(str(note['status']))}  by {str(note['by'])[:16]}: {text}")
+
+
+def _unicode(text: object) -> str:
+    if text is None:
+        return "no converter installed (pip install PyICU): read it with a Zawgyi font"
+    shown = terminal_text(str(text), keep_newlines=True).replace("\n", "\n    ")
+    return f"Unicode conversion (beside the original, check it): {shown}"

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask
 from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
 
 from intake.settings import Settings
+from intake.web.language import select_locale
 from intake.web.sealing import SealingRequest
 
 PACKAGE = Path(__file__).resolve().parents[1]
 _IN_WHEEL = PACKAGE / "templates"
 TEMPLATES = _IN_WHEEL if _IN_WHEEL.is_dir() else PACKAGE.parent / "templates"  # a checkout keeps them at the top
-LOCALES = ("en", "km", "my")
 csrf = CSRFProtect()
 babel = Babel()
 
@@ -31,17 +31,11 @@ class IntakeFlask(Flask):
         log_exception(exc_info)
 
 
-def select_locale() -> str | None:
-    """The reporter's preferred language among those translated."""
-    available = [str(t) for t in babel.list_translations()]
-    return request.accept_languages.best_match([x for x in LOCALES if x in available]) or "en"
-
-
 def create_app(settings: Settings | None = None, test_config: dict | None = None) -> Flask:
     """Make the app: settings from the environment unless given, then blueprints by feature."""
     settings = settings or Settings.from_env()
     app = IntakeFlask(__name__, template_folder=str(TEMPLATES), static_folder=str(PACKAGE / "static"))
-    from intake.web import api, errors, keyring_json, report, security, state, static
+    from intake.web import api, errors, keyring_json, language, report, security, state, static
 
     app.config.update(SECRET_KEY=state.secret_key(settings.instance), MAX_CONTENT_LENGTH=settings.max_report_bytes,
                       MAX_FORM_MEMORY_SIZE=200_000, WTF_CSRF_TIME_LIMIT=24 * 3600, WTF_CSRF_SSL_STRICT=False,
@@ -55,6 +49,7 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     errors.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    language.init_app(app)
     for module in (report, api, keyring_json):
         app.register_blueprint(module.bp)
     csrf.exempt("intake.web.report.post_report")

@@ -7,6 +7,7 @@ import traceback
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import ClientDisconnected, HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
 from intake.web.checks import ReportRefused
@@ -25,6 +26,13 @@ def titles() -> dict[int, str]:
             408: _("The report arrived too slowly"),
             409: _("Please try again"), 413: _("The report is too large"), 429: _("Too many reports right now"),
             503: _("The service cannot take reports right now")}
+
+
+def explanations() -> dict[int, str]:
+    """What to do after an error that came without a message of ours (Werkzeug's English descriptions)."""
+    return {400: _("The request was not understood. Nothing was stored: go back to the form and send it again."),
+            404: _("This address does not exist here. Go back to the report form."),
+            409: _("Please send the report again.")}
 
 
 def respond(status: int, message: str) -> tuple[Response | str, int]:
@@ -48,8 +56,12 @@ def http_error(exc: HTTPException) -> tuple[Response | str, int] | tuple[Respons
         return respond(413, _("The report and its files are larger than %(limit)s MiB, the most this service "
                               "takes. Nothing was stored. Send fewer or smaller files, or send them in a second "
                               "report.", limit=limit))
-    message = exc.description if status in (400, 404, 409, 413, 429) and exc.description else titles().get(
-        status, _("Something went wrong"))
+    if isinstance(exc, CSRFError):
+        return respond(400, _("The page expired (its CSRF token is missing or too old). Copy your text, reload "
+                              "the page and send it again."))
+    ours = exc.description and exc.description != type(exc).description
+    message = exc.description if status in (400, 404, 409, 413, 429) and ours else explanations().get(
+        status, titles().get(status, _("Something went wrong")))
     if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
         return *respond(status, message), {"Allow": ", ".join(exc.valid_methods)}
     return respond(status, message)

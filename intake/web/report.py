@@ -6,6 +6,7 @@ from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 
 from intake.storage.lifecycle import complete_case, discard, open_arrival
+from intake.text.zawgyi import zawgyi_fields
 from intake.web.forms import ReportForm
 from intake.web.guards import GuardError
 from intake.web.sealing import Arrival, UploadRefused
@@ -57,7 +58,9 @@ def post_report() -> tuple[str, int]:
         case_id = arrival.case_id if arrival.case_id is not None else open_arrival(intake.engine)
         arrival.case_id = case_id
         sealer = arrival.sealer
-        ref = complete_case(intake.engine, case_id, sealer.header(), sealer.body(form.sealed_fields()),
+        fields = form.sealed_fields()
+        body = sealer.body(fields, zawgyi=zawgyi_fields(fields))
+        ref = complete_case(intake.engine, case_id, sealer.header(), body,
                             [r.key_id for r in sealer.recipients], arrival.lengths)
     finally:
         arrival.close()

@@ -13,6 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any
 
 from flask import Request
+from flask_babel import gettext as _
 from sqlalchemy import Engine
 from werkzeug.formparser import FormDataParser
 
@@ -44,7 +45,8 @@ class Arrival:
         if not filename:
             return NoFile()
         if len(self.writers) >= MAX_ATTACHMENTS:
-            raise UploadRefused(f"a report carries at most {MAX_ATTACHMENTS} files")
+            raise UploadRefused(_("A report carries at most %(n)s files: send the others in a second report.",
+                                  n=MAX_ATTACHMENTS))
         if self.case_id is None:
             self.case_id = open_arrival(self.engine)
         idx = len(self.writers)
@@ -133,7 +135,7 @@ class NoFile:
     def write(self, data: bytes) -> int:
         """Refuse content: a file without a name is not something a browser sends."""
         if data:
-            raise UploadRefused("a file arrived without a name: choose the file again")
+            raise UploadRefused(_("A file arrived without a name: choose the file again."))
         return 0
 
     def seek(self, offset: int, whence: int = 0) -> int:
@@ -172,5 +174,5 @@ class SealingRequest(Request):
     def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
                          filename: str | None = None, content_length: int | None = None) -> IO[bytes]:
         if self.arrival is None:
-            raise UploadRefused("this address takes no files")
+            raise UploadRefused(_("This address takes no files."))
         return self.arrival.open_file(filename or "", content_type)  # type: ignore[return-value]

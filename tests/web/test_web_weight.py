@@ -26,6 +26,9 @@ VENDORED = {  # npm releases, unchanged but for the one import above (see docs/w
         "4c94708f7e78eac7a32b29e2ce0ff96f4bd599d78c129f27bf8a061e20776c8c",
     "libsodium-wrappers-sumo-0.8.4.mjs":  # libsodium-wrappers-sumo@0.8.4 dist/modules-sumo-esm/libsodium-wrappers.mjs
         "40de1ef7cb8f2caae02c2a8f04809151904fa28cb9364cadedc57af89a6c9284",
+    # npm myanmar-tools@1.1.3, package/build_node/*.js (Apache-2.0, LICENSE.myanmar-tools.txt), unchanged
+    "myanmar-tools-1.1.3-zawgyi_detector.js": "587ed281fbdeb07ed84c07d5b7bb91b29e706837e69ddffcb809de00aab195c5",
+    "myanmar-tools-1.1.3-zawgyi_converter.js": "70ba306db3a1ded2f60b7841ee2616660946aa549eb032c6973f03bb2dd13e21",
 }
 LANGUAGES = ("en", "km", "my")
 MAX_BYTES = 400_000  # with JavaScript, everything the form page loads until it can seal
@@ -44,6 +47,7 @@ def test_vendored_files_pinned():
             assert WRAPPERS_IMPORT[0] not in data
             data = data.replace(WRAPPERS_IMPORT[1], WRAPPERS_IMPORT[0])
         assert hashlib.sha256(data).hexdigest() == digest, name
+    assert "Apache License" in (VENDOR / "LICENSE.myanmar-tools.txt").read_text()
 
 
 def test_compressed_copies_match():

@@ -2,12 +2,13 @@
 
 import { ready } from "./seal.js";
 import { clean } from "./metadata.js";
-import { Upload } from "./upload.js";
+import { SendError, Upload } from "./upload.js";
 
 const $ = (id) => document.getElementById(id);
 const form = $("report-form");
 const texts = $("js-seal").dataset;
 const FIELDS = ["incident_type", "occurred", "location", "description", "device"];
+const TEXT_FIELDS = ["occurred", "location", "description", "device"];
 let confirmedUnclean = false;
 
 function quickExit(event) {
@@ -66,12 +67,20 @@ async function submit(event) {
     $("receipt").textContent = ref;
     $("receipt-box").hidden = false;
   } catch (e) {
-    show(`${texts.msgFailed} ${e.message}`);
+    show(`${texts.msgFailed} ${e instanceof SendError ? e.message : texts.msgBroken}`);
     form.querySelector("button[type=submit]").disabled = false;
   }
 }
 
+function watchZawgyi(event) {
+  // Load the Zawgyi check only once Myanmar letters are typed (most reporters never need it).
+  if (!/[\u1000-\u109f]/.test(event.target.value || "")) return;
+  form.removeEventListener("input", watchZawgyi);
+  import("./zawgyi.js").then((m) => m.watch(form, TEXT_FIELDS, $("zawgyi-texts").dataset));
+}
+
 $("quick-exit").addEventListener("click", quickExit);
+form.addEventListener("input", watchZawgyi);
 ready().then(() => {
   form.addEventListener("submit", submit);
   document.documentElement.dataset.sealing = "ready";

@@ -128,8 +128,8 @@ export class Upload {
   }
 
   async request(method, url, body = null, type = null) {
-    // One API call with the CSRF token; JSON in and out.
-    const headers = { "X-CSRFToken": this.csrf };
+    // One API call with the CSRF token, asking for errors in the page's language; JSON in and out.
+    const headers = { "X-CSRFToken": this.csrf, "Accept-Language": document.documentElement.lang };
     if (type) headers["Content-Type"] = type;
     const response = await fetch(url, { method, headers, body, cache: "no-store", credentials: "same-origin" });
     return response.status === 204 ? {} : json(response);
