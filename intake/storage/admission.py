@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from intake.storage.batches import GroupCommit
-from intake.storage.cases import insert_case
 from intake.storage.guards import count_report, spend
+from intake.storage.lifecycle import insert_case
 
 
 class Refused(Exception):

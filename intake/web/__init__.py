@@ -8,10 +8,12 @@ from flask import Flask, request
 from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
 
-from intake.config import Settings
+from intake.settings import Settings
 from intake.web.sealing import SealingRequest
 
-ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = Path(__file__).resolve().parents[1]
+_IN_WHEEL = PACKAGE / "templates"
+TEMPLATES = _IN_WHEEL if _IN_WHEEL.is_dir() else PACKAGE.parent / "templates"  # a checkout keeps them at the top
 LOCALES = ("en", "km", "my")
 csrf = CSRFProtect()
 babel = Babel()
@@ -38,12 +40,12 @@ def select_locale() -> str | None:
 def create_app(settings: Settings | None = None, test_config: dict | None = None) -> Flask:
     """Make the app: settings from the environment unless given, then blueprints by feature."""
     settings = settings or Settings.from_env()
-    app = IntakeFlask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "intake" / "static"))
+    app = IntakeFlask(__name__, template_folder=str(TEMPLATES), static_folder=str(PACKAGE / "static"))
     from intake.web import api, errors, keyring_json, report, security, state
 
     app.config.update(SECRET_KEY=state.secret_key(settings.instance), MAX_CONTENT_LENGTH=settings.max_report_bytes,
                       MAX_FORM_MEMORY_SIZE=200_000, WTF_CSRF_TIME_LIMIT=24 * 3600, WTF_CSRF_SSL_STRICT=False,
-                      BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "intake" / "translations"))
+                      BABEL_TRANSLATION_DIRECTORIES=str(PACKAGE / "translations"))
     app.config.update(test_config or {})
     app.jinja_env.globals.pop("config", None)
     app.jinja_env.globals["get_locale"] = get_locale

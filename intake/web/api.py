@@ -9,9 +9,9 @@ from flask import Blueprint, Response, abort, jsonify, request
 
 from intake.crypto.stream import PART
 from intake.storage.admission import Refused, admit_case
-from intake.storage.arrivals import upload_case
-from intake.storage.cases import StorageError, complete_case, missing_parts, part_count, put_part
-from intake.web.checks import check_envelope
+from intake.storage.cases import StorageError, part_count
+from intake.storage.lifecycle import complete_case, missing_parts, put_part, upload_case
+from intake.web.checks import check_report
 from intake.web.guards import refusal
 from intake.web.state import state
 
@@ -40,15 +40,15 @@ def begin() -> tuple[Response, int]:
     if data.get("website"):
         abort(400, "this report looks automated and was not stored: leave the `website` field empty")
     expires = intake.pow.verify(data.get("pow_challenge"), data.get("pow_nonce"))
-    envelope = check_envelope(data, intake.keyring.current(), intake.settings.max_report_bytes)
+    checked = check_report(data, intake.keyring.current(), intake.settings.max_report_bytes)
     try:
         admitted = admit_case(intake.commits, data["pow_challenge"], expires, intake.budget.per_minute, time.time(),
-                              envelope.header, envelope.body, envelope.key_ids, envelope.lengths)
+                              checked.header, checked.body, checked.key_ids, checked.lengths)
     except Refused as exc:
         raise refusal(exc) from None
     if admitted.token is None:
         return jsonify(ref=admitted.ref), 201
-    missing = {str(idx): list(range(part_count(length))) for idx, length in enumerate(envelope.lengths)}
+    missing = {str(idx): list(range(part_count(length))) for idx, length in enumerate(checked.lengths)}
     return jsonify(upload=admitted.token, missing=missing), 201
 
 

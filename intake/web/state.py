@@ -12,15 +12,14 @@ from pathlib import Path
 from flask import Flask, current_app
 from sqlalchemy import Engine
 
-from intake.config import Settings
 from intake.crypto.keyfile import write_private
-from intake.keyring import signing_key_path
+from intake.settings import Settings
 from intake.storage.batches import GroupCommit
-from intake.storage.cases import expire_uploads
 from intake.storage.db import connect, upgrade
 from intake.storage.guards import forget_spent
+from intake.storage.lifecycle import expire_uploads
 from intake.web.guards import ProofOfWork, RateBudget
-from intake.web.keys import KeyringWatch
+from intake.web.keyring_watch import KeyringWatch
 
 EXPIRY_INTERVAL = 600
 
@@ -63,7 +62,7 @@ def secret_key(instance: Path) -> bytes:
 
 def init_app(app: Flask, settings: Settings) -> None:
     """Verify the keyring (refusing to start on a bad one), open and migrate the database."""
-    keyring = KeyringWatch(settings.keys_dir, signing_key_path(settings.instance))
+    keyring = KeyringWatch(settings.keys_dir, settings.signing_key)
     engine = connect(settings.database_url)
     upgrade(engine)
     pow_ = ProofOfWork(app.config["SECRET_KEY"], settings.pow_bits)
