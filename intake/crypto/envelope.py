@@ -14,7 +14,9 @@ import nacl.bindings as sodium
 import nacl.exceptions
 import nacl.utils
 
+from intake.crypto import bodyjson
 from intake.crypto.errors import (
+    CryptoError,
     DamagedBody,
     HeaderMacError,
     MalformedHeader,
@@ -22,10 +24,12 @@ from intake.crypto.errors import (
     UnsupportedVersion,
 )
 from intake.crypto.keys import Identity, Recipient, generichash
-from intake.crypto.stream import StreamSealer
+from intake.crypto.stream import MAX_SIZE, StreamSealer
 
 MAGIC = b"INTK"
 VERSION = 1
+BODY_VERSION = 2
+BODY_VERSIONS = (1, BODY_VERSION)
 KEY_BYTES = 32
 KEY_ID_BYTES = 16
 SEALED_KEY_BYTES = KEY_BYTES + sodium.crypto_box_SEALBYTES
@@ -169,10 +173,16 @@ class Body:
     fields: dict[str, str]
     attachments: list[ManifestEntry] = field(default_factory=list)
     reply_key: str | None = None
+    version: int = BODY_VERSION
+
+    @property
+    def padded(self) -> bool:
+        """Whether the attachment streams carry Padmé padding (body version 2, §7.1)."""
+        return self.version >= 2
 
     def to_json(self) -> bytes:
         """Serialise as the body's JSON (§5.1)."""
-        return json.dumps({"version": VERSION, "fields": self.fields,
+        return json.dumps({"version": self.version, "fields": self.fields,
                            "attachments": [a.as_json() for a in self.attachments],
                            "reply_key": self.reply_key}, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -209,33 +219,50 @@ def open_body(report_key: bytes, sealed: bytes, attachments: int | None = None) 
     if length > len(padded) - 4 or padded.count(0, 4 + length) != len(padded) - 4 - length:
         raise DamagedBody("the report body's padding is wrong")
     try:
-        data = json.loads(padded[4:4 + length].decode("utf-8"))
-        body = _body_from_json(data)
-    except (UnicodeDecodeError, ValueError, TypeError, KeyError) as exc:
-        raise DamagedBody(f"the report body is not valid: {exc}") from exc
+        body = _body_from_json(bodyjson.loads(padded[4:4 + length]))
+    except (ValueError, CryptoError) as exc:
+        raise DamagedBody(f"the report body is not valid: {str(exc)[:200]}") from None
     if attachments is not None and attachments != len(body.attachments):
         raise DamagedBody(f"the manifest lists {len(body.attachments)} attachments, the report has {attachments}")
     return body
 
 
+def _member(data: dict[str, object], name: str, kind: type) -> object:
+    """A required member of exactly that JSON type (§5.1 rule 6); bool is not an int."""
+    value = data.get(name, ...)
+    if type(value) is not kind:
+        raise ValueError(f"`{name}` must be a {kind.__name__}")
+    return value
+
+
 def _body_from_json(data: object) -> Body:
-    if not isinstance(data, dict) or data.get("version") != VERSION:
-        raise ValueError("the body must be a version 1 object")
-    fields, manifest, reply = data["fields"], data["attachments"], data.get("reply_key")
-    if not isinstance(fields, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in fields.items()):
+    """The body of §5.1 rule 6, with unknown members dropped (rule 7); ValueError if any rule fails."""
+    if type(data) is not dict:
+        raise ValueError("the body must be a JSON object")
+    version = _member(data, "version", int)
+    if version not in BODY_VERSIONS:
+        raise ValueError(f"body version {version} is not supported")
+    fields = _member(data, "fields", dict)
+    manifest = _member(data, "attachments", list)
+    if not all(type(v) is str for v in fields.values()):
         raise ValueError("fields must map names to strings")
-    if not isinstance(manifest, list) or len(manifest) > MAX_ATTACHMENTS:
+    if len(manifest) > MAX_ATTACHMENTS:
         raise ValueError(f"attachments must be a list of at most {MAX_ATTACHMENTS}")
     entries = []
     for item in manifest:
-        entry = ManifestEntry(item["name"], item["type"], item["size"], item["sha256"])
-        if not (isinstance(entry.name, str) and isinstance(entry.type, str) and type(entry.size) is int
-                and entry.size >= 0 and isinstance(entry.sha256, str) and _SHA256.fullmatch(entry.sha256)):
-            raise ValueError("an attachment entry is malformed")
+        if type(item) is not dict:
+            raise ValueError("an attachment entry must be an object")
+        entry = ManifestEntry(_member(item, "name", str), _member(item, "type", str), _member(item, "size", int),
+                              _member(item, "sha256", str))
+        if entry.size > MAX_SIZE or not _SHA256.fullmatch(entry.sha256):
+            raise ValueError("an attachment entry's size or sha256 is malformed")
         entries.append(entry)
-    if reply is not None:
-        reply = str(Recipient.parse(reply))
-    return Body(fields, entries, reply)
+    if "reply_key" not in data:
+        raise ValueError("`reply_key` is missing")
+    reply = data["reply_key"]
+    if reply is not None and (type(reply) is not str or str(Recipient.parse(reply)) != reply):
+        raise ValueError("`reply_key` must be null or an intake recipient")
+    return Body(fields, entries, reply, version)
 
 
 class Sealer:
@@ -253,7 +280,7 @@ class Sealer:
             raise ValueError("finish the previous attachment first")
         if len(self.manifest) >= MAX_ATTACHMENTS:
             raise ValueError(f"a report may carry at most {MAX_ATTACHMENTS} attachments")
-        self._open = StreamSealer(attachment_key(self.report_key, len(self.manifest)))
+        self._open = StreamSealer(attachment_key(self.report_key, len(self.manifest)), padded=True)
         return self._open
 
     def end_attachment(self, name: str, media_type: str) -> ManifestEntry:
