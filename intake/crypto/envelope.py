@@ -45,6 +45,7 @@ BODY_SIZES = frozenset(NONCE_BYTES + AEAD_BYTES + (1 << k) for k in range(10, 21
 KDF_CONTEXT = b"intake01"
 MAC_KEY_ID, BODY_KEY_ID, ATTACHMENT_KEY_BASE = 1, 2, 16
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_JSON_TYPES = {int: "number", str: "string", dict: "object", list: "array"}
 
 
 def derive(report_key: bytes, subkey_id: int) -> bytes:
@@ -231,7 +232,7 @@ def _member(data: dict[str, object], name: str, kind: type) -> object:
     """A required member of exactly that JSON type (§5.1 rule 6); bool is not an int."""
     value = data.get(name, ...)
     if type(value) is not kind:
-        raise ValueError(f"`{name}` must be a {kind.__name__}")
+        raise ValueError(f"`{name}` must be a JSON {_JSON_TYPES[kind]}")
     return value
 
 
