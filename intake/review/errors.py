@@ -26,7 +26,10 @@ class ReviewError(click.ClickException):
 
     def show(self, file: object = None) -> None:
         """Print one line on stderr, like age: `intake-review: what happened; what to do next`."""
-        click.echo(f"intake-review: {self.message}" + (f"; {self.hint}" if self.hint else ""), err=True)
+        from intake.review.names import terminal_text
+
+        line = f"intake-review: {self.message}" + (f"; {self.hint}" if self.hint else "")
+        click.echo(terminal_text(line), err=True)
 
 
 def from_crypto(exc: CryptoError, what: str = "this case") -> ReviewError:

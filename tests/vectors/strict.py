@@ -96,7 +96,8 @@ def strict_vectors(write: Write, envelope: Callable[..., bytes], authentic_body:
     raw("50-damaged-body-reply-key-space", "damaged body",
         f'{{"version":2,"fields":{{}},"attachments":[],"reply_key":" {me.recipient}"}}',
         "`reply_key` is a valid recipient with a space before it", none)
-    raw("51-damaged-body-version-true", "damaged body", '{"version":true,"fields":{},"attachments":[],"reply_key":null}',
+    raw("51-damaged-body-version-true", "damaged body",
+        '{"version":true,"fields":{},"attachments":[],"reply_key":null}',
         "`version` is true, which some languages take for 1", none)
     raw("52-damaged-body-missing-reply-key", "damaged body", '{"version":2,"fields":{},"attachments":[]}',
         "`reply_key` is missing", none)
