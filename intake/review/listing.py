@@ -26,7 +26,7 @@ def case_row(case: Case, identities: Sequence[Identity], key_name: Callable[[str
         row.update(error=exc.expect, reason=str(exc))
         return row
     except (ValueError, TypeError, RecursionError) as exc:  # a hostile case must never hide the others
-        row.update(error="damaged", reason=f"could not be read: {type(exc).__name__}")
+        row.update(error="damaged case", reason=f"could not be read: {type(exc).__name__}")
         return row
     row.update(opened=True, key_id=report.opened.key_id, identity=key_name(report.opened.key_id),
                incident_type=report.body.fields.get("incident_type"),
@@ -54,9 +54,7 @@ def print_rows(rows: Iterable[dict[str, object]], as_json: bool) -> None:
         return Text(terminal_text(str(value)))
 
     for row in rows:
-        damaged = str(row["error"]).startswith("damaged")
-        opened = cell(row["identity"]) if row["opened"] else Text(
-            terminal_text(f"{'DAMAGED' if damaged else 'no'}: {row['error']}"), style="red")
+        opened = cell(row["identity"]) if row["opened"] else Text(terminal_text(f"no: {row['error']}"), style="red")
         size = "?" if row["attachment_bytes"] is None else human_size(int(row["attachment_bytes"]))
         table.add_row(cell(row["id"]), cell(row["received"]), cell(row["incident_type"] or "-"), cell(row["status"]),
                       cell(row["attachments"]), Text(size), opened)
