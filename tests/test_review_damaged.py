@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import struct
+import subprocess
+import time
 
 import nacl.bindings as sodium
 import pytest
@@ -18,6 +21,7 @@ from intake.review.notes import seal_note
 from intake.storage.cases import get_case, store_case
 from intake.storage.notes import triage
 from intake.storage.schema import cases
+from tests.conftest import BIN
 from tests.reviewkit import Reviewer, store
 
 HOSTILE = {
@@ -78,7 +82,8 @@ def test_list_shows_each_hostile_case_as_one_damaged_row(alice, planted):
         assert rows[ref]["error"] == "damaged body"
     table = alice.run("list", where=planted["where"], env={"COLUMNS": "300"})
     assert "Traceback" not in table.stdout + table.stderr
-    assert planted["good"] in table.stdout and all(ref in table.stdout for ref in planted["hostile"].values())
+    assert planted["good"] in table.stdout
+    assert all(ref in table.stdout for ref in planted["hostile"].values())
     assert table.stdout.count("damaged") == 3
     assert "5 cases, 3 not opened" in table.stderr
     assert raw_in(table.stdout, table.stderr) == []
@@ -93,7 +98,8 @@ def test_show_and_export_of_a_hostile_case_fail_in_one_line(alice, planted, tmp_
         result = alice.run(*args, where=planted["where"], check=False)
         assert result.returncode == DAMAGED_CASE, result.stderr
         assert result.stdout == ""
-        assert result.stderr.count("\n") == 1 and "damaged body" in result.stderr
+        assert result.stderr.count("\n") == 1
+        assert "damaged body" in result.stderr
         assert "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
 
@@ -102,7 +108,8 @@ def test_planted_escapes_reach_no_terminal_and_no_report_json(alice, planted, tm
     """Status, sealed_by and a note's `by` planted with ESC, C1 and bidi characters come out escaped."""
     shown = alice.run("show", planted["marked"], where=planted["where"])
     assert raw_in(shown.stdout, shown.stderr) == []
-    assert "\\x1b[2J" in shown.stdout and "\\x9b31m\\u202e" in shown.stdout and "\\x1b]0;pwned" in shown.stdout
+    for escaped in ("\\x1b[2J", "\\x9b31m\\u202e", "\\x1b]0;pwned"):
+        assert escaped in shown.stdout
     as_json = alice.run("show", planted["marked"], "--json", where=planted["where"])
     assert raw_in(as_json.stdout) == []
     data = json.loads(as_json.stdout)
@@ -112,7 +119,8 @@ def test_planted_escapes_reach_no_terminal_and_no_report_json(alice, planted, tm
     assert raw_in(exported.stdout, exported.stderr) == []
     report = (out / "report.json").read_text(encoding="utf-8")
     assert raw_in(report) == []
-    assert "\\u001b" in report and "\\u202e" in report
+    assert "\\u001b" in report
+    assert "\\u202e" in report
     loaded = json.loads(report)
     assert (loaded["status"], loaded["sealed_by"], loaded["notes"][0]["note"]) == (STATUS, SEALED_BY, NOTE)
     assert get_case(engine, planted["good"]) is not None
@@ -124,3 +132,24 @@ def test_good_case_still_exports_next_to_hostile_ones(alice, planted, tmp_path):
     alice.run("export", planted["good"], "--out", str(out), where=planted["where"])
     assert sorted(p.name for p in out.iterdir()) == ["a.txt", "report.json"]
     assert (out / "a.txt").read_bytes() == b"hello"
+
+
+def test_interrupted_export_leaves_nothing(alice, planted, engine, tmp_path):
+    """An export stopped by Ctrl-C in the middle of an attachment removes what it wrote, folder included."""
+    big = store(engine, [alice.recipient], [("small.txt", "text/plain", b"first"),
+                                            ("big.bin", "application/octet-stream", os.urandom(64 << 20))])
+    out = tmp_path / "stopped"
+    command = [str(BIN / "intake-review"), "--identity", str(alice.key), "--passphrase-file", str(alice.passphrase),
+               *planted["where"], "export", big, "--out", str(out)]
+    process = subprocess.Popen(command, cwd=alice.home, stdout=subprocess.PIPE,  # noqa: S603
+                               stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (out.exists() and any(p.name.startswith(".intake-partial-") for p in out.iterdir())):
+        assert process.poll() is None, "the export ended before it was stopped"
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode != 0
+    assert "Traceback" not in stderr
+    assert not out.exists(), sorted(p.name for p in out.iterdir())
