@@ -111,7 +111,7 @@ def export_case(session: Session, ref: str, out: Path, keep_metadata: bool) -> N
     for item in files:
         where = out / str(item["file"]) if item["file"] else f"attachment {item['index']}"
         click.echo(terminal_text(f"{where}: {_state(item)}"), err=True)
-    click.echo(f"exported case {case.case.ref} into {out}", err=True)
+    click.echo(terminal_text(f"exported case {case.case.ref} into {out}"), err=True)
     bad = [item for item in files if item["file"] is None]
     if bad:
         raise ReviewError(f"case {case.case.ref}: attachment {bad[0]['index']} is damaged ({bad[0]['error']}); "

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from intake.review.errors import NO_KEYRING, ReviewError, no_case
+from intake.review.names import terminal_text
 from intake.review.session import Session
 
 
@@ -51,4 +52,5 @@ def set_status(session: Session, ref: str, state: str, note: str | None, keys_di
         triage(source.engine, case.ref, state, sealed)
     except StorageError as exc:
         raise ReviewError(str(exc), "check the reference with `list`") from None
-    click.echo(f"case {case.ref}: {state}" + (" (note sealed to the keyring)" if sealed else ""), err=True)
+    done = f"case {case.ref}: {state}" + (" (note sealed to the keyring)" if sealed else "")
+    click.echo(terminal_text(done), err=True)
