@@ -9,6 +9,7 @@ import re
 import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import nacl.bindings as sodium
 import nacl.exceptions
@@ -45,7 +46,8 @@ BODY_SIZES = frozenset(NONCE_BYTES + AEAD_BYTES + (1 << k) for k in range(10, 21
 KDF_CONTEXT = b"intake01"
 MAC_KEY_ID, BODY_KEY_ID, ATTACHMENT_KEY_BASE = 1, 2, 16
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_JSON_TYPES = {int: "number", str: "string", dict: "object", list: "array"}
+_JSON_TYPES: dict[type, str] = {int: "number", str: "string", dict: "object", list: "array"}
+T = TypeVar("T")
 
 
 def derive(report_key: bytes, subkey_id: int) -> bytes:
@@ -228,7 +230,7 @@ def open_body(report_key: bytes, sealed: bytes, attachments: int | None = None) 
     return body
 
 
-def _member(data: dict[str, object], name: str, kind: type) -> object:
+def _member(data: dict[str, object], name: str, kind: type[T]) -> T:
     """A required member of exactly that JSON type (§5.1 rule 6); bool is not an int."""
     value = data.get(name, ...)
     if type(value) is not kind:
@@ -243,8 +245,8 @@ def _body_from_json(data: object) -> Body:
     version = _member(data, "version", int)
     if version not in BODY_VERSIONS:
         raise ValueError(f"body version {version} is not supported")
-    fields = _member(data, "fields", dict)
-    manifest = _member(data, "attachments", list)
+    fields: dict[str, str] = _member(data, "fields", dict)
+    manifest: list[object] = _member(data, "attachments", list)
     if not all(type(v) is str for v in fields.values()):
         raise ValueError("fields must map names to strings")
     if len(manifest) > MAX_ATTACHMENTS:

@@ -152,7 +152,7 @@ def open_stream(key: bytes, parts: Iterable[bytes], length: int | None = None) -
     yield plain
 
 
-def _pull(state: object, sealed: bytes) -> tuple[bytes, int]:
+def _pull(state: sodium.crypto_secretstream_xchacha20poly1305_state, sealed: bytes) -> tuple[bytes, int]:
     """Open one sealed chunk and return its plaintext and tag."""
     try:
         return sodium.crypto_secretstream_xchacha20poly1305_pull(state, sealed, None)
