@@ -222,12 +222,17 @@ def open_body(report_key: bytes, sealed: bytes, attachments: int | None = None) 
     if length > len(padded) - 4 or padded.count(0, 4 + length) != len(padded) - 4 - length:
         raise DamagedBody("the report body's padding is wrong")
     try:
-        body = _body_from_json(bodyjson.loads(padded[4:4 + length]))
+        body = parse_body(padded[4:4 + length])
     except (ValueError, CryptoError) as exc:
         raise DamagedBody(f"the report body is not valid: {str(exc)[:200]}") from None
     if attachments is not None and attachments != len(body.attachments):
         raise DamagedBody(f"the manifest lists {len(body.attachments)} attachments, the report has {attachments}")
     return body
+
+
+def parse_body(data: bytes) -> Body:
+    """The body of JSON bytes under every rule of §5.1, or ValueError saying which rule failed."""
+    return _body_from_json(bodyjson.loads(data))
 
 
 def _member(data: dict[str, object], name: str, kind: type[T]) -> T:
