@@ -77,6 +77,15 @@ def corpus() -> list[str]:
     return texts
 
 
+def large() -> list[str]:
+    """Bodies near the 1 MiB limit: long strings, many escapes, runs that used to cost quadratic time."""
+    long = {**DEFAULT, "fields": '{"description":"' + "\\n" * 300000 + '"}'}
+    plain = {**DEFAULT, "fields": '{"description":"' + "ខ" * 300000 + '"}'}
+    many = {**DEFAULT, "fields": "{" + ",".join(f'"f{i}":"{i}"' for i in range(50000)) + "}"}
+    return [body_text(long), body_text(plain), body_text(many), '"' + '\\"' * 500000, "[" * 1000000,
+            "[]" * 500000, '"' * 1000000, '{"a":"' + "\\" * 999999, '[1' + ",1" * 400000 + "]"]
+
+
 def python_verdict(text: str) -> str | None:
     """The body Python returns, as canonical JSON, or None if it refuses the text."""
     try:
@@ -129,6 +138,16 @@ def test_python_and_chromium_agree_on_every_body(page) -> None:
         assert got == want, text[:300]
         ok += want is not None
     assert 100 < ok < len(texts) - 200, ok
+
+
+def test_python_and_chromium_agree_on_large_bodies(page) -> None:
+    """Long strings, many escapes and members, and hostile runs of quotes, backslashes and brackets."""
+    texts = large()
+    js = page.evaluate("""async (texts) => {
+        const seal = await import("/js/seal.js");
+        return texts.map((t) => { try { seal.parseBody(t); return true; } catch (e) { return false; } });
+    }""", texts)
+    assert js == [python_verdict(t) is not None for t in texts] == [True] * 3 + [False] * 6
 
 
 def test_python_and_chromium_agree_on_padme(page) -> None:

@@ -8,17 +8,33 @@ import re
 MAX_DEPTH = 16
 MAX_INTEGER = (1 << 53) - 1
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_BRACKET = re.compile(rb"[\[\]{}]")
+_OTHER = re.compile(rb'[^"\[\]{}]*')
+_OPEN = frozenset(b"[{")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def check_depth(data: bytes) -> None:
-    """Refuse JSON nested deeper than MAX_DEPTH, counting brackets outside strings, without recursion (rule 2)."""
-    depth = 0
-    for bracket in _BRACKET.finditer(_STRING.sub(b'""', data)):
-        depth += 1 if bracket.group() in b"[{" else -1
+    """Refuse JSON nested deeper than MAX_DEPTH (rule 2): one left-to-right pass, no recursion, linear time.
+
+    Each string is matched once from its opening quote; one that does not end stops the scan (it is not JSON),
+    so an attacker's run of escaped quotes costs one pass, not one per quote.
+    """
+    depth, at, end = 0, 0, len(data)
+    while True:
+        other = _OTHER.match(data, at)
+        at = other.end() if other else at
+        if at >= end:
+            return
+        if data[at] == 0x22:
+            string = _STRING.match(data, at)
+            if string is None:
+                raise ValueError("a string of the JSON does not end")
+            at = string.end()
+            continue
+        depth += 1 if data[at] in _OPEN else -1
         if depth > MAX_DEPTH:
             raise ValueError(f"the JSON is nested more than {MAX_DEPTH} deep")
+        at += 1
 
 
 def _pairs(pairs: list[tuple[str, object]]) -> dict[str, object]:
