@@ -21,7 +21,7 @@ from intake.review.notes import seal_note
 from intake.storage.cases import get_case, store_case
 from intake.storage.notes import triage
 from intake.storage.schema import cases
-from tests.conftest import BIN
+from tests.conftest import BIN, run_cli
 from tests.reviewkit import Reviewer, store
 
 HOSTILE = {
@@ -153,3 +153,27 @@ def test_interrupted_export_leaves_nothing(alice, planted, engine, tmp_path):
     assert process.returncode != 0
     assert "Traceback" not in stderr
     assert not out.exists(), sorted(p.name for p in out.iterdir())
+
+
+def test_bundle_of_hostile_and_planted_cases(alice, planted, tmp_path, engine):
+    """The same cases carried air-gapped in a bundle: listed, refused in one line, the note's `by` escaped.
+
+    (A bundle's manifest refuses an unknown status or sealer as a whole, so those two are set right first.)
+    """
+    with engine.begin() as conn:
+        conn.execute(update(cases).where(cases.c.ref == planted["marked"]).values(status="new", sealed_by="server"))
+    path = tmp_path / "cases.bundle"
+    run_cli("intake", "export-sealed", "--out", str(path), cwd=tmp_path,
+            env={"INTAKE_DATABASE_URL": planted["where"][1]})
+    where = ("--bundle", str(path))
+    rows = {row["id"]: row for row in alice.json("list", where=where)}
+    assert [rows[ref]["error"] for ref in planted["hostile"].values()] == ["damaged body"] * 3
+    assert rows[planted["good"]]["opened"] is True
+    table = alice.run("list", where=where)
+    assert raw_in(table.stdout, table.stderr) == []
+    refused = alice.run("show", planted["hostile"]["deep-100000"], where=where, check=False)
+    assert refused.returncode == DAMAGED_CASE
+    assert refused.stderr.count("\n") == 1
+    shown = alice.run("show", planted["marked"], where=where)
+    assert raw_in(shown.stdout, shown.stderr) == []
+    assert "\\x1b]0;pwned" in shown.stdout
