@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-import re
 import struct
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import TypeVar
+from dataclasses import dataclass
 
 import nacl.bindings as sodium
 import nacl.exceptions
 import nacl.utils
 
-from intake.crypto import bodyjson
+from intake.crypto.body import MAX_ATTACHMENTS as MAX_ATTACHMENTS
+from intake.crypto.body import Body as Body
+from intake.crypto.body import ManifestEntry as ManifestEntry
+from intake.crypto.body import parse_body as parse_body
 from intake.crypto.errors import (
     CryptoError,
     DamagedBody,
@@ -25,19 +25,16 @@ from intake.crypto.errors import (
     UnsupportedVersion,
 )
 from intake.crypto.keys import Identity, Recipient, generichash
-from intake.crypto.stream import MAX_SIZE, StreamSealer
+from intake.crypto.stream import StreamSealer
 
 MAGIC = b"INTK"
 VERSION = 1
-BODY_VERSION = 2
-BODY_VERSIONS = (1, BODY_VERSION)
 KEY_BYTES = 32
 KEY_ID_BYTES = 16
 SEALED_KEY_BYTES = KEY_BYTES + sodium.crypto_box_SEALBYTES
 STANZA_BYTES = KEY_ID_BYTES + SEALED_KEY_BYTES
 MAC_BYTES = 32
 MAX_STANZAS = 16
-MAX_ATTACHMENTS = 32
 BODY_AD = MAGIC + bytes([VERSION])
 NONCE_BYTES = sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 AEAD_BYTES = sodium.crypto_aead_xchacha20poly1305_ietf_ABYTES
@@ -45,9 +42,6 @@ MIN_PADDED, MAX_PADDED = 1 << 10, 1 << 20
 BODY_SIZES = frozenset(NONCE_BYTES + AEAD_BYTES + (1 << k) for k in range(10, 21))
 KDF_CONTEXT = b"intake01"
 MAC_KEY_ID, BODY_KEY_ID, ATTACHMENT_KEY_BASE = 1, 2, 16
-_SHA256 = re.compile(r"[0-9a-f]{64}")
-_JSON_TYPES: dict[type, str] = {int: "number", str: "string", dict: "object", list: "array"}
-T = TypeVar("T")
 
 
 def derive(report_key: bytes, subkey_id: int) -> bytes:
@@ -155,41 +149,6 @@ def rewrap_header(report_key: bytes, recipients: Sequence[Recipient]) -> bytes:
     return seal_header(report_key, recipients)
 
 
-@dataclass(frozen=True)
-class ManifestEntry:
-    """One attachment as the manifest describes it (§5.1)."""
-
-    name: str
-    type: str
-    size: int
-    sha256: str
-
-    def as_json(self) -> dict[str, object]:
-        """The entry as the body's JSON holds it."""
-        return {"name": self.name, "type": self.type, "size": self.size, "sha256": self.sha256}
-
-
-@dataclass(frozen=True)
-class Body:
-    """An opened body: the report's fields, the attachment manifest and the reply key."""
-
-    fields: dict[str, str]
-    attachments: list[ManifestEntry] = field(default_factory=list)
-    reply_key: str | None = None
-    version: int = BODY_VERSION
-
-    @property
-    def padded(self) -> bool:
-        """Whether the attachment streams carry Padmé padding (body version 2, §7.1)."""
-        return self.version >= 2
-
-    def to_json(self) -> bytes:
-        """Serialise as the body's JSON (§5.1)."""
-        return json.dumps({"version": self.version, "fields": self.fields,
-                           "attachments": [a.as_json() for a in self.attachments],
-                           "reply_key": self.reply_key}, ensure_ascii=False, separators=(",", ":")).encode()
-
-
 def padded_size(json_length: int) -> int:
     """The padded plaintext size P for a JSON of that length (§5)."""
     need = max(4 + json_length, MIN_PADDED)
@@ -228,49 +187,6 @@ def open_body(report_key: bytes, sealed: bytes, attachments: int | None = None) 
     if attachments is not None and attachments != len(body.attachments):
         raise DamagedBody(f"the manifest lists {len(body.attachments)} attachments, the report has {attachments}")
     return body
-
-
-def parse_body(data: bytes) -> Body:
-    """The body of JSON bytes under every rule of §5.1, or ValueError saying which rule failed."""
-    return _body_from_json(bodyjson.loads(data))
-
-
-def _member(data: dict[str, object], name: str, kind: type[T]) -> T:
-    """A required member of exactly that JSON type (§5.1 rule 6); bool is not an int."""
-    value = data.get(name, ...)
-    if type(value) is not kind:
-        raise ValueError(f"`{name}` must be a JSON {_JSON_TYPES[kind]}")
-    return value
-
-
-def _body_from_json(data: object) -> Body:
-    """The body of §5.1 rule 6, with unknown members dropped (rule 7); ValueError if any rule fails."""
-    if type(data) is not dict:
-        raise ValueError("the body must be a JSON object")
-    version = _member(data, "version", int)
-    if version not in BODY_VERSIONS:
-        raise ValueError(f"body version {version} is not supported")
-    fields: dict[str, str] = _member(data, "fields", dict)
-    manifest: list[object] = _member(data, "attachments", list)
-    if not all(type(v) is str for v in fields.values()):
-        raise ValueError("fields must map names to strings")
-    if len(manifest) > MAX_ATTACHMENTS:
-        raise ValueError(f"attachments must be a list of at most {MAX_ATTACHMENTS}")
-    entries = []
-    for item in manifest:
-        if type(item) is not dict:
-            raise ValueError("an attachment entry must be an object")
-        entry = ManifestEntry(_member(item, "name", str), _member(item, "type", str), _member(item, "size", int),
-                              _member(item, "sha256", str))
-        if entry.size > MAX_SIZE or not _SHA256.fullmatch(entry.sha256):
-            raise ValueError("an attachment entry's size or sha256 is malformed")
-        entries.append(entry)
-    if "reply_key" not in data:
-        raise ValueError("`reply_key` is missing")
-    reply = data["reply_key"]
-    if reply is not None and (type(reply) is not str or str(Recipient.parse(reply)) != reply):
-        raise ValueError("`reply_key` must be null or an intake recipient")
-    return Body(fields, entries, reply, version)
 
 
 class Sealer:
