@@ -102,13 +102,13 @@ def serve(path: Path):
 
 @pytest.fixture(scope="module")
 def page():
-    """A Chromium page on a made-up origin serving only libsodium.js and seal.js (nothing leaves the machine)."""
+    """A Chromium page on a made-up origin serving only libsodium.js, seal.js and bodyjson.js (nothing leaves it)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         context = chromium.new_context()
-        for name in ["js/seal.js", *SODIUM]:
+        for name in ["js/seal.js", "js/bodyjson.js", *SODIUM]:
             context.route(f"{ORIGIN}/{name}", serve(STATIC / name))
         context.route(f"{ORIGIN}/", lambda route: route.fulfill(body=PAGE, content_type="text/html"))
         page = context.new_page()
