@@ -6,6 +6,7 @@ The vectors test whole sealed reports; this differential test throws hundreds of
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 
 from intake.crypto.envelope import parse_body
 from intake.crypto.keys import Identity
+from intake.crypto.report import open_report
 from intake.crypto.stream import padme
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -161,3 +163,20 @@ def test_python_and_chromium_agree_on_padme(page) -> None:
     }""", sizes)
     assert js == [padme(s) for s in sizes]
     assert all(s <= padme(s) <= s * 1.12 + 1 for s in sizes)
+
+
+def test_browser_replaces_lone_surrogates_before_sealing(page) -> None:
+    """A lone surrogate in the page's text becomes U+FFFD in the sealed body, so the report still opens."""
+    me = Identity.generate()
+    sealed = page.evaluate("""async (recipient) => {
+        const seal = await import("/js/seal.js");
+        const key = seal.newReportKey();
+        const entry = {name: "a\\ud800.jpg", type: "image/jpeg", size: 0, sha256: "ab".repeat(32)};
+        const body = seal.sealBody(key, {description: "x\\udc00y\\ud83d\\udcf7"}, [entry]);
+        const header = seal.sealHeader(key, [seal.parseRecipient(recipient)]);
+        return [seal.b64url(header), seal.b64url(body)];
+    }""", str(me.recipient))
+    header, body = (base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)) for text in sealed)
+    opened = open_report(header, body, 1, [me]).body
+    assert opened.fields == {"description": "x\ufffdy\U0001F4F7"}
+    assert opened.attachments[0].name == "a\ufffd.jpg"

@@ -4,6 +4,11 @@ const MAX_DEPTH = 16;
 const MAX_INTEGER = 2 ** 53 - 1;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
+export function wellFormed(text) {
+  // `text` with every lone surrogate replaced by U+FFFD, as writers must before sealing (§5.1 rule 4).
+  return text.replace(new RegExp(LONE_SURROGATE.source, "g"), "\ufffd");
+}
+
 export function strictJson(text) {
   // JSON.parse under §5.1 rules 1-5: one flat scan (no recursion) checks depth, duplicate names, lone
   // surrogates and number forms first; JSON.parse checks the grammar.

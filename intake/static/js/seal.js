@@ -1,7 +1,7 @@
 // The sealed report format of docs/format.md, version 1 (body version 2), on libsodium.js: sealing and opening.
 // Section numbers (§) refer to docs/format.md; tests/vectors/*.vec are run against this module.
 
-import { strictJson } from "./bodyjson.js";
+import { strictJson, wellFormed } from "./bodyjson.js";
 
 export { strictJson };
 
@@ -136,7 +136,8 @@ export function paddedSize(jsonLength) {
 
 export function sealBody(reportKey, fields, attachments, replyKey = null) {
   // Pad and encrypt the body JSON under body_key (§5); attachments are sealed padded (§7.1).
-  const json = enc.encode(JSON.stringify({ version: BODY_VERSION, fields, attachments, reply_key: replyKey }));
+  const body = { version: BODY_VERSION, fields, attachments, reply_key: replyKey };
+  const json = enc.encode(JSON.stringify(body, (_, value) => (typeof value === "string" ? wellFormed(value) : value)));
   const padded = new Uint8Array(paddedSize(json.length));
   padded.set(be(json.length, 4), 0);
   padded.set(json, 4);
