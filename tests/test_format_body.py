@@ -98,3 +98,9 @@ def test_padme_bounds(size: int) -> None:
     padded = padme(size)
     assert size <= padded <= size * 1.12
     assert padme(padded) == padded
+
+
+def test_writer_replaces_lone_surrogates() -> None:
+    """A lone surrogate given to the writer (argv decoded with surrogateescape can hold one) is sealed as U+FFFD."""
+    body = Body({"note": "bad \udcff byte", "\ud800": "x"})
+    assert open_body(KEY, seal_body(KEY, body)).fields == {"note": "bad \ufffd byte", "\ufffd": "x"}

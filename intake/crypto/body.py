@@ -48,10 +48,11 @@ class Body:
         return self.version >= 2
 
     def to_json(self) -> bytes:
-        """Serialise as the body's JSON (§5.1)."""
-        return json.dumps({"version": self.version, "fields": self.fields,
+        """Serialise as the body's JSON (§5.1), any lone surrogate replaced by U+FFFD (rule 4)."""
+        text = json.dumps({"version": self.version, "fields": self.fields,
                            "attachments": [a.as_json() for a in self.attachments],
-                           "reply_key": self.reply_key}, ensure_ascii=False, separators=(",", ":")).encode()
+                           "reply_key": self.reply_key}, ensure_ascii=False, separators=(",", ":"))
+        return bodyjson.SURROGATE.sub("\ufffd", text).encode()
 
 
 def parse_body(data: bytes) -> Body:

@@ -10,7 +10,7 @@ MAX_INTEGER = (1 << 53) - 1
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _OTHER = re.compile(rb'[^"\[\]{}]*')
 _OPEN = frozenset(b"[{")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def check_depth(data: bytes) -> None:
@@ -62,7 +62,7 @@ def _check_strings(value: object) -> None:
     while todo:
         item = todo.pop()
         if isinstance(item, str):
-            if _SURROGATE.search(item):
+            if SURROGATE.search(item):
                 raise ValueError("a string holds a lone surrogate")
         elif isinstance(item, dict):
             todo.extend(item.keys())
