@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import secrets
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 from intake.crypto.errors import CryptoError
 from intake.review.clean import CannotClean, clean
 from intake.review.errors import DAMAGED_CASE, ReviewError
+from intake.review.listing import dump_json
 from intake.review.metadata import describe, sniff
 from intake.review.names import file_name, numbered, terminal_text
 from intake.review.opening import OpenCase, open_case
@@ -26,6 +26,8 @@ class Folder:
     """The export folder, held open so that every file is created inside it and nothing is overwritten."""
 
     def __init__(self, path: Path) -> None:
+        self.made_folder = not path.exists()
+        self.made: list[str] = []
         try:
             path.mkdir(mode=0o700, parents=True, exist_ok=True)
             self.fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
@@ -39,6 +41,7 @@ class Folder:
         """Create a new file `name` (mode 0600), failing if anything, even a symlink, has that name."""
         fd = os.open(name, CREATE, 0o600, dir_fd=self.fd)
         self.used.add(name.casefold())
+        self.made.append(name)
         return fd
 
     def create_unique(self, name: str) -> tuple[str, int]:
@@ -61,10 +64,27 @@ class Folder:
     def remove(self, name: str) -> None:
         """Remove a file of the folder."""
         os.unlink(name, dir_fd=self.fd)
+        self.made.remove(name)
 
     def rename(self, old: str, new: str) -> None:
         """Move a file of the folder onto a name this export created."""
         os.replace(old, new, src_dir_fd=self.fd, dst_dir_fd=self.fd)
+        self.made.remove(old)
+
+    def discard(self) -> None:
+        """Remove every file this export made (and the folder, if it made it): nothing partial stays."""
+        for name in reversed(self.made):
+            try:
+                os.unlink(name, dir_fd=self.fd)
+            except FileNotFoundError:
+                pass
+        self.made.clear()
+        os.close(self.fd)
+        if self.made_folder:
+            try:
+                self.path.rmdir()
+            except OSError:
+                pass
 
 
 def export_case(session: Session, ref: str, out: Path, keep_metadata: bool) -> None:
@@ -75,14 +95,22 @@ def export_case(session: Session, ref: str, out: Path, keep_metadata: bool) -> N
         report_fd = folder.create("report.json")
     except FileExistsError:
         raise ReviewError(f"{out} already holds a report.json", "export each case into its own empty folder") from None
-    files = [export_attachment(case, i, folder, keep_metadata) for i in range(len(case.case.lengths))]
-    data = {**case.summary(), "attachments": files, "notes": case.notes()}
-    with os.fdopen(report_fd, "w", encoding="utf-8") as f:
-        f.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    handed = False
+    try:
+        files = [export_attachment(case, i, folder, keep_metadata) for i in range(len(case.case.lengths))]
+        text = dump_json({**case.summary(), "attachments": files, "notes": case.notes()}) + "\n"
+        handed = True
+        with os.fdopen(report_fd, "w", encoding="utf-8") as f:
+            f.write(text)
+    except BaseException:
+        if not handed:
+            os.close(report_fd)
+        folder.discard()
+        raise
     for item in files:
-        echo(f"{out / item['file'] if item['file'] else 'attachment ' + str(item['index'])}: {_state(item)}",
-                   err=True)
-    echo(f"exported case {case.case.ref} into {out}", err=True)
+        where = out / str(item["file"]) if item["file"] else f"attachment {item['index']}"
+        echo(terminal_text(f"{where}: {_state(item)}"), err=True)
+    echo(terminal_text(f"exported case {case.case.ref} into {out}"), err=True)
     bad = [item for item in files if item["file"] is None]
     if bad:
         raise ReviewError(f"case {case.case.ref}: attachment {bad[0]['index']} is damaged ({bad[0]['error']}); "

@@ -24,6 +24,9 @@ def case_row(case: Case, identities: Sequence[Identity], key_name: Callable[[str
     except CryptoError as exc:
         row.update(error=exc.expect, reason=str(exc))
         return row
+    except (ValueError, TypeError, RecursionError) as exc:  # a hostile case must never hide the others
+        row.update(error="damaged case", reason=f"could not be read: {type(exc).__name__}")
+        return row
     row.update(opened=True, key_id=report.opened.key_id, identity=key_name(report.opened.key_id),
                incident_type=report.body.fields.get("incident_type"),
                attachment_bytes=sum(a.size for a in report.body.attachments))
@@ -46,12 +49,14 @@ def print_rows(rows: Iterable[dict[str, object]], as_json: bool) -> None:
     from rich.text import Text
 
     table = Table("case", "received", "type", "status", "files", "size", "opened by", box=None)
+    def cell(value: object) -> Text:
+        return Text(terminal_text(str(value)))
+
     for row in rows:
-        opened = Text(str(row["identity"])) if row["opened"] else Text(f"no: {row['error']}", style="red")
+        opened = cell(row["identity"]) if row["opened"] else Text(terminal_text(f"no: {row['error']}"), style="red")
         size = "?" if row["attachment_bytes"] is None else human_size(int(row["attachment_bytes"]))
-        table.add_row(Text(str(row["id"])), Text(str(row["received"])),
-                      Text(terminal_text(str(row["incident_type"] or "-"))), Text(str(row["status"])),
-                      Text(str(row["attachments"])), Text(size), opened)
+        table.add_row(cell(row["id"]), cell(row["received"]), cell(row["incident_type"] or "-"), cell(row["status"]),
+                      cell(row["attachments"]), Text(size), opened)
     Console(highlight=False).print(table)
     failed = sum(1 for row in rows if not row["opened"])
     echo(f"{len(rows)} cases, {failed} not opened" if rows else "no cases", err=True)

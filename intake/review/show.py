@@ -61,10 +61,12 @@ def show_case(session: Session, ref: str, as_json: bool) -> None:
 
 
 def _print(data: dict[str, object]) -> None:
-    out = echo
-    opened = data["opened_with"]
-    out(f"case {data['id']}  received {data['received']}  status {data['status']}  "
-        f"sealed by {data['sealed_by']}  opened with {terminal_text(str(opened['identity']))}")
+    def out(line: str) -> None:
+        echo(terminal_text(line, keep_newlines=True))
+
+    one = {k: terminal_text(str(data[k])) for k in ("id", "received", "status", "sealed_by")}
+    out(f"case {one['id']}  received {one['received']}  status {one['status']}  "
+        f"sealed by {one['sealed_by']}  opened with {terminal_text(str(data['opened_with']['identity']))}")
     out("fields:")
     converted = {w["field"]: w["unicode"] for w in data["warnings"]}
     for name, value in data["fields"].items():
@@ -85,10 +87,11 @@ def _print(data: dict[str, object]) -> None:
         out("notes:")
     for note in data["notes"]:
         if "error" in note:
-            out(f"  {note['created']}  (not opened: {note['error']})")
+            out(f"  {terminal_text(str(note['created']))}  (not opened: {note['error']})")
         else:
             text = terminal_text(str(note["note"]), keep_newlines=True).replace("\n", "\n    ")
-            out(f"  {note['created']}  {terminal_text(str(note['status']))}  by {str(note['by'])[:16]}: {text}")
+            who = terminal_text(str(note["by"])[:16])
+            out(f"  {terminal_text(str(note['created']))}  {terminal_text(str(note['status']))}  by {who}: {text}")
 
 
 def _unicode(text: object) -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from intake.errors import BadValue
 from intake.review.errors import NO_KEYRING, ReviewError, no_case
+from intake.review.names import terminal_text
 from intake.review.session import Session
 from intake.review.terminal import echo
 
@@ -52,4 +53,4 @@ def set_status(session: Session, ref: str, state: str, note: str | None, keys_di
         triage(source.engine, case.ref, state, sealed)
     except StorageError as exc:
         raise ReviewError(str(exc), "check the reference with `list`") from None
-    echo(f"case {case.ref}: {state}" + (" (note sealed to the keyring)" if sealed else ""), err=True)
+    echo(terminal_text(f"case {case.ref}: {state}" + (" (note sealed to the keyring)" if sealed else "")), err=True)

@@ -1,7 +1,8 @@
 // Sending a report sealed in the browser through the resumable API of docs/openapi.yaml.
 
 import {
-  CHUNK, PART, Sha256, b64url, concat, newReportKey, parseRecipient, sealBody, sealHeader, sealedLength, StreamSealer,
+  CHUNK, PART, Sha256, b64url, concat, newReportKey, padme, parseRecipient, sealBody, sealHeader, sealedLength,
+  StreamSealer,
 } from "./seal.js";
 
 const enc = new TextEncoder();
@@ -63,12 +64,15 @@ async function sha256(blob) {
 }
 
 async function* sealedParts(reportKey, index, blob) {
-  // The sealed stream of attachment `index`, in parts of exactly 1 MiB (the last holds the rest).
+  // The sealed stream of attachment `index`, the file then its zero padding (format.md §7.1), in parts of
+  // exactly 1 MiB (the last holds the rest).
   const sealer = new StreamSealer(reportKey, index);
+  const total = padme(blob.size);
   let pending = [sealer.header];
   let pendingBytes = sealer.header.length;
   for (let at = 0; ; at += CHUNK) {
-    const chunk = new Uint8Array(await blob.slice(at, at + CHUNK).arrayBuffer());
+    const chunk = new Uint8Array(Math.min(CHUNK, total - at));
+    if (at < blob.size) chunk.set(new Uint8Array(await blob.slice(at, at + CHUNK).arrayBuffer()));
     const last = chunk.length < CHUNK;
     const sealed = sealer.push(chunk, last);
     pending.push(sealed);
@@ -100,7 +104,7 @@ export class Upload {
     for (const f of files) manifest.push({ name: f.name, type: f.type || "application/octet-stream", size: f.blob.size, sha256: await sha256(f.blob) });
     const reportKey = newReportKey();
     const body = sealBody(reportKey, fields, manifest);
-    const lengths = manifest.map((m) => sealedLength(m.size));
+    const lengths = manifest.map((m) => sealedLength(padme(m.size)));
     let begun;
     for (let attempt = 0; !begun; attempt++) {
       const keyring = await loadKeyring();
