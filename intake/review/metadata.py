@@ -1,12 +1,22 @@
-"""What identifying metadata a decrypted file still carries, read with Pillow and pypdf."""
+"""What identifying metadata a decrypted file still carries, in the whole file: JPEG and PNG segment by segment."""
 
 from __future__ import annotations
 
+import io
 import logging
 import warnings
-from typing import BinaryIO
+import zlib
+from typing import TYPE_CHECKING, BinaryIO
+
+from intake.review.rebuild import Parsed, appended_jpegs, parse_jpeg, parse_png
+
+if TYPE_CHECKING:
+    from PIL.Image import Exif
 
 MAX_VALUE = 120
+MAX_TEXT = 4096
+ORIENTATION = 0x0112
+XMP = b"http://ns.adobe.com/xap/1.0/"
 MAGIC = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"%PDF-", "application/pdf"),
          (b"GIF87a", "image/gif"), (b"GIF89a", "image/gif"))
 # EXIF tags (Pillow's ExifTags numbers) that identify a device, a person or a moment.
@@ -24,15 +34,19 @@ def sniff(head: bytes) -> str | None:
     return next((kind for magic, kind in MAGIC if head.startswith(magic)), None)
 
 
-def describe(f: BinaryIO, kind: str | None) -> dict[str, str]:
-    """The metadata a file carries, as label -> short value; a parse failure is reported, not raised."""
+def describe(data: bytes, kind: str | None) -> dict[str, str]:
+    """The metadata the whole file carries, as label -> short value; a parse failure is reported, not raised."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             if kind == "application/pdf":
-                return _pdf(f)
+                return _pdf(io.BytesIO(data))
+            if kind == "image/jpeg":
+                return _jpeg(data)
+            if kind == "image/png":
+                return _png(data)
             if kind and kind.startswith("image/"):
-                return _image(f)
+                return _image(data)
     except Exception as exc:  # noqa: BLE001 - a hostile file must never stop the review
         return {"unreadable": f"{type(exc).__name__}: could not be parsed, treat it as hostile"}
     return {}
@@ -50,30 +64,108 @@ def _degrees(parts: object, ref: object) -> str:
     return f"{d + m / 60 + s / 3600:.6f} {_short(ref)}".strip()
 
 
-def _image(f: BinaryIO) -> dict[str, str]:
-    from PIL import ExifTags, Image
+def _exif(exif: Exif, prefix: str = "") -> dict[str, str]:
+    """GPS, device, person and time tags of an EXIF block; its thumbnail; a count of anything else."""
+    from PIL import ExifTags
 
     found: dict[str, str] = {}
-    with Image.open(f) as img:
-        exif = img.getexif()
-        gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
-        if gps:
-            try:
-                found["gps"] = f"{_degrees(gps[2], gps.get(1, ''))}, {_degrees(gps[4], gps.get(3, ''))}"
-            except (KeyError, TypeError, ValueError, ZeroDivisionError):
-                found["gps"] = "gps data present"
-        found.update({label: _short(exif[tag]) for tag, label in IFD0_TAGS.items() if exif.get(tag)})
-        sub = exif.get_ifd(ExifTags.IFD.Exif)
-        found.update({label: _short(sub[tag]) for tag, label in EXIF_TAGS.items() if sub.get(tag)})
-        if exif and not found:
-            found["exif"] = f"{len(exif)} tags"
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    if gps:
+        try:
+            found["gps"] = f"{_degrees(gps[2], gps.get(1, ''))}, {_degrees(gps[4], gps.get(3, ''))}"
+        except (KeyError, TypeError, ValueError, ZeroDivisionError):
+            found["gps"] = "gps data present"
+    found.update({label: _short(exif[tag]) for tag, label in IFD0_TAGS.items() if exif.get(tag)})
+    sub = exif.get_ifd(ExifTags.IFD.Exif)
+    found.update({label: _short(sub[tag]) for tag, label in EXIF_TAGS.items() if sub.get(tag)})
+    if exif.get(ORIENTATION, 1) != 1:
+        found["orientation"] = f"{_short(exif[ORIENTATION])}: a cleaned copy shows the photo as stored, maybe turned"
+    if exif.get_ifd(ExifTags.IFD.IFD1):
+        found["thumbnail"] = "a small copy of the photo, maybe taken before editing"
+    if exif and not found:
+        found["exif"] = f"{len(exif)} tags"
+    return {prefix + k: v for k, v in found.items()}
+
+
+def _exif_bytes(payload: bytes, prefix: str) -> dict[str, str]:
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif.load(payload)
+    return _exif(exif, prefix)
+
+
+def _segments(parsed: Parsed, prefix: str) -> dict[str, str]:
+    """What the left-out segments of one JPEG carry."""
+    found: dict[str, str] = {}
+    for name, payload in parsed.dropped:
+        if name == "APP1" and payload.startswith(b"Exif\x00\x00"):
+            found.update(_exif_bytes(payload, prefix))
+        elif name == "APP1" and payload.startswith(XMP):
+            found[prefix + "xmp"] = "present"
+        elif name == "APP2" and payload.startswith(b"MPF\x00"):
+            found[prefix + "mpf"] = "a list of more images in this file"
+        elif name == "APP2" and payload.startswith(b"ICC_PROFILE"):
+            found[prefix + "icc profile"] = "present"
+        elif name == "APP13":
+            found[prefix + "iptc"] = "present"
+        elif name == "COM":
+            found[prefix + "comment"] = _short(payload)
+        elif name not in ("APP0", "APP14"):
+            found.setdefault(prefix + name.lower(), f"{len(payload)} bytes")
+    return found
+
+
+def _trailing(data: bytes, end: int) -> dict[str, str]:
+    extra = len(data) - end
+    return {"after the image": f"{extra} bytes (another image, video or hidden data)"} if extra else {}
+
+
+def _jpeg(data: bytes) -> dict[str, str]:
+    primary = parse_jpeg(data)
+    found = _segments(primary, "")
+    for n, image in enumerate(appended_jpegs(data, primary.end), start=2):
+        found[f"image {n}"] = "appended after the photo"
+        found.update(_segments(image, f"image {n} "))
+    return found | _trailing(data, primary.end)
+
+
+def _png(data: bytes) -> dict[str, str]:
+    from PIL import Image
+
+    parsed = parse_png(data)
+    found: dict[str, str] = {}
+    for name, payload in parsed.dropped:
+        if name in ("tEXt", "zTXt", "iTXt"):
+            key, _, rest = payload.partition(b"\x00")
+            if name == "zTXt":
+                rest = zlib.decompressobj().decompress(rest[1:], MAX_TEXT)
+            elif name == "iTXt":
+                flag, rest = rest[:1], rest[2:].split(b"\x00", 2)[-1]
+                rest = zlib.decompressobj().decompress(rest, MAX_TEXT) if flag == b"\x01" else rest
+            found.setdefault(f"text {_short(key)}", _short(rest))
+        elif name == "eXIf":
+            exif = Image.Exif()
+            exif.load(b"Exif\x00\x00" + payload)
+            found.update(_exif(exif))
+        elif name == "iCCP":
+            found["icc profile"] = "present"
+        elif name == "tIME":
+            found["time"] = "present"
+        else:
+            found.setdefault(f"chunk {name}", f"{len(payload)} bytes")
+    return found | _trailing(data, parsed.end)
+
+
+def _image(data: bytes) -> dict[str, str]:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as img:
+        found = _exif(img.getexif())
         if img.info.get("xmp") or img.info.get("XML:com.adobe.xmp"):
             found["xmp"] = "present"
         if img.info.get("comment"):
             found["comment"] = _short(img.info["comment"])
-        text = getattr(img, "text", None) or {}
-        for key in text:
-            found.setdefault(f"text {_short(key)}", _short(text[key]))
         if img.info.get("icc_profile"):
             found["icc profile"] = "present"
     return found

@@ -10,9 +10,10 @@ import click
 from intake.crypto.errors import CryptoError
 from intake.review.errors import DAMAGED_CASE, ReviewError
 from intake.review.listing import dump_json, human_size
-from intake.review.metadata import describe, sniff
+from intake.review.metadata import sniff
 from intake.review.names import terminal_text
 from intake.review.opening import OpenCase, open_case
+from intake.review.sandbox import inspect
 from intake.review.session import Session
 
 MAX_INSPECT = 64 << 20
@@ -39,8 +40,7 @@ def check_attachment(case: OpenCase, idx: int) -> dict[str, object]:
     if info["detected_type"] and entry.size > MAX_INSPECT:
         info["metadata"] = {"not checked": f"larger than {MAX_INSPECT >> 20} MiB: export it to clean it"}
     elif info["detected_type"]:
-        kept.seek(0)
-        info["metadata"] = describe(kept, str(info["detected_type"]))
+        info["metadata"] = inspect(kept.getvalue(), str(info["detected_type"]), clean=False).found
     else:
         info["metadata"] = {"not checked": "no reader for this type: it may carry GPS, camera or author data"}
     return info
