@@ -60,7 +60,8 @@ def segment(marker: int, payload: bytes) -> bytes:
 def plain_jpeg(size: tuple[int, int], seed: int, **options: object) -> bytes:
     """A JPEG of a pattern (so that pixels can be compared), with only Pillow's JFIF header."""
     img = Image.radial_gradient("L").resize(size).convert("RGB")
-    img = Image.merge("RGB", [band.point(lambda v, s=seed + i: (v * (s + 3)) % 256) for i, band in enumerate(img.split())])
+    bands = [band.point(lambda v, s=seed + i: (v * (s + 3)) % 256) for i, band in enumerate(img.split())]
+    img = Image.merge("RGB", bands)
     out = io.BytesIO()
     img.save(out, "JPEG", quality=90, **options)
     return out.getvalue()
@@ -104,7 +105,8 @@ def text_png() -> bytes:
     out = io.BytesIO()
     Image.new("RGBA", (40, 30), (0, 90, 200, 128)).save(out, "PNG")
     data = out.getvalue()
-    extra = (_chunk(b"tEXt", b"Location\x00canary-png-text") + _chunk(b"iTXt", b"Author\x00\x00\x00\x00\x00canary-png-itxt")
+    extra = (_chunk(b"tEXt", b"Location\x00canary-png-text")
+             + _chunk(b"iTXt", b"Author\x00\x00\x00\x00\x00canary-png-itxt")
              + _chunk(b"eXIf", exif(b"CanaryMaker", b"CanaryPngCam", b"canary-gps-7f3e")[6:]))
     return data[:33] + extra + data[33:] + b"canary-png-tail" + bytes(100)
 
