@@ -16,6 +16,7 @@ export function postForm(form, files, onProgress) {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", form.action);
     xhr.upload.addEventListener("progress", (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); });
+    xhr.upload.addEventListener("load", () => onProgress(1));
     xhr.addEventListener("load", () => {
       const ref = xhr.status === 200 ? pageText(xhr.responseText, "#receipt") : "";
       if (ref) resolve(ref);
