@@ -85,3 +85,14 @@ def test_bombs_are_too_costly_and_the_rest_is_exported(engine, db_url, tmp_path)
     assert (out / "scans.jpg").read_bytes() == photokit.scan_bomb()
     shown = alice.json("show", ref, where=("--db", db_url))["attachments"]
     assert [a["sha256_ok"] for a in shown] == [True] * 4
+
+
+def test_show_reports_what_a_cut_photo_still_carries(engine, db_url, tmp_path):
+    """A photo cut short is unreadable as a whole, and its GPS and camera are still reported."""
+    alice = Reviewer.make(tmp_path / "alice")
+    photo = photokit.thumbnail_photo()
+    ref = store(engine, [alice.recipient], [("cut.jpg", "image/jpeg", photo[:len(photo) // 2])])
+    found = alice.json("show", ref, where=("--db", db_url))["attachments"][0]["metadata"]
+    assert found["gps"] == "11.557000 N, 104.917083 E"
+    assert found["camera model"] == "CanaryCam X-77"
+    assert found["unreadable"].startswith("the image data has no end")

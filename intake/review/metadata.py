@@ -8,7 +8,7 @@ import warnings
 import zlib
 from typing import TYPE_CHECKING, BinaryIO
 
-from intake.review.rebuild import Parsed, appended_jpegs, parse_jpeg, parse_png
+from intake.review.rebuild import Parsed, Unparsed, appended_jpegs, parse_jpeg, parse_png
 
 if TYPE_CHECKING:
     from PIL.Image import Exif
@@ -121,8 +121,20 @@ def _trailing(data: bytes, end: int) -> dict[str, str]:
     return {"after the image": f"{extra} bytes (another image, video or hidden data)"} if extra else {}
 
 
+def _partly(data: bytes, exc: Unparsed) -> dict[str, str]:
+    """What Pillow can still read of a file that does not parse completely, and that it does not."""
+    try:
+        found = _image(data)
+    except Exception:  # noqa: BLE001 - the file is reported as unreadable either way
+        found = {}
+    return found | {"unreadable": f"{exc}: does not parse completely, treat it as hostile"}
+
+
 def _jpeg(data: bytes) -> dict[str, str]:
-    primary = parse_jpeg(data)
+    try:
+        primary = parse_jpeg(data)
+    except Unparsed as exc:
+        return _partly(data, exc)
     found = _segments(primary, "")
     for n, image in enumerate(appended_jpegs(data, primary.end), start=2):
         found[f"image {n}"] = "appended after the photo"
@@ -133,7 +145,10 @@ def _jpeg(data: bytes) -> dict[str, str]:
 def _png(data: bytes) -> dict[str, str]:
     from PIL import Image
 
-    parsed = parse_png(data)
+    try:
+        parsed = parse_png(data)
+    except Unparsed as exc:
+        return _partly(data, exc)
     found: dict[str, str] = {}
     for name, payload in parsed.dropped:
         if name in ("tEXt", "zTXt", "iTXt"):
