@@ -136,6 +136,15 @@ def pixel_bomb() -> bytes:
     return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", body) + _chunk(b"IEND", b"")
 
 
+def memory_bomb(side: int = 8000) -> bytes:
+    """A PNG of `side` x `side` RGB pixels (192 MB decoded) in about 200 KB: under Pillow's pixel limit."""
+    packer = zlib.compressobj(9)
+    row = bytes(1 + 3 * side)
+    body = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+    ihdr = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", body) + _chunk(b"IEND", b"")
+
+
 def pixels(data: bytes) -> tuple[tuple[int, int], bytes]:
     """The size and decoded pixels of an image (the test's MPF index is a stub, which Pillow warns about)."""
     with warnings.catch_warnings():

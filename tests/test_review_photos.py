@@ -68,23 +68,26 @@ def test_export_rebuilds_the_primary_image(engine, db_url, tmp_path):
 
 @pytest.mark.slow
 def test_bombs_are_too_costly_and_the_rest_is_exported(engine, db_url, tmp_path):
-    """A progressive JPEG with thousands of scans hits the CPU limit, a pixel bomb Pillow's limit; others export."""
+    """Thousands of progressive scans hit the CPU limit, 192 MB of pixels the memory limit, 400 million pixels
+    Pillow's limit; each is exported as it is, named too costly, and the photos beside them are cleaned."""
     alice = Reviewer.make(tmp_path / "alice")
     ref = store(engine, [alice.recipient], [PHOTOS[0], ("scans.jpg", "image/jpeg", photokit.scan_bomb()),
-                                            ("pixels.png", "image/png", photokit.pixel_bomb()), PHOTOS[3]])
+                                            ("pixels.png", "image/png", photokit.pixel_bomb()),
+                                            ("wide.png", "image/png", photokit.memory_bomb()), PHOTOS[3]])
     out = tmp_path / "out"
-    limits = {"INTAKE_REVIEW_CPU_SECONDS": "2"}
+    limits = {"INTAKE_REVIEW_CPU_SECONDS": "2", "INTAKE_REVIEW_MEMORY_MB": "160"}
     done = alice.run("export", ref, "--out", str(out), where=("--db", db_url), env=limits)
     report = json.loads((out / "report.json").read_text())
-    assert [a["cleaned"] for a in report["attachments"]] == [True, False, False, True]
+    assert [a["cleaned"] for a in report["attachments"]] == [True, False, False, False, True]
     assert "too costly (it needs more than 2 s of processor time)" in report["attachments"][1]["not_cleaned"]
     assert "too costly (a decompression bomb)" in report["attachments"][2]["not_cleaned"]
+    assert "too costly (decoding it needs more memory than allowed)" in report["attachments"][3]["not_cleaned"]
     assert "scans.jpg: kept as it is (could not be cleaned: too costly" in done.stderr
     assert leftovers((out / "thumb.jpg").read_bytes()) == []
     assert leftovers((out / "screen.png").read_bytes()) == []
     assert (out / "scans.jpg").read_bytes() == photokit.scan_bomb()
     shown = alice.json("show", ref, where=("--db", db_url))["attachments"]
-    assert [a["sha256_ok"] for a in shown] == [True] * 4
+    assert [a["sha256_ok"] for a in shown] == [True] * 5
 
 
 def test_show_reports_what_a_cut_photo_still_carries(engine, db_url, tmp_path):
