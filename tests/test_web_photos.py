@@ -4,12 +4,16 @@ WebAssembly (sealed in the page) and without it (Tor Browser's "Safer" level: se
 
 from __future__ import annotations
 
+import base64
+import io
 import json
+import random
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
-from intake.review.rebuild import rebuild
+from intake.review.rebuild import Unparsed, rebuild
 from tests import photokit
 from tests.reviewkit import Reviewer
 from tests.web_support import Server, files_containing, make_site, open_stored
@@ -131,3 +135,53 @@ def test_without_webassembly_photos_cleaned_and_server_sealed(browser, live, tmp
     out, _ = exported(site, tmp_path, ref)
     check_photos(out)
     assert files_containing([site.settings.instance, server.tmp], description.encode()) == []
+
+
+def odd_files() -> list[bytes]:
+    """Photos with restart markers, fill bytes, an Adobe header; broken ones; and seeded random damage."""
+    def saved(img: Image.Image, fmt: str, **options: object) -> bytes:
+        out = io.BytesIO()
+        img.save(out, fmt, **options)
+        return out.getvalue()
+
+    restarts = saved(Image.new("RGB", (64, 64), (9, 99, 199)), "JPEG", restart_marker_blocks=1)
+    cmyk = saved(Image.new("CMYK", (32, 32), (9, 99, 199, 5)), "JPEG")
+    dqt = restarts.index(b"\xff\xdb")
+    png = photokit.text_png()
+    files = [restarts, cmyk, restarts[:dqt] + b"\xff\xff" + restarts[dqt:], restarts[:-2], restarts + restarts,
+             photokit.pixel_bomb(), png[:-30], png[:40] + b"\x00" + png[41:], photokit.truncated_jpeg(),
+             photokit.with_segments(restarts, restarts[restarts.index(b"\xff\xc0"):restarts.index(b"\xff\xc4")])]
+    rng = random.Random(10)  # noqa: S311 - reproducible damage, not a secret
+    for base in (photokit.thumbnail_photo(), photokit.mpf_photo(), png, cmyk):
+        for _ in range(25):
+            at = rng.randrange(len(base))
+            files.append(base[:at] + bytes([rng.randrange(256)]) + base[at + 1:])
+            files.append(base[:at])
+    return files
+
+
+def test_page_and_reviewer_cleaners_agree(browser, live):
+    """metadata.js and intake/review/rebuild.py rebuild the same bytes, or both refuse, for odd and damaged files."""
+    _, server = live
+    context, page, errors, _ = open_page(browser, server.url, webassembly=True)
+    files = odd_files()
+    results = page.evaluate("""async (files) => {
+        const m = await import("/static/js/metadata.js");
+        const b64 = (bytes) => btoa(String.fromCharCode(...bytes));
+        return files.map((text) => {
+            const data = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+            const rebuild = data[0] === 0xff ? m.rebuildJpeg : m.rebuildPng;
+            try { return b64(rebuild(data)); } catch (e) { return e.constructor.name; }
+        });
+    }""", [base64.b64encode(f).decode() for f in files])
+    context.close()
+    assert errors == []
+    refused = 0
+    for n, (data, got) in enumerate(zip(files, results, strict=True)):
+        try:
+            expected = base64.b64encode(rebuild(data, "image/jpeg" if data[0] == 0xFF else "image/png")).decode()
+        except Unparsed:
+            expected = "Unparsed"
+        assert got == expected, n
+        refused += expected == "Unparsed"
+    assert 0 < refused < len(files)
