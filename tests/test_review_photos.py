@@ -99,3 +99,15 @@ def test_show_reports_what_a_cut_photo_still_carries(engine, db_url, tmp_path):
     assert found["gps"] == "11.557000 N, 104.917083 E"
     assert found["camera model"] == "CanaryCam X-77"
     assert found["unreadable"].startswith("the image data has no end")
+
+
+def test_a_bad_limit_is_refused_before_anything_is_written(engine, db_url, tmp_path):
+    """A limit that is not a whole number stops export with one line saying how to set it, and writes nothing."""
+    alice = Reviewer.make(tmp_path / "alice")
+    ref = store(engine, [alice.recipient], PHOTOS[:1])
+    done = alice.run("export", ref, "--out", str(tmp_path / "out"), where=("--db", db_url), check=False,
+                     env={"INTAKE_REVIEW_CPU_SECONDS": "lots"})
+    assert done.returncode == 1
+    assert done.stderr == ("intake-review: INTAKE_REVIEW_CPU_SECONDS='lots' is not a whole number; "
+                           "set INTAKE_REVIEW_CPU_SECONDS to a number such as 30\n")
+    assert not (tmp_path / "out").exists()

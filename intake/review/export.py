@@ -17,7 +17,7 @@ from intake.review.metadata import sniff
 from intake.review.names import file_name, numbered, terminal_text
 from intake.review.opening import OpenCase, open_case
 from intake.review.progress import progress
-from intake.review.sandbox import inspect
+from intake.review.sandbox import inspect, limits
 from intake.review.session import Session
 
 CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
@@ -71,6 +71,7 @@ class Folder:
 
 def export_case(session: Session, ref: str, out: Path, keep_metadata: bool) -> None:
     """Export one case into `out`; exit with the damaged-case code if an attachment failed its check."""
+    limits()
     case = open_case(session, ref)
     folder = Folder(out)
     try:

@@ -15,8 +15,6 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
-CPU_SECONDS = int(os.environ.get("INTAKE_REVIEW_CPU_SECONDS", "30"))
-MEMORY_MB = int(os.environ.get("INTAKE_REVIEW_MEMORY_MB", "2048"))
 COSTLY = "could not be cleaned: too costly"
 
 
@@ -30,17 +28,33 @@ class Inspection:
     not_cleaned: str | None = None
 
 
+def limit(name: str, default: int) -> int:
+    """A whole number from the environment, or a ReviewError saying how to set it."""
+    from intake.review.errors import ReviewError
+
+    text = os.environ.get(name, str(default))
+    if not text.isdigit() or int(text) < 1:
+        raise ReviewError(f"{name}={text!r} is not a whole number", f"set {name} to a number such as {default}")
+    return int(text)
+
+
+def limits() -> tuple[int, int]:
+    """The CPU seconds and megabytes of memory one attachment may take (checked before any file is written)."""
+    return limit("INTAKE_REVIEW_CPU_SECONDS", 30), limit("INTAKE_REVIEW_MEMORY_MB", 2048)
+
+
 def inspect(data: bytes, kind: str | None, clean: bool) -> Inspection:
     """Describe `data` (and clean it if asked) in a bounded child process."""
+    cpu, memory = limits()
     command = [sys.executable, "-I", "-m", "intake.review.sandbox", kind or "", "clean" if clean else "show",
-               str(CPU_SECONDS), str(MEMORY_MB), str(len(data))]
-    wall = 3 * CPU_SECONDS + 10
+               str(cpu), str(memory), str(len(data))]
+    wall = 3 * cpu + 10
     try:
         done = subprocess.run(command, input=data, capture_output=True, timeout=wall, check=False)  # noqa: S603 - our own module
     except subprocess.TimeoutExpired:
         return _costly(f"it took longer than {wall} s")
     if done.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
-        return _costly(f"it needs more than {CPU_SECONDS} s of processor time")
+        return _costly(f"it needs more than {cpu} s of processor time")
     head, newline, rest = done.stdout.partition(b"\n")
     if done.returncode != 0 or not newline:
         return _costly(f"the inspecting process failed (exit {done.returncode}), maybe out of memory")

@@ -13,7 +13,7 @@ from intake.review.listing import dump_json, human_size
 from intake.review.metadata import sniff
 from intake.review.names import terminal_text
 from intake.review.opening import OpenCase, open_case
-from intake.review.sandbox import inspect
+from intake.review.sandbox import inspect, limits
 from intake.review.session import Session
 
 MAX_INSPECT = 64 << 20
@@ -48,6 +48,7 @@ def check_attachment(case: OpenCase, idx: int) -> dict[str, object]:
 
 def show_case(session: Session, ref: str, as_json: bool) -> None:
     """Print one case; exit with the damaged-case code if an attachment fails its check."""
+    limits()
     case = open_case(session, ref)
     data = {**case.summary(), "attachments": [check_attachment(case, i) for i in range(len(case.case.lengths))],
             "notes": case.notes()}
