@@ -185,3 +185,21 @@ def test_page_and_reviewer_cleaners_agree(browser, live):
         assert got == expected, n
         refused += expected == "Unparsed"
     assert 0 < refused < len(files)
+
+
+def test_without_javascript_nothing_changes(browser, live, tmp_path):
+    """JavaScript off: the form posts the photo as it is, the page says so, and no sealing note is shown."""
+    site, server = live
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(server.url + "/")
+    assert "JavaScript is off: your files are sealed on arrival exactly as they are" in page.inner_text("form")
+    assert page.is_hidden("#sealing-note")
+    page.fill("#description", "canary-nojs-photo-5b9e a camera on the bridge")
+    name, kind, photo = PHOTOS[1]
+    page.set_input_files("#attachments", [{"name": name, "mimeType": kind, "buffer": photo}])
+    page.click("button[type=submit]")
+    ref = page.inner_text("#receipt")
+    context.close()
+    out, _ = exported(site, tmp_path, ref)
+    assert (out / name).read_bytes() == photo

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 MAX_VALUE = 120
 MAX_TEXT = 4096
+MAX_ITEMS = 40
 ORIENTATION = 0x0112
 XMP = b"http://ns.adobe.com/xap/1.0/"
 MAGIC = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"%PDF-", "application/pdf"),
@@ -35,21 +36,20 @@ def sniff(head: bytes) -> str | None:
 
 
 def describe(data: bytes, kind: str | None) -> dict[str, str]:
-    """The metadata the whole file carries, as label -> short value; a parse failure is reported, not raised."""
+    """The metadata the whole file carries, as label -> short value (at most MAX_ITEMS); failures are reported."""
+    readers = {"application/pdf": lambda: _pdf(io.BytesIO(data)), "image/jpeg": lambda: _jpeg(data),
+               "image/png": lambda: _png(data)}
+    if kind not in readers and not (kind or "").startswith("image/"):
+        return {}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            if kind == "application/pdf":
-                return _pdf(io.BytesIO(data))
-            if kind == "image/jpeg":
-                return _jpeg(data)
-            if kind == "image/png":
-                return _png(data)
-            if kind and kind.startswith("image/"):
-                return _image(data)
+            found = readers.get(str(kind), lambda: _image(data))()
     except Exception as exc:  # noqa: BLE001 - a hostile file must never stop the review
         return {"unreadable": f"{type(exc).__name__}: could not be parsed, treat it as hostile"}
-    return {}
+    if len(found) > MAX_ITEMS:
+        found = dict(list(found.items())[:MAX_ITEMS]) | {"more": f"{len(found) - MAX_ITEMS} other items"}
+    return found
 
 
 def _short(value: object) -> str:
