@@ -17,7 +17,8 @@ CANARIES = [b"CanaryMaker", b"CanaryCam X-77", b"canary-gps-7f3e", b"canary-thum
             b"canary-com-0b1e", b"CanarySecond Pixel", b"canary-gps2-91c4", b"canary-mp4-e4f2", b"canary-png-text",
             b"canary-png-itxt", b"CanaryPngCam", b"canary-png-tail"]
 # Traces of the structures themselves, whatever their values.
-STRUCTURES = [b"Exif\x00\x00", b"MPF\x00", b"ftyp", b"http://ns.adobe.com/xap", b"tEXt", b"iTXt", b"eXIf"]
+STRUCTURES = [b"Exif\x00\x00", b"MPF\x00", b"ftyp", b"http://ns.adobe.com/xap", b"tEXt", b"iTXt", b"eXIf", b"EXIF",
+              b"XMP "]
 UNITS = {2: 1, 3: 2, 4: 4, 5: 8, 7: 1}
 
 
@@ -94,6 +95,16 @@ def motion_photo() -> bytes:
     mp4 = (b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00\x00\x00\x40moov\x00\x00\x00\x38udta"
            + b"\x00\x00\x00\x30\xa9xyz+11.5564+104.9282/canary-mp4-e4f2" + bytes(4096))
     return plain_jpeg((320, 240), 3) + mp4
+
+
+def webp_photo() -> bytes:
+    """A lossy WebP with alpha (VP8X, ALPH, VP8), EXIF with GPS and camera, XMP, and bytes after its end."""
+    img = Image.radial_gradient("L").resize((96, 64)).convert("RGBA")
+    img.putalpha(Image.linear_gradient("L").resize((96, 64)))
+    out = io.BytesIO()
+    img.save(out, "WEBP", quality=80, exif=exif(b"CanaryMaker", b"CanaryCam X-77", b"canary-gps-7f3e"),
+             xmp=b"<x:xmpmeta>canary-xmp-51aa</x:xmpmeta>")
+    return out.getvalue() + b"canary-com-0b1e"
 
 
 def _chunk(kind: bytes, payload: bytes) -> bytes:

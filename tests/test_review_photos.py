@@ -14,7 +14,8 @@ from tests.reviewkit import Reviewer, store
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 PHOTOS = [("thumb.jpg", "image/jpeg", photokit.thumbnail_photo()), ("portrait.jpg", "image/jpeg", photokit.mpf_photo()),
-          ("motion.jpg", "image/jpeg", photokit.motion_photo()), ("screen.png", "image/png", photokit.text_png())]
+          ("motion.jpg", "image/jpeg", photokit.motion_photo()), ("screen.png", "image/png", photokit.text_png()),
+          ("sticker.webp", "image/webp", photokit.webp_photo())]
 
 
 def leftovers(data: bytes) -> list[bytes]:
@@ -27,7 +28,7 @@ def test_show_reads_the_whole_file(engine, db_url, tmp_path):
     alice = Reviewer.make(tmp_path / "alice")
     ref = store(engine, [alice.recipient], PHOTOS)
     shown = alice.json("show", ref, where=("--db", db_url))["attachments"]
-    thumb, portrait, motion, png = (a["metadata"] for a in shown)
+    thumb, portrait, motion, png, webp = (a["metadata"] for a in shown)
     assert thumb["gps"] == "11.557000 N, 104.917083 E"
     assert thumb["camera model"] == "CanaryCam X-77"
     assert "thumbnail" in thumb
@@ -43,6 +44,9 @@ def test_show_reads_the_whole_file(engine, db_url, tmp_path):
     assert png["text Author"] == "canary-png-itxt"
     assert png["camera model"] == "CanaryPngCam"
     assert "after the image" in png
+    assert webp["camera model"] == "CanaryCam X-77"
+    assert webp["xmp"] == "present"
+    assert webp["after the image"].startswith("15 bytes")
     text = alice.run("show", ref, where=("--db", db_url)).stdout
     assert "image 2 camera model: CanarySecond Pixel" in text
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from intake.review.metadata import sniff
 from intake.review.rebuild import Unparsed, rebuild
 from tests import photokit
 from tests.reviewkit import Reviewer
@@ -22,7 +23,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PHOTOS = [("thumb.jpg", "image/jpeg", photokit.thumbnail_photo()), ("portrait.jpg", "image/jpeg", photokit.mpf_photo()),
-          ("motion.jpg", "image/jpeg", photokit.motion_photo()), ("screen.png", "image/png", photokit.text_png())]
+          ("motion.jpg", "image/jpeg", photokit.motion_photo()), ("screen.png", "image/png", photokit.text_png()),
+          ("sticker.webp", "image/webp", photokit.webp_photo())]
 CUT = ("cut.jpg", "image/jpeg", photokit.truncated_jpeg())
 # What libsodium.js reports when WebAssembly is gone: expected in that test, an error anywhere else.
 NO_WASM_ERRORS = ("WebAssembly is not defined", "Cannot read properties of undefined")
@@ -150,9 +152,11 @@ def odd_files() -> list[bytes]:
     png = photokit.text_png()
     files = [restarts, cmyk, restarts[:dqt] + b"\xff\xff" + restarts[dqt:], restarts[:-2], restarts + restarts,
              photokit.pixel_bomb(), png[:-30], png[:40] + b"\x00" + png[41:], photokit.truncated_jpeg(),
-             photokit.with_segments(restarts, restarts[restarts.index(b"\xff\xc0"):restarts.index(b"\xff\xc4")])]
+             photokit.with_segments(restarts, restarts[restarts.index(b"\xff\xc0"):restarts.index(b"\xff\xc4")]),
+             saved(Image.new("RGBA", (20, 20), (5, 6, 7, 8)), "WEBP", lossless=True),
+             saved(Image.new("RGB", (20, 20)), "WEBP", save_all=True, append_images=[Image.new("RGB", (20, 20), 9)])]
     rng = random.Random(10)  # noqa: S311 - reproducible damage, not a secret
-    for base in (photokit.thumbnail_photo(), photokit.mpf_photo(), png, cmyk):
+    for base in (photokit.thumbnail_photo(), photokit.mpf_photo(), png, cmyk, photokit.webp_photo()):
         for _ in range(25):
             at = rng.randrange(len(base))
             files.append(base[:at] + bytes([rng.randrange(256)]) + base[at + 1:])
@@ -170,8 +174,10 @@ def test_page_and_reviewer_cleaners_agree(browser, live):
         const b64 = (bytes) => btoa(String.fromCharCode(...bytes));
         return files.map((text) => {
             const data = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-            const rebuild = data[0] === 0xff ? m.rebuildJpeg : m.rebuildPng;
-            try { return b64(rebuild(data)); } catch (e) { return e.constructor.name; }
+            const rebuild = {"image/jpeg": m.rebuildJpeg, "image/png": m.rebuildPng, "image/webp": m.rebuildWebp};
+            const kind = m.kindOf(data);
+            if (!kind) return "Unparsed";
+            try { return b64(rebuild[kind](data)); } catch (e) { return e.constructor.name; }
         });
     }""", [base64.b64encode(f).decode() for f in files])
     context.close()
@@ -179,7 +185,7 @@ def test_page_and_reviewer_cleaners_agree(browser, live):
     refused = 0
     for n, (data, got) in enumerate(zip(files, results, strict=True)):
         try:
-            expected = base64.b64encode(rebuild(data, "image/jpeg" if data[0] == 0xFF else "image/png")).decode()
+            expected = base64.b64encode(rebuild(data, str(sniff(data[:16])))).decode()
         except Unparsed:
             expected = "Unparsed"
         assert got == expected, n

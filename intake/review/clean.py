@@ -1,4 +1,4 @@
-"""Removing metadata from exported copies: JPEG and PNG rebuilt from their structure, PDF with pypdf."""
+"""Removing metadata from exported copies: JPEG, PNG and WebP rebuilt from their structure, PDF with pypdf."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import warnings
 
 from intake.review.rebuild import Unparsed, rebuild
 
-CLEANABLE = ("image/jpeg", "image/png", "application/pdf")
+CLEANABLE = ("image/jpeg", "image/png", "image/webp", "application/pdf")
 MAX_CLEAN = 256 << 20
 
 

@@ -8,7 +8,7 @@ import warnings
 import zlib
 from typing import TYPE_CHECKING, BinaryIO
 
-from intake.review.rebuild import Parsed, Unparsed, appended_jpegs, parse_jpeg, parse_png
+from intake.review.rebuild import Parsed, Unparsed, appended_jpegs, parse_jpeg, parse_png, parse_webp
 
 if TYPE_CHECKING:
     from PIL.Image import Exif
@@ -38,7 +38,7 @@ def sniff(head: bytes) -> str | None:
 def describe(data: bytes, kind: str | None) -> dict[str, str]:
     """The metadata the whole file carries, as label -> short value (at most MAX_ITEMS); failures are reported."""
     readers = {"application/pdf": lambda: _pdf(io.BytesIO(data)), "image/jpeg": lambda: _jpeg(data),
-               "image/png": lambda: _png(data)}
+               "image/png": lambda: _png(data), "image/webp": lambda: _webp(data)}
     if kind not in readers and not (kind or "").startswith("image/"):
         return {}
     try:
@@ -169,6 +169,20 @@ def _png(data: bytes) -> dict[str, str]:
             found["time"] = "present"
         else:
             found.setdefault(f"chunk {name}", f"{len(payload)} bytes")
+    return found | _trailing(data, parsed.end)
+
+
+def _webp(data: bytes) -> dict[str, str]:
+    try:
+        parsed = parse_webp(data)
+    except Unparsed as exc:
+        return _partly(data, exc)
+    found: dict[str, str] = {}
+    for name, payload in parsed.dropped:
+        if name == "EXIF":
+            found.update(_exif_bytes(payload if payload.startswith(b"Exif") else b"Exif\x00\x00" + payload, ""))
+        else:
+            found[{"XMP ": "xmp", "ICCP": "icc profile"}.get(name, f"chunk {_short(name)}")] = "present"
     return found | _trailing(data, parsed.end)
 
 

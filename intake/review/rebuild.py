@@ -127,8 +127,41 @@ def parse_png(data: bytes) -> Parsed:
     return out
 
 
+def parse_webp(data: bytes) -> Parsed:
+    """A still WebP: its bitstream (VP8 or VP8L) and alpha (ALPH) kept, a fresh VP8X when there is alpha."""
+    size = int.from_bytes(data[4:8], "little") + 8
+    if data[:4] != b"RIFF" or data[8:12] != b"WEBP" or size > len(data) or size % 2:
+        raise Unparsed("not a whole WebP")
+    out, chunks, at = Parsed(end=size), {}, 12
+    while at < size:
+        kind, length = data[at:at + 4], int.from_bytes(data[at + 4:at + 8], "little")
+        end = at + 8 + length
+        if at + 8 > size or end > size:
+            raise Unparsed("truncated chunk")
+        if kind in chunks or kind in (b"ANIM", b"ANMF"):
+            raise Unparsed("an animated WebP, or a chunk twice")
+        chunks[kind] = data[at:end + length % 2]
+        if kind not in (b"VP8 ", b"VP8L", b"ALPH", b"VP8X"):
+            out.dropped.append((kind.decode("latin-1"), data[at + 8:end]))
+        at = end + length % 2
+    image = [chunks[k] for k in (b"VP8 ", b"VP8L") if k in chunks]
+    if len(image) != 1 or (b"ALPH" in chunks and (b"VP8 " not in chunks or b"VP8X" not in chunks)):
+        raise Unparsed("no single image bitstream")
+    if b"ALPH" in chunks:
+        vp8x = chunks[b"VP8X"]
+        if len(vp8x) != 18:
+            raise Unparsed("damaged VP8X chunk")
+        out.kept = [b"VP8X\x0a\x00\x00\x00\x10\x00\x00\x00" + vp8x[12:18], chunks[b"ALPH"], image[0]]
+    else:
+        out.kept = image
+    return out
+
+
 def rebuild(data: bytes, kind: str) -> bytes:
     """A new file of the primary image's structure only, or Unparsed."""
+    if kind == "image/webp":
+        body = b"WEBP" + b"".join(parse_webp(data).kept)
+        return b"RIFF" + len(body).to_bytes(4, "little") + body
     if kind == "image/jpeg":
         parsed = parse_jpeg(data)
         return b"\xff\xd8" + parsed.head + b"".join(parsed.kept) + b"\xff\xd9"

@@ -2,7 +2,7 @@
 // structure of the primary image only (docs/web.md "Photos"). Nothing is copied that decoding does not need:
 // no EXIF, XMP, IPTC, MPF, ICC profile, maker notes or comments, and nothing after the image's end
 // (appended images, thumbnails, depth maps, motion-photo video). A file that does not parse completely,
-// or that is not a JPEG or PNG by its first bytes, is reported as not cleaned.
+// or that is not a JPEG, PNG or still WebP by its first bytes, is reported as not cleaned.
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 // PNG chunks kept: the critical ones and three numeric colour chunks that cannot carry text.
@@ -112,6 +112,39 @@ export function rebuildPng(data) {
   return joined(out);
 }
 
+const u32le = (data, at) => data[at] + (data[at + 1] << 8) + (data[at + 2] << 16) + ((data[at + 3] << 24) >>> 0);
+const ascii = (data, at) => String.fromCharCode(...data.subarray(at, at + 4));
+
+export function rebuildWebp(data) {
+  // A new still WebP of its bitstream (VP8 or VP8L) and alpha (ALPH), with a fresh VP8X when there is alpha.
+  const size = u32le(data, 4) + 8;
+  if (ascii(data, 0) !== "RIFF" || ascii(data, 8) !== "WEBP" || size > data.length || size % 2) fail("not a whole WebP");
+  const chunks = new Map();
+  for (let at = 12; at < size;) {
+    if (at + 8 > size) fail("truncated chunk");
+    const kind = ascii(data, at);
+    const length = u32le(data, at + 4);
+    const end = at + 8 + length;
+    if (end > size) fail("truncated chunk");
+    if (chunks.has(kind) || kind === "ANIM" || kind === "ANMF") fail("an animated WebP, or a chunk twice");
+    chunks.set(kind, data.subarray(at, end + (length % 2)));
+    at = end + (length % 2);
+  }
+  const image = ["VP8 ", "VP8L"].filter((k) => chunks.has(k)).map((k) => chunks.get(k));
+  const alpha = chunks.get("ALPH");
+  if (image.length !== 1 || (alpha && (!chunks.has("VP8 ") || !chunks.has("VP8X")))) fail("no single image bitstream");
+  let kept = image;
+  if (alpha) {
+    const vp8x = chunks.get("VP8X");
+    if (vp8x.length !== 18) fail("damaged VP8X chunk");
+    kept = [Uint8Array.of(0x56, 0x50, 0x38, 0x58, 10, 0, 0, 0, 0x10, 0, 0, 0, ...vp8x.subarray(12, 18)), alpha, image[0]];
+  }
+  const length = 4 + kept.reduce((n, c) => n + c.length, 0);
+  const head = Uint8Array.of(0x52, 0x49, 0x46, 0x46, length & 0xff, (length >> 8) & 0xff, (length >> 16) & 0xff, length >>> 24,
+    0x57, 0x45, 0x42, 0x50);
+  return joined([head, ...kept]);
+}
+
 function joined(pieces) {
   const out = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
   let at = 0;
@@ -119,14 +152,22 @@ function joined(pieces) {
   return out;
 }
 
+export function kindOf(data) {
+  // The image type the first bytes show ("image/jpeg", "image/png", "image/webp"), or null.
+  if (startsWith(data, 0, [0xff, 0xd8, 0xff])) return "image/jpeg";
+  if (startsWith(data, 0, PNG_SIGNATURE)) return "image/png";
+  return data.length >= 12 && ascii(data, 0) === "RIFF" && ascii(data, 8) === "WEBP" ? "image/webp" : null;
+}
+
+const REBUILD = { "image/jpeg": rebuildJpeg, "image/png": rebuildPng, "image/webp": rebuildWebp };
+
 export async function clean(file) {
   // {blob, cleaned}: a rebuilt copy of the photo, or the file as it is with cleaned = false.
   const data = new Uint8Array(await file.arrayBuffer());
-  const rebuild = startsWith(data, 0, [0xff, 0xd8, 0xff]) ? rebuildJpeg : startsWith(data, 0, PNG_SIGNATURE) ? rebuildPng : null;
-  if (!rebuild) return { blob: file, cleaned: false };
+  const type = kindOf(data);
+  if (!type) return { blob: file, cleaned: false };
   try {
-    const type = rebuild === rebuildJpeg ? "image/jpeg" : "image/png";
-    return { blob: new Blob([rebuild(data)], { type }), cleaned: true };
+    return { blob: new Blob([REBUILD[type](data)], { type }), cleaned: true };
   } catch (e) {
     if (e instanceof Unparsed) return { blob: file, cleaned: false };
     throw e;
