@@ -162,14 +162,13 @@ export function kindOf(data) {
 const REBUILD = { "image/jpeg": rebuildJpeg, "image/png": rebuildPng, "image/webp": rebuildWebp };
 
 export async function clean(file) {
-  // {blob, cleaned}: a rebuilt copy of the photo, or the file as it is with cleaned = false.
-  const data = new Uint8Array(await file.arrayBuffer());
-  const type = kindOf(data);
-  if (!type) return { blob: file, cleaned: false };
+  // {blob, cleaned}: a rebuilt copy of the photo, or the file as it is with cleaned = false (also when the
+  // browser cannot read it whole into memory: the reporter is told either way).
   try {
-    return { blob: new Blob([REBUILD[type](data)], { type }), cleaned: true };
+    const type = kindOf(new Uint8Array(await file.slice(0, 12).arrayBuffer()));
+    if (!type) return { blob: file, cleaned: false };
+    return { blob: new Blob([REBUILD[type](new Uint8Array(await file.arrayBuffer()))], { type }), cleaned: true };
   } catch (e) {
-    if (e instanceof Unparsed) return { blob: file, cleaned: false };
-    throw e;
+    return { blob: file, cleaned: false };
   }
 }
