@@ -209,3 +209,23 @@ def test_without_javascript_nothing_changes(browser, live, tmp_path):
     context.close()
     out, _ = exported(site, tmp_path, ref)
     assert (out / name).read_bytes() == photo
+
+
+def test_libsodium_that_does_not_load_means_server_sealing(browser, live):
+    """WebAssembly on but libsodium.js not delivered: the page says the server seals, and sends that way."""
+    site, server = live
+    context = browser.new_context()
+    page = context.new_page()
+    page.route("**/vendor/libsodium-*.js", lambda route: route.abort("connectionreset"))
+    page.goto(server.url + "/")
+    page.wait_for_selector("html[data-sealing=server]")
+    assert page.is_visible("#sealing-note")
+    page.fill("#description", "canary-nolib-2d4f a drone at night")
+    page.set_input_files("#attachments", [{"name": n, "mimeType": t, "buffer": d} for n, t, d in PHOTOS[:1]])
+    page.click("button[type=submit]")
+    page.wait_for_selector("#receipt-box:not([hidden])")
+    ref = page.inner_text("#receipt")
+    context.close()
+    _, files, sealed_by = open_stored(site.engine, ref, site.identities[:1])
+    assert sealed_by == "server"
+    assert files == [(PHOTOS[0][0], rebuild(PHOTOS[0][2], PHOTOS[0][1]))]

@@ -53,9 +53,10 @@ def describe(data: bytes, kind: str | None) -> dict[str, str]:
 
 
 def _short(value: object) -> str:
+    """At most MAX_VALUE characters of valid Unicode (a lone surrogate is written out as an escape)."""
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace").rstrip("\x00")
-    text = str(value).strip()
+    text = str(value).encode("utf-8", "backslashreplace").decode().strip()
     return text if len(text) <= MAX_VALUE else text[:MAX_VALUE] + "…"
 
 
