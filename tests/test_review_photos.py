@@ -34,6 +34,7 @@ def test_show_reads_the_whole_file(engine, db_url, tmp_path):
     assert "thumbnail" in thumb
     assert thumb["xmp"] == "present"
     assert thumb["comment"] == "canary-com-0b1e"
+    assert thumb["thumbnail comment"] == "canary-thumb-c0de"
     assert portrait["image 2 gps"] == "11.557000 N, 104.917083 E"
     assert portrait["image 2 camera model"] == "CanarySecond Pixel"
     assert "mpf" in portrait

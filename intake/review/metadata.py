@@ -96,12 +96,14 @@ def _exif_bytes(payload: bytes, prefix: str) -> dict[str, str]:
     return _exif(exif, prefix)
 
 
-def _segments(parsed: Parsed, prefix: str) -> dict[str, str]:
-    """What the left-out segments of one JPEG carry."""
+def _segments(parsed: Parsed, prefix: str, thumbnails: bool = True) -> dict[str, str]:
+    """What the left-out segments of one JPEG carry, and those of the thumbnails in its EXIF (one level)."""
     found: dict[str, str] = {}
     for name, payload in parsed.dropped:
         if name == "APP1" and payload.startswith(b"Exif\x00\x00"):
             found.update(_exif_bytes(payload, prefix))
+            for thumb in appended_jpegs(payload, 0) if thumbnails else []:
+                found.update(_segments(thumb, prefix + "thumbnail ", thumbnails=False))
         elif name == "APP1" and payload.startswith(XMP):
             found[prefix + "xmp"] = "present"
         elif name == "APP2" and payload.startswith(b"MPF\x00"):
