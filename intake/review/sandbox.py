@@ -53,8 +53,10 @@ def inspect(data: bytes, kind: str | None, clean: bool) -> Inspection:
         done = subprocess.run(command, input=data, capture_output=True, timeout=wall, check=False)  # noqa: S603 - our own module
     except subprocess.TimeoutExpired:
         return _costly(f"it took longer than {wall} s")
-    if done.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+    if done.returncode == -signal.SIGXCPU:
         return _costly(f"it needs more than {cpu} s of processor time")
+    if done.returncode == -signal.SIGKILL:
+        return _costly("the inspecting process was killed, out of processor time or memory")
     head, newline, rest = done.stdout.partition(b"\n")
     if done.returncode != 0 or not newline:
         return _costly(f"the inspecting process failed (exit {done.returncode}), maybe out of memory")
@@ -64,8 +66,8 @@ def inspect(data: bytes, kind: str | None, clean: bool) -> Inspection:
 
 
 def _costly(why: str) -> Inspection:
-    reason = f"{COSTLY} ({why}): kept as it is, treat it as hostile"
-    return Inspection({"not checked": reason}, not_cleaned=reason)
+    return Inspection({"not checked": f"too costly to inspect ({why}): treat it as hostile"},
+                      not_cleaned=f"{COSTLY} ({why}): kept as it is, treat it as hostile")
 
 
 def _limit(cpu: int, memory_mb: int, size: int) -> None:
