@@ -1,8 +1,9 @@
-"""JPEG and PNG read segment by segment: a new file from the primary image's structure, the rest listed.
+"""JPEG, PNG and WebP read segment by segment: a new file from the primary image's structure, the rest listed.
 
 The same rules as the page's `metadata.js` (docs/web.md "Photos"): a JPEG keeps its frame, tables and scans
 up to its end marker, with a fresh JFIF or Adobe header; a PNG keeps its critical chunks and the numeric
-colour chunks, every CRC checked. Everything else, and anything after the image's end, is left out.
+colour chunks, every CRC checked; a still WebP keeps its bitstream and alpha. Everything else, and anything
+after the image's end, is left out.
 """
 
 from __future__ import annotations
