@@ -8,13 +8,14 @@ import secrets
 from pathlib import Path
 
 from intake.crypto.errors import CryptoError
-from intake.review.clean import CannotClean, clean
+from intake.review.clean import CLEANABLE, MAX_CLEAN, CannotClean, check_cleanable
 from intake.review.errors import DAMAGED_CASE, ReviewError
 from intake.review.listing import dump_json
-from intake.review.metadata import describe, sniff
+from intake.review.metadata import sniff
 from intake.review.names import file_name, numbered, terminal_text
 from intake.review.opening import OpenCase, open_case
 from intake.review.progress import progress
+from intake.review.sandbox import inspect, limits
 from intake.review.session import Session
 from intake.review.terminal import echo
 
@@ -89,6 +90,7 @@ class Folder:
 
 def export_case(session: Session, ref: str, out: Path, keep_metadata: bool) -> None:
     """Export one case into `out`; exit with the damaged-case code if an attachment failed its check."""
+    limits()
     case = open_case(session, ref)
     folder = Folder(out)
     try:
@@ -161,19 +163,24 @@ def export_attachment(case: OpenCase, idx: int, folder: Folder, keep_metadata: b
 
 
 def _clean_into(item: dict[str, object], folder: Folder, stage: str, final_fd: int) -> None:
-    with os.fdopen(folder.open(stage), "rb") as src:
-        item["metadata_found"] = describe(src, item["detected_type"])
-        src.seek(0)
-        try:
-            with os.fdopen(final_fd, "wb") as dst:
-                clean(src, dst, item["detected_type"], int(item["size"]))
-        except CannotClean as exc:
-            item["not_cleaned"] = str(exc)
-            folder.rename(stage, str(item["file"]))
-            return
+    """Clean the staged plaintext in a bounded child process; keep it as it is when that fails, saying why."""
+    kind, size = item["detected_type"], int(item["size"])
+    try:
+        if kind and size <= MAX_CLEAN:
+            with os.fdopen(folder.open(stage), "rb") as src:
+                result = inspect(src.read(), str(kind), clean=kind in CLEANABLE)
+            item["metadata_found"] = result.found
+        check_cleanable(kind, size)
+        if result.cleaned is None:
+            raise CannotClean(result.not_cleaned)
+    except CannotClean as exc:
+        os.close(final_fd)
+        item["not_cleaned"] = str(exc)
+        folder.rename(stage, str(item["file"]))
+        return
+    with os.fdopen(final_fd, "wb") as dst:
+        dst.write(result.cleaned)
     folder.remove(stage)
-    with os.fdopen(folder.open(str(item["file"])), "rb") as result:
-        item["exported_sha256"] = hashlib.file_digest(result, "sha256").hexdigest()
-        result.seek(0)
-        item["metadata_left"] = describe(result, item["detected_type"])
+    item["exported_sha256"] = hashlib.sha256(result.cleaned).hexdigest()
+    item["metadata_left"] = result.left or {}
     item["cleaned"] = True

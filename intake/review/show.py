@@ -8,9 +8,10 @@ import io
 from intake.crypto.errors import CryptoError
 from intake.review.errors import DAMAGED_CASE, ReviewError
 from intake.review.listing import dump_json, human_size
-from intake.review.metadata import describe, sniff
+from intake.review.metadata import sniff
 from intake.review.names import terminal_text
 from intake.review.opening import OpenCase, open_case
+from intake.review.sandbox import inspect, limits
 from intake.review.session import Session
 from intake.review.terminal import echo
 
@@ -38,8 +39,7 @@ def check_attachment(case: OpenCase, idx: int) -> dict[str, object]:
     if info["detected_type"] and entry.size > MAX_INSPECT:
         info["metadata"] = {"not checked": f"larger than {MAX_INSPECT >> 20} MiB: export it to clean it"}
     elif info["detected_type"]:
-        kept.seek(0)
-        info["metadata"] = describe(kept, str(info["detected_type"]))
+        info["metadata"] = inspect(kept.getvalue(), str(info["detected_type"]), clean=False).found
     else:
         info["metadata"] = {"not checked": "no reader for this type: it may carry GPS, camera or author data"}
     return info
@@ -47,6 +47,7 @@ def check_attachment(case: OpenCase, idx: int) -> dict[str, object]:
 
 def show_case(session: Session, ref: str, as_json: bool) -> None:
     """Print one case; exit with the damaged-case code if an attachment fails its check."""
+    limits()
     case = open_case(session, ref)
     data = {**case.summary(), "attachments": [check_attachment(case, i) for i in range(len(case.case.lengths))],
             "notes": case.notes()}

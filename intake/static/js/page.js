@@ -1,7 +1,10 @@
 // The form page with JavaScript: clean photos, seal everything in the browser, upload with progress.
+// When sealing cannot start in the page (WebAssembly off, as at Tor Browser's "Safer" level, or libsodium.js
+// failing to load), it says so, still cleans the photos, and posts them to the server-sealing path.
 
 import { ready } from "./seal.js";
 import { clean } from "./metadata.js";
+import { postForm } from "./post.js";
 import { SendError, Upload } from "./upload.js";
 
 const $ = (id) => document.getElementById(id);
@@ -40,6 +43,36 @@ async function prepare() {
   return { files, unclean };
 }
 
+async function sealingMode() {
+  // "page" when libsodium.js runs here, else "server" (the reason is shown to the reporter).
+  try {
+    if (typeof WebAssembly !== "object") throw new Error("WebAssembly is off");
+    await ready();
+    return "page";
+  } catch (e) {
+    const note = $("sealing-note");
+    note.textContent = texts.msgNoWasm;
+    note.hidden = false;
+    return "server";
+  }
+}
+
+const mode = sealingMode();
+
+async function send(fields, files) {
+  // Seal in the page and upload through the API, or post the cleaned files for the server to seal.
+  const onProgress = (fraction) => { $("progress").value = fraction; show(texts.msgSealing); };
+  if ((await mode) === "server") {
+    show(texts.msgSending);
+    return postForm(form, files, (fraction) => { $("progress").value = fraction; show(texts.msgSending); });
+  }
+  const upload = new Upload({
+    csrf: document.querySelector("meta[name=csrf-token]").content, onProgress, onRetry: () => show(texts.msgRetry),
+  });
+  show(texts.msgWork);
+  return upload.send(fields, files, form.elements.website.value);
+}
+
 async function submit(event) {
   event.preventDefault();
   const fields = Object.fromEntries(FIELDS.map((name) => [name, form.elements[name].value]));
@@ -53,14 +86,8 @@ async function submit(event) {
     return;
   }
   form.querySelector("button[type=submit]").disabled = true;
-  const upload = new Upload({
-    csrf: document.querySelector("meta[name=csrf-token]").content,
-    onProgress: (fraction) => { $("progress").value = fraction; show(texts.msgSealing); },
-    onRetry: () => show(texts.msgRetry),
-  });
   try {
-    show(texts.msgWork);
-    const ref = await upload.send(fields, files, form.elements.website.value);
+    const ref = await send(fields, files);
     form.reset();
     form.hidden = true;
     $("progress-box").hidden = true;
@@ -81,7 +108,5 @@ function watchZawgyi(event) {
 
 $("quick-exit").addEventListener("click", quickExit);
 form.addEventListener("input", watchZawgyi);
-ready().then(() => {
-  form.addEventListener("submit", submit);
-  document.documentElement.dataset.sealing = "ready";
-});
+form.addEventListener("submit", submit);
+mode.then((m) => { document.documentElement.dataset.sealing = m === "page" ? "ready" : "server"; });
