@@ -101,7 +101,7 @@ def parse_message_json(data: bytes, attachments: int) -> MessageBody:
     if not isinstance(value, dict) or set(value) != _MEMBERS:
         raise DamagedBody("a message body has exactly the members version, from, text and attachments")
     sender, text, manifest = value["from"], value["text"], value["attachments"]
-    if value["version"] != 1 or type(value["version"]) is not int:
+    if not _integer(value["version"]) or value["version"] != 1:
         raise DamagedBody("the message body is not version 1")
     if sender not in SENDERS or not isinstance(text, str) or not isinstance(manifest, list):
         raise DamagedBody("the message body's from, text or attachments has the wrong type")
@@ -117,12 +117,16 @@ def _entry(item: object) -> ManifestEntry:
     """One manifest entry, checked as §5.1 says."""
     if not isinstance(item, dict) or set(item) != {"name", "type", "size", "sha256"}:
         raise DamagedBody("an attachment entry is malformed")
-    entry = ManifestEntry(item["name"], item["type"], item["size"], item["sha256"])
-    sha = entry.sha256
-    if not (isinstance(entry.name, str) and isinstance(entry.type, str) and type(entry.size) is int
-            and entry.size >= 0 and isinstance(sha, str) and len(sha) == 64 and set(sha) <= set("0123456789abcdef")):
+    name, media_type, size, sha = item["name"], item["type"], item["size"], item["sha256"]
+    if not (isinstance(name, str) and isinstance(media_type, str) and _integer(size) and size >= 0
+            and isinstance(sha, str) and len(sha) == 64 and set(sha) <= set("0123456789abcdef")):
         raise DamagedBody("an attachment entry is malformed")
-    return entry
+    return ManifestEntry(name, media_type, int(size), sha)
+
+
+def _integer(value: object) -> bool:
+    """A JSON number whose value is an integer (1.0 is 1, as in JavaScript), not a boolean."""
+    return type(value) is int or (type(value) is float and value.is_integer())
 
 
 def seal_message_header(report_key: bytes, reply: Recipient, reviewers: Sequence[Recipient]) -> bytes:

@@ -145,6 +145,11 @@ def _opened_json(data: bytes, identities: list[Identity], reply: Recipient, send
     return json.loads(opened.body.to_json())
 
 
+def _opened(message: SealedReport, who: Identity, reply: Recipient):
+    """The body of a message as `who` opens it."""
+    return open_message(message.header, message.body, len(message.streams), [who], reply, "reporter").body
+
+
 def authentic(key: bytes, data: bytes) -> bytes:
     """A message body sealed under the message body key of `key`, whatever its JSON says."""
     return seal_padded(derive(key, MESSAGE_BODY_KEY_ID), data)
@@ -243,6 +248,12 @@ def messages(me: Identity, other: Identity) -> None:
         write(name, "damaged body", [reviewers[0]], reply, "reviewer", envelope(r, body=authentic(key, data),
                                                                                   streams=streams),
               f"an authentic body whose JSON is wrong: {json.dumps(value)}")
+    fkey = open_header(f.header, [reviewers[0]]).report_key
+    entries = [a.as_json() | {"size": float(a.size)} for a in _opened(f, reviewers[0], reply).attachments]
+    floats = {"version": 1.0, "from": "reporter", "text": answer, "attachments": entries}
+    write("88-message-numbers-by-value", "success", [reviewers[0]], reply, "reporter",
+          envelope(f, body=authentic(fkey, json.dumps(floats).encode())),
+          "an authentic follow-up whose version and sizes are written 1.0 and 70000.0: numbers count by value")
     junk = struct.pack(">I", 3) + b"\xff\xfe\x00" + bytes(1021)
     nonce = bytes(NONCE_BYTES)
     raw = nonce + sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(junk, BODY_AD, nonce,
