@@ -103,7 +103,7 @@ def parse_message_json(data: bytes, attachments: int) -> MessageBody:
     sender, text, manifest = value["from"], value["text"], value["attachments"]
     if not _integer(value["version"]) or value["version"] != 1:
         raise DamagedBody("the message body is not version 1")
-    if sender not in SENDERS or not isinstance(text, str) or not isinstance(manifest, list):
+    if sender not in SENDERS or not _text(text) or not isinstance(manifest, list):
         raise DamagedBody("the message body's from, text or attachments has the wrong type")
     if len(manifest) > MAX_ATTACHMENTS or len(manifest) != attachments:
         raise DamagedBody(f"the manifest lists {len(manifest)} attachments, the message has {attachments}")
@@ -118,10 +118,21 @@ def _entry(item: object) -> ManifestEntry:
     if not isinstance(item, dict) or set(item) != {"name", "type", "size", "sha256"}:
         raise DamagedBody("an attachment entry is malformed")
     name, media_type, size, sha = item["name"], item["type"], item["size"], item["sha256"]
-    if not (isinstance(name, str) and isinstance(media_type, str) and _integer(size) and size >= 0
+    if not (_text(name) and _text(media_type) and _integer(size) and size >= 0
             and isinstance(sha, str) and len(sha) == 64 and set(sha) <= set("0123456789abcdef")):
         raise DamagedBody("an attachment entry is malformed")
     return ManifestEntry(name, media_type, int(size), sha)
+
+
+def _text(value: object) -> bool:
+    """A string of Unicode scalar values: JSON's escapes can write a lone surrogate, which is refused."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _integer(value: object) -> bool:

@@ -239,12 +239,16 @@ def messages(me: Identity, other: Identity) -> None:
         "83-message-damaged-body-version-true": {"version": True, "from": "reviewer", "text": "x", "attachments": []},
         "84-message-damaged-body-manifest-count": {"version": 1, "from": "reviewer", "text": "x", "attachments": [
             {"name": "a", "type": "text/plain", "size": 1, "sha256": "0" * 64}]},
+        "89-message-damaged-body-lone-surrogate": {"version": 1, "from": "reviewer", "text": "x\ud800",
+                                                   "attachments": []},
+        "90-message-damaged-body-name-surrogate": {"version": 1, "from": "reviewer", "text": "x", "attachments": [
+            {"name": "\udfff.jpg", "type": "image/jpeg", "size": 1, "sha256": "0" * 64}]},
         "85-message-damaged-body-manifest-entry": {"version": 1, "from": "reviewer", "text": "x", "attachments": [
             {"name": "a", "type": "text/plain", "size": -1, "sha256": "0" * 64}]},
     }
     for name, value in bad.items():
         data = json.dumps(value).encode()
-        streams = [f.streams[1]] if "manifest-entry" in name else None
+        streams = [f.streams[1]] if "entry" in name or "name-" in name else None
         write(name, "damaged body", [reviewers[0]], reply, "reviewer", envelope(r, body=authentic(key, data),
                                                                                   streams=streams),
               f"an authentic body whose JSON is wrong: {json.dumps(value)}")

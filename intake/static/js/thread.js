@@ -78,19 +78,21 @@ function checkThread(header, reply) {
 const isObject = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
 const isInteger = (v) => typeof v === "number" && Number.isInteger(v);
 const members = (v) => Object.keys(v).sort().join(",");
+// A string of Unicode scalar values: with the u flag, only a lone surrogate matches.
+const isText = (v) => typeof v === "string" && !/[\uD800-\uDFFF]/u.test(v);
 
 function checkMessage(value, streams) {
   // The exact shape of a message body (§12.4).
   const damaged = (why) => new FormatError("damaged body", why);
   if (!isObject(value) || members(value) !== MEMBERS) throw damaged("not exactly the members of a message");
   if (value.version !== 1) throw damaged("not a version 1 message");
-  if (!SENDERS.includes(value.from) || typeof value.text !== "string" || !Array.isArray(value.attachments)) {
+  if (!SENDERS.includes(value.from) || !isText(value.text) || !Array.isArray(value.attachments)) {
     throw damaged("from, text or attachments of the wrong type");
   }
   const manifest = value.attachments;
   if (manifest.length > MAX_ATTACHMENTS || manifest.length !== streams) throw damaged("wrong number of attachments");
   for (const a of manifest) {
-    if (!isObject(a) || members(a) !== ENTRY || typeof a.name !== "string" || typeof a.type !== "string"
+    if (!isObject(a) || members(a) !== ENTRY || !isText(a.name) || !isText(a.type)
         || !isInteger(a.size) || a.size < 0 || typeof a.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(a.sha256)) {
       throw damaged("bad manifest entry");
     }
