@@ -88,6 +88,8 @@ def test_derivation_refuses_bad_inputs_before_argon2id() -> None:
     """A refused codename or a salt of the wrong length fails at once, with what to fix."""
     with pytest.raises(InvalidCodename):
         derive_keys("1" * 10_000, bytes(16))
+    with pytest.raises(InvalidCodename):
+        normalise(b"1" * 25)
     with pytest.raises(ValueError, match="codename_salt"):
         derive_keys("1" * 25, bytes(15))
     with pytest.raises(ValueError, match="32 bytes"):
