@@ -211,7 +211,7 @@ def open_body(report_key: bytes, sealed: bytes, attachments: int | None = None) 
     try:
         data = json.loads(padded[4:4 + length].decode("utf-8"))
         body = _body_from_json(data)
-    except (UnicodeDecodeError, ValueError, TypeError, KeyError) as exc:
+    except (UnicodeDecodeError, ValueError, TypeError, KeyError, RecursionError) as exc:
         raise DamagedBody(f"the report body is not valid: {exc}") from exc
     if attachments is not None and attachments != len(body.attachments):
         raise DamagedBody(f"the manifest lists {len(body.attachments)} attachments, the report has {attachments}")

@@ -65,11 +65,11 @@ class MessageBody:
                           ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def seal_padded(key: bytes, data: bytes, nonce: bytes | None = None) -> bytes:
+def seal_padded(key: bytes, data: bytes) -> bytes:
     """Pad a JSON as §5 says and encrypt it under `key`."""
     padded = struct.pack(">I", len(data)) + data
     padded += bytes(padded_size(len(data)) - len(padded))
-    nonce = nonce or nacl.utils.random(NONCE_BYTES)
+    nonce = nacl.utils.random(NONCE_BYTES)
     return nonce + sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(padded, BODY_AD, nonce, key)
 
 
@@ -96,8 +96,8 @@ def parse_message_json(data: bytes, attachments: int) -> MessageBody:
     """Check a message body's JSON against §12.4, exactly; raise DamagedBody otherwise."""
     try:
         value = json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise DamagedBody("the message body is not UTF-8 JSON") from exc
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise DamagedBody("the message body is not UTF-8 JSON, or nests too deep") from exc
     if not isinstance(value, dict) or set(value) != _MEMBERS:
         raise DamagedBody("a message body has exactly the members version, from, text and attachments")
     sender, text, manifest = value["from"], value["text"], value["attachments"]

@@ -264,6 +264,9 @@ def messages(me: Identity, other: Identity) -> None:
                                                                     derive(key, MESSAGE_BODY_KEY_ID))
     write("86-message-damaged-body-not-utf8", "damaged body", [reviewers[0]], reply, "reviewer",
           envelope(r, body=raw), "an authentic body whose JSON bytes are not UTF-8")
+    deep = b'{"version": 1, "from": "reviewer", "text": ' + b"[" * 50_000 + b"]" * 50_000 + b', "attachments": []}'
+    write("91-message-damaged-body-deep-nesting", "damaged body", [reviewers[0]], reply, "reviewer",
+          envelope(r, body=authentic(key, deep)), "an authentic body nesting 50,000 arrays, deeper than Python's stack")
     nan = b'{"version": NaN, "from": "reviewer", "text": "x", "attachments": []}'
     write("87-message-damaged-body-nan", "damaged body", [reviewers[0]], reply, "reviewer",
           envelope(r, body=authentic(key, nan)), "an authentic body with NaN, which is not JSON")
