@@ -22,9 +22,11 @@ from intake.crypto.container import read_envelope, stream_parts, write_envelope
 from intake.crypto.keys import Identity
 from intake.crypto.message import open_message, seal_message
 from tests.messagevectors import VECTORS, codename_vectors
-from tests.test_web_browser import Watched, browser, live  # noqa: F401 (fixtures)
+from tests.web_support import Server, make_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 IMPORTS = """const seal = await import("/static/js/seal.js");
         const codename = await import("/static/js/codename.js");
         const thread = await import("/static/js/thread.js");
@@ -45,17 +47,49 @@ def read_message_vector(path: Path) -> dict[str, object]:
             "data": base64.b64encode(data).decode()}
 
 
+class Watched:
+    """A page of a live server whose page errors, console errors and CSP violations are recorded."""
+
+    def __init__(self, context) -> None:
+        self.problems: list[str] = []
+        context.add_init_script("document.addEventListener('securitypolicyviolation', "
+                                "e => console.error('CSP violation: ' + e.violatedDirective));")
+        self.page = context.new_page()
+        self.page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
+        self.page.on("console", self._console)
+
+    def _console(self, message) -> None:
+        if message.type == "error":
+            self.problems.append(f"console: {message.text}")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
 @pytest.fixture
-def page(browser, live):  # noqa: F811 (fixtures)
-    """The form page of a live server, its sealing ready, watched for CSP violations and page errors."""
-    _, server = live
+def page(browser, tmp_path: Path):
+    """The form page of a live `intake serve` on SQLite, its sealing ready, watched for errors."""
+    site = make_site(tmp_path, f"sqlite:///{tmp_path / 'instance' / 'intake.db'}")
+    server = Server(site.env, tmp_path).start()
     context = browser.new_context()
     watched = Watched(context)
-    watched.page.goto(server.url + "/")
-    watched.page.wait_for_selector("html[data-sealing=ready]")
-    yield watched
-    watched.check()
-    context.close()
+    try:
+        watched.page.goto(server.url + "/")
+        watched.page.wait_for_selector("html[data-sealing=ready]")
+        yield watched
+        assert watched.problems == []
+    finally:
+        context.close()
+        server.stop()
+        site.engine.dispose()
 
 
 def test_codename_vectors_in_chromium(page) -> None:
