@@ -116,7 +116,7 @@ def test_rewrap_keeps_the_reporter_and_drops_the_retired() -> None:
 
 
 def test_sealing_refuses_what_no_opener_accepts() -> None:
-    """No empty message, no unknown sender, no more than 15 reviewer keys."""
+    """No empty message, no unknown sender, no more than 15 reviewer keys, no reply key that is a reviewer's."""
     reply = Identity.generate().recipient
     team = [Identity.generate().recipient for _ in range(16)]
     with pytest.raises(ValueError, match="text or an attachment"):
@@ -125,6 +125,8 @@ def test_sealing_refuses_what_no_opener_accepts() -> None:
         seal_message(team[:1], reply, "admin", "hello")
     with pytest.raises(ValueError, match="15 reviewer keys"):
         seal_message(team, reply, "reviewer", "hello")
+    with pytest.raises(ValueError, match="do not reply"):
+        seal_message(team[:2], team[1], "reviewer", "hello")
     sealed = seal_message(team[:15], reply, "reviewer", "hello")
     assert len(sealed.header) == 38 + 96 * 16
 

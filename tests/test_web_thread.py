@@ -145,7 +145,11 @@ def test_message_vectors_in_chromium(page) -> None:
 
 
 def test_follow_up_sealed_in_chromium_opens_in_python(page) -> None:
-    """A codename made in the page derives the same keys in Python; its follow-up opens for reviewer and reporter."""
+    """A codename made in the page derives the same keys in Python; its follow-up opens for reviewer and reporter.
+
+    The page refuses to seal what no opener accepts: an empty message, an unknown sender, 16 reviewer keys, a reply
+    key that is a reviewer's.
+    """
     reviewers = [Identity.generate() for _ in range(2)]
     salt = bytes(range(100, 116))
     photo = bytes((i * 13) % 256 for i in range(65536 * 2 + 5))
@@ -156,9 +160,17 @@ def test_follow_up_sealed_in_chromium_opens_in_python(page) -> None:
         const sealed = thread.sealMessage(reviewers.map(seal.parseRecipient), keys.recipient, "reporter", text,
             [{name: "bridge.jpg", type: "image/jpeg", data: bytes(photo)},
              {name: "empty.txt", type: "text/plain", data: new Uint8Array(0)}]);
-        return {made, lookup: sodium.to_hex(keys.lookup), file: b64(thread.messageFile(sealed))};
+        const team = reviewers.map(seal.parseRecipient);
+        const refused = [[team, keys.recipient, "reporter", ""], [team, keys.recipient, "admin", "x"],
+                         [Array(16).fill(team[0]), keys.recipient, "reporter", "x"], [team, team[1], "reviewer", "x"]]
+            .map((args) => { try { thread.sealMessage(...args); return "sealed"; } catch (e) { return e.message; } });
+        return {made, lookup: sodium.to_hex(keys.lookup), file: b64(thread.messageFile(sealed)), refused};
     }""", [[str(r.recipient) for r in reviewers], base64.b64encode(salt).decode(), text,
            base64.b64encode(photo).decode()])
+    assert result["refused"] == ["a message needs a text or an attachment",
+                                 "a message is from the reviewer or the reporter",
+                                 "a message can be sealed to at most 15 reviewer keys",
+                                 "the reply key is a reviewer's key"]
     made = result["made"]
     assert len(made) == 29
     assert len(normalise(made)) == 25

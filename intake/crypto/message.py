@@ -144,6 +144,8 @@ def seal_message_header(report_key: bytes, reply: Recipient, reviewers: Sequence
     """A message header: stanza 0 to the reply recipient, then one per reviewer recipient (§12.4)."""
     if len(reviewers) > MAX_STANZAS - 1:
         raise ValueError(f"a message can be sealed to at most {MAX_STANZAS - 1} reviewer keys")
+    if reply.key_id in {r.key_id for r in reviewers}:
+        raise ValueError("the case's reply key is a reviewer's key: the report is hostile, do not reply to it")
     return seal_header(report_key, [reply, *reviewers])
 
 

@@ -16,6 +16,7 @@ const BODY_SIZES = new Set(Array.from({ length: 11 }, (_, k) => 40 + (1 << (10 +
 export function sealMessageHeader(messageKey, reply, reviewers) {
   // Stanza 0 to the thread's reply recipient, then one per reviewer recipient (§12.4).
   if (reviewers.length > MAX_STANZAS - 1) throw new Error("a message can be sealed to at most 15 reviewer keys");
+  if (reviewers.some((r) => r.keyId === reply.keyId)) throw new Error("the reply key is a reviewer's key");
   return sealHeader(messageKey, [reply, ...reviewers]);
 }
 
