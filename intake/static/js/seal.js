@@ -179,7 +179,7 @@ export class StreamSealer {
 
 // Opening (§4-§8): used by the vectors test; a reviewer opens reports with intake-review.
 
-function readEnvelope(data) {
+export function readEnvelope(data) {
   // The framing of a sealed report file (§8).
   const fail = (what) => { throw new FormatError("malformed envelope", `the sealed report file ends inside ${what}`); };
   if (data.length < 6) fail("the header");
@@ -231,7 +231,7 @@ export function parseHeader(raw) {
   return stanzas;
 }
 
-function openHeader(raw, identities) {
+export function openHeader(raw, identities) {
   // Recover K with one of `identities` and check the MAC (§4 steps 5-7).
   const stanzas = parseHeader(raw);
   let tried = false;
@@ -296,7 +296,7 @@ function checkBody(body) {
   return { version: body.version, fields: body.fields, attachments, reply_key: body.reply_key };
 }
 
-function openStream(reportKey, index, stream, entry, padded) {
+export function openStream(reportKey, index, stream, entry, padded) {
   // Open one attachment stream and check it against its manifest entry, padding included (§7, §7.1).
   const damaged = (why) => new FormatError("damaged attachment", why);
   if (stream.length < SS_HEADER) throw new FormatError("truncated attachment", "the stream ends inside its header");
