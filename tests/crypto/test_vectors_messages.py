@@ -13,7 +13,7 @@ from intake.crypto.codename import InvalidCodename, derive_keys, lookup_of, make
 from intake.crypto.errors import CryptoError, HeaderMacError, NoMatchingIdentity
 from intake.crypto.keys import Identity
 from intake.crypto.message import WrongSender, WrongThread, open_message, rewrap_message_header, seal_message
-from tests.messagevectors import codename_vectors, message_vectors, open_message_file
+from tests.support.messagevectors import codename_vectors, message_vectors, open_message_file
 
 MESSAGES = message_vectors()
 NORMALISE = codename_vectors("60")

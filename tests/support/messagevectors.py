@@ -11,7 +11,7 @@ from intake.crypto.container import read_envelope, stream_parts
 from intake.crypto.keys import Identity, Recipient
 from intake.crypto.message import open_message
 
-VECTORS = Path(__file__).parent / "vectors"
+VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 
 
 @dataclass(frozen=True)

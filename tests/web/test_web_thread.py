@@ -21,8 +21,8 @@ from intake.crypto.codename import derive_keys, normalise
 from intake.crypto.container import read_envelope, stream_parts, write_envelope
 from intake.crypto.keys import Identity
 from intake.crypto.message import open_message, seal_message
-from tests.messagevectors import VECTORS, codename_vectors
-from tests.web_support import Server, make_site
+from tests.support.messagevectors import VECTORS, codename_vectors
+from tests.support.web import Server, make_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
