@@ -25,6 +25,7 @@ from intake.crypto.stream import PART, plain_size
 from intake.storage.cases import StorageError, new_ref, part_count
 from intake.storage.db import writing
 from intake.storage.schema import attachments, case_keys, cases, parts
+from intake.storage.threads import set_lookup
 
 UPLOAD_LIFETIME = dt.timedelta(hours=24)
 
@@ -35,7 +36,8 @@ def _expires() -> dt.datetime:
 
 
 def insert_case(conn: Connection, header: bytes, body: bytes, sealed_by: str, key_ids: Sequence[str],
-                lengths: Sequence[int], complete: bool, token: bool = True) -> tuple[int, str, str | None]:
+                lengths: Sequence[int], complete: bool, token: bool = True,
+                lookup: bytes | None = None) -> tuple[int, str, str | None]:
     """Open a case with its attachment and key rows in `conn`'s transaction; return its id, ref and upload token."""
     for length in lengths:
         if plain_size(length) is None:
@@ -50,6 +52,8 @@ def insert_case(conn: Connection, header: bytes, body: bytes, sealed_by: str, ke
         conn.execute(insert(attachments), [{"case_id": case_id, "idx": i, "length": n} for i, n in enumerate(lengths)])
     if key_ids:
         conn.execute(insert(case_keys), [{"case_id": case_id, "key_id": k} for k in key_ids])
+    if lookup is not None:
+        set_lookup(conn, case_id, lookup)
     return case_id, ref, upload
 
 
@@ -106,14 +110,16 @@ def missing_parts(engine: Engine, case_id: int) -> dict[int, list[int]]:
 
 
 def complete_case(engine: Engine, case_id: int, header: bytes | None = None, body: bytes | None = None,
-                  key_ids: Sequence[str] = (), lengths: Sequence[int] | None = None) -> str:
+                  key_ids: Sequence[str] = (), lengths: Sequence[int] | None = None, lookup: bytes | None = None) -> str:
     """Check that every stream is stored whole and make the case visible, in one transaction; return its ref.
 
-    An arriving case gives its header, body, key ids and stream lengths here; an upload gave them when it
-    opened.
+    An arriving case gives its header, body, key ids, stream lengths and codename lookup here; an upload
+    gave them when it opened.
     """
     with writing(engine) as conn:
         values: dict[str, object] = {}
+        if lookup is not None:
+            set_lookup(conn, case_id, lookup)
         if header is not None:
             _set_streams(conn, case_id, lengths or ())
             if key_ids:

@@ -85,3 +85,26 @@ report_budget = Table(
     Column("minute", BigInteger, primary_key=True, autoincrement=False),
     Column("used", Integer, nullable=False),
 )
+
+codename_salt = Table(
+    "codename_salt", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("salt", LargeBinary, nullable=False),
+)
+
+case_lookups = Table(
+    "case_lookups", metadata,
+    Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+    Column("lookup", LargeBinary, nullable=False, unique=True),
+)
+
+messages = Table(
+    "messages", metadata,
+    Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("sender", String(10), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("header", LargeBinary, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("unread", Boolean, nullable=False),
+)
