@@ -47,8 +47,11 @@ def _digit(code: int) -> int | None:
     return 0 if code == 0x101D else None
 
 
-def normalise(typed: str) -> str:
-    """The canonical form of a typed codename: its 25 ASCII digits (§12.2), or InvalidCodename."""
+def normalise(typed: str, count: int = DIGITS) -> str:
+    """The canonical form of a typed codename: its 25 ASCII digits (§12.2), or InvalidCodename.
+
+    `count` reads a part of a codename typed back (one group of 5 digits) by the same rules.
+    """
     if not isinstance(typed, str) or len(typed) > MAX_TYPED:
         raise InvalidCodename(InvalidCodename.__doc__)
     digits = []
@@ -60,7 +63,7 @@ def normalise(typed: str) -> str:
         if value is None:
             raise InvalidCodename(InvalidCodename.__doc__)
         digits.append(str(value))
-    if len(digits) != DIGITS:
+    if len(digits) != count:
         raise InvalidCodename(InvalidCodename.__doc__)
     return "".join(digits)
 

@@ -34,7 +34,8 @@ class Admitted:
 
 
 def admit_case(commits: GroupCommit, challenge: str, expires: dt.datetime, per_minute: int, now: float,
-               header: bytes, body: bytes, key_ids: Sequence[str], lengths: Sequence[int]) -> Admitted:
+               header: bytes, body: bytes, key_ids: Sequence[str], lengths: Sequence[int],
+               lookup: bytes | None = None) -> Admitted:
     """Spend `challenge`, count the report at Unix time `now`, store its case: all or nothing, once committed.
 
     A replayed challenge or an error storing the case undoes all three. A spent budget stores no
@@ -46,7 +47,8 @@ def admit_case(commits: GroupCommit, challenge: str, expires: dt.datetime, per_m
             raise Refused("replayed")
         if not count_report(conn, per_minute, now):
             return None
-        return Admitted(*insert_case(conn, header, body, "browser", key_ids, lengths, complete=not lengths))
+        return Admitted(*insert_case(conn, header, body, "browser", key_ids, lengths, complete=not lengths,
+                                    lookup=lookup))
 
     admitted = commits.run(admit)
     if admitted is None:

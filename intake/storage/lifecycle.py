@@ -24,8 +24,7 @@ from intake.clock import today
 from intake.crypto.stream import PART, plain_size
 from intake.storage.cases import StorageError, new_ref, part_count
 from intake.storage.db import writing
-from intake.storage.schema import attachments, case_keys, cases, parts
-from intake.storage.threads import set_lookup
+from intake.storage.schema import attachments, case_keys, case_lookups, cases, parts
 
 UPLOAD_LIFETIME = dt.timedelta(hours=24)
 
@@ -55,6 +54,16 @@ def insert_case(conn: Connection, header: bytes, body: bytes, sealed_by: str, ke
     if lookup is not None:
         set_lookup(conn, case_id, lookup)
     return case_id, ref, upload
+
+
+def set_lookup(conn: Connection, case_id: int, lookup: bytes) -> None:
+    """Store a case's lookup hash in `conn`'s transaction, refusing one another case has (§12.3)."""
+    if len(lookup) != 32:
+        raise StorageError("a lookup is 32 bytes: send the hash the page derived from the codename")
+    taken = conn.execute(select(case_lookups.c.case_id).where(case_lookups.c.lookup == lookup)).first()
+    if taken is not None:
+        raise StorageError("another report already uses this codename: make a new one and send again")
+    conn.execute(insert(case_lookups).values(case_id=case_id, lookup=lookup))
 
 
 def open_arrival(engine: Engine, sealed_by: str = "server") -> int:
@@ -110,7 +119,8 @@ def missing_parts(engine: Engine, case_id: int) -> dict[int, list[int]]:
 
 
 def complete_case(engine: Engine, case_id: int, header: bytes | None = None, body: bytes | None = None,
-                  key_ids: Sequence[str] = (), lengths: Sequence[int] | None = None, lookup: bytes | None = None) -> str:
+                  key_ids: Sequence[str] = (), lengths: Sequence[int] | None = None,
+                  lookup: bytes | None = None) -> str:
     """Check that every stream is stored whole and make the case visible, in one transaction; return its ref.
 
     An arriving case gives its header, body, key ids, stream lengths and codename lookup here; an upload

@@ -10,8 +10,10 @@ from sqlalchemy import Connection, Engine, bindparam, func, insert, select, upda
 from sqlalchemy.exc import IntegrityError
 
 from intake.clock import today
+from intake.storage.admission import Refused
 from intake.storage.cases import StorageError
 from intake.storage.db import writing
+from intake.storage.guards import count_report, spend
 from intake.storage.schema import case_lookups, cases, codename_salt, messages
 
 MAX_MESSAGES = 500
@@ -35,16 +37,6 @@ def salt(engine: Engine) -> bytes:
         return conn.execute(select(codename_salt.c.salt).where(codename_salt.c.id == 1)).scalar_one()
 
 
-def set_lookup(conn: Connection, case_id: int, lookup: bytes) -> None:
-    """Store a case's lookup hash in `conn`'s transaction, refusing one another case has (§12.3)."""
-    if len(lookup) != 32:
-        raise StorageError("a lookup is 32 bytes: send the hash the page derived from the codename")
-    taken = conn.execute(select(case_lookups.c.case_id).where(case_lookups.c.lookup == lookup)).first()
-    if taken is not None:
-        raise StorageError("another report already uses this codename: make a new one and send again")
-    conn.execute(insert(case_lookups).values(case_id=case_id, lookup=lookup))
-
-
 def case_by_lookup(engine: Engine, lookup: bytes) -> tuple[int, str, str] | None:
     """The complete case (id, ref, status) whose codename has this lookup, or None."""
     with engine.connect() as conn:
@@ -63,24 +55,45 @@ def thread(engine: Engine, case_id: int) -> list[Message]:
     return [Message(*row) for row in rows]
 
 
-def add_message(engine: Engine, case_id: int, sender: str, header: bytes, body: bytes) -> int:
-    """Append a sealed message to a complete case's thread (a reporter's one unread); return its place."""
+def _append(conn: Connection, case_id: int, sender: str, header: bytes, body: bytes) -> int:
+    """Append a sealed message to a complete case's thread in `conn`'s transaction; return its place."""
     if sender not in ("reviewer", "reporter"):
         raise StorageError(f"a message is from a reviewer or a reporter, not {sender!r}")
+    if conn.execute(select(cases.c.id).where(cases.c.id == case_id, cases.c.complete.is_(True))).first() is None:
+        raise StorageError("no such case: it may have been deleted")
+    count, last = conn.execute(select(func.count(), func.coalesce(func.max(messages.c.seq), 0))
+                               .where(messages.c.case_id == case_id)).one()
+    if count >= MAX_MESSAGES:
+        raise StorageError(f"this thread has {MAX_MESSAGES} messages, the most one case keeps: "
+                           "send a new report instead")
+    try:
+        conn.execute(insert(messages).values(case_id=case_id, seq=last + 1, sender=sender, day=today(),
+                                             header=header, body=body, unread=sender == "reporter"))
+    except IntegrityError as exc:
+        raise StorageError("the thread changed while the message was stored: send it again") from exc
+    return last + 1
+
+
+def add_message(engine: Engine, case_id: int, sender: str, header: bytes, body: bytes) -> int:
+    """Append a sealed message to a complete case's thread (a reporter's one unread); return its place."""
     with writing(engine) as conn:
-        if conn.execute(select(cases.c.id).where(cases.c.id == case_id, cases.c.complete.is_(True))).first() is None:
-            raise StorageError("no such case: it may have been deleted")
-        count, last = conn.execute(select(func.count(), func.coalesce(func.max(messages.c.seq), 0))
-                                   .where(messages.c.case_id == case_id)).one()
-        if count >= MAX_MESSAGES:
-            raise StorageError(f"this thread has {MAX_MESSAGES} messages, the most one case keeps: "
-                               "send a new report instead")
-        try:
-            conn.execute(insert(messages).values(case_id=case_id, seq=last + 1, sender=sender, day=today(),
-                                                 header=header, body=body, unread=sender == "reporter"))
-        except IntegrityError as exc:
-            raise StorageError("the thread changed while the message was stored: send it again") from exc
-        return last + 1
+        return _append(conn, case_id, sender, header, body)
+
+
+def add_follow_up(engine: Engine, case_id: int, header: bytes, body: bytes, challenge: str, expires: dt.datetime,
+                  per_minute: int, now: float) -> bool:
+    """Spend the proof of work, count the budget and store a reporter's message, all or nothing.
+
+    Returns False (storing nothing, the challenge kept spent) when the budget is spent; raises
+    Refused("replayed") on a challenge spent before.
+    """
+    with writing(engine) as conn:
+        if not spend(conn, challenge, expires):
+            raise Refused("replayed")
+        if not count_report(conn, per_minute, now):
+            return False
+        _append(conn, case_id, "reporter", header, body)
+        return True
 
 
 def mark_read(engine: Engine, case_id: int) -> None:

@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     """Make the app: settings from the environment unless given, then blueprints by feature."""
     settings = settings or Settings.from_env()
     app = IntakeFlask(__name__, template_folder=str(TEMPLATES), static_folder=str(PACKAGE / "static"))
-    from intake.web import api, errors, keyring_json, language, report, security, state, static
+    from intake.web import api, errors, keyring_json, language, receipt, report, security, state, static, thread
 
     app.config.update(SECRET_KEY=state.secret_key(settings.instance), MAX_CONTENT_LENGTH=settings.max_report_bytes,
                       MAX_FORM_MEMORY_SIZE=200_000, WTF_CSRF_TIME_LIMIT=24 * 3600, WTF_CSRF_SSL_STRICT=False,
@@ -50,7 +50,9 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     language.init_app(app)
-    for module in (report, api, keyring_json):
+    for module in (report, api, keyring_json, receipt, thread):
         app.register_blueprint(module.bp)
-    csrf.exempt("intake.web.report.post_report")
+    for view in ("report.post_report", "receipt.confirm", "thread.check_post", "thread.thread_json",
+                 "thread.post_message"):
+        csrf.exempt(f"intake.web.{view}")
     return app

@@ -44,9 +44,11 @@ def begin() -> tuple[Response, int]:
     checked = check_report(data, intake.keyring.current(), intake.settings.max_report_bytes)
     try:
         admitted = admit_case(intake.commits, data["pow_challenge"], expires, intake.budget.per_minute, time.time(),
-                              checked.header, checked.body, checked.key_ids, checked.lengths)
+                              checked.header, checked.body, checked.key_ids, checked.lengths, checked.lookup)
     except Refused as exc:
         raise refusal(exc) from None
+    except StorageError as exc:
+        abort(409, str(exc))
     if admitted.token is None:
         return jsonify(ref=admitted.ref), 201
     missing = {str(idx): list(range(part_count(length))) for idx, length in enumerate(checked.lengths)}

@@ -30,6 +30,7 @@ class CheckedReport:
     body: bytes
     lengths: tuple[int, ...]
     key_ids: tuple[str, ...]
+    lookup: bytes | None = None
 
 
 def _bytes(data: dict[str, object], name: str) -> bytes:
@@ -72,4 +73,7 @@ def check_report(data: dict[str, object], keyring: Keyring, max_bytes: int) -> C
     if len(header) + len(body) + sum(lengths) > max_bytes:
         raise ReportRefused(_("the report is larger than this service takes (%(n)s MiB): leave out some "
                                 "files", n=max_bytes // (1 << 20)), 413)
-    return CheckedReport(header, body, tuple(lengths), tuple(parsed.key_ids))
+    lookup = _bytes(data, "lookup") if data.get("lookup") is not None else None
+    if lookup is not None and len(lookup) != 32:
+        raise ReportRefused(_("`lookup` must be 32 bytes, the hash of the codename's token (docs/format.md §12.3)"))
+    return CheckedReport(header, body, tuple(lengths), tuple(parsed.key_ids), lookup)

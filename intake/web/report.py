@@ -5,12 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 
+from intake.crypto.codename import make_codename
 from intake.storage.lifecycle import complete_case, discard, open_arrival
 from intake.text.zawgyi import zawgyi_fields
 from intake.web.forms import ReportForm
 from intake.web.guards import GuardError
+from intake.web.receipt import receipt_page
 from intake.web.sealing import Arrival, UploadRefused
 from intake.web.state import state
+from intake.web.thread import derive_in_turn
 
 bp = Blueprint("report", __name__)
 
@@ -59,14 +62,16 @@ def post_report() -> tuple[str, int]:
         arrival.case_id = case_id
         sealer = arrival.sealer
         fields = form.sealed_fields()
-        body = sealer.body(fields, zawgyi=zawgyi_fields(fields))
+        codename = make_codename()
+        keys = derive_in_turn(codename)
+        body = sealer.body(fields, reply_key=str(keys.identity.recipient), zawgyi=zawgyi_fields(fields))
         ref = complete_case(intake.engine, case_id, sealer.header(), body,
-                            [r.key_id for r in sealer.recipients], arrival.lengths)
+                            [r.key_id for r in sealer.recipients], arrival.lengths, lookup=keys.lookup)
     finally:
         arrival.close()
         if ref is None and arrival.case_id is not None:
             discard(intake.engine, arrival.case_id)
-    return render_template("receipt.html", ref=ref), 200
+    return receipt_page(ref, codename)
 
 
 @bp.get("/favicon.ico")
