@@ -63,13 +63,16 @@ def export_sealed(out_file: Path, since: dt.datetime | None) -> None:
     """Write the stored cases, still sealed, into one bundle file for `intake-review --bundle`."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from intake.bundle.replies import import_identity
     from intake.bundle.write import export_sealed as write_bundle
     from intake.keys.audit import record
     from intake.storage.db import connect
 
-    engine = connect(Settings.from_env().database_url)
+    settings = Settings.from_env()
+    engine = connect(settings.database_url)
     try:
-        done = write_bundle(engine, out_file, since.date() if since else None)
+        done = write_bundle(engine, out_file, since.date() if since else None,
+                            import_identity(settings.instance).recipient)
         record(engine, "export-sealed", {"cases": len(done.refs), "sha256": done.sha256,
                                          "since": since.date().isoformat() if since else None})
     except FileExistsError:
@@ -85,6 +88,28 @@ def export_sealed(out_file: Path, since: dt.datetime | None) -> None:
     click.echo(done.sha256)
     click.echo(f"wrote {done.path}: {len(done.refs)} cases, {done.size} bytes, still sealed; compare its SHA-256 "
                "(above, as `sha256sum` prints it) on the machine that reads it", err=True)
+
+
+@main.command("import-replies")
+@click.argument("replies_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_replies(replies_file: Path) -> None:
+    """Store the replies an air-gapped reviewer sealed from a bundle (`intake-review --bundle B reply --out FILE`)."""
+    from intake.bundle.replies import import_identity
+    from intake.bundle.replies import import_replies as run
+    from intake.keys.audit import record
+    from intake.keys.keyring import load_keyring, read_signer
+    from intake.storage.db import connect
+
+    settings = Settings.from_env()
+    keyring = load_keyring(settings.keys_dir, read_signer(settings.signing_key))
+    engine = connect(settings.database_url)
+    try:
+        stored, known = run(engine, replies_file, import_identity(settings.instance),
+                            [entry.recipient for entry in keyring.active])
+        record(engine, "import-replies", {"stored": stored, "already": known})
+    finally:
+        engine.dispose()
+    click.echo(f"stored {stored} replies ({known} were already stored)", err=True)
 
 
 @main.command()

@@ -48,7 +48,7 @@ def print_rows(rows: Iterable[dict[str, object]], as_json: bool) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table("case", "received", "type", "status", "files", "size", "opened by", box=None)
+    table = Table("case", "received", "type", "status", "files", "size", "opened by", "thread", box=None)
     def cell(value: object) -> Text:
         return Text(terminal_text(str(value)))
 
@@ -56,7 +56,8 @@ def print_rows(rows: Iterable[dict[str, object]], as_json: bool) -> None:
         opened = cell(row["identity"]) if row["opened"] else Text(terminal_text(f"no: {row['error']}"), style="red")
         size = "?" if row["attachment_bytes"] is None else human_size(int(row["attachment_bytes"]))
         table.add_row(cell(row["id"]), cell(row["received"]), cell(row["incident_type"] or "-"), cell(row["status"]),
-                      cell(row["attachments"]), Text(size), opened)
+                      cell(row["attachments"]), Text(size), opened,
+                      Text("new message", style="bold") if row.get("unread") else Text(""))
     Console(highlight=False).print(table)
     failed = sum(1 for row in rows if not row["opened"])
     echo(f"{len(rows)} cases, {failed} not opened" if rows else "no cases", err=True)

@@ -30,6 +30,12 @@ class OpenCase:
         """The case's notes, opened where they are sealed to one of the reviewer's keys."""
         return open_notes(self.session.source.notes(self.case), self.session.identities)
 
+    def thread(self) -> list[dict[str, object]]:
+        """The case's thread, opened with the reviewer's identities and the body's reply key."""
+        from intake.review.thread import open_thread, reply_recipient
+
+        return open_thread(self.session.source.thread(self.case), self.session.identities, reply_recipient(self))
+
     def summary(self) -> dict[str, object]:
         """What report.json and `show --json` say about the case itself."""
         key_id = self.report.opened.key_id

@@ -50,11 +50,13 @@ def show_case(session: Session, ref: str, as_json: bool) -> None:
     limits()
     case = open_case(session, ref)
     data = {**case.summary(), "attachments": [check_attachment(case, i) for i in range(len(case.case.lengths))],
-            "notes": case.notes()}
+            "notes": case.notes(), "thread": case.thread()}
     if as_json:
         echo(dump_json(data))
     else:
         _print(data)
+    if any(m["from"] == "reporter" for m in data["thread"]):  # type: ignore[attr-defined, index]
+        case.session.source.mark_read(case.case)
     bad = [a for a in data["attachments"] if not a["sha256_ok"]]
     if bad:
         raise ReviewError(f"case {case.case.ref}: attachment {bad[0]['index']} is damaged ({bad[0].get('error')})",
@@ -93,6 +95,14 @@ def _print(data: dict[str, object]) -> None:
             text = terminal_text(str(note["note"]), keep_newlines=True).replace("\n", "\n    ")
             who = terminal_text(str(note["by"])[:16])
             out(f"  {terminal_text(str(note['created']))}  {terminal_text(str(note['status']))}  by {who}: {text}")
+    if data["thread"]:
+        out("thread (oldest first):")
+    for message in data["thread"]:
+        head = f"  {terminal_text(str(message['day']))}  {terminal_text(str(message['from']))}"
+        if "error" in message:
+            out(f"{head}  (not opened: {terminal_text(str(message['error']))})")
+        else:
+            out(f"{head}: " + terminal_text(str(message["text"]), keep_newlines=True).replace("\n", "\n    "))
 
 
 def _unicode(text: object) -> str:

@@ -80,6 +80,19 @@ def add_message(engine: Engine, case_id: int, sender: str, header: bytes, body: 
         return _append(conn, case_id, sender, header, body)
 
 
+def add_replies(engine: Engine, replies: Sequence[tuple[int, bytes, bytes]]) -> int:
+    """Store reviewers' replies (case id, header, body) in one transaction, skipping any already in its thread."""
+    stored = 0
+    with writing(engine) as conn:
+        for case_id, header, body in replies:
+            there = conn.execute(select(messages.c.seq).where(messages.c.case_id == case_id,
+                                                              messages.c.header == header)).first()
+            if there is None:
+                _append(conn, case_id, "reviewer", header, body)
+                stored += 1
+    return stored
+
+
 def add_follow_up(engine: Engine, case_id: int, header: bytes, body: bytes, challenge: str, expires: dt.datetime,
                   per_minute: int, now: float) -> bool:
     """Spend the proof of work, count the budget and store a reporter's message, all or nothing.
