@@ -33,24 +33,28 @@ def test_nojs_thread_round_trip(backend, tmp_path, request):
         codename = CODENAME.search(receipt.text).group(1)
         ref = receipt.text.split('id="receipt">')[1][:14]
         groups = codename.split()
-        assert len(groups) == 5 and all(len(g) == 5 for g in groups)
-        assert "cookie" not in {k.lower() for k in receipt.headers} or codename not in receipt.headers["set-cookie"]
+        assert len(groups) == 5
+        assert all(len(g) == 5 for g in groups)
+        assert codename.replace(" ", "") not in str(receipt.headers).replace(" ", "")
 
         fresh = requests.Session()
         sealed, group = SEALED.search(receipt.text).group(1), int(GROUP.search(receipt.text).group(1))
         wrong = "00000" if groups[group - 1] != "00000" else "11111"
         again = fresh.post(server.url + "/receipt/confirm", data={"sealed": sealed, "typed": wrong}, timeout=60)
-        assert again.status_code == 400 and CODENAME.search(again.text).group(1) == codename
+        assert again.status_code == 400
+        assert CODENAME.search(again.text).group(1) == codename
         khmer = "".join("០១២៣៤៥៦៧៨៩"[int(d)] for d in groups[group - 1])
         ok = fresh.post(server.url + "/receipt/confirm", data={"sealed": sealed, "typed": khmer}, timeout=60)
-        assert ok.status_code == 200 and "copied your codename correctly" in ok.text
+        assert ok.status_code == 200
+        assert "copied your codename correctly" in ok.text
         forged = fresh.post(server.url + "/receipt/confirm", data={"sealed": sealed[:-4] + "AAAA", "typed": "1"},
                             timeout=60)
         assert forged.status_code == 400
 
         team = Team(inst, keys["alice"])
         first = check_nojs(fresh, server.url, codename=codename)
-        assert first.status_code == 200 and texts(first.text) == []
+        assert first.status_code == 200
+        assert texts(first.text) == []
         assert STATUS.search(first.text).group(1).startswith("Your report: Received")
         team.reply(ref, reply)
         team.review("status", ref, "in review")
@@ -59,7 +63,8 @@ def test_nojs_thread_round_trip(backend, tmp_path, request):
         assert texts(shown.text) == [reply]
         assert "Being reviewed" in STATUS.search(shown.text).group(1)
         sent = check_nojs(fresh, server.url, sealed=SEALED.search(shown.text).group(1), message=answer)
-        assert sent.status_code == 200 and texts(sent.text) == [reply, answer]
+        assert sent.status_code == 200
+        assert texts(sent.text) == [reply, answer]
         assert team.unread() == {ref: True}
         thread = team.thread(ref)
         assert [(m["from"], m["text"]) for m in thread] == [("reviewer", reply), ("reporter", answer)]
@@ -69,8 +74,10 @@ def test_nojs_thread_round_trip(backend, tmp_path, request):
 
         nobody = check_nojs(fresh, server.url, codename="12345 67890 12345 67890 12345")
         malformed = check_nojs(fresh, server.url, codename="my name is " + codename)
-        assert nobody.status_code == 404 and "No report was found for this codename" in nobody.text
-        assert malformed.status_code == 400 and "25 digits in 5 groups" in malformed.text
+        assert nobody.status_code == 404
+        assert "No report was found for this codename" in nobody.text
+        assert malformed.status_code == 400
+        assert "25 digits in 5 groups" in malformed.text
         reporter.close()
         fresh.close()
     finally:
