@@ -2,9 +2,10 @@
 
 The copy is read in one snapshot (a read transaction in SQLite's WAL, REPEATABLE READ on
 PostgreSQL), so the server keeps writing while it runs and every case in the file is whole.
-It holds only what `intake-review` needs: complete cases with their attachments, keys and notes,
-and the audit log. It leaves out unfinished uploads (their upload tokens), the flood guards
-(spent challenges and the per-minute budget) and every private key. The same file restores
+It holds only what `intake-review` and checking back need: complete cases with their attachments,
+keys, notes, lookups and threads, the codename salt, and the audit log. It leaves out unfinished
+uploads (their upload tokens), the flood guards (spent challenges and the per-minute budget) and
+every private key. The same file restores
 into SQLite or PostgreSQL, at the schema it was made with, then upgraded to the newest.
 """
 
@@ -20,7 +21,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, func, insert, select, text
+from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, delete, event, func, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from intake.operations import OperationError
@@ -28,6 +29,8 @@ from intake.storage.db import MIGRATIONS, connect, upgrade
 
 # Transient tables a restored instance starts empty: proofs of work spent, reports counted per minute.
 LEFT_OUT = frozenset({"alembic_version", "spent_challenges", "report_budget"})
+# Tables the migrations fill with a fresh value: the copy replaces it (a new codename salt would orphan every codename).
+REPLACED = frozenset({"codename_salt"})
 BATCH = 32
 
 
@@ -121,6 +124,8 @@ def copy_tables(source: Connection, target: Connection) -> dict[str, int]:
             raise OperationError(f"the target has no table {table.name}: restore into a database at the backup's "
                                  "schema (a new, empty one)")
         into, batch, counts[table.name] = want.tables[table.name], [], 0
+        if table.name in REPLACED:
+            target.execute(delete(into))
         for values in _rows(source, table, have.tables["cases"]):
             batch.append({k: v for k, v in values.items() if k in into.c})
             if len(batch) == BATCH:

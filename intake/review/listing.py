@@ -39,7 +39,7 @@ def dump_json(data: object) -> str:
 
 
 def print_rows(rows: Iterable[dict[str, object]], as_json: bool) -> None:
-    """Print rows as a JSON array, or as a table with a count of those not opened."""
+    """Print rows as a JSON array, or as a table; a msg column marks "new" where the reporter wrote since `show`."""
     rows = list(rows)
     if as_json:
         echo(dump_json(rows))
@@ -48,7 +48,9 @@ def print_rows(rows: Iterable[dict[str, object]], as_json: bool) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table("case", "received", "type", "status", "files", "size", "opened by", "thread", box=None)
+    marked = any(row.get("unread") for row in rows)
+    table = Table("case", "received", "type", "status", "files", "size", "opened by", *(["msg"] if marked else []),
+                  box=None)
     def cell(value: object) -> Text:
         return Text(terminal_text(str(value)))
 
@@ -57,7 +59,7 @@ def print_rows(rows: Iterable[dict[str, object]], as_json: bool) -> None:
         size = "?" if row["attachment_bytes"] is None else human_size(int(row["attachment_bytes"]))
         table.add_row(cell(row["id"]), cell(row["received"]), cell(row["incident_type"] or "-"), cell(row["status"]),
                       cell(row["attachments"]), Text(size), opened,
-                      Text("new message", style="bold") if row.get("unread") else Text(""))
+                      *([Text("new" if row.get("unread") else "", style="bold")] if marked else []))
     Console(highlight=False).print(table)
     failed = sum(1 for row in rows if not row["opened"])
     echo(f"{len(rows)} cases, {failed} not opened" if rows else "no cases", err=True)

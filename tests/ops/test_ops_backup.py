@@ -170,7 +170,7 @@ def test_init_upgrades_a_first_schema_database(tmp_path: Path, db_url: str) -> N
     refs = [store_with_photo(site, f"old schema {i}") for i in range(4)]  # not site.store(): it migrates
     code = site.run("check", check=False)
     assert code.returncode == 1
-    assert "FAIL  schema: the database is at revision 0001, not 0002: run `intake init`" in code.stdout
+    assert "FAIL  schema: the database is at revision 0001, not 0003_threads: run `intake init`" in code.stdout
     site.run("init")
     assert site.run("check", check=False).returncode == 0
     rows = site.review(alice)
