@@ -3,7 +3,8 @@
 Every message has the same headers and the same size whether there is news or not, and names
 no case, no count and no time. "Since the last notice" is kept in `<instance>/notify-state.json`
 as the day of the last notice (nothing finer) and the highest case id it covered, plus the ids
-of uploads still unfinished then, so a report that completes later is still announced.
+of uploads still unfinished then, so a report that completes later is still announced, and the
+unread reporter messages it covered (case id and place in the thread), so a new one is announced.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from sqlalchemy import Engine, func, select
 
 from intake.operations import OperationError
 from intake.settings import Settings
-from intake.storage.schema import cases
+from intake.storage.schema import cases, messages
 
 WIDTH = 72
 NEWS = ("New reports or reporter messages have arrived since the last notice.",
@@ -108,17 +109,25 @@ def write_state(settings: Settings, state: dict[str, object]) -> None:
 
 
 def news_since(engine: Engine, state: dict[str, object]) -> tuple[bool, dict[str, object]]:
-    """Whether a case completed since the state was written, and the state to write after this notice."""
+    """Whether a case completed or a reporter wrote since the state was written, and the state to write after.
+
+    Reporter messages are known by (case id, place in the thread) while they are unread: one not in
+    the state's list is new.
+    """
     last = int(state.get("last_case_id", 0))
     pending = [int(i) for i in state.get("pending", [])]
+    seen = {(int(c), int(n)) for c, n in state.get("unread_messages", [])}
     with engine.connect() as conn:
+        unread = sorted((c, n) for c, n in conn.execute(
+            select(messages.c.case_id, messages.c.seq).where(messages.c.unread.is_(True))))
         top = conn.execute(select(func.max(cases.c.id))).scalar() or 0
         newer = conn.execute(select(func.count()).select_from(cases).where(
             cases.c.id > last, cases.c.complete.is_(True))).scalar()
         finished = conn.execute(select(func.count()).select_from(cases).where(
             cases.c.id.in_(pending), cases.c.complete.is_(True))).scalar() if pending else 0
         unfinished = conn.execute(select(cases.c.id).where(cases.c.id <= top, cases.c.complete.is_(False))).scalars()
-        return bool(newer or finished), {"last_case_id": top, "pending": sorted(unfinished)}
+        return bool(newer or finished or set(unread) - seen), {
+            "last_case_id": top, "pending": sorted(unfinished), "unread_messages": [list(u) for u in unread]}
 
 
 def send(settings: Settings, messages: list[EmailMessage]) -> None:
