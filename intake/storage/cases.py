@@ -12,7 +12,7 @@ from sqlalchemy import Engine, Row, Table, bindparam, delete, func, insert, sele
 from intake.crypto.stream import PART
 from intake.errors import IntakeError
 from intake.storage.db import writing
-from intake.storage.schema import attachments, case_keys, cases, notes, parts
+from intake.storage.schema import attachments, case_keys, cases, messages, notes, parts
 
 REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 STATUSES = ("new", "in review", "needs follow-up", "closed", "spam")
@@ -144,9 +144,9 @@ def header_pages(engine: Engine, of_notes: bool, size: int) -> Iterator[list[tup
 
 
 def count_headers(engine: Engine) -> int:
-    """How many cases and notes are stored, complete or not."""
+    """How many cases, notes and thread messages are stored, complete or not."""
     with engine.connect() as conn:
-        return sum(conn.execute(select(func.count()).select_from(t)).scalar_one() for t in (cases, notes))
+        return sum(conn.execute(select(func.count()).select_from(t)).scalar_one() for t in (cases, notes, messages))
 
 
 def count_by_key(engine: Engine) -> dict[str, int]:

@@ -129,11 +129,11 @@ def unread_since(engine: Engine, since: dt.date) -> int:
                             .where(messages.c.unread.is_(True), messages.c.day >= since)).scalar_one()
 
 
-def message_header_pages(engine: Engine) -> list[tuple[int, int, bytes, bytes]]:
-    """Every stored message as (case id, seq, header, case body), for rewrap."""
+def message_headers(engine: Engine) -> list[tuple[int, int, str, bytes]]:
+    """Every stored message as (case id, place, case ref, header), for rewrap."""
     with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(  # type: ignore[misc]
-            select(messages.c.case_id, messages.c.seq, messages.c.header, cases.c.body)
+        return [(c, n, ref, header) for c, n, ref, header in conn.execute(
+            select(messages.c.case_id, messages.c.seq, cases.c.ref, messages.c.header)
             .join(cases, cases.c.id == messages.c.case_id).order_by(messages.c.case_id, messages.c.seq))]
 
 
