@@ -3,9 +3,11 @@
 // failing to load), it says so, still cleans the photos, and posts them to the server-sealing path.
 
 import { ready } from "./seal.js";
+import { makeCodename, normalise } from "./codename.js";
+import { derive, saltOf } from "./derive.js";
 import { clean } from "./metadata.js";
 import { postForm } from "./post.js";
-import { SendError, Upload } from "./upload.js";
+import { SendError, Upload, loadKeyring } from "./upload.js";
 
 const $ = (id) => document.getElementById(id);
 const form = $("report-form");
@@ -69,8 +71,30 @@ async function send(fields, files) {
   const upload = new Upload({
     csrf: document.querySelector("meta[name=csrf-token]").content, onProgress, onRetry: () => show(texts.msgRetry),
   });
+  show(texts.msgCodename);
+  const codename = makeCodename();
+  const keys = await derive(codename, saltOf((await loadKeyring()).codenameSalt));
   show(texts.msgWork);
-  return upload.send(fields, files, form.elements.website.value);
+  const ref = await upload.send(fields, files, form.elements.website.value, keys);
+  return { ref, codename };
+}
+
+function showCodename(codename) {
+  // The codename once, and the check that asks one of its groups back (nothing of it leaves the page).
+  if (!codename) return;
+  const group = globalThis.sodium ? globalThis.sodium.randombytes_uniform(5) : Math.floor(Math.random() * 5);
+  $("codename").textContent = codename;
+  $("confirm-group").textContent = String(group + 1);
+  $("codename-box").hidden = false;
+  $("confirm-js").addEventListener("submit", (event) => {
+    event.preventDefault();
+    let typed = "";
+    // One group, read by the rules of §12.2: padded with four groups of zeros into a whole codename.
+    try { typed = normalise(`${$("typed").value} 00000 00000 00000 00000`).slice(0, 5); } catch (e) { typed = ""; }
+    const ok = typed === codename.split(" ")[group];
+    $("confirm-result").textContent = ok ? texts.msgCopied : texts.msgMismatch;
+    $("confirm-result").className = ok ? "" : "error";
+  });
 }
 
 async function submit(event) {
@@ -87,11 +111,12 @@ async function submit(event) {
   }
   form.querySelector("button[type=submit]").disabled = true;
   try {
-    const ref = await send(fields, files);
+    const { ref, codename } = await send(fields, files);
     form.reset();
     form.hidden = true;
     $("progress-box").hidden = true;
     $("receipt").textContent = ref;
+    showCodename(codename);
     $("receipt-box").hidden = false;
   } catch (e) {
     show(`${texts.msgFailed} ${e instanceof SendError ? e.message : texts.msgBroken}`);

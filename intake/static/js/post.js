@@ -8,7 +8,8 @@ function pageText(html, selector) {
 }
 
 export function postForm(form, files, onProgress) {
-  // Post `form` with `files` ({name, type, blob}) as its attachments; resolve with the case reference.
+  // Post `form` with `files` ({name, type, blob}) as its attachments; resolve with the case reference and the
+  // codename the server made.
   const data = new FormData(form);
   data.delete("attachments");
   for (const f of files) data.append("attachments", new File([f.blob], f.name, { type: f.type || "application/octet-stream" }));
@@ -19,7 +20,7 @@ export function postForm(form, files, onProgress) {
     xhr.upload.addEventListener("load", () => onProgress(1));
     xhr.addEventListener("load", () => {
       const ref = xhr.status === 200 ? pageText(xhr.responseText, "#receipt") : "";
-      if (ref) resolve(ref);
+      if (ref) resolve({ ref, codename: pageText(xhr.responseText, "#codename") });
       else reject(new Error(pageText(xhr.responseText, ".error") || `${xhr.status} ${xhr.statusText}`));
     });
     xhr.addEventListener("error", () => reject(new Error(xhr.statusText || "the connection broke")));

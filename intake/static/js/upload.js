@@ -31,7 +31,7 @@ export async function loadKeyring() {
     if (parsed.keyId !== r.key_id) throw new Error("the keyring lists a key under the wrong key id");
     return parsed;
   });
-  return { serial: data.serial, fingerprint: data.fingerprint, recipients };
+  return { serial: data.serial, fingerprint: data.fingerprint, recipients, codenameSalt: data.codename_salt };
 }
 
 function zeroBits(digest) {
@@ -98,18 +98,20 @@ export class Upload {
     this.onRetry = onRetry;
   }
 
-  async send(fields, files, website = "") {
+  async send(fields, files, website = "", reply = null) {
     // Seal `fields` and `files` (Blobs with a name) to the keyring and upload them; return the case ref.
+    // `reply` ({recipient, lookup} of a codename, §12.3) puts the reply key in the body and sends the lookup.
     const manifest = [];
     for (const f of files) manifest.push({ name: f.name, type: f.type || "application/octet-stream", size: f.blob.size, sha256: await sha256(f.blob) });
     const reportKey = newReportKey();
-    const body = sealBody(reportKey, fields, manifest);
+    const body = sealBody(reportKey, fields, manifest, reply ? reply.recipient.text : null);
     const lengths = manifest.map((m) => sealedLength(padme(m.size)));
     let begun;
     for (let attempt = 0; !begun; attempt++) {
       const keyring = await loadKeyring();
       const request = { keyring_serial: keyring.serial, header: b64url(sealHeader(reportKey, keyring.recipients)),
-        body: b64url(body), lengths, website, ...(await solveWork()) };
+        body: b64url(body), lengths, website, ...(reply ? { lookup: b64url(reply.lookup) } : {}),
+        ...(await solveWork()) };
       try {
         begun = await this.request("POST", "/api/v1/reports", JSON.stringify(request), "application/json");
       } catch (e) {
