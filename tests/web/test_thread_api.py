@@ -1,0 +1,107 @@
+"""The thread endpoints and /check against wrong codenames and malformed requests: clear 4xx, nothing stored."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from intake.crypto.codename import derive_keys, make_codename
+from intake.crypto.keys import Identity
+from intake.crypto.message import seal_message
+from intake.crypto.report import seal_report
+from intake.storage.schema import case_lookups, messages
+from intake.storage.threads import salt
+from tests.support.web import b64, solve
+
+
+def _count(site, table) -> int:
+    with site.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def _report(client, site, lookup: bytes | None, reply=None) -> tuple[int, dict]:
+    """POST a browser-sealed report with a codename's lookup; return status and answer."""
+    from intake.keys.keyring import load_keyring, read_signer
+
+    keyring = load_keyring(site.settings.keys_dir, read_signer(site.settings.signing_key))
+    report = seal_report(keyring.recipients(), {"incident_type": "drone", "description": "x"},
+                         reply_key=str(reply) if reply else None)
+    work = client.get("/api/v1/challenge").get_json()
+    data = {"keyring_serial": keyring.serial, "header": b64(report.header), "body": b64(report.body), "lengths": [],
+            "pow_challenge": work["challenge"], "pow_nonce": solve(work["challenge"], work["bits"])}
+    if lookup is not None:
+        data["lookup"] = b64(lookup)
+    token = client.get("/").get_data(as_text=True).split('name="csrf-token" content="')[1].split('"')[0]
+    answer = client.post("/api/v1/reports", json=data, headers={"X-CSRFToken": token})
+    return answer.status_code, answer.get_json()
+
+
+def _follow_up(client, keys, recipients, **changes) -> tuple[int, dict]:
+    sealed = seal_message(recipients, keys.identity.recipient, "reporter", "more details")
+    work = client.get("/api/v1/challenge").get_json()
+    data = {"token": b64(keys.token), "header": b64(sealed.header), "body": b64(sealed.body),
+            "pow_challenge": work["challenge"], "pow_nonce": solve(work["challenge"], work["bits"]), **changes}
+    answer = client.post("/api/v1/thread/messages", json={k: v for k, v in data.items() if v is not None})
+    return answer.status_code, answer.get_json()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+def test_thread_api_refuses_what_is_malformed(client, site):
+    keys = derive_keys(make_codename(), salt(site.engine))
+    assert _report(client, site, keys.lookup, keys.identity.recipient)[0] == 201
+    status, answer = _report(client, site, keys.lookup, keys.identity.recipient)
+    assert status == 409
+    assert "another report already uses this codename" in answer["error"]
+    assert _report(client, site, b"short")[0] == 400
+    assert _count(site, case_lookups) == 1
+    found = client.post("/api/v1/thread", json={"token": b64(keys.token)})
+    assert found.status_code == 200
+    assert found.get_json()["thread"] == []
+    assert found.get_json()["status"].startswith("Received")
+    other = derive_keys(make_codename(), salt(site.engine))
+    nobody = client.post("/api/v1/thread", json={"token": b64(other.token)})
+    assert nobody.status_code == 404
+    assert "No report was found for this codename" in nobody.get_json()["error"]
+    for bad in ({}, {"token": 5}, {"token": "not base64!"}, {"token": b64(bytes(31))}, {"token": "é" * 43},
+                {"token": b64(keys.token), "codename": "x"}, ["token"]):
+        answer = client.post("/api/v1/thread", json=bad)
+        assert answer.status_code == 400, bad
+        assert answer.get_json()["error"]
+    assert client.post("/api/v1/thread", data="{", content_type="application/json").status_code == 400
+    assert client.get("/api/v1/thread").status_code == 405
+
+    from intake.keys.keyring import load_keyring, read_signer
+
+    recipients = load_keyring(site.settings.keys_dir, read_signer(site.settings.signing_key)).recipients()
+    assert _follow_up(client, keys, recipients)[0] == 201
+    assert _follow_up(client, other, recipients)[0] == 404
+    stranger = [Identity.generate().recipient]
+    status, answer = _follow_up(client, keys, stranger)
+    assert status == 400
+    assert "header is not valid" in answer["error"]
+    for changes in ({"header": "!!"}, {"body": b64(b"x" * 100)}, {"pow_nonce": None}, {"pow_challenge": "x"},
+                    {"token": None}, {"header": b64(b"INTK\x01\x01" + bytes(96 + 32))}):
+        status, answer = _follow_up(client, keys, recipients, **changes)
+        assert status == 400, changes
+        assert answer["error"]
+    assert _count(site, messages) == 1
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_check_form_refuses_what_is_malformed(client, site):
+    for form, status, words in (({"codename": "1" * 24}, 400, "25 digits in 5 groups"),
+                                ({"codename": "1" * 201}, 400, "25 digits in 5 groups"),
+                                ({}, 400, "25 digits in 5 groups"),
+                                ({"codename": "11111 11111 11111 11111 11111"}, 404, "No report was found"),
+                                ({"sealed": "garbage", "message": "hi"}, 400, "type your codename again"),
+                                ({"codename": "1" * 25, "message": "x" * 20001}, 400, "20,000 characters")):
+        answer = client.post("/check", data=form)
+        assert answer.status_code == status, form
+        assert words in answer.get_data(as_text=True)
+    confirm = client.post("/receipt/confirm", data={"sealed": "x", "typed": "12345"})
+    assert confirm.status_code == 400
+    assert _count(site, messages) == 0
+    page = client.get("/check")
+    assert page.status_code == 200
+    assert 'name="codename"' in page.get_data(as_text=True)
+    assert "Set-Cookie" not in page.headers
