@@ -44,6 +44,8 @@ def open_thread(messages: Sequence[Message], identities: Sequence[Identity],
                                              message.sender).body.text
             except CryptoError as exc:
                 entry["error"] = exc.expect
+            except (ValueError, TypeError, RecursionError):  # one hostile message never hides the others
+                entry["error"] = "damaged body"
         opened.append(entry)
     return opened
 
