@@ -34,6 +34,7 @@ MAX_MESSAGE = 20000
 DERIVING = threading.BoundedSemaphore(2)  # Argon2id takes 64 MiB: at most two at once per process
 WAIT = 20.0
 PURPOSE = b"thread keys"
+PAGE_LIFETIME = 3600  # a thread page can send a follow-up for an hour; then the codename is asked again
 
 
 def status_words(status: str) -> str:
@@ -99,10 +100,14 @@ def _form_keys() -> CodenameKeys:
         return _derive(request.form.get("codename", ""))
     try:
         value = open_value(PURPOSE, request.form["sealed"])
-        return CodenameKeys(base64.b64decode(str(value["token"])), Identity(base64.b64decode(str(value["reply"]))))
-    except (ValueError, KeyError, InvalidKey):
+        keys = CodenameKeys(base64.b64decode(str(value["token"])), Identity(base64.b64decode(str(value["reply"]))))
+        fresh = float(value["until"]) >= time.time()  # type: ignore[arg-type]
+    except (ValueError, KeyError, TypeError, InvalidKey):
         abort(400, _("This page was not made by this service, or it is damaged. Open the check page and type "
                      "your codename again."))
+    if not fresh:
+        abort(400, _("This page has expired. Open the check page and type your codename again."))
+    return keys
 
 
 @bp.post("/check")
@@ -134,7 +139,7 @@ def check_post() -> tuple[str, int]:
         except CryptoError:
             shown.append(Shown(message.sender, message.day.isoformat(),
                                _("(This message could not be opened: it is damaged.)")))
-    carried = seal_value(PURPOSE, {"token": base64.b64encode(keys.token).decode(),
+    carried = seal_value(PURPOSE, {"token": base64.b64encode(keys.token).decode(), "until": time.time() + PAGE_LIFETIME,
                                    "reply": base64.b64encode(keys.identity.secret_key).decode()})
     return render_template("check.html", shown=shown, status=status_words(status), sent=bool(text),
                            sealed=carried), 200

@@ -105,3 +105,29 @@ def test_check_form_refuses_what_is_malformed(client, site):
     assert page.status_code == 200
     assert 'name="codename"' in page.get_data(as_text=True)
     assert "Set-Cookie" not in page.headers
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_thread_page_expires(app, client, site):
+    import base64
+    import time
+
+    from intake.web.boxes import seal_value
+    from intake.web.thread import PAGE_LIFETIME, PURPOSE
+
+    keys = derive_keys(make_codename(), salt(site.engine))
+    assert _report(client, site, keys.lookup, keys.identity.recipient)[0] == 201
+    with app.test_request_context():
+        old = seal_value(PURPOSE, {"token": base64.b64encode(keys.token).decode(), "until": time.time() - 1,
+                                   "reply": base64.b64encode(keys.identity.secret_key).decode()})
+        fresh = seal_value(PURPOSE, {"token": base64.b64encode(keys.token).decode(),
+                                     "until": time.time() + PAGE_LIFETIME,
+                                     "reply": base64.b64encode(keys.identity.secret_key).decode()})
+    expired = client.post("/check", data={"sealed": old, "message": "late"})
+    assert expired.status_code == 400
+    assert "This page has expired" in expired.get_data(as_text=True)
+    assert _count(site, messages) == 0
+    sent = client.post("/check", data={"sealed": fresh, "message": "in time"})
+    assert sent.status_code == 200
+    assert "in time" in sent.get_data(as_text=True)
+    assert _count(site, messages) == 1
