@@ -109,3 +109,41 @@ def test_js_thread_round_trip(tmp_path):
     logs = {path.name: path.read_bytes() for path in server.logs}
     canaries = [codename.replace(" ", ""), codename, reply, answer, description]
     assert hits([tmp_path, *sorted(temp_entries() - before)], canaries, {**team.outputs, **logs}) == []
+
+
+def test_without_webassembly_the_server_makes_the_codename(tmp_path):
+    """libsodium.js never arrives: the report goes to the server, which makes the codename the page shows;
+    /check then posts the codename as a form, and the server opens the thread."""
+    from playwright.sync_api import sync_playwright
+
+    inst = Instance(tmp_path, f"sqlite:///{tmp_path / 'instance' / 'intake.db'}")
+    inst.env.update(INTAKE_POW_BITS="4", INTAKE_REPORTS_PER_MINUTE="1000")
+    keys = inst.setup("alice")
+    reply = new_canary("reply")
+    server = Server(inst.env, tmp_path).start()
+    try:
+        with sync_playwright() as pw:
+            chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            context = chromium.new_context()
+            context.route("**/vendor/libsodium-*", lambda route: route.abort("connectionreset"))
+            page = context.new_page()
+            page.goto(server.url + "/")
+            page.wait_for_selector("html[data-sealing=server]")
+            page.fill("#description", "a camera on a pole")
+            page.click("button[type=submit]")
+            ref = wait_receipt(page)
+            codename = page.inner_text("#codename")
+            assert len(codename.replace(" ", "")) == 25
+            Team(inst, keys["alice"]).reply(ref, reply)
+            check = context.new_page()
+            check.goto(server.url + "/check")
+            check.wait_for_selector("html[data-sealing=server]")
+            check.fill("#codename", codename)
+            check.click("#check-form button")
+            check.wait_for_selector("#thread .text")
+            assert check.inner_text("#thread .text") == reply
+            context.close()
+            chromium.close()
+    finally:
+        server.kill()
+        inst.engine.dispose()
