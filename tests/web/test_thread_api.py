@@ -131,3 +131,22 @@ def test_thread_page_expires(app, client, site):
     assert sent.status_code == 200
     assert "in time" in sent.get_data(as_text=True)
     assert _count(site, messages) == 1
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_checks_spend_the_budget(tmp_path, db_url):
+    """Each check without JavaScript costs an Argon2id: it spends the server's budget, and a spent budget is a 429."""
+    from intake.web import create_app
+    from tests.support.web import make_site
+
+    (tmp_path / "small").mkdir()
+    site = make_site(tmp_path / "small", db_url, reports_per_minute=2)
+    app = create_app(site.settings)
+    client = app.test_client()
+    codename = "11111 11111 11111 11111 11111"
+    assert [client.post("/check", data={"codename": codename}).status_code for _ in range(2)] == [404, 404]
+    spent = client.post("/check", data={"codename": codename})
+    assert spent.status_code == 429
+    assert spent.get_data(as_text=True)
+    app.extensions["intake"].engine.dispose()
+    site.engine.dispose()
