@@ -10,7 +10,7 @@ import { SendError, loadKeyring, solveWork } from "./upload.js";
 const $ = (id) => document.getElementById(id);
 const texts = $("js-check").dataset;
 const S = () => globalThis.sodium;
-let mode = "loading";
+const mode = ready().then(() => "page", () => "server");
 let keys = null;
 
 async function api(url, data) {
@@ -59,8 +59,9 @@ async function load() {
 }
 
 async function open(event) {
-  if (mode !== "page") return; // the server derives the keys from the posted form instead
   event.preventDefault();
+  // Without libsodium.js the form goes to the server, which derives the keys; never before that is known.
+  if ((await mode) !== "page") { $("check-form").submit(); return; }
   $("check-form").querySelector("button").disabled = true;
   say(texts.msgOpening);
   try {
@@ -100,5 +101,4 @@ async function send(event) {
 
 $("check-form").addEventListener("submit", open);
 $("message-form").addEventListener("submit", send);
-ready().then(() => { mode = "page"; }, () => { mode = "server"; })
-  .finally(() => { document.documentElement.dataset.sealing = mode === "page" ? "ready" : "server"; });
+mode.then((m) => { document.documentElement.dataset.sealing = m === "page" ? "ready" : "server"; });

@@ -72,8 +72,13 @@ async function send(fields, files) {
     csrf: document.querySelector("meta[name=csrf-token]").content, onProgress, onRetry: () => show(texts.msgRetry),
   });
   show(texts.msgCodename);
-  const codename = makeCodename();
-  const keys = await derive(codename, saltOf((await loadKeyring()).codenameSalt));
+  let codename = makeCodename();
+  let keys = null;
+  try {
+    keys = await derive(codename, saltOf((await loadKeyring()).codenameSalt));
+  } catch (e) {
+    codename = null; // no memory for Argon2id here: the report still goes, without a way to check back
+  }
   show(texts.msgWork);
   const ref = await upload.send(fields, files, form.elements.website.value, keys);
   return { ref, codename };
