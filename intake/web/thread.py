@@ -125,8 +125,8 @@ def check_post() -> tuple[str, int]:
     if text:
         if "sealed" in request.form:
             _budget()
-        sealed = seal_message(intake.keyring.current().recipients(), keys.identity.recipient, "reporter", text)
         try:
+            sealed = seal_message(intake.keyring.current().recipients(), keys.identity.recipient, "reporter", text)
             add_message(intake.engine, case_id, "reporter", sealed.header, sealed.body)
         except (StorageError, ValueError) as exc:
             abort(409, str(exc))
@@ -136,7 +136,7 @@ def check_post() -> tuple[str, int]:
             opened = open_message(message.header, message.body, 0, [keys.identity], keys.identity.recipient,
                                   message.sender)
             shown.append(Shown(message.sender, message.day.isoformat(), opened.body.text))
-        except CryptoError:
+        except (CryptoError, ValueError, TypeError, RecursionError):  # one damaged message never hides the others
             shown.append(Shown(message.sender, message.day.isoformat(),
                                _("(This message could not be opened: it is damaged.)")))
     carried = seal_value(PURPOSE, {"token": base64.b64encode(keys.token).decode(), "until": time.time() + PAGE_LIFETIME,
