@@ -150,3 +150,25 @@ def test_checks_spend_the_budget(tmp_path, db_url):
     assert spent.get_data(as_text=True)
     app.extensions["intake"].engine.dispose()
     site.engine.dispose()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_damaged_message_does_not_hide_the_others(client, site):
+    import os
+
+    from intake.storage.threads import add_message, case_by_lookup
+
+    codename = make_codename()
+    keys = derive_keys(codename, salt(site.engine))
+    assert _report(client, site, keys.lookup, keys.identity.recipient)[0] == 201
+    case_id = case_by_lookup(site.engine, keys.lookup)[0]
+    good = seal_message([site.identities[0].recipient], keys.identity.recipient, "reviewer", "still readable")
+    add_message(site.engine, case_id, "reviewer", os.urandom(400), os.urandom(1064))
+    add_message(site.engine, case_id, "reviewer", good.header, good.body)
+    page = client.post("/check", data={"codename": codename})
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "could not be opened: it is damaged" in text
+    assert "still readable" in text
+    sealed = client.post("/api/v1/thread", json={"token": b64(keys.token)})
+    assert len(sealed.get_json()["thread"]) == 2
