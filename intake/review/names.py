@@ -18,7 +18,7 @@ WINDOWS_DEVICES = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in ra
 ACTIVE_EXTENSIONS = frozenset("""
     exe com scr pif cpl msi msp msc dll sys drv ocx bat cmd ps1 psm1 psd1 ps1xml vbs vbe js jse mjs cjs wsf wsc wsh
     hta lnk url scf reg inf chm hlp gadget application appref jar class jnlp apk xapk aab ipa appimage flatpak snap
-    desktop sh bash zsh csh ksh fish command tool run bin elf so dylib app pkg mpkg dmg deb rpm py pyc pyo pyw pyz
+    desktop sh bash zsh csh ksh fish command tool run elf so dylib app pkg mpkg dmg deb rpm py pyc pyo pyw pyz
     pl pm rb php phtml phar lua tcl ps psc1 html htm xhtml xht shtml mht mhtml svg svgz xml xsl xslt swf
     docm dotm xlsm xltm xlam pptm potm ppam sldm one iso img vhd vhdx xpi crx library-ms settingcontent-ms
 """.split())
