@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 import requests
+from sqlalchemy import func, select, update
 
 from intake.crypto.envelope import parse_header
 from intake.crypto.keys import Identity
 from intake.keys.keyring import KeyEntry, Keyring, create_signing_key, save_keyring, unlock_signing_key
 from intake.storage.cases import get_case
+from intake.storage.schema import keyring_state, notes
 from tests.support import run_cli
 from tests.support.keytools import ADMIN_PASSPHRASE, Instance, header_key_ids
 from tests.support.proof import Reporter
@@ -158,3 +160,26 @@ def test_server_refuses_to_start_without_a_pinned_signer(retired, tmp_path: Path
     pinned.write_text("# the admin's key, root-owned in production\n" + inst.env["INTAKE_KEYRING_SIGNER"] + "\n")
     from_file = run_cli("intake", "keys", "list", cwd=tmp_path, env={**inst.env, "INTAKE_KEYRING_SIGNER": str(pinned)})
     assert "(serial 4, signed " in from_file.stdout
+
+
+def test_audit_chain_flags_a_rollback_even_when_the_recorded_state_is_lowered(retired, tmp_path: Path) -> None:
+    inst, _, old = retired
+    put_back(tmp_path / "keys" / "keyring.json", old)
+    with inst.engine.begin() as conn:  # an attacker who can also write the database lowers the recorded state
+        conn.execute(update(keyring_state).values(serial=2, hash=inst.keyring().digest))
+    audit = inst.run("audit", "verify", check=False)
+    refused(audit, "rollback")
+    assert "this entry signed serial 4" in audit.stderr
+
+
+def test_a_reviewer_note_is_never_sealed_to_an_older_keyring(retired, tmp_path: Path) -> None:
+    inst, keys, old = retired
+    ref = inst.store(1)[0]
+    put_back(tmp_path / "keys" / "keyring.json", old)
+    noted = run_cli("intake-review", "--identity", str(keys["alice"]), "--passphrase-file", str(inst.reviewer_pw),
+                    "--db", inst.db_url, "status", ref, "closed", "--note", "the demo reviewer left", cwd=tmp_path,
+                    env=inst.env, check=False)
+    assert noted.returncode == 9, noted.stderr
+    assert "older than serial 4" in noted.stderr
+    with inst.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(notes)).scalar_one() == 0
