@@ -17,7 +17,6 @@ import urllib.request
 from pathlib import Path
 
 from bench.common import MIB, PeakMemory, Row, median, run_tool
-from bench.site import Server, make_site
 
 BOUNDARY = "intake-bench-boundary-1b6f"
 
@@ -87,6 +86,8 @@ def post_file(port: int, src: Path) -> float:
 
 def run(work: Path, mib: int, runs: int) -> list[Row]:
     """Measure intake, age and gpg `runs` times each, alternating; return the two rows."""
+    from bench.site import Server, make_site  # not at the top: bench/seal.py's timed child imports this module
+
     ensure_tools()
     src = work / "input.bin"
     with src.open("wb") as f:
