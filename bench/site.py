@@ -40,6 +40,7 @@ def make_site(root: Path, max_mib: int = 512) -> Site:
     save_keyring(root / "keys", keyring, unlock_signing_key(signing, PASSPHRASE))
     env = {"INTAKE_INSTANCE": str(instance), "INTAKE_KEYS_DIR": str(root / "keys"),
            "INTAKE_DATABASE_URL": f"sqlite:///{instance / 'intake.db'}", "INTAKE_SIGNING_KEY": str(signing),
+           "INTAKE_KEYRING_SIGNER": signer,
            "INTAKE_POW_BITS": "4", "INTAKE_REPORTS_PER_MINUTE": "100000",
            "INTAKE_MAX_REPORT_BYTES": str(max_mib * MIB)}
     return Site(root, identities, env)

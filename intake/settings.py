@@ -29,6 +29,7 @@ class Settings:
     database_url: str
     keys_dir: Path
     signing_key_file: Path | None = None  # None: admin-signing.key in the instance folder
+    keyring_signer: str | None = None  # INTAKE_KEYRING_SIGNER: the signer's key text, or a file the server cannot write
     kdf_profile: str = "moderate"  # Argon2id limits for new key files; "interactive" only for tests and benches
     max_report_bytes: int = 500 * MIB
     pow_bits: int = 16
@@ -62,7 +63,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read INTAKE_INSTANCE, INTAKE_DATABASE_URL, INTAKE_KEYS_DIR, INTAKE_SIGNING_KEY and the limits."""
+        """Read INTAKE_INSTANCE, INTAKE_DATABASE_URL, INTAKE_KEYS_DIR, INTAKE_SIGNING_KEY, the signer, the limits."""
         env = os.environ if environ is None else environ
         instance = Path(env.get("INTAKE_INSTANCE") or "instance").absolute()
         url = env.get("INTAKE_DATABASE_URL") or f"sqlite:///{instance / 'intake.db'}"
@@ -75,10 +76,11 @@ class Settings:
         if kdf not in KDF_PROFILES:
             raise SettingsError(f"INTAKE_KDF_PROFILE must be one of {', '.join(KDF_PROFILES)}, not {kdf!r}")
         signing = env.get("INTAKE_SIGNING_KEY")
+        signer = (env.get("INTAKE_KEYRING_SIGNER") or "").strip() or None
         numbers = {name: _integer(env, name, low, high) for name, (low, high) in _BOUNDS.items()}
         return cls(instance, url, Path(env.get("INTAKE_KEYS_DIR") or "keys").absolute(),
-                   signing_key_file=Path(signing).absolute() if signing else None, kdf_profile=kdf,
-                   onion=onion.rstrip("/") if onion else None, **numbers, **_smtp(env),
+                   signing_key_file=Path(signing).absolute() if signing else None, keyring_signer=signer,
+                   kdf_profile=kdf, onion=onion.rstrip("/") if onion else None, **numbers, **_smtp(env),
                    proxies=tuple(name for name in PROXY_VARIABLES if env.get(name)))
 
 

@@ -121,11 +121,12 @@ def cat(session: Session, case: str, number: int) -> None:
               default=Path("keys"), show_default=True, show_envvar=True, help="Folder holding keyring.json.")
 @click.option("--signer", envvar="INTAKE_SIGNER", show_envvar=True,
               help="The admin's intake-signer-1:... key the keyring must be signed by "
-                   "(default: the public-key line of INTAKE_SIGNING_KEY).")
+                   "(default: INTAKE_KEYRING_SIGNER, as the server pins it).")
 @click.pass_obj
 def status(session: Session, case: str, state: str, note: str | None, keys_dir: Path, signer: str | None) -> None:
     """Set a case's triage STATE (on --db only); a --note is sealed, never stored in clear."""
+    from intake.keys.trust import trusted_signer
     from intake.review.triage import set_status
     from intake.settings import Settings
 
-    set_status(session, case, state, note, keys_dir, signer or (lambda: Settings.from_env().signing_key))
+    set_status(session, case, state, note, keys_dir, signer or (lambda: trusted_signer(Settings.from_env())))

@@ -85,3 +85,10 @@ report_budget = Table(
     Column("minute", BigInteger, primary_key=True, autoincrement=False),
     Column("used", Integer, nullable=False),
 )
+
+keyring_state = Table(
+    "keyring_state", metadata,
+    Column("signer", String(80), primary_key=True),
+    Column("serial", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)

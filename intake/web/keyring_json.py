@@ -13,5 +13,5 @@ bp = Blueprint("keyring", __name__)
 def keyring_json() -> Response:
     """The verified keyring's recipients (active keys, then the recovery key), serial and fingerprint."""
     keyring = state().keyring.current()
-    return jsonify(serial=keyring.serial, fingerprint=keyring.fingerprint,
+    return jsonify(serial=keyring.serial, date=keyring.date, fingerprint=keyring.fingerprint,
                    recipients=[{"key_id": r.key_id, "recipient": str(r)} for r in keyring.recipients()])

@@ -16,9 +16,10 @@ bp = Blueprint("report", __name__)
 
 
 def form_page(form: ReportForm, status: int = 200) -> tuple[str, int]:
-    """Render the form with the current keyring's fingerprint."""
+    """Render the form with the current keyring's fingerprint, serial and day of signing."""
     keyring = state().keyring.current()
-    return render_template("form.html", form=form, fingerprint=keyring.fingerprint, serial=keyring.serial), status
+    return render_template("form.html", form=form, fingerprint=keyring.fingerprint, serial=keyring.serial,
+                           keyring_date=keyring.date), status
 
 
 @bp.get("/")

@@ -61,10 +61,10 @@ def secret_key(instance: Path) -> bytes:
 
 
 def init_app(app: Flask, settings: Settings) -> None:
-    """Verify the keyring (refusing to start on a bad one), open and migrate the database."""
-    keyring = KeyringWatch(settings.keys_dir, settings.signing_key)
+    """Open and migrate the database, verify the keyring (refusing to start on a bad, older or unpinned one)."""
     engine = connect(settings.database_url)
     upgrade(engine)
+    keyring = KeyringWatch(settings, engine)
     pow_ = ProofOfWork(app.config["SECRET_KEY"], settings.pow_bits)
     app.extensions["intake"] = Intake(settings, engine, keyring, pow_, RateBudget(engine, settings.reports_per_minute),
                                       GroupCommit(engine))

@@ -62,10 +62,11 @@ def make_site(root: Path, db_url: str, **limits: object) -> Site:
     identities = [Identity.generate() for _ in range(2)]
     keyring = Keyring(tuple(KeyEntry(f"r{i}", x.recipient) for i, x in enumerate(identities)), signer=signer)
     save_keyring(root / "keys", keyring, unlock_signing_key(signing, PASSPHRASE))
-    settings = Settings(instance, db_url, root / "keys",
+    settings = Settings(instance, db_url, root / "keys", keyring_signer=signer,
                         **{"kdf_profile": "interactive", "pow_bits": 4, "reports_per_minute": 1000, **limits})
     env = {"INTAKE_INSTANCE": str(instance), "INTAKE_KEYS_DIR": str(root / "keys"), "INTAKE_DATABASE_URL": db_url,
-           "INTAKE_SIGNING_KEY": str(signing), "INTAKE_POW_BITS": str(settings.pow_bits),
+           "INTAKE_SIGNING_KEY": str(signing), "INTAKE_KEYRING_SIGNER": signer,
+           "INTAKE_POW_BITS": str(settings.pow_bits),
            "INTAKE_REPORTS_PER_MINUTE": str(settings.reports_per_minute),
            "INTAKE_MAX_REPORT_BYTES": str(settings.max_report_bytes)}
     return Site(settings, identities, connect(db_url), env)
