@@ -34,7 +34,11 @@ class Settings:
     keys_dir: Path
     max_report_bytes: int = 500 * MIB
     pow_bits: int = 16
-    reports_per_minute: int = 30
+    pow_easy_rate: int = 60
+    nojs_per_minute: int = 300
+    daily_bytes: int = 50 * 1024 * MIB
+    pending_bytes: int = 8 * 1024 * MIB
+    free_floor: int = 2 * 1024 * MIB
     onion: str | None = None
     workers: int = 2
     header_timeout: int = 30
@@ -56,7 +60,11 @@ class Settings:
         return cls(instance, url, Path(env.get("INTAKE_KEYS_DIR") or "keys").absolute(),
                    max_report_bytes=_integer(env, "INTAKE_MAX_REPORT_BYTES", 500 * MIB, MIB, 1 << 40),
                    pow_bits=_integer(env, "INTAKE_POW_BITS", 16, 0, 32),
-                   reports_per_minute=_integer(env, "INTAKE_REPORTS_PER_MINUTE", 30, 1, 100_000),
+                   pow_easy_rate=_integer(env, "INTAKE_POW_EASY_RATE", 60, 1, 1_000_000),
+                   nojs_per_minute=_integer(env, "INTAKE_NOJS_PER_MINUTE", 300, 1, 1_000_000),
+                   daily_bytes=_integer(env, "INTAKE_DAILY_BYTES", 50 * 1024 * MIB, MIB, 1 << 50),
+                   pending_bytes=_integer(env, "INTAKE_PENDING_BYTES", 8 * 1024 * MIB, MIB, 1 << 50),
+                   free_floor=_integer(env, "INTAKE_FREE_FLOOR", 2 * 1024 * MIB, 0, 1 << 50),
                    onion=onion.rstrip("/") if onion else None,
                    workers=_integer(env, "INTAKE_WORKERS", 2, 1, 64),
                    header_timeout=_integer(env, "INTAKE_HEADER_TIMEOUT", 30, 1, 3600),

@@ -3,29 +3,29 @@ uploaded by a browser under an upload token.
 
 The case stays incomplete, so invisible, until `finish_arrival` sets its header, body and stream
 lengths and makes it visible in one transaction; a request that fails calls `cases.discard`, and
-a crashed one is removed by `cases.expire_uploads` like any abandoned upload.
+a crashed one expires like any abandoned upload (storage/budgets.py: idle sweeps).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import Engine, func, insert, select, update
 
 from intake.crypto.stream import PART, plain_size
-from intake.storage.cases import UPLOAD_LIFETIME, StorageError, new_ref, part_count, today
+from intake.storage.cases import StorageError, new_id, new_ref, part_count, today
 from intake.storage.db import writing
 from intake.storage.schema import attachments, case_keys, cases, parts
 
 
 def begin_arrival(engine: Engine, sealed_by: str = "server") -> int:
     """Store an empty, incomplete case to seal streams into; return its id."""
-    expires = dt.datetime.now(dt.UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
     with writing(engine) as conn:
-        return conn.execute(insert(cases).values(
-            ref=new_ref(), received=today(), status="new", sealed_by=sealed_by, header=b"", body=b"",
-            complete=False, upload_expires=expires + UPLOAD_LIFETIME)).inserted_primary_key[0]
+        case_id = new_id(conn)
+        conn.execute(insert(cases).values(
+            id=case_id, ref=new_ref(), received=today(), status="new", sealed_by=sealed_by, header=b"", body=b"",
+            complete=False, idle=0))
+        return case_id
 
 
 def add_stream(engine: Engine, case_id: int, idx: int) -> None:
@@ -45,6 +45,7 @@ def append_parts(engine: Engine, case_id: int, idx: int, first: int, data: Seque
     with writing(engine) as conn:
         conn.execute(insert(parts), [{"case_id": case_id, "idx": idx, "part": first + n, "data": part}
                                      for n, part in enumerate(data)])
+        conn.execute(update(cases).where(cases.c.id == case_id, cases.c.idle != 0).values(idle=0))
 
 
 def finish_arrival(engine: Engine, case_id: int, header: bytes, body: bytes, key_ids: Sequence[str],
@@ -67,15 +68,14 @@ def finish_arrival(engine: Engine, case_id: int, header: bytes, body: bytes, key
         if key_ids:
             conn.execute(insert(case_keys), [{"case_id": case_id, "key_id": k} for k in key_ids])
         done = conn.execute(update(cases).where(cases.c.id == case_id, cases.c.complete.is_(False)).values(
-            header=header, body=body, complete=True, upload_expires=None, received=today()))
+            header=header, body=body, complete=True, idle=0, received=today()))
         if done.rowcount != 1:
             raise StorageError("no arriving case with that id")
         return conn.execute(select(cases.c.ref).where(cases.c.id == case_id)).scalar_one()
 
 
 def upload_case(engine: Engine, token: str) -> int | None:
-    """The id of the incomplete, unexpired case that `token` uploads to, or None."""
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    """The id of the incomplete case that `token` uploads to, or None."""
     with engine.connect() as conn:
-        return conn.execute(select(cases.c.id).where(cases.c.upload_token == token, cases.c.complete.is_(False),
-                                                     cases.c.upload_expires > now)).scalar()
+        return conn.execute(select(cases.c.id).where(cases.c.upload_token == token,
+                                                     cases.c.complete.is_(False))).scalar()

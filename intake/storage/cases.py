@@ -7,15 +7,16 @@ import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, Row, Table, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Row, Table, and_, bindparam, delete, func, insert, select, tuple_, update
 
 from intake.crypto.stream import PART, plain_size
+from intake.storage.budgets import age_uploads, truncate_wal
 from intake.storage.db import writing
 from intake.storage.schema import attachments, case_keys, cases, notes, parts
 
 REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 STATUSES = ("new", "in review", "needs follow-up", "closed", "spam")
-UPLOAD_LIFETIME = dt.timedelta(hours=24)
+ID_SPACE = (1 << 31) - 1
 
 
 class StorageError(ValueError):
@@ -48,6 +49,14 @@ def new_ref() -> str:
     return "-".join(raw[i:i + 4] for i in range(0, 12, 4))
 
 
+def new_id(conn: Connection) -> int:
+    """A random case id not in use: ids in arrival order would keep the order of arrival (docs/web.md, "Floods")."""
+    while True:
+        case_id = secrets.randbelow(ID_SPACE) + 1
+        if conn.execute(select(cases.c.id).where(cases.c.id == case_id)).first() is None:
+            return case_id
+
+
 def part_count(length: int) -> int:
     """How many 1 MiB parts a stream of `length` bytes is stored in (format.md §7)."""
     return max(1, -(-length // PART))
@@ -60,14 +69,11 @@ def insert_case(conn: Connection, header: bytes, body: bytes, sealed_by: str, ke
         if plain_size(length) is None:
             raise StorageError(f"an attachment of {length} sealed bytes is not a valid stream")
     token = None if complete else secrets.token_hex(32)
-    expires = None
-    if not complete:
-        hour = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, minute=0, second=0, microsecond=0)
-        expires = hour + UPLOAD_LIFETIME
     ref = new_ref()
-    case_id = conn.execute(insert(cases), {
-        "ref": ref, "received": today(), "status": "new", "sealed_by": sealed_by, "header": header, "body": body,
-        "complete": complete, "upload_token": token, "upload_expires": expires}).inserted_primary_key[0]
+    case_id = new_id(conn)
+    conn.execute(insert(cases), {
+        "id": case_id, "ref": ref, "received": today(), "status": "new", "sealed_by": sealed_by, "header": header,
+        "body": body, "complete": complete, "upload_token": token, "idle": 0})
     if lengths:
         conn.execute(insert(attachments), [{"case_id": case_id, "idx": i, "length": n} for i, n in enumerate(lengths)])
     conn.execute(insert(case_keys), [{"case_id": case_id, "key_id": k} for k in key_ids])
@@ -89,6 +95,7 @@ def put_part(engine: Engine, case_id: int, idx: int, part: int, data: bytes) -> 
         if length is None:
             raise StorageError("no upload waits for that attachment")
         _check_part(length, part, data)
+        conn.execute(update(cases).where(cases.c.id == case_id, cases.c.idle != 0).values(idle=0))
         key = and_(parts.c.case_id == case_id, parts.c.idx == idx, parts.c.part == part)
         if conn.execute(select(func.count()).select_from(parts).where(key)).scalar():
             conn.execute(update(parts).where(key).values(data=data))
@@ -117,7 +124,7 @@ def complete_case(engine: Engine, case_id: int) -> str:
         raise StorageError("the upload is not complete: send the missing parts first")
     with writing(engine) as conn:
         done = conn.execute(update(cases).where(cases.c.id == case_id, cases.c.complete.is_(False)).values(
-            complete=True, upload_token=None, upload_expires=None, received=today()))
+            complete=True, upload_token=None, idle=0, received=today()))
         if done.rowcount != 1:
             raise StorageError("no upload waits with that id")
         return conn.execute(select(cases.c.ref).where(cases.c.id == case_id)).scalar_one()
@@ -150,13 +157,16 @@ def discard(engine: Engine, case_id: int) -> None:
         conn.execute(delete(cases).where(cases.c.id == case_id, cases.c.complete.is_(False)))
 
 
-def expire_uploads(engine: Engine, now: dt.datetime | None = None) -> int:
-    """Delete incomplete uploads whose time ran out; return how many."""
-    now = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    with engine.connect() as conn:
-        stale = conn.execute(select(cases.c.id).where(cases.c.complete.is_(False), cases.c.upload_expires < now)).scalars().all()
+def expire_uploads(engine: Engine, every: bool = False) -> int:
+    """Sweep now (storage/budgets.py): expire uploads idle for IDLE_SWEEPS sweeps, or `every` incomplete one.
+
+    `every` is for a server that is stopped (after a crash): it would also cut uploads under way.
+    """
+    with writing(engine) as conn:
+        stale = age_uploads(conn, every)
     for case_id in stale:
         discard(engine, case_id)
+    truncate_wal(engine)
     return len(stale)
 
 
@@ -167,20 +177,20 @@ def _case(conn, row: Row) -> Case:
 
 def iter_cases(engine: Engine, status: str | None = None, since: dt.date | None = None,
                batch: int = 500) -> Iterator[Case]:
-    """Yield every complete case, oldest first, optionally by status and received date.
+    """Yield every complete case, oldest day first (random order within a day), optionally by status and received date.
 
     Cases are read `batch` at a time (with their attachment lengths in one more query), so memory
     stays bounded and no connection is held while the caller works on a case.
     """
-    query = select(cases).where(cases.c.complete.is_(True)).order_by(cases.c.id).limit(batch)
+    query = select(cases).where(cases.c.complete.is_(True)).order_by(cases.c.received, cases.c.id).limit(batch)
     if status:
         query = query.where(cases.c.status == status)
     if since:
         query = query.where(cases.c.received >= since)
-    after = 0
+    after = (dt.date.min, 0)
     while True:
         with engine.connect() as conn:
-            rows = conn.execute(query.where(cases.c.id > after)).all()
+            rows = conn.execute(query.where(tuple_(cases.c.received, cases.c.id) > after)).all()
             if not rows:
                 return
             lengths: dict[int, list[int]] = {row.id: [] for row in rows}
@@ -191,7 +201,7 @@ def iter_cases(engine: Engine, status: str | None = None, since: dt.date | None 
         for row in rows:
             yield Case(row.id, row.ref, row.received, row.status, row.sealed_by, row.header, row.body,
                        tuple(lengths[row.id]))
-        after = rows[-1].id
+        after = (rows[-1].received, rows[-1].id)
 
 
 def get_case(engine: Engine, ref: str) -> Case | None:
