@@ -2,13 +2,14 @@
 
 import { ready } from "./seal.js";
 import { clean } from "./metadata.js";
-import { Upload } from "./upload.js";
+import { Upload, solveWork } from "./upload.js";
 
 const $ = (id) => document.getElementById(id);
 const form = $("report-form");
 const texts = $("js-seal").dataset;
 const FIELDS = ["incident_type", "occurred", "location", "description", "device"];
 let confirmedUnclean = false;
+let workAhead = null; // solved while the reporter writes, so that sending need not wait for it
 
 function quickExit(event) {
   // Leave without a Back entry to this page.
@@ -54,9 +55,11 @@ async function submit(event) {
   form.querySelector("button[type=submit]").disabled = true;
   const upload = new Upload({
     csrf: document.querySelector("meta[name=csrf-token]").content,
+    work: workAhead,
     onProgress: (fraction) => { $("progress").value = fraction; show(texts.msgSealing); },
     onRetry: () => show(texts.msgRetry),
   });
+  workAhead = null;
   try {
     show(texts.msgWork);
     const ref = await upload.send(fields, files, form.elements.website.value);
@@ -68,11 +71,14 @@ async function submit(event) {
   } catch (e) {
     show(`${texts.msgFailed} ${e.message}`);
     form.querySelector("button[type=submit]").disabled = false;
+    workAhead = solveWork();
   }
 }
 
 $("quick-exit").addEventListener("click", quickExit);
 ready().then(() => {
   form.addEventListener("submit", submit);
+  workAhead = solveWork();
+  workAhead.catch(() => {});
   document.documentElement.dataset.sealing = "ready";
 });
