@@ -143,6 +143,6 @@ def intake_site(root: Path, max_mib: int = 512):  # noqa: ANN201
     from tests.web_support import make_site
 
     root.mkdir(parents=True, exist_ok=True)
-    site = make_site(root, f"sqlite:///{root / 'instance' / 'intake.db'}", reports_per_minute=100_000,
+    site = make_site(root, f"sqlite:///{root / 'instance' / 'intake.db'}", nojs_per_minute=100_000,
                      max_report_bytes=max_mib * MIB)
     return site

@@ -61,7 +61,7 @@ def site_server(tmp_path: Path):
     servers: list[Server] = []
 
     def start(per_minute: int) -> Server:
-        servers.append(Server({**site.env, "INTAKE_POW_BITS": "0", "INTAKE_REPORTS_PER_MINUTE": str(per_minute),
+        servers.append(Server({**site.env, "INTAKE_POW_BITS": "0", "INTAKE_NOJS_PER_MINUTE": str(per_minute),
                                "INTAKE_WORKERS": str(WORKERS)},
                               tmp_path).start())
         return servers[-1]

@@ -24,7 +24,7 @@ from intake.keyring import KeyEntry, Keyring, create_signing_key, save_keyring, 
 from intake.storage.cases import get_case, iter_parts
 from intake.storage.db import connect
 from intake.storage.schema import attachments, case_keys, cases, parts
-from intake.web.guards import leading_zero_bits
+from intake.web.work import DOMAIN, leading_zero_bits
 
 PASSPHRASE = b"admin passphrase for tests"
 BIN = Path(os.sys.executable).parent
@@ -62,12 +62,12 @@ def make_site(root: Path, db_url: str, **limits: object) -> Site:
     identities = [Identity.generate() for _ in range(2)]
     keyring = Keyring(tuple(KeyEntry(f"r{i}", x.recipient) for i, x in enumerate(identities)), signer=signer)
     save_keyring(root / "keys", keyring, unlock_signing_key(signing, PASSPHRASE))
-    settings = Settings(instance, db_url, root / "keys", pow_bits=4, reports_per_minute=1000)
+    settings = Settings(instance, db_url, root / "keys", pow_bits=4, nojs_per_minute=1000)
     for name, value in limits.items():
         object.__setattr__(settings, name, value)
     env = {"INTAKE_INSTANCE": str(instance), "INTAKE_KEYS_DIR": str(root / "keys"), "INTAKE_DATABASE_URL": db_url,
            "INTAKE_SIGNING_KEY": str(signing), "INTAKE_POW_BITS": str(settings.pow_bits),
-           "INTAKE_REPORTS_PER_MINUTE": str(settings.reports_per_minute),
+           "INTAKE_NOJS_PER_MINUTE": str(settings.nojs_per_minute),
            "INTAKE_MAX_REPORT_BYTES": str(settings.max_report_bytes)}
     return Site(settings, identities, connect(db_url), env)
 
@@ -113,7 +113,7 @@ def solve(challenge: str, bits: int) -> str:
     """A proof-of-work nonce for `challenge`."""
     for n in itertools.count():
         nonce = format(n, "x")
-        if leading_zero_bits(generichash(32, b"intake-pow-v1" + challenge.encode() + nonce.encode())) >= bits:
+        if leading_zero_bits(generichash(32, DOMAIN + challenge.encode() + nonce.encode())) >= bits:
             return nonce
     raise AssertionError("unreachable")
 
