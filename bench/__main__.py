@@ -1,8 +1,9 @@
 """`python -m bench [--quick] [--only ROW ...]`: one table, each row measured side by side in one run.
 
-Rows: seal (intake.crypto sealing a file vs age), nojs (server-side sealing vs age and gpg), api (a large browser-sealed upload and small
-reports a second vs bare endpoints), review (intake-review list vs bare PyNaCl), rewrap (vs bare
-PyNaCl), storage (SQLite vs PostgreSQL). The table is printed and written to bench/out/latest.json.
+Rows: seal (intake.crypto sealing a file vs age), nojs (server-side sealing vs age and gpg), api (a large
+browser-sealed upload and small reports a second vs bare endpoints), review (intake-review list vs bare
+PyNaCl), rewrap (vs bare PyNaCl), storage (SQLite vs PostgreSQL). The table is printed and written to
+bench/out/latest.json.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def script(name: str, *args: str) -> tuple[dict, float]:
 
 def seal(quick: bool) -> list[Row]:
     """intake.crypto sealing a file in its own process vs age, both to 3 recipients, no HTTP, no fsync."""
-    got, _ = script("seal", "--mib", str(32 if quick else 256), "--runs", str(1 if quick else 5))
+    got, _ = script("seal", "--mib", str(16 if quick else 256), "--runs", str(1 if quick else 5))
     mib, seconds, peak = got["mib"], got["seconds"], got["peak_mib"]
     return [Row(f"sealing a {mib} MiB file, 3 recipients", "MiB/s", mib / seconds["intake"], "age, 3 recipients",
                 mib / seconds["age"], goal="<= 2x age's time, < 64 MiB",
@@ -55,7 +56,7 @@ def review(quick: bool) -> list[Row]:
 
 def rewrap(quick: bool) -> list[Row]:
     """intake keys rewrap vs bare PyNaCl doing the same key work."""
-    got, rss = script("rewrap", "--cases", str(5000 if quick else 100_000))
+    got, rss = script("rewrap", "--cases", str(2000 if quick else 100_000))
     return [Row(f"rewrap, {got['cases']} cases, {got['jobs']} jobs", "s", got["rewrap_s"], "bare PyNaCl, 1 process",
                 got["bare_s"], higher_is_better=False, goal="<= 2x bare time, < 60 s",
                 met=got["rewrap_s"] <= 2 * got["bare_s"] and got["rewrap_s"] < 60, memory_mib={"bench process": rss})]
@@ -63,7 +64,7 @@ def rewrap(quick: bool) -> list[Row]:
 
 def storage(quick: bool) -> list[Row]:
     """The same sealed rows stored on SQLite and on PostgreSQL."""
-    got, rss = script("storage", "--cases", str(300 if quick else 2000), "--mib", str(16 if quick else 64))
+    got, rss = script("storage", "--cases", str(150 if quick else 2000), "--mib", str(8 if quick else 64))
     return [Row(f"storage: {name}", "/s", got["postgres"][name], "same on SQLite", got["sqlite"][name],
                 memory_mib={"bench process": rss}, note="intake column: PostgreSQL")
             for name in got["sqlite"]]
@@ -99,7 +100,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "latest.json")
     opts = parser.parse_args()
     runs = opts.runs or (1 if opts.quick else 3)
-    mib = 32 if opts.quick else 256
+    mib = 16 if opts.quick else 256
     started = time.monotonic()
     rows: list[Row] = []
     for name in opts.only or ROWS:
@@ -110,7 +111,7 @@ def main() -> None:
                 rows += nojs(Path(tmp), mib, runs)
             elif name == "api":
                 from bench.sealed_api import run as api
-                rows += api(Path(tmp), mib, 480 if opts.quick else 3200, runs)
+                rows += api(Path(tmp), mib, 240 if opts.quick else 3200, runs)
             else:
                 rows += globals()[name](opts.quick)
     print(table(rows))

@@ -124,7 +124,7 @@ class BareServer:
     """bench/bare.py served by intake's gunicorn configuration, on a database of the same kind."""
 
     def __init__(self, db_url: str, workers: int = 2) -> None:
-        from tests.web_support import free_port
+        from bench.site import free_port
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -136,13 +136,3 @@ class BareServer:
         """Stop it and wait."""
         self.process.terminate()
         self.process.wait(timeout=20)
-
-
-def intake_site(root: Path, max_mib: int = 512):  # noqa: ANN201
-    """A throwaway instance for `intake serve`: two reviewers, proof of work at 4 bits, a budget for the bench."""
-    from tests.web_support import make_site
-
-    root.mkdir(parents=True, exist_ok=True)
-    site = make_site(root, f"sqlite:///{root / 'instance' / 'intake.db'}", nojs_per_minute=100_000,
-                     max_report_bytes=max_mib * MIB)
-    return site

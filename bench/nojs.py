@@ -16,7 +16,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench.common import MIB, PeakMemory, Row, intake_site, median, run_tool
+from bench.common import MIB, PeakMemory, Row, median, run_tool
 
 BOUNDARY = "intake-bench-boundary-1b6f"
 
@@ -86,7 +86,7 @@ def post_file(port: int, src: Path) -> float:
 
 def run(work: Path, mib: int, runs: int) -> list[Row]:
     """Measure intake, age and gpg `runs` times each, alternating; return the two rows."""
-    from tests.web_support import LiveServer
+    from bench.site import Server, make_site  # not at the top: bench/seal.py's timed child imports this module
 
     ensure_tools()
     src = work / "input.bin"
@@ -95,8 +95,8 @@ def run(work: Path, mib: int, runs: int) -> list[Row]:
             f.write(os.urandom(MIB))
     age = age_command(work, src)
     gpg, gpg_env = gpg_command(work, src)
-    site = intake_site(work / "site", max_mib=mib + 16)
-    server = LiveServer(site, work / "site")
+    site = make_site(work / "site", max_mib=mib + 16)
+    server = Server(site)
     times: dict[str, list[float]] = {"intake": [], "age": [], "gpg": []}
     memory: dict[str, float] = {"age": 0.0, "gpg": 0.0}
     try:
@@ -109,7 +109,6 @@ def run(work: Path, mib: int, runs: int) -> list[Row]:
                     memory[name] = max(memory[name], rss)
     finally:
         server.stop()
-        site.engine.dispose()
     rate = {name: mib / median(t) for name, t in times.items()}
     server_mib = {"intake master": peak.peaks["master"], "intake worker": peak.peaks["worker"]}
     under = max(server_mib.values()) < 100

@@ -26,12 +26,13 @@ from sqlalchemy import insert
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("INTAKE_KDF_PROFILE", "interactive")
 
+from intake.clock import today  # noqa: E402
 from intake.crypto.keyfile import lock_identity, write_private  # noqa: E402
 from intake.crypto.keys import Identity  # noqa: E402
 from intake.crypto.report import seal_report  # noqa: E402
 from intake.review.listing import case_row  # noqa: E402
 from intake.review.source import DatabaseSource  # noqa: E402
-from intake.storage.cases import new_ref, today  # noqa: E402
+from intake.storage.cases import new_ref  # noqa: E402
 from intake.storage.db import connect, upgrade  # noqa: E402
 from intake.storage.schema import case_keys, cases  # noqa: E402
 
@@ -80,7 +81,7 @@ def listing(url: str, identity: Identity, n: int) -> float:
 def cli(url: str, identity: Identity, folder: Path) -> float:
     """Seconds for the real `intake-review list --json` process."""
     key, secret = folder / "bench.key", folder / "bench.pass"
-    write_private(key, lock_identity(identity, b"bench passphrase"))
+    write_private(key, lock_identity(identity, b"bench passphrase", "interactive"))
     secret.write_text("bench passphrase\n")
     command = [str(Path(sys.executable).parent / "intake-review"), "--identity", str(key),
                "--passphrase-file", str(secret), "--db", url, "list", "--json"]

@@ -3,7 +3,7 @@
     .venv/bin/python bench/rewrap.py [--cases N] [--jobs J] [--json]
 
 Cases go into a temporary SQLite database in bulk; then one reviewer is rotated and every header is
-re-sealed by `intake.rewrap.rewrap` (the code behind `intake keys rewrap`). The bare figure opens one
+re-sealed by `intake.keys.rewrap.rewrap` (the code behind `intake keys rewrap`). The bare figure opens one
 stanza, seals K to the 3 new recipients and computes the header MAC for every case, in one process,
 with no parsing and no database. Goals: rewrap under 60 s and within 2x of bare.
 """
@@ -25,10 +25,11 @@ from sqlalchemy import insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from intake.clock import today  # noqa: E402
 from intake.crypto.envelope import MAC_KEY_ID, Body, derive, parse_header, seal_body, seal_header  # noqa: E402
 from intake.crypto.keys import Identity, Recipient, generichash  # noqa: E402
-from intake.rewrap import rewrap  # noqa: E402
-from intake.storage.cases import new_ref, today  # noqa: E402
+from intake.keys.rewrap import rewrap  # noqa: E402
+from intake.storage.cases import new_ref  # noqa: E402
 from intake.storage.db import connect, upgrade  # noqa: E402
 from intake.storage.schema import case_keys, cases  # noqa: E402
 

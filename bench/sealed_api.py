@@ -18,7 +18,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench.common import MIB, BareServer, PeakMemory, Row, intake_site, median
+from bench.common import MIB, BareServer, PeakMemory, Row, median
+from bench.site import Server, b64, make_site, solve
 from intake.crypto.envelope import Sealer
 from intake.crypto.report import seal_report
 from intake.crypto.stream import PART
@@ -52,8 +53,6 @@ class Client:
 
 def begin(client: Client, header: bytes, body: bytes, lengths: list[int]) -> dict[str, object]:
     """Solve a challenge and send a report; the answer (its upload, or its ref when it has no attachments)."""
-    from tests.web_support import b64, solve
-
     challenge = json.loads(client.call("GET", "/api/v1/challenge"))
     request = {"keyring_serial": 1, "header": b64(header), "body": b64(body), "lengths": lengths, "website": "",
                "pow_challenge": challenge["challenge"], "pow_nonce": solve(challenge["challenge"], challenge["bits"])}
@@ -120,14 +119,11 @@ def concurrently(work, count: int) -> float:  # noqa: ANN001
 
 def run(work: Path, mib: int, reports: int, runs: int) -> list[Row]:
     """Measure both rows, intake and bare alternating, `runs` times each."""
-    from tests.web_support import LiveServer
-
-    site = intake_site(work / "site", max_mib=mib + 16)
-    server = LiveServer(site, work / "site")
+    site = make_site(work / "site", max_mib=mib + 16)
+    server = Server(site)
     bare = BareServer(f"sqlite:///{work / 'bare.db'}")
     header, body, parts = seal_big(site, mib)
     small = seal_report([i.recipient for i in site.identities], FIELDS)
-    from tests.web_support import b64
 
     row = json.dumps({"header": b64(small.header), "body": b64(small.body), "lengths": []}).encode()
     up: dict[str, list[float]] = {"intake": [], "bare": []}
@@ -143,7 +139,6 @@ def run(work: Path, mib: int, reports: int, runs: int) -> list[Row]:
     finally:
         server.stop()
         bare.stop()
-        site.engine.dispose()
     memory = {"intake master": peak.peaks["master"], "intake worker": peak.peaks["worker"],
               "bare master": bare_peak.peaks["master"], "bare worker": bare_peak.peaks["worker"]}
     under = max(peak.peaks.values()) < 100

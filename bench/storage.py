@@ -20,8 +20,9 @@ from sqlalchemy import create_engine, text
 from intake.crypto.keys import Identity
 from intake.crypto.report import seal_report
 from intake.crypto.stream import PART
-from intake.storage.cases import store_case
-from intake.storage.db import connect, upgrade
+from intake.storage.db import connect, upgrade, writing
+from intake.storage.lifecycle import add_stream, append_parts, complete_case, insert_case, open_arrival
+from intake.web.sealing import BATCH
 
 POSTGRES = os.environ.get("INTAKE_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -35,13 +36,18 @@ def measure(url: str, cases: int, mib: int) -> dict[str, float]:
     key_ids = [i.key_id for i in identities]
     start = time.perf_counter()
     for _ in range(cases):
-        store_case(engine, small.header, small.body, "browser", key_ids, [])
+        with writing(engine) as conn:
+            insert_case(conn, small.header, small.body, "browser", key_ids, [], complete=True)
     small_rate = cases / (time.perf_counter() - start)
     big = seal_report([i.recipient for i in identities], {}, [("f", "t", (os.urandom(PART) for _ in range(mib)))])
     stream = big.streams[0]
     start = time.perf_counter()
-    store_case(engine, big.header, big.body, "browser", key_ids,
-               [(len(stream), (stream[i:i + PART] for i in range(0, len(stream), PART)))])
+    case_id = open_arrival(engine)  # as the no-JS path stores a file: parts in batches, then the case completes
+    add_stream(engine, case_id, 0)
+    chunks = [stream[i:i + PART] for i in range(0, len(stream), PART)]
+    for first in range(0, len(chunks), BATCH):
+        append_parts(engine, case_id, 0, first, chunks[first:first + BATCH])
+    complete_case(engine, case_id, big.header, big.body, key_ids, [len(stream)])
     part_rate = len(stream) / PART / (time.perf_counter() - start)
     engine.dispose()
     return {"small cases/s": small_rate, "parts (MiB)/s": part_rate}

@@ -1,27 +1,23 @@
-"""`intake demo`: a whole instance for a first look, with a demo reviewer, served on 127.0.0.1."""
+"""`intake demo`: a whole instance for a first look, with a demo reviewer key and its passphrase."""
 
 from __future__ import annotations
 
-import os
 import secrets
+from dataclasses import replace
 from pathlib import Path
 
-import click
-
-from intake.config import Settings
 from intake.crypto.keyfile import lock_identity, write_private
 from intake.crypto.keys import Identity
-from intake.instance import init_instance
-from intake.keyadmin import add_key, init_keyring
+from intake.keys.admin import add_key, init_keyring
+from intake.settings import Settings
+from intake.storage.instance import init_instance
 
 
-def demo_settings(instance: Path) -> Settings:
-    """Point every INTAKE_* path of this process at the demo instance, and read the settings back."""
+def demo_settings(instance: Path, base: Settings) -> Settings:
+    """The base settings with everything in the demo folder: its database, keys/ and admin signing key."""
     instance = instance.absolute()
-    os.environ.update(INTAKE_INSTANCE=str(instance), INTAKE_KEYS_DIR=str(instance / "keys"),
-                      INTAKE_DATABASE_URL=f"sqlite:///{instance / 'intake.db'}",
-                      INTAKE_SIGNING_KEY=str(instance / "admin-signing.key"))
-    return Settings.from_env()
+    return replace(base, instance=instance, database_url=f"sqlite:///{instance / 'intake.db'}",
+                   keys_dir=instance / "keys", signing_key_file=None)
 
 
 def make_demo(settings: Settings) -> Path:
@@ -39,18 +35,5 @@ def make_demo(settings: Settings) -> Path:
     init_keyring(settings, passphrase)
     add_key(settings, pub, "demo", passphrase)
     comment = "# intake demo reviewer identity: for a first look only\n"
-    write_private(key_file, comment + lock_identity(identity, passphrase))
+    write_private(key_file, comment + lock_identity(identity, passphrase, settings.kdf_profile))
     return key_file
-
-
-def run_demo(instance: Path, port: int) -> None:
-    """Set up the demo instance, say how to read its cases, and serve it on 127.0.0.1."""
-    from intake.web.serve import serve
-
-    settings = demo_settings(instance)
-    key_file = make_demo(settings)
-    click.echo(f"demo instance in {settings.instance}; open http://127.0.0.1:{port}/ and send a report", err=True)
-    click.echo("read the cases with:", err=True)
-    click.echo(f"intake-review --identity {key_file} --passphrase-file {settings.instance / 'demo.passphrase'} "
-               f"--db {settings.database_url} list")
-    serve("127.0.0.1", port)

@@ -1,10 +1,8 @@
-"""Shared fixtures: real SQLite files and real PostgreSQL databases, keys, and CLI processes."""
+"""Fixtures for every area: real SQLite files and real PostgreSQL databases, and reviewer identities."""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -17,8 +15,6 @@ from intake.crypto.keys import Identity  # noqa: E402
 from intake.storage.db import connect, upgrade  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("INTAKE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-BIN = Path(sys.executable).parent
-VECTORS = Path(__file__).parent / "vectors"
 
 
 @pytest.fixture
@@ -55,14 +51,3 @@ def engine(db_url: str):
 def identities() -> list[Identity]:
     """Three fresh reviewer identities."""
     return [Identity.generate() for _ in range(3)]
-
-
-def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, input: str | None = None,
-            check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run an installed console script (`intake`, `intake-review`) as a real process."""
-    full_env = {**os.environ, **(env or {})}
-    result = subprocess.run([str(BIN / args[0]), *args[1:]], cwd=cwd, env=full_env, input=input,
-                            capture_output=True, text=True, timeout=300)
-    if check and result.returncode != 0:
-        raise AssertionError(f"{args} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
-    return result

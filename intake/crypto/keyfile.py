@@ -24,19 +24,19 @@ SALT_BYTES = argon2id.SALTBYTES
 NONCE_BYTES = sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 
 
-def kdf_limits() -> tuple[int, int]:
-    """The Argon2id limits for new files: MODERATE, or INTAKE_KDF_PROFILE=interactive for tests."""
-    name = os.environ.get("INTAKE_KDF_PROFILE", "moderate")
-    if name not in PROFILES:
-        raise ValueError(f"INTAKE_KDF_PROFILE must be one of {', '.join(PROFILES)}, not {name!r}")
-    return PROFILES[name]
+def kdf_limits(profile: str = "moderate") -> tuple[int, int]:
+    """The Argon2id limits for new files: MODERATE, or "interactive" for tests (Settings.kdf_profile)."""
+    if profile not in PROFILES:
+        raise ValueError(f"the KDF profile must be one of {', '.join(PROFILES)}, not {profile!r}")
+    return PROFILES[profile]
 
 
-def lock(kind: str, secret: bytes, passphrase: bytes, public_lines: list[tuple[str, str]]) -> str:
+def lock(kind: str, secret: bytes, passphrase: bytes, public_lines: list[tuple[str, str]],
+         profile: str = "moderate") -> str:
     """Return the text of a key file holding `secret` under `passphrase`."""
     if not passphrase:
         raise ValueError("the passphrase must not be empty")
-    ops, mem = kdf_limits()
+    ops, mem = kdf_limits(profile)
     salt, nonce = nacl.utils.random(SALT_BYTES), nacl.utils.random(NONCE_BYTES)
     lines = [kind, *(f"{k}: {v}" for k, v in public_lines), f"kdf: argon2id opslimit={ops} memlimit={mem}",
              f"salt: {b64encode(salt)}", f"nonce: {b64encode(nonce)}"]
@@ -78,10 +78,10 @@ def _limits(text: str) -> tuple[int, int]:
     return ops, mem
 
 
-def lock_identity(identity: Identity, passphrase: bytes) -> str:
+def lock_identity(identity: Identity, passphrase: bytes, profile: str = "moderate") -> str:
     """Return the text of a passphrase-protected identity file."""
     return lock(IDENTITY_FILE, identity.secret_key, passphrase,
-                [("key-id", identity.key_id), ("recipient", str(identity.recipient))])
+                [("key-id", identity.key_id), ("recipient", str(identity.recipient))], profile)
 
 
 def unlock_identity(text: str, passphrase: bytes) -> Identity:

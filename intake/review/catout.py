@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import click
+import sys
 
 from intake.crypto.errors import CryptoError
 from intake.review.errors import ReviewError, from_crypto
@@ -12,7 +12,7 @@ from intake.review.session import Session
 
 def cat_attachment(session: Session, ref: str, number: int) -> None:
     """Write attachment `number` (1-based, as `show` lists them) to stdout, as it was sealed."""
-    stdout = click.get_binary_stream("stdout")
+    stdout = sys.stdout.buffer
     if stdout.isatty():
         raise ReviewError("refusing to write binary attachment content to a terminal",
                           f"redirect it (> FILE or | PROGRAM), or use `export {ref} --out DIR`")

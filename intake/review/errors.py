@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import click
-
 from intake.crypto.errors import CryptoError, DamagedKeyFile, InvalidKey, NoMatchingIdentity, WrongPassphrase
+from intake.errors import IntakeError
 
 FAILED = 1
 WRONG_PASSPHRASE = 3
@@ -16,17 +15,8 @@ DAMAGED_BUNDLE = 8
 NO_KEYRING = 9
 
 
-class ReviewError(click.ClickException):
+class ReviewError(IntakeError):
     """A reviewer error: a terse message, a hint of what to do next, and its own exit code."""
-
-    def __init__(self, message: str, hint: str | None = None, exit_code: int = FAILED) -> None:
-        super().__init__(message)
-        self.hint = hint
-        self.exit_code = exit_code
-
-    def show(self, file: object = None) -> None:
-        """Print one line on stderr, like age: `intake-review: what happened; what to do next`."""
-        click.echo(f"intake-review: {self.message}" + (f"; {self.hint}" if self.hint else ""), err=True)
 
 
 def from_crypto(exc: CryptoError, what: str = "this case") -> ReviewError:

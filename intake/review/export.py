@@ -8,8 +8,6 @@ import os
 import secrets
 from pathlib import Path
 
-import click
-
 from intake.crypto.errors import CryptoError
 from intake.review.clean import CannotClean, clean
 from intake.review.errors import DAMAGED_CASE, ReviewError
@@ -18,6 +16,7 @@ from intake.review.names import file_name, numbered, terminal_text
 from intake.review.opening import OpenCase, open_case
 from intake.review.progress import progress
 from intake.review.session import Session
+from intake.review.terminal import echo
 
 CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 MAX_TRIES = 1000
@@ -81,9 +80,9 @@ def export_case(session: Session, ref: str, out: Path, keep_metadata: bool) -> N
     with os.fdopen(report_fd, "w", encoding="utf-8") as f:
         f.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     for item in files:
-        click.echo(f"{out / item['file'] if item['file'] else 'attachment ' + str(item['index'])}: {_state(item)}",
+        echo(f"{out / item['file'] if item['file'] else 'attachment ' + str(item['index'])}: {_state(item)}",
                    err=True)
-    click.echo(f"exported case {case.case.ref} into {out}", err=True)
+    echo(f"exported case {case.case.ref} into {out}", err=True)
     bad = [item for item in files if item["file"] is None]
     if bad:
         raise ReviewError(f"case {case.case.ref}: attachment {bad[0]['index']} is damaged ({bad[0]['error']}); "

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 
-import click
-
 from intake.crypto.errors import CryptoError
 from intake.crypto.keys import Identity
 from intake.crypto.report import open_report
 from intake.review.names import safe_json, terminal_text
+from intake.review.terminal import echo
 from intake.storage.cases import Case
 
 
@@ -40,7 +39,7 @@ def print_rows(rows: Iterable[dict[str, object]], as_json: bool) -> None:
     """Print rows as a JSON array, or as a table with a count of those not opened."""
     rows = list(rows)
     if as_json:
-        click.echo(dump_json(rows))
+        echo(dump_json(rows))
         return
     from rich.console import Console
     from rich.table import Table
@@ -55,7 +54,7 @@ def print_rows(rows: Iterable[dict[str, object]], as_json: bool) -> None:
                       Text(str(row["attachments"])), Text(size), opened)
     Console(highlight=False).print(table)
     failed = sum(1 for row in rows if not row["opened"])
-    click.echo(f"{len(rows)} cases, {failed} not opened" if rows else "no cases", err=True)
+    echo(f"{len(rows)} cases, {failed} not opened" if rows else "no cases", err=True)
 
 
 def human_size(n: float) -> str:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import click
-
 from intake.crypto.errors import CryptoError, WrongPassphrase
 from intake.crypto.keys import Identity
+from intake.errors import UsageProblem
 from intake.review.errors import DAMAGED_BUNDLE, WRONG_PASSPHRASE, ReviewError, from_crypto
+from intake.review.terminal import echo
 
 PROMPT_TRIES = 3
 
@@ -22,6 +23,7 @@ class Session:
     passphrase_file: Path | None
     db_url: str | None
     bundle: Path | None
+    ask: Callable[[str], bytes] | None = None  # a hidden prompt on the terminal; None when there is none
     _identities: list[tuple[Path, Identity]] | None = field(default=None, repr=False)
     _source: object = None
 
@@ -35,8 +37,8 @@ class Session:
         """Each unlocked identity with the file it came from."""
         if self._identities is None:
             if not self.identity_files:
-                raise click.UsageError("say who you are: --identity KEYFILE (your NAME.key)")
-            self._identities = unlock_all(self.identity_files, self.passphrase_file)
+                raise UsageProblem("say who you are: --identity KEYFILE (your NAME.key)")
+            self._identities = unlock_all(self.identity_files, self.passphrase_file, self.ask)
         return self._identities
 
     def key_name(self, key_id: str) -> str:
@@ -56,9 +58,9 @@ def open_source(db_url: str | None, bundle: Path | None):
     from intake.review.source import BundleSource, DatabaseSource
 
     if bool(db_url) == bool(bundle):
-        raise click.UsageError("say where the cases are: either --db URL or --bundle FILE")
+        raise UsageProblem("say where the cases are: either --db URL or --bundle FILE")
     if bundle:
-        from intake.bundle import BundleError
+        from intake.bundle.read import BundleError
 
         try:
             return BundleSource(bundle)
@@ -97,7 +99,8 @@ def _read_identity_text(path: Path) -> str:
         raise from_crypto(DamagedKeyFile(f"cannot read identity file {path}: {reason}")) from None
 
 
-def unlock_all(paths: tuple[Path, ...], passphrase_file: Path | None) -> list[tuple[Path, Identity]]:
+def unlock_all(paths: tuple[Path, ...], passphrase_file: Path | None,
+               ask: Callable[[str], bytes] | None) -> list[tuple[Path, Identity]]:
     """Unlock each identity file with the passphrases known so far, asking on a terminal when none fits."""
     from intake.crypto.keyfile import plain_identity, unlock_identity
 
@@ -109,7 +112,7 @@ def unlock_all(paths: tuple[Path, ...], passphrase_file: Path | None) -> list[tu
         try:
             identity = plain_identity(text)
             if identity is not None:
-                click.echo(f"intake-review: warning: {path} is an unencrypted recovery identity; "
+                echo(f"intake-review: warning: {path} is an unencrypted recovery identity; "
                            "use it offline, then lock it away", err=True)
                 found.setdefault(identity.key_id, (path, identity))
                 continue
@@ -121,29 +124,30 @@ def unlock_all(paths: tuple[Path, ...], passphrase_file: Path | None) -> list[tu
                 except WrongPassphrase:
                     continue
             if identity is None:
-                identity = _ask(path, text, bool(known), passphrase_file is not None, known)
+                identity = _ask(path, text, bool(known), passphrase_file is not None, known, ask)
         except CryptoError as exc:
             raise from_crypto(exc) from None
         found.setdefault(identity.key_id, (path, identity))
     return list(found.values())
 
 
-def _ask(path: Path, text: str, tried: bool, from_file: bool, known: list[bytes]) -> Identity:
+def _ask(path: Path, text: str, tried: bool, from_file: bool, known: list[bytes],
+         ask: Callable[[str], bytes] | None) -> Identity:
     from intake.crypto.keyfile import unlock_identity
 
     if from_file:
         raise ReviewError(f"wrong passphrase for {path}", "check the passphrase file (one passphrase a line, "
                           "tried on every identity file)", WRONG_PASSPHRASE)
-    if not click.get_text_stream("stdin").isatty():
+    if ask is None:
         raise ReviewError("no terminal to ask for the passphrase", "give --passphrase-file FILE")
     if tried:
-        click.echo(f"intake-review: that passphrase does not open {path.name}", err=True)
+        echo(f"intake-review: that passphrase does not open {path.name}", err=True)
     for _ in range(PROMPT_TRIES):
-        passphrase = click.prompt(f"passphrase for {path.name}", hide_input=True, err=True).encode()
+        passphrase = ask(f"passphrase for {path.name}")
         try:
             identity = unlock_identity(text, passphrase)
         except WrongPassphrase:
-            click.echo(f"intake-review: wrong passphrase for {path.name}", err=True)
+            echo(f"intake-review: wrong passphrase for {path.name}", err=True)
             continue
         known.append(passphrase)
         return identity

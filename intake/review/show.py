@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 
-import click
-
 from intake.crypto.errors import CryptoError
 from intake.review.errors import DAMAGED_CASE, ReviewError
 from intake.review.listing import dump_json, human_size
@@ -14,6 +12,7 @@ from intake.review.metadata import describe, sniff
 from intake.review.names import terminal_text
 from intake.review.opening import OpenCase, open_case
 from intake.review.session import Session
+from intake.review.terminal import echo
 
 MAX_INSPECT = 64 << 20
 
@@ -52,7 +51,7 @@ def show_case(session: Session, ref: str, as_json: bool) -> None:
     data = {**case.summary(), "attachments": [check_attachment(case, i) for i in range(len(case.case.lengths))],
             "notes": case.notes()}
     if as_json:
-        click.echo(dump_json(data))
+        echo(dump_json(data))
     else:
         _print(data)
     bad = [a for a in data["attachments"] if not a["sha256_ok"]]
@@ -62,7 +61,7 @@ def show_case(session: Session, ref: str, as_json: bool) -> None:
 
 
 def _print(data: dict[str, object]) -> None:
-    out = click.echo
+    out = echo
     opened = data["opened_with"]
     out(f"case {data['id']}  received {data['received']}  status {data['status']}  "
         f"sealed by {data['sealed_by']}  opened with {terminal_text(str(opened['identity']))}")

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
-from intake.bundle import BundleCase, BundleError, open_bundle
+from intake.bundle.read import BundleCase, BundleError, open_bundle
 from intake.crypto.stream import PART
 from intake.storage.cases import Case, get_case, iter_cases, iter_parts
 from intake.storage.notes import Note, case_notes

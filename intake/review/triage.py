@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import os
+from collections.abc import Callable
 from pathlib import Path
 
-import click
-
+from intake.errors import BadValue
 from intake.review.errors import NO_KEYRING, ReviewError, no_case
 from intake.review.session import Session
+from intake.review.terminal import echo
 
 
-def reviewer_keyring(keys_dir: Path, signer: str | None):
-    """The keyring in keys_dir, verified against the pinned admin signer (--signer, else INTAKE_SIGNING_KEY's)."""
-    from intake.keyring import KeyringError, load_keyring, read_signer, signing_key_path
+def reviewer_keyring(keys_dir: Path, signer: str | Callable[[], Path]):
+    """The keyring in keys_dir, verified against the pinned admin signer, or that of the admin signing key file."""
+    from intake.keys.keyring import KeyringError, load_keyring, read_signer
 
     try:
-        if not signer:
-            signer = read_signer(signing_key_path(Path(os.environ.get("INTAKE_INSTANCE") or "instance").absolute()))
+        if callable(signer):
+            signer = read_signer(signer())
         return load_keyring(keys_dir, signer.strip())
     except KeyringError as exc:
         raise ReviewError(f"cannot seal the note: {exc}",
@@ -25,7 +25,8 @@ def reviewer_keyring(keys_dir: Path, signer: str | None):
                           "(ask the admin for it, out of band)", NO_KEYRING) from None
 
 
-def set_status(session: Session, ref: str, state: str, note: str | None, keys_dir: Path, signer: str | None) -> None:
+def set_status(session: Session, ref: str, state: str, note: str | None, keys_dir: Path,
+               signer: str | Callable[[], Path]) -> None:
     """Set the state of a case in the database; a note is sealed first and stored in the same transaction."""
     from intake.review.notes import seal_note
     from intake.storage.cases import StorageError
@@ -41,7 +42,7 @@ def set_status(session: Session, ref: str, state: str, note: str | None, keys_di
     sealed = None
     if note is not None:
         if not note.strip():
-            raise click.BadParameter("the note is empty", param_hint="--note")
+            raise BadValue("the note is empty", "--note")
         recipients = reviewer_keyring(keys_dir, signer).recipients()
         try:
             sealed = seal_note(recipients, state, note, session.identities[0].key_id)
@@ -51,4 +52,4 @@ def set_status(session: Session, ref: str, state: str, note: str | None, keys_di
         triage(source.engine, case.ref, state, sealed)
     except StorageError as exc:
         raise ReviewError(str(exc), "check the reference with `list`") from None
-    click.echo(f"case {case.ref}: {state}" + (" (note sealed to the keyring)" if sealed else ""), err=True)
+    echo(f"case {case.ref}: {state}" + (" (note sealed to the keyring)" if sealed else ""), err=True)

@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 
 from intake.storage.batches import GroupCommit
 from intake.storage.budgets import charge, pending_bytes, spend
-from intake.storage.cases import insert_case
+from intake.storage.lifecycle import insert_case
 
 
 class Refused(Exception):

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, insert, select, update
 
-from intake.storage.cases import STATUSES, StorageError, today
+from intake.clock import today
+from intake.storage.cases import STATUSES, StorageError
+from intake.storage.db import writing
 from intake.storage.schema import cases, notes
 
 
@@ -32,7 +34,7 @@ def triage(engine: Engine, ref: str, status: str, note: tuple[bytes, bytes] | No
     """Set a complete case's status and store its sealed note (header, body), in one transaction."""
     if status not in STATUSES:
         raise StorageError(f"unknown status {status!r}: use one of {', '.join(STATUSES)}")
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         case_id = conn.execute(select(cases.c.id).where(cases.c.ref == ref.strip().upper(),
                                                         cases.c.complete.is_(True))).scalar()
         if case_id is None:

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine, delete, select
 
-from intake.storage.cases import today
+from intake.clock import today
+from intake.storage.db import writing
 from intake.storage.schema import attachments, case_keys, cases, notes, parts
 
 CHUNK = 500
@@ -28,7 +29,7 @@ def delete_cases(engine: Engine, ids: Sequence[int]) -> None:
     """Delete cases with their parts, attachments, key rows and notes, a few hundred to a transaction."""
     for at in range(0, len(ids), CHUNK):
         chunk = list(ids[at:at + CHUNK])
-        with engine.begin() as conn:
+        with writing(engine) as conn:
             for table in (parts, attachments, case_keys, notes):
                 conn.execute(delete(table).where(table.c.case_id.in_(chunk)))
             conn.execute(delete(cases).where(cases.c.id.in_(chunk)))

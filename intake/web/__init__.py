@@ -7,10 +7,12 @@ from pathlib import Path
 from flask import Flask, request
 from flask_babel import Babel, get_locale
 
-from intake.config import Settings
+from intake.settings import Settings
 from intake.web.sealing import SealingRequest
 
-ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = Path(__file__).resolve().parents[1]
+_IN_WHEEL = PACKAGE / "templates"
+TEMPLATES = _IN_WHEEL if _IN_WHEEL.is_dir() else PACKAGE.parent / "templates"  # a checkout keeps them at the top
 LOCALES = ("en", "km", "my")
 babel = Babel()
 
@@ -36,13 +38,13 @@ def select_locale() -> str | None:
 def create_app(settings: Settings | None = None, test_config: dict | None = None) -> Flask:
     """Make the app: settings from the environment unless given, then blueprints by feature."""
     settings = settings or Settings.from_env()
-    app = IntakeFlask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "intake" / "static"))
+    app = IntakeFlask(__name__, template_folder=str(TEMPLATES), static_folder=str(PACKAGE / "static"))
     from intake.web import api, errors, guards, keyring_json, report, security, state
 
     # No SECRET_KEY: Flask's session stays a NullSession that sets no cookie and refuses writes. The
     # form token (web/tokens.py) replaces Flask-WTF's session-bound CSRF token.
     app.config.update(MAX_CONTENT_LENGTH=settings.max_report_bytes, MAX_FORM_MEMORY_SIZE=200_000,
-                      WTF_CSRF_ENABLED=False, BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "intake" / "translations"))
+                      WTF_CSRF_ENABLED=False, BABEL_TRANSLATION_DIRECTORIES=str(PACKAGE / "translations"))
     app.config.update(test_config or {})
     app.jinja_env.globals.pop("config", None)
     app.jinja_env.globals["get_locale"] = get_locale

@@ -8,9 +8,9 @@ from flask import Blueprint, Response, abort, jsonify, request
 
 from intake.crypto.stream import PART
 from intake.storage.admission import Refused, admit_case
-from intake.storage.arrivals import upload_case
-from intake.storage.cases import StorageError, complete_case, missing_parts, part_count, put_part
-from intake.web.checks import check_envelope
+from intake.storage.cases import StorageError, part_count
+from intake.storage.lifecycle import complete_case, missing_parts, put_part, upload_case
+from intake.web.checks import check_report
 from intake.web.guards import no_space, refusal
 from intake.web.limits import below_floor
 from intake.web.state import state
@@ -39,19 +39,19 @@ def begin() -> tuple[Response, int]:
     if data.get("website"):
         abort(400, "this report looks automated and was not stored: leave the `website` field empty")
     solved = intake.work.verify(data.get("pow_challenge"), data.get("pow_nonce"))
-    envelope = check_envelope(data, intake.keyring.current(), intake.settings.max_report_bytes)
-    if below_floor(intake.disk, len(envelope.header) + len(envelope.body) + sum(envelope.lengths),
-                  intake.settings.free_floor):
+    checked = check_report(data, intake.keyring.current(), intake.settings.max_report_bytes)
+    if below_floor(intake.disk, len(checked.header) + len(checked.body) + sum(checked.lengths),
+                   intake.settings.free_floor):
         raise no_space()
     try:
-        admitted = admit_case(intake.commits, solved.spent, solved.day, intake.limits, envelope.header,
-                              envelope.body, envelope.key_ids, envelope.lengths)
+        admitted = admit_case(intake.commits, solved.spent, solved.day, intake.limits, checked.header,
+                              checked.body, checked.key_ids, checked.lengths)
     except Refused as exc:
         raise refusal(exc) from None
     intake.work.load.add()
     if admitted.token is None:
         return jsonify(ref=admitted.ref), 201
-    missing = {str(idx): list(range(part_count(length))) for idx, length in enumerate(envelope.lengths)}
+    missing = {str(idx): list(range(part_count(length))) for idx, length in enumerate(checked.lengths)}
     return jsonify(upload=admitted.token, missing=missing), 201
 
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from intake.crypto.envelope import BODY_SIZES, MAX_ATTACHMENTS, parse_header
 from intake.crypto.errors import CryptoError
 from intake.crypto.stream import plain_size
-from intake.keyring import Keyring, KeyringError
+from intake.keys.keyring import Keyring, KeyringError
 
 
-class EnvelopeRefused(Exception):
+class ReportRefused(Exception):
     """A sealed report was refused; `status` is 400, 409 (keyring changed) or 413 (too large)."""
 
     def __init__(self, message: str, status: int = 400) -> None:
@@ -21,8 +21,8 @@ class EnvelopeRefused(Exception):
 
 
 @dataclass(frozen=True)
-class Envelope:
-    """A checked envelope: header, body, stream lengths and the key ids it is sealed to."""
+class CheckedReport:
+    """A checked report request: header, body, stream lengths and the key ids it is sealed to."""
 
     header: bytes
     body: bytes
@@ -33,39 +33,39 @@ class Envelope:
 def _bytes(data: dict[str, object], name: str) -> bytes:
     value = data.get(name)
     if not isinstance(value, str):
-        raise EnvelopeRefused(f"`{name}` is missing: send it as base64url text")
+        raise ReportRefused(f"`{name}` is missing: send it as base64url text")
     try:
         return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     except (binascii.Error, ValueError):
-        raise EnvelopeRefused(f"`{name}` is not base64url: send it encoded as base64url") from None
+        raise ReportRefused(f"`{name}` is not base64url: send it encoded as base64url") from None
 
 
-def check_envelope(data: dict[str, object], keyring: Keyring, max_bytes: int) -> Envelope:
+def check_report(data: dict[str, object], keyring: Keyring, max_bytes: int) -> CheckedReport:
     """Check version, sizes, stream framing and key ids against the active keyring, without any key."""
     header = _bytes(data, "header")
     try:
         parsed = parse_header(header)
     except CryptoError as exc:
-        raise EnvelopeRefused(f"the sealed header is not valid ({exc}): reload the page and send the report "
+        raise ReportRefused(f"the sealed header is not valid ({exc}): reload the page and send the report "
                               "again") from None
     try:
         keyring.check_key_ids(parsed.key_ids)
     except KeyringError as exc:
         if data.get("keyring_serial") != keyring.serial:
-            raise EnvelopeRefused("the reviewers' keys changed since this page was loaded: load /keyring.json "
+            raise ReportRefused("the reviewers' keys changed since this page was loaded: load /keyring.json "
                                   "again and seal the report to the new keys", 409) from None
-        raise EnvelopeRefused(str(exc)) from None
+        raise ReportRefused(str(exc)) from None
     body = _bytes(data, "body")
     if len(body) not in BODY_SIZES:
-        raise EnvelopeRefused(f"a sealed body cannot be {len(body)} bytes long: pad it as docs/format.md §5 says")
+        raise ReportRefused(f"a sealed body cannot be {len(body)} bytes long: pad it as docs/format.md §5 says")
     lengths = data.get("lengths")
     if not isinstance(lengths, list) or len(lengths) > MAX_ATTACHMENTS or not all(
             type(n) is int for n in lengths):
-        raise EnvelopeRefused(f"`lengths` must list at most {MAX_ATTACHMENTS} stream lengths as integers")
+        raise ReportRefused(f"`lengths` must list at most {MAX_ATTACHMENTS} stream lengths as integers")
     for i, length in enumerate(lengths):
         if plain_size(length) is None:
-            raise EnvelopeRefused(f"attachment {i} cannot be a sealed stream of {length} bytes (docs/format.md §7)")
+            raise ReportRefused(f"attachment {i} cannot be a sealed stream of {length} bytes (docs/format.md §7)")
     if len(header) + len(body) + sum(lengths) > max_bytes:
-        raise EnvelopeRefused(f"the report is larger than this service takes ({max_bytes // (1 << 20)} MiB): "
+        raise ReportRefused(f"the report is larger than this service takes ({max_bytes // (1 << 20)} MiB): "
                               "leave out some files", 413)
-    return Envelope(header, body, tuple(lengths), tuple(parsed.key_ids))
+    return CheckedReport(header, body, tuple(lengths), tuple(parsed.key_ids))

@@ -9,9 +9,9 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import ClientDisconnected, HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
-from intake.web.checks import EnvelopeRefused
+from intake.web.checks import ReportRefused
 from intake.web.guards import GuardError
-from intake.web.keys import KeyringUnavailable
+from intake.web.keyring_watch import KeyringUnavailable
 from intake.web.sealing import UploadRefused
 from intake.web.slow import SlowClient
 from intake.web.state import state
@@ -68,7 +68,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(GuardError, lambda exc: respond(exc.status, str(exc)))
     app.register_error_handler(WorkRefused, lambda exc: respond(exc.status, str(exc)))
-    app.register_error_handler(EnvelopeRefused, lambda exc: respond(exc.status, str(exc)))
+    app.register_error_handler(ReportRefused, lambda exc: respond(exc.status, str(exc)))
     app.register_error_handler(UploadRefused, lambda exc: respond(400, str(exc)))
     app.register_error_handler(SlowClient, too_slow)
     app.register_error_handler(KeyringUnavailable, lambda exc: respond(503, _(

@@ -5,10 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 
-from intake.storage.arrivals import begin_arrival, finish_arrival
 from intake.storage.budgets import charge
-from intake.storage.cases import discard
 from intake.storage.db import writing
+from intake.storage.lifecycle import complete_case, discard, open_arrival
 from intake.web.forms import ReportForm
 from intake.web.guards import automated, daily_spent, form_expired, no_space, nojs_busy
 from intake.web.limits import below_floor
@@ -81,11 +80,11 @@ def post_report() -> tuple[str, int]:
             return form_page(form, 400)
         if any(not w.closed for w in arrival.writers):
             abort(400, _("A file arrived incomplete: choose it again and send the report again."))
-        case_id = arrival.case_id if arrival.case_id is not None else begin_arrival(intake.engine)
+        case_id = arrival.case_id if arrival.case_id is not None else open_arrival(intake.engine)
         arrival.case_id = case_id
         sealer = arrival.sealer
-        ref = finish_arrival(intake.engine, case_id, sealer.header(), sealer.body(form.sealed_fields()),
-                             [r.key_id for r in sealer.recipients], arrival.lengths)
+        ref = complete_case(intake.engine, case_id, sealer.header(), sealer.body(form.sealed_fields()),
+                            [r.key_id for r in sealer.recipients], arrival.lengths)
     finally:
         arrival.close()
         if ref is None and arrival.case_id is not None:

@@ -19,7 +19,7 @@ from werkzeug.formparser import FormDataParser
 from intake.crypto.envelope import MAX_ATTACHMENTS, Sealer
 from intake.crypto.keys import Recipient
 from intake.crypto.stream import PART
-from intake.storage.arrivals import add_stream, append_parts, begin_arrival
+from intake.storage.lifecycle import add_stream, append_parts, open_arrival
 from intake.web.ahead import Ahead, leading_fields
 
 BATCH = 4
@@ -47,7 +47,7 @@ class Arrival:
         if len(self.writers) >= MAX_ATTACHMENTS:
             raise UploadRefused(f"a report carries at most {MAX_ATTACHMENTS} files")
         if self.case_id is None:
-            self.case_id = begin_arrival(self.engine)
+            self.case_id = open_arrival(self.engine)
         idx = len(self.writers)
         add_stream(self.engine, self.case_id, idx)
         writer = SealingWriter(self, idx, filename, content_type or "application/octet-stream")

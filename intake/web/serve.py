@@ -8,6 +8,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
+from intake.settings import Settings
 from intake.web.slow import Limits
 from intake.web.worker import worker_for
 
@@ -60,18 +61,13 @@ class Server(BaseApplication):
         return self.app
 
 
-def serve(host: str, port: int) -> None:
-    """Build the app from INTAKE_* settings (refusing a bad keyring) and serve it until stopped."""
-    import click
-
-    from intake.keyring import KeyringError
+def serve(settings: Settings, host: str, port: int) -> None:
+    """Build the app on these settings (refusing a bad keyring) and serve it until stopped."""
+    from intake.errors import IntakeError
     from intake.web import create_app
 
     try:
-        app = create_app()
-    except (KeyringError, ValueError) as exc:
-        raise click.ClickException(f"not serving: {exc}") from None
-    settings = app.extensions["intake"].settings
-    limits = Limits(header_timeout=settings.header_timeout, idle_timeout=settings.idle_timeout,
-                    body_grace=settings.body_grace, min_body_rate=settings.min_body_rate)
-    Server(app, host, port, settings.workers, limits).run()
+        app = create_app(settings)
+    except ValueError as exc:
+        raise IntakeError(f"not serving: {exc}") from None
+    Server(app, host, port, settings.workers, Limits.of(settings)).run()

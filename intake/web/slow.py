@@ -14,6 +14,8 @@ import socket
 import time
 from dataclasses import dataclass
 
+from intake.settings import Settings
+
 PREFETCH = 64 * 1024  # body bytes read by the worker's main loop before a thread takes the request
 HEAD_LIMIT = 32 * 1024  # the longest request line and headers the main loop waits for
 
@@ -26,10 +28,15 @@ class SlowClient(TimeoutError):
 class Limits:
     """How long a client may take (INTAKE_HEADER_TIMEOUT, _IDLE_TIMEOUT, _BODY_GRACE, _MIN_BODY_RATE)."""
 
-    header_timeout: float = 30
-    idle_timeout: float = 60
-    body_grace: float = 30
-    min_body_rate: int = 1024
+    header_timeout: float = Settings.header_timeout
+    idle_timeout: float = Settings.idle_timeout
+    body_grace: float = Settings.body_grace
+    min_body_rate: int = Settings.min_body_rate
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        """The limits these settings set."""
+        return cls(settings.header_timeout, settings.idle_timeout, settings.body_grace, settings.min_body_rate)
 
 
 class Clock:
@@ -61,7 +68,7 @@ class Clock:
         return self.body_since + max(self.limits.body_grace, self.body_bytes / self.limits.min_body_rate)
 
 
-class GuardedSocket(socket.socket):
+class DeadlineSocket(socket.socket):
     """A client's socket whose blocking reads and writes give up on a client that keeps them waiting.
 
     Blocking here means waiting at most the idle timeout (gunicorn's own shorter timeouts still
@@ -73,12 +80,12 @@ class GuardedSocket(socket.socket):
     expired = False
 
     @classmethod
-    def adopt(cls, sock: socket.socket, limits: Limits) -> GuardedSocket:
+    def adopt(cls, sock: socket.socket, limits: Limits) -> DeadlineSocket:
         """Take over an accepted socket."""
-        guarded = cls(sock.family, sock.type, sock.proto, fileno=sock.detach())
-        guarded.clock = Clock(limits)
-        guarded.settimeout(None)
-        return guarded
+        adopted = cls(sock.family, sock.type, sock.proto, fileno=sock.detach())
+        adopted.clock = Clock(limits)
+        adopted.settimeout(None)
+        return adopted
 
     def settimeout(self, value: float | None) -> None:
         """Set a timeout; None (blocking) means the idle timeout."""

@@ -12,17 +12,16 @@ from pathlib import Path
 from flask import Flask, current_app
 from sqlalchemy import Engine
 
-from intake.config import Settings
 from intake.crypto.keyfile import write_private
-from intake.keyring import signing_key_path
+from intake.settings import Settings
 from intake.storage.admission import Limits
 from intake.storage.batches import GroupCommit
 from intake.storage.budgets import sweep, truncate_wal
-from intake.storage.cases import discard
 from intake.storage.db import connect, upgrade
-from intake.web.keys import KeyringWatch
+from intake.storage.lifecycle import discard
+from intake.web.keyring_watch import KeyringWatch
 from intake.web.limits import Bucket
-from intake.web.tokens import FormTokens, today
+from intake.web.tokens import FormTokens, day_number
 from intake.web.work import ProofOfWork
 
 SWEEP_CHECK = 300
@@ -54,7 +53,7 @@ class Intake:
 
     def sweep(self) -> None:
         """Take part in the hourly sweep (storage/budgets.py): discard the uploads it found idle, truncate the WAL."""
-        stale = sweep(self.engine, time.time(), today())
+        stale = sweep(self.engine, time.time(), day_number())
         if stale is None:
             return
         for case_id in stale:
@@ -92,7 +91,7 @@ def secret_key(instance: Path) -> bytes:
 
 def init_app(app: Flask, settings: Settings) -> None:
     """Verify the keyring (refusing to start on a bad one), open and migrate the database."""
-    keyring = KeyringWatch(settings.keys_dir, signing_key_path(settings.instance))
+    keyring = KeyringWatch(settings.keys_dir, settings.signing_key)
     engine = connect(settings.database_url)
     upgrade(engine)
     secret = secret_key(settings.instance)

@@ -19,8 +19,8 @@ import time
 DAY = 86400
 
 
-def today() -> int:
-    """The UTC day number (days since 1970-01-01)."""
+def day_number() -> int:
+    """The UTC day as a number (days since 1970-01-01): all the time a token or a challenge holds."""
     return int(time.time() // DAY)
 
 
@@ -35,7 +35,7 @@ class FormTokens:
 
     def issue(self) -> str:
         """A new token for a page served now."""
-        raw = struct.pack(">I", today()) + secrets.token_bytes(16)
+        raw = struct.pack(">I", day_number()) + secrets.token_bytes(16)
         return base64.urlsafe_b64encode(raw + self._mac(raw)).decode().rstrip("=")
 
     def valid(self, token: object) -> bool:
@@ -48,4 +48,4 @@ class FormTokens:
             return False
         if len(raw) != 36 or not hmac.compare_digest(self._mac(raw[:20]), raw[20:]):
             return False
-        return 0 <= today() - struct.unpack(">I", raw[:4])[0] <= 1
+        return 0 <= day_number() - struct.unpack(">I", raw[:4])[0] <= 1

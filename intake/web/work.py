@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 
 from intake.crypto.keys import generichash
-from intake.web.tokens import today
+from intake.web.tokens import day_number
 
 DOMAIN = b"intake-pow-v2"
 SLACK = 2
@@ -100,7 +100,7 @@ class ProofOfWork:
     def challenge(self) -> tuple[str, int]:
         """A new challenge and the zero bits it asks for."""
         bits = self.effort()
-        raw = struct.pack(">IB", today(), bits) + secrets.token_bytes(16)
+        raw = struct.pack(">IB", day_number(), bits) + secrets.token_bytes(16)
         return base64.urlsafe_b64encode(raw + self._mac(raw)).decode().rstrip("="), bits
 
     def verify(self, challenge: object, nonce: object) -> Solved:
@@ -114,7 +114,7 @@ class ProofOfWork:
         if len(raw) != 37 or not hmac.compare_digest(self._mac(raw[:21]), raw[21:]):
             raise WorkRefused("the proof of work is not valid: reload the page and send the report again")
         day, bits = struct.unpack(">IB", raw[:5])
-        if not 0 <= today() - day <= 1:
+        if not 0 <= day_number() - day <= 1:
             raise WorkRefused("the proof of work has expired: reload the page and send the report again")
         zeros = leading_zero_bits(generichash(32, DOMAIN + challenge.encode() + nonce.encode()))
         if zeros < bits:

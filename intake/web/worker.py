@@ -4,7 +4,7 @@ gunicorn's gthread worker gives a connection to a thread as soon as its first by
 thread then reads with blocking reads and no timeout, so more slow clients than threads stop the
 site. This worker reads each request's line and headers, and the first PREFETCH bytes of its body,
 in its main loop without blocking (where a slow client costs a buffer, not a thread), under the rules
-of `intake.web.slow`; a thread then reads the rest through a GuardedSocket under the same rules.
+of `intake.web.slow`; a thread then reads the rest through a DeadlineSocket under the same rules.
 A client that breaks them gets a 408 where one can still be sent, and its connection is closed.
 Nothing here logs or keeps a client's address. docs/web.md, "Slow clients", explains the choice.
 """
@@ -19,9 +19,9 @@ from functools import partial
 from typing import Any
 
 from gunicorn import util
-from gunicorn.workers.gthread import ThreadWorker, TConn
+from gunicorn.workers.gthread import TConn, ThreadWorker
 
-from intake.web.slow import HEAD_LIMIT, GuardedSocket, Limits, chunked_done, plain_response, request_head
+from intake.web.slow import HEAD_LIMIT, DeadlineSocket, Limits, chunked_done, plain_response, request_head
 
 EARLY_BUDGET = 32 << 20  # bytes a worker holds, in all, for requests that no thread has taken yet
 LINGER = 2.0  # seconds a closed connection's unread bytes are drained, so that its answer is not reset
@@ -32,10 +32,10 @@ ANSWERS = {408: ("Request Timeout", "The request arrived too slowly and was drop
            503: ("Service Unavailable", "The server is busy. Nothing was stored: try again in a minute.\n")}
 
 
-class GuardedConn(TConn):
+class DeadlineConn(TConn):
     """A connection, with the bytes of its next request read before any thread takes it."""
 
-    def __init__(self, cfg: Any, sock: GuardedSocket, client: Any, server: Any, worker: GuardedWorker) -> None:
+    def __init__(self, cfg: Any, sock: DeadlineSocket, client: Any, server: Any, worker: DeadlineWorker) -> None:
         super().__init__(cfg, sock, client, server)
         self.worker = worker
         self.early = bytearray()
@@ -64,14 +64,14 @@ class GuardedConn(TConn):
             util.close(self.sock)
 
 
-class GuardedWorker(ThreadWorker):
+class DeadlineWorker(ThreadWorker):
     """gthread, but no thread waits for a request's headers or first body bytes, and every read has a deadline."""
 
     limits = Limits()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.early_conns: set[GuardedConn] = set()
+        self.early_conns: set[DeadlineConn] = set()
         self.early_bytes = 0
         self.lingering: dict[socket.socket, list[float]] = {}
 
@@ -91,24 +91,24 @@ class GuardedWorker(ThreadWorker):
                 raise
             return
         self.nr_conns += 1
-        conn = GuardedConn(self.cfg, GuardedSocket.adopt(client, self.limits), address, listener.getsockname(), self)
+        conn = DeadlineConn(self.cfg, DeadlineSocket.adopt(client, self.limits), address, listener.getsockname(), self)
         self.wait_for_request(conn)
 
-    def on_client_socket_readable(self, conn: GuardedConn, client: socket.socket) -> None:  # type: ignore[override]
+    def on_client_socket_readable(self, conn: DeadlineConn, client: socket.socket) -> None:  # type: ignore[override]
         """A kept-alive connection starts its next request: read it in the main loop too."""
         self.poller.unregister(client)
         self.keepalived_conns.remove(conn)
         self.wait_for_request(conn)
         self.read_early(conn)
 
-    def wait_for_request(self, conn: GuardedConn) -> None:
+    def wait_for_request(self, conn: DeadlineConn) -> None:
         """Register the connection for its next request's bytes."""
         conn.sock.setblocking(False)
         conn.begin(time.monotonic())
         self.early_conns.add(conn)
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.read_early, conn))
 
-    def read_early(self, conn: GuardedConn, _sock: object = None) -> None:
+    def read_early(self, conn: DeadlineConn, _sock: object = None) -> None:
         """Read what arrived; hand the request to a thread once its headers and first body bytes are in."""
         try:
             data = conn.sock.recv(64 * 1024)
@@ -139,7 +139,7 @@ class GuardedWorker(ThreadWorker):
         if conn.ready() or self.early_bytes > EARLY_BUDGET:
             self.dispatch(conn)
 
-    def forget(self, conn: GuardedConn) -> None:
+    def forget(self, conn: DeadlineConn) -> None:
         """Stop waiting for this connection's request in the main loop."""
         self.early_conns.discard(conn)
         self.early_bytes -= len(conn.early)
@@ -148,19 +148,19 @@ class GuardedWorker(ThreadWorker):
         except (KeyError, ValueError, OSError):
             pass
 
-    def dispatch(self, conn: GuardedConn) -> None:
+    def dispatch(self, conn: DeadlineConn) -> None:
         """Give the request, with the bytes read so far, to a thread."""
         self.forget(conn)
         conn.data_ready = conn.prefetched = True
         self.enqueue_req(conn)
 
-    def drop(self, conn: GuardedConn) -> None:
+    def drop(self, conn: DeadlineConn) -> None:
         """The client went away before its request was in."""
         self.forget(conn)
         self.nr_conns -= 1
         util.close(conn.sock)
 
-    def refuse(self, conn: GuardedConn, status: int) -> None:
+    def refuse(self, conn: DeadlineConn, status: int) -> None:
         """Answer a request that cannot be taken (too slow, too large, too many) and close its connection."""
         self.forget(conn)
         self.nr_conns -= 1
@@ -222,7 +222,7 @@ class GuardedWorker(ThreadWorker):
         for sock in [s for s, (until, _) in self.lingering.items() if now >= until]:
             self.close_lingering(sock)
 
-    def handle(self, conn: GuardedConn) -> Any:  # type: ignore[override]
+    def handle(self, conn: DeadlineConn) -> Any:  # type: ignore[override]
         """In a thread: parse the request from the bytes read so far, then from the guarded socket."""
         early, conn.early = bytes(conn.early), bytearray()
         if not conn.prefetched:
@@ -235,7 +235,7 @@ class GuardedWorker(ThreadWorker):
         result = super().handle(conn)
         return result and not conn.sock.expired
 
-    def handle_request(self, req: Any, conn: GuardedConn) -> bool:  # type: ignore[override]
+    def handle_request(self, req: Any, conn: DeadlineConn) -> bool:  # type: ignore[override]
         """Serve a parsed request; its body reads keep the minimum rate from the end of its headers."""
         if conn.sock.clock.body_since is None:
             conn.sock.clock.body(time.monotonic())
@@ -244,6 +244,6 @@ class GuardedWorker(ThreadWorker):
         return super().handle_request(req, conn)
 
 
-def worker_for(limits: Limits) -> type[GuardedWorker]:
+def worker_for(limits: Limits) -> type[DeadlineWorker]:
     """The worker class that gunicorn should fork, with these limits."""
-    return type("IntakeWorker", (GuardedWorker,), {"limits": limits})
+    return type("IntakeWorker", (DeadlineWorker,), {"limits": limits})

@@ -1,0 +1,123 @@
+"""The `intake` command: server and admin tasks. Only intake/cli/ knows click; the work lives in the domain."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from intake.cli.errors import Dispatcher
+from intake.cli.passphrase import PASSPHRASE_FILE, read_passphrase
+from intake.errors import AlreadyExists, IntakeError
+from intake.settings import Settings
+from intake.storage.cases import STATUSES
+
+
+@click.group(cls=Dispatcher, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="intake")
+def main() -> None:
+    """intake: a secure, anonymous incident-reporting intake service.
+
+    Settings come from INTAKE_INSTANCE (default ./instance), INTAKE_DATABASE_URL (default SQLite in
+    the instance folder), INTAKE_KEYS_DIR (default ./keys) and INTAKE_SIGNING_KEY (default
+    <instance>/admin-signing.key).
+    """
+
+
+@main.command()
+def init() -> None:
+    """Create the instance folder and the database schema (safe to run again)."""
+    from intake.storage.instance import init_instance
+
+    settings = Settings.from_env()
+    init_instance(settings)
+    click.echo(f"instance ready in {settings.instance}", err=True)
+
+
+@main.command("expire-uploads")
+@click.option("--all", "every", is_flag=True,
+              help="Delete every upload not completed yet, idle or not: only while the server is stopped "
+                   "(after a crash), or it would cut uploads under way.")
+def expire_uploads(every: bool) -> None:
+    """Sweep abandoned uploads now: each run counts one idle sweep, as the server does every hour (docs/web.md)."""
+    from intake.storage.db import connect
+    from intake.storage.lifecycle import expire_uploads as expire
+
+    engine = connect(Settings.from_env().database_url)
+    try:
+        click.echo(f"expired {expire(engine, every)} abandoned uploads", err=True)
+    finally:
+        engine.dispose()
+
+
+@main.command("export-sealed")
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The bundle file to create (it must not exist yet).")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Only cases received on or after this day (YYYY-MM-DD).")
+def export_sealed(out_file: Path, since: dt.datetime | None) -> None:
+    """Write the stored cases, still sealed, into one bundle file for `intake-review --bundle`."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from intake.bundle.write import export_sealed as write_bundle
+    from intake.keys.audit import record
+    from intake.storage.db import connect
+
+    engine = connect(Settings.from_env().database_url)
+    try:
+        done = write_bundle(engine, out_file, since.date() if since else None)
+        record(engine, "export-sealed", {"cases": len(done.refs), "sha256": done.sha256,
+                                         "since": since.date().isoformat() if since else None})
+    except FileExistsError:
+        raise AlreadyExists(f"{out_file} already exists: choose a new file name") from None
+    except OSError as exc:
+        raise IntakeError(f"cannot write {out_file}: {exc.strerror or exc}") from None
+    except (SQLAlchemyError, ValueError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise IntakeError(f"cannot export the cases: {reason} (check INTAKE_DATABASE_URL and run "
+                          "`intake init`); no bundle was written") from None
+    finally:
+        engine.dispose()
+    click.echo(done.sha256)
+    click.echo(f"wrote {done.path}: {len(done.refs)} cases, {done.size} bytes, still sealed; compare its SHA-256 "
+               "(above, as `sha256sum` prints it) on the machine that reads it", err=True)
+
+
+@main.command()
+@click.option("--older-than", "days", type=click.IntRange(min=0), required=True, help="Age in days of cases to delete.")
+@click.option("--status", type=click.Choice(STATUSES), help="Only cases with this status.")
+@click.option("--dry-run", is_flag=True, help="List what would be deleted, and delete nothing.")
+@PASSPHRASE_FILE
+def purge(days: int, status: str | None, dry_run: bool, passphrase_file: Path | None) -> None:
+    """Delete old cases for good (their files, notes and keys too), then reclaim the space."""
+    from intake.storage.purge import find_old
+    from intake.storage.purge import purge as delete_old
+
+    settings = Settings.from_env()
+    found = find_old(settings, days, status)
+    for _, ref, received, case_status in found:
+        click.echo(f"{ref}  {received.isoformat()}  {case_status}")
+    which = f"{len(found)} case{'s' if len(found) != 1 else ''} received more than {days} days ago" + (
+        f" with status {status!r}" if status else "")
+    if dry_run:
+        click.echo(f"dry run: would delete {which}", err=True)
+        return
+    if not found:
+        click.echo(f"nothing to delete: {which}", err=True)
+        return
+    delete_old(settings, found, days, status, lambda: read_passphrase(passphrase_file, prompt="admin passphrase"))
+    click.echo(f"deleted {which}, and reclaimed the space", err=True)
+
+
+def _register() -> None:
+    """Add the command groups that live in their own modules."""
+    from intake.cli import audit, keys, serve
+
+    main.add_command(keys.keys)
+    main.add_command(audit.audit)
+    main.add_command(serve.serve)
+    main.add_command(serve.demo)
+
+
+_register()

@@ -1,0 +1,131 @@
+"""The `intake-review` command: open, read and export cases with a reviewer's identity (docs/review.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from intake.cli.errors import Dispatcher, Failure
+from intake.review.errors import FAILED, ReviewError
+from intake.review.session import Session
+from intake.storage.cases import STATUSES
+
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+class ReviewGroup(Dispatcher):
+    """Prints `intake-review: what happened; what to do next` and the error's exit code (docs/review.md)."""
+
+    prefix = "intake-review: "
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command; a database failure is a known error too."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            return super().invoke(ctx)
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            error = ReviewError(f"cannot read the database: {reason}",
+                                "check --db, and that the server ran `intake init`", FAILED)
+            raise Failure(self.prefix + error.text(), error.exit_code) from None
+
+
+def _ask(prompt: str) -> bytes:
+    """Ask for a passphrase on the terminal, without echo."""
+    return click.prompt(prompt, hide_input=True, err=True).encode()
+
+
+def _date(value: dt.datetime | None) -> dt.date | None:
+    return value.date() if value else None
+
+
+@click.group(cls=ReviewGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--identity", "identity_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Your identity file (NAME.key); repeat it for an old and a new key.")
+@click.option("--passphrase-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Read passphrases from FILE (one a line, each tried on every identity) instead of asking.")
+@click.option("--db", "db_url", envvar="INTAKE_DATABASE_URL", show_envvar=True,
+              help="Database URL of the server (sqlite:///PATH or postgresql+psycopg://...).")
+@click.option("--bundle", type=click.Path(dir_okay=False, path_type=Path),
+              help="A bundle made by `intake export-sealed`, read with no database and no network.")
+@click.version_option(package_name="intake")
+@click.pass_context
+def main(ctx: click.Context, identity_files: tuple[Path, ...], passphrase_file: Path | None,
+         db_url: str | None, bundle: Path | None) -> None:
+    """intake-review: read the cases sealed to your key, on the server's database or air-gapped.
+
+    Your identity files are unlocked once per run. Attachments come from strangers: treat them as hostile.
+    """
+    interactive = click.get_text_stream("stdin").isatty()
+    ctx.obj = Session(identity_files, passphrase_file, None if bundle else db_url, bundle,
+                      _ask if interactive else None)
+
+
+@main.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
+@click.option("--status", type=click.Choice(STATUSES), help="Only cases in this state.")
+@click.option("--since", type=DATE, help="Only cases received on or after this day (YYYY-MM-DD).")
+@click.pass_obj
+def list_cases(session: Session, as_json: bool, status: str | None, since: dt.datetime | None) -> None:
+    """List the cases, and which of your keys opens each."""
+    from intake.review.listing import case_row, print_rows
+
+    identities = session.identities
+    print_rows((case_row(case, identities, session.key_name)
+                for case in session.source.cases(status, _date(since))), as_json)
+
+
+@main.command()
+@click.argument("case")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead of text.")
+@click.pass_obj
+def show(session: Session, case: str, as_json: bool) -> None:
+    """Show a case: its fields, its attachments (checked, with their metadata) and its notes."""
+    from intake.review.show import show_case
+
+    show_case(session, case, as_json)
+
+
+@main.command()
+@click.argument("case")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write report.json and the attachments into (made if missing).")
+@click.option("--keep-metadata", is_flag=True, help="Keep the attachments byte for byte, metadata and all.")
+@click.pass_obj
+def export(session: Session, case: str, out_dir: Path, keep_metadata: bool) -> None:
+    """Export a case into DIR: report.json and its attachments, checked, with metadata removed."""
+    from intake.review.export import export_case
+
+    export_case(session, case, out_dir, keep_metadata)
+
+
+@main.command()
+@click.argument("case")
+@click.argument("number", type=click.IntRange(min=1))
+@click.pass_obj
+def cat(session: Session, case: str, number: int) -> None:
+    """Write attachment NUMBER of a case, as sealed, to a pipe or a file (never to a terminal)."""
+    from intake.review.catout import cat_attachment
+
+    cat_attachment(session, case, number)
+
+
+@main.command()
+@click.argument("case")
+@click.argument("state", type=click.Choice(STATUSES))
+@click.option("--note", help="A note for the team, sealed to the active keyring.")
+@click.option("--keys-dir", type=click.Path(file_okay=False, path_type=Path), envvar="INTAKE_KEYS_DIR",
+              default=Path("keys"), show_default=True, show_envvar=True, help="Folder holding keyring.json.")
+@click.option("--signer", envvar="INTAKE_SIGNER", show_envvar=True,
+              help="The admin's intake-signer-1:... key the keyring must be signed by "
+                   "(default: the public-key line of INTAKE_SIGNING_KEY).")
+@click.pass_obj
+def status(session: Session, case: str, state: str, note: str | None, keys_dir: Path, signer: str | None) -> None:
+    """Set a case's triage STATE (on --db only); a --note is sealed, never stored in clear."""
+    from intake.review.triage import set_status
+    from intake.settings import Settings
+
+    set_status(session, case, state, note, keys_dir, signer or (lambda: Settings.from_env().signing_key))

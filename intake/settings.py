@@ -1,0 +1,92 @@
+"""Settings: the one place that reads the INTAKE_* environment, with safe defaults for a local demo."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from intake.errors import IntakeError
+
+MIB = 1 << 20
+_ONION = re.compile(r"https?://[a-z2-7]{56}\.onion/?")
+KDF_PROFILES = ("moderate", "interactive")
+
+
+class SettingsError(IntakeError, ValueError):
+    """An INTAKE_* variable holds a value intake cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the instance, the database, the public keyring and the admin key live, and the server's limits."""
+
+    instance: Path
+    database_url: str
+    keys_dir: Path
+    signing_key_file: Path | None = None  # None: admin-signing.key in the instance folder
+    kdf_profile: str = "moderate"  # Argon2id limits for new key files; "interactive" only for tests and benches
+    max_report_bytes: int = 500 * MIB
+    pow_bits: int = 16
+    pow_easy_rate: int = 60
+    nojs_per_minute: int = 300
+    daily_bytes: int = 50 * 1024 * MIB
+    pending_bytes: int = 8 * 1024 * MIB
+    free_floor: int = 2 * 1024 * MIB
+    onion: str | None = None
+    workers: int = 2
+    header_timeout: int = 30
+    idle_timeout: int = 60
+    body_grace: int = 30
+    min_body_rate: int = 1024
+
+    @property
+    def signing_key(self) -> Path:
+        """The admin signing key: INTAKE_SIGNING_KEY, or admin-signing.key in the instance (never in keys/)."""
+        return (self.signing_key_file or self.instance / "admin-signing.key").absolute()
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read INTAKE_INSTANCE, INTAKE_DATABASE_URL, INTAKE_KEYS_DIR, INTAKE_SIGNING_KEY and the limits."""
+        env = os.environ if environ is None else environ
+        instance = Path(env.get("INTAKE_INSTANCE") or "instance").absolute()
+        url = env.get("INTAKE_DATABASE_URL") or f"sqlite:///{instance / 'intake.db'}"
+        if not url.startswith(("sqlite:///", "postgresql")):
+            raise SettingsError("INTAKE_DATABASE_URL must start with sqlite:/// or postgresql+psycopg://")
+        onion = env.get("INTAKE_ONION") or None
+        if onion and not _ONION.fullmatch(onion):
+            raise SettingsError("INTAKE_ONION must be an onion service address such as http://<56 letters>.onion")
+        kdf = env.get("INTAKE_KDF_PROFILE") or cls.kdf_profile
+        if kdf not in KDF_PROFILES:
+            raise SettingsError(f"INTAKE_KDF_PROFILE must be one of {', '.join(KDF_PROFILES)}, not {kdf!r}")
+        signing = env.get("INTAKE_SIGNING_KEY")
+        numbers = {name: _integer(env, name, low, high) for name, (low, high) in _BOUNDS.items()}
+        return cls(instance, url, Path(env.get("INTAKE_KEYS_DIR") or "keys").absolute(),
+                   signing_key_file=Path(signing).absolute() if signing else None, kdf_profile=kdf,
+                   onion=onion.rstrip("/") if onion else None, **numbers)
+
+
+_BOUNDS = {"max_report_bytes": (MIB, 1 << 40), "pow_bits": (0, 32), "pow_easy_rate": (1, 1_000_000),
+           "nojs_per_minute": (1, 1_000_000), "daily_bytes": (MIB, 1 << 50), "pending_bytes": (MIB, 1 << 50),
+           "free_floor": (0, 1 << 50),
+           "workers": (1, 64), "header_timeout": (1, 3600), "idle_timeout": (1, 3600), "body_grace": (1, 3600),
+           "min_body_rate": (1, 1 << 30)}
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Settings)}
+
+
+def _integer(env: Mapping[str, str], field: str, low: int, high: int) -> int:
+    """Read INTAKE_<FIELD> as an integer within [low, high] (default: the Settings default), or say what to set."""
+    name = "INTAKE_" + field.upper()
+    raw = env.get(name)
+    if raw in (None, ""):
+        return int(_DEFAULTS[field])  # type: ignore[arg-type]
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, not {value}")
+    return value

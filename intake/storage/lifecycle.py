@@ -1,0 +1,179 @@
+"""The one lifecycle of a case on its way in: open, add parts, complete (or discard), for both ways in.
+
+A browser-sealed report (web/api.py) opens its case with header, body and stream lengths known, under
+an upload token, and sends its parts one by one. A report sealed by the server on arrival
+(web/report.py, web/sealing.py) opens an empty case, adds each stream's parts as they are sealed,
+and gives header, body and lengths when it completes. Either way the case stays incomplete, so
+invisible, until `complete_case` checks every part in the transaction that makes it visible; a failed
+request calls `discard`, and a crashed or abandoned one is removed by `expire_uploads` (idle sweeps,
+storage/budgets.py: no expiry time is stored). Case ids are random, not in order of arrival.
+
+Writes: every write here is one `writing(engine)` transaction (db.py). Group commit (batches.py)
+applies only where many small transactions of concurrent requests must share one commit: the
+admission of browser-sealed reports (admission.py), which runs `insert_case` inside it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
+
+from intake.clock import today
+from intake.crypto.stream import PART, plain_size
+from intake.storage.budgets import age_uploads, truncate_wal
+from intake.storage.cases import StorageError, new_ref, part_count
+from intake.storage.db import writing
+from intake.storage.schema import attachments, case_keys, cases, parts
+
+ID_SPACE = (1 << 31) - 1
+
+
+def new_id(conn: Connection) -> int:
+    """A random case id not in use: ids in arrival order would keep the order of arrival (docs/web.md, "Floods")."""
+    while True:
+        case_id = secrets.randbelow(ID_SPACE) + 1
+        if conn.execute(select(cases.c.id).where(cases.c.id == case_id)).first() is None:
+            return case_id
+
+
+def insert_case(conn: Connection, header: bytes, body: bytes, sealed_by: str, key_ids: Sequence[str],
+                lengths: Sequence[int], complete: bool, token: bool = True) -> tuple[int, str, str | None]:
+    """Open a case with its attachment and key rows in `conn`'s transaction; return its id, ref and upload token."""
+    for length in lengths:
+        if plain_size(length) is None:
+            raise StorageError(f"an attachment of {length} sealed bytes is not a valid stream")
+    upload = None if complete or not token else secrets.token_hex(32)
+    ref = new_ref()
+    case_id = new_id(conn)
+    conn.execute(insert(cases), {
+        "id": case_id, "ref": ref, "received": today(), "status": "new", "sealed_by": sealed_by, "header": header,
+        "body": body, "complete": complete, "upload_token": upload, "idle": 0})
+    if lengths:
+        conn.execute(insert(attachments), [{"case_id": case_id, "idx": i, "length": n} for i, n in enumerate(lengths)])
+    if key_ids:
+        conn.execute(insert(case_keys), [{"case_id": case_id, "key_id": k} for k in key_ids])
+    return case_id, ref, upload
+
+
+def open_arrival(engine: Engine, sealed_by: str = "server") -> int:
+    """Open an empty, incomplete case to seal streams into (no upload token); return its id."""
+    with writing(engine) as conn:
+        return insert_case(conn, b"", b"", sealed_by, (), (), complete=False, token=False)[0]
+
+
+def add_stream(engine: Engine, case_id: int, idx: int) -> None:
+    """Register attachment stream `idx` of an arriving case; its length is given when the case completes."""
+    with writing(engine) as conn:
+        conn.execute(insert(attachments).values(case_id=case_id, idx=idx, length=0))
+
+
+def append_parts(engine: Engine, case_id: int, idx: int, first: int, data: Sequence[bytes]) -> None:
+    """Store sealed parts `first`, `first + 1`, ... of an arriving stream in one transaction (fewer fsyncs)."""
+    if not all(0 < len(part) <= PART for part in data):
+        raise StorageError(f"a part must hold 1 to {PART} bytes")
+    with writing(engine) as conn:
+        conn.execute(insert(parts), [{"case_id": case_id, "idx": idx, "part": first + n, "data": part}
+                                     for n, part in enumerate(data)])
+        conn.execute(update(cases).where(cases.c.id == case_id, cases.c.idle != 0).values(idle=0))
+
+
+def put_part(engine: Engine, case_id: int, idx: int, part: int, data: bytes) -> None:
+    """Store one part of an uploading attachment whose length is known (idempotent for the same bytes)."""
+    with writing(engine) as conn:
+        length = conn.execute(select(attachments.c.length).join(cases, cases.c.id == attachments.c.case_id).where(
+            attachments.c.case_id == case_id, attachments.c.idx == idx, cases.c.complete.is_(False))).scalar()
+        if length is None:
+            raise StorageError("no upload waits for that attachment")
+        check_part(length, part, data)
+        conn.execute(update(cases).where(cases.c.id == case_id, cases.c.idle != 0).values(idle=0))
+        key = and_(parts.c.case_id == case_id, parts.c.idx == idx, parts.c.part == part)
+        if conn.execute(select(func.count()).select_from(parts).where(key)).scalar():
+            conn.execute(update(parts).where(key).values(data=data))
+        else:
+            conn.execute(insert(parts).values(case_id=case_id, idx=idx, part=part, data=data))
+
+
+def check_part(length: int, part: int, data: bytes) -> None:
+    """Every part but the last is exactly 1 MiB, the last holds the rest (format.md §7)."""
+    expected = max(min(PART, length - part * PART), 0)
+    if not 0 <= part < part_count(length) or len(data) != expected:
+        raise StorageError(f"part {part} of this attachment must be {expected} bytes, not {len(data)}")
+
+
+def missing_parts(engine: Engine, case_id: int) -> dict[int, list[int]]:
+    """For each attachment of a case, the part numbers not stored yet."""
+    with engine.connect() as conn:
+        lengths = dict(conn.execute(select(attachments.c.idx, attachments.c.length)
+                                    .where(attachments.c.case_id == case_id)).all())
+        have = set(conn.execute(select(parts.c.idx, parts.c.part).where(parts.c.case_id == case_id)).all())
+    return {idx: [p for p in range(part_count(n)) if (idx, p) not in have] for idx, n in sorted(lengths.items())}
+
+
+def complete_case(engine: Engine, case_id: int, header: bytes | None = None, body: bytes | None = None,
+                  key_ids: Sequence[str] = (), lengths: Sequence[int] | None = None) -> str:
+    """Check that every stream is stored whole and make the case visible, in one transaction; return its ref.
+
+    An arriving case gives its header, body, key ids and stream lengths here; an upload gave them when it
+    opened.
+    """
+    with writing(engine) as conn:
+        values: dict[str, object] = {}
+        if header is not None:
+            _set_streams(conn, case_id, lengths or ())
+            if key_ids:
+                conn.execute(insert(case_keys), [{"case_id": case_id, "key_id": k} for k in key_ids])
+            values = {"header": header, "body": body}
+        for idx, length in conn.execute(select(attachments.c.idx, attachments.c.length)
+                                        .where(attachments.c.case_id == case_id)).all():
+            stored = conn.execute(select(func.count(), func.coalesce(func.sum(func.length(parts.c.data)), 0))
+                                  .where(parts.c.case_id == case_id, parts.c.idx == idx)).one()
+            if tuple(stored) != (part_count(length), length):
+                raise StorageError(f"the upload is not complete: stream {idx} is not stored whole; "
+                                   "send the missing parts first")
+        done = conn.execute(update(cases).where(cases.c.id == case_id, cases.c.complete.is_(False)).values(
+            complete=True, upload_token=None, idle=0, received=today(), **values))
+        if done.rowcount != 1:
+            raise StorageError("no upload waits with that id")
+        return conn.execute(select(cases.c.ref).where(cases.c.id == case_id)).scalar_one()
+
+
+def _set_streams(conn: Connection, case_id: int, lengths: Sequence[int]) -> None:
+    """Give an arriving case's registered streams their final lengths, refusing any other number of streams."""
+    for idx, length in enumerate(lengths):
+        if plain_size(length) is None:
+            raise StorageError(f"stream {idx} of {length} sealed bytes is not a valid stream")
+        conn.execute(update(attachments).where(attachments.c.case_id == case_id, attachments.c.idx == idx)
+                     .values(length=length))
+    registered = conn.execute(select(func.count()).select_from(attachments)
+                              .where(attachments.c.case_id == case_id)).scalar_one()
+    if registered != len(lengths):
+        raise StorageError("the case holds another number of streams than its manifest")
+
+
+def discard(engine: Engine, case_id: int) -> None:
+    """Delete an incomplete case and everything stored for it."""
+    with writing(engine) as conn:
+        conn.execute(delete(parts).where(parts.c.case_id == case_id))
+        conn.execute(delete(cases).where(cases.c.id == case_id, cases.c.complete.is_(False)))
+
+
+def expire_uploads(engine: Engine, every: bool = False) -> int:
+    """Sweep now (storage/budgets.py): expire uploads idle for IDLE_SWEEPS sweeps, or `every` incomplete one.
+
+    `every` is for a server that is stopped (after a crash): it would also cut uploads under way.
+    """
+    with writing(engine) as conn:
+        stale = age_uploads(conn, every)
+    for case_id in stale:
+        discard(engine, case_id)
+    truncate_wal(engine)
+    return len(stale)
+
+
+def upload_case(engine: Engine, token: str) -> int | None:
+    """The id of the incomplete case that `token` uploads to, or None."""
+    with engine.connect() as conn:
+        return conn.execute(select(cases.c.id).where(cases.c.upload_token == token,
+                                                     cases.c.complete.is_(False))).scalar()

@@ -1,0 +1,24 @@
+"""Helpers shared by the test areas: paths of the checkout and real CLI processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+VECTORS = ROOT / "tests" / "vectors"
+DATA = ROOT / "tests" / "data"
+BIN = Path(sys.executable).parent
+
+
+def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, input: str | None = None,
+            check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run an installed console script (`intake`, `intake-review`) as a real process."""
+    full_env = {**os.environ, **(env or {})}
+    result = subprocess.run([str(BIN / args[0]), *args[1:]], cwd=cwd, env=full_env, input=input,
+                            capture_output=True, text=True, timeout=300)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{args} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
+    return result

@@ -1,0 +1,108 @@
+"""The no-JavaScript post on SQLite and PostgreSQL: sealed on arrival, and every refusal stores nothing."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+
+import pytest
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
+
+from intake.crypto.stream import PART
+from intake.web.limits import Bucket
+from tests.support.web import csrf_token, open_stored, rows
+
+CANARY = "canary-nojs-7c1d"
+PHOTO = b"\xff\xd8" + CANARY.encode() * 100000 + b"\xff\xd9"  # about 1.6 MiB: two sealed parts
+EMPTY = {"cases": 0, "attachments": 0, "parts": 0, "case_keys": 0}
+
+
+def form(token: str, **changes: object) -> dict[str, object]:
+    """A filled form with one photo; `changes` override fields."""
+    data = {"csrf_token": token, "incident_type": "cctv", "occurred": "2026-03", "location": "Mandalay",
+            "description": f"{CANARY} cameras at the junction", "device": "", "website": "",
+            "attachments": [(io.BytesIO(PHOTO), "street.jpg", "image/jpeg"),
+                            (io.BytesIO(b""), "", "application/octet-stream")]}
+    data.update(changes)
+    return data
+
+
+def post(client, data: dict[str, object]):
+    """POST /report as a browser would, encoded in memory (the test client would spool to a temp file)."""
+    values = MultiDict()
+    for key, value in data.items():
+        for item in value if isinstance(value, list) else [value]:
+            values.add(key, FileStorage(item[0], item[1], content_type=item[2]) if isinstance(item, tuple) else item)
+    boundary, body = encode_multipart(values)
+    return client.post("/report", data=body, content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def test_post_seals_on_arrival(client, site):
+    """A multipart post is sealed as it arrives; the receipt shows the ref; the case opens with every field."""
+    r = post(client, form(csrf_token(client)))
+    assert r.status_code == 200
+    page = r.get_data(as_text=True)
+    ref = page.split('id="receipt">', 1)[1].split("<", 1)[0]
+    assert len(ref) == 14
+    assert "What happens next" in page
+    fields, files, sealed_by = open_stored(site.engine, ref, site.identities[:1])
+    assert fields["description"] == f"{CANARY} cameras at the junction"
+    assert fields["location"] == "Mandalay"
+    assert files == [("street.jpg", PHOTO)]
+    assert sealed_by == "server"
+    assert rows(site.engine)["parts"] == 2
+
+
+def test_no_temp_file(client, site, monkeypatch):
+    """Werkzeug's default stream factory (a spooled temp file) is never used."""
+    import werkzeug.formparser
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a temp file was asked for")
+
+    monkeypatch.setattr(werkzeug.formparser, "default_stream_factory", refuse)
+    assert post(client, form(csrf_token(client))).status_code == 200
+
+
+@pytest.mark.parametrize(("changes", "status", "message"), [
+    ({"website": "http://spam.example"}, 400, "looks automated"),
+    ({"description": ""}, 400, "Describe what happened"),
+    ({"description": "x" * 20001}, 400, "at most 20,000 characters"),
+    ({"csrf_token": "forged"}, 400, "The form expired"),
+    ({"incident_type": "satellite"}, 400, "Not a valid choice"),
+    ({"attachments": [(io.BytesIO(b"x"), f"f{i}.jpg", "image/jpeg") for i in range(33)]}, 400, "at most 32 files"),
+], ids=["honeypot", "no description", "long description", "csrf", "bad choice", "33 files"])
+def test_refusals_store_nothing(client, site, changes, status, message):
+    """Each bad post gets its status and message, and leaves no row at all, not even half a case."""
+    r = post(client, form(csrf_token(client), **changes))
+    assert r.status_code == status
+    assert message in r.get_data(as_text=True)
+    assert rows(site.engine) == EMPTY
+
+
+def test_too_large_page(site, tmp_path):
+    """Past INTAKE_MAX_REPORT_BYTES: a 413 page a person can read, and nothing stored."""
+    from intake.web import create_app
+
+    small = create_app(dataclasses.replace(site.settings, max_report_bytes=PART))
+    client = small.test_client()
+    big = form(csrf_token(client), attachments=[(io.BytesIO(PHOTO), "big.jpg", "image/jpeg")])
+    r = post(client, big)
+    assert r.status_code == 413
+    page = r.get_data(as_text=True)
+    assert "larger than 1 MiB" in page
+    assert "Send fewer or smaller files" in page
+    assert rows(site.engine) == EMPTY
+    small.extensions["intake"].engine.dispose()
+
+
+def test_rate_budget_nojs(client, site, app):
+    """The no-JavaScript post has its own budget (tests/web/test_floods_budgets.py: apart from the API's)."""
+    app.extensions["intake"].nojs = Bucket(1)
+    token = csrf_token(client)
+    assert post(client, form(token)).status_code == 200
+    r = post(client, form(token))
+    assert r.status_code == 429
+    assert "wait a minute" in r.get_data(as_text=True)
+    assert rows(site.engine)["cases"] == 1
