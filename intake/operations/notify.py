@@ -21,7 +21,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from intake.operations import OperationError
 from intake.settings import Settings
@@ -108,17 +108,20 @@ def write_state(settings: Settings, state: dict[str, object]) -> None:
 
 
 def news_since(engine: Engine, state: dict[str, object]) -> tuple[bool, dict[str, object]]:
-    """Whether a case completed since the state was written, and the state to write after this notice."""
-    last = int(state.get("last_case_id", 0))
-    pending = [int(i) for i in state.get("pending", [])]
+    """Whether a case completed since the state was written, and the state to write after this notice.
+
+    Case ids are random (no arrival order is stored), so the state keeps the ids of the complete cases
+    received since the day before the last notice; a case is news when it is complete, received on or after
+    that day, and not among them. Nothing finer than the day is kept.
+    """
+    seen = {int(i) for i in state.get("seen", [])}
+    query = select(cases.c.id).where(cases.c.complete.is_(True))
+    if isinstance(state.get("day"), str):
+        since = dt.date.fromisoformat(str(state["day"])) - dt.timedelta(days=1)
+        query = query.where(cases.c.received >= since)
     with engine.connect() as conn:
-        top = conn.execute(select(func.max(cases.c.id))).scalar() or 0
-        newer = conn.execute(select(func.count()).select_from(cases).where(
-            cases.c.id > last, cases.c.complete.is_(True))).scalar()
-        finished = conn.execute(select(func.count()).select_from(cases).where(
-            cases.c.id.in_(pending), cases.c.complete.is_(True))).scalar() if pending else 0
-        unfinished = conn.execute(select(cases.c.id).where(cases.c.id <= top, cases.c.complete.is_(False))).scalars()
-        return bool(newer or finished), {"last_case_id": top, "pending": sorted(unfinished)}
+        ids = set(conn.execute(query).scalars())
+    return bool(ids - seen), {"seen": sorted(ids)}
 
 
 def send(settings: Settings, messages: list[EmailMessage]) -> None:
