@@ -75,7 +75,7 @@ def init_app(app: Flask) -> None:
     """Register the handlers."""
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(GuardError, lambda exc: respond(exc.status, str(exc)))
-    app.register_error_handler(WorkRefused, lambda exc: respond(exc.status, str(exc)))
+    app.register_error_handler(WorkRefused, lambda exc: respond(exc.status, _(str(exc))))
     app.register_error_handler(ReportRefused, lambda exc: respond(exc.status, str(exc)))
     app.register_error_handler(UploadRefused, lambda exc: respond(400, str(exc)))
     app.register_error_handler(SlowClient, too_slow)

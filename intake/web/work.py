@@ -25,6 +25,11 @@ from dataclasses import dataclass
 from intake.crypto.keys import generichash
 from intake.web.tokens import day_number
 
+
+def N_(message: str) -> str:
+    """Mark a message for the catalogs; it is translated where the refusal becomes an answer (web/errors.py)."""
+    return message
+
 DOMAIN = b"intake-pow-v2"
 SLACK = 2
 MAX_RISE = 12
@@ -106,19 +111,19 @@ class ProofOfWork:
     def verify(self, challenge: object, nonce: object) -> Solved:
         """Check a solution of one of our challenges of today or yesterday, with enough work for the load now."""
         if not isinstance(challenge, str) or not isinstance(nonce, str) or len(nonce) > 64 or not nonce.isascii():
-            raise WorkRefused("the proof of work is missing: reload the page and send the report again")
+            raise WorkRefused(N_("the proof of work is missing: reload the page and send the report again"))
         try:
             raw = base64.urlsafe_b64decode(challenge + "==") if len(challenge) == 50 else b""
         except ValueError:
             raw = b""
         if len(raw) != 37 or not hmac.compare_digest(self._mac(raw[:21]), raw[21:]):
-            raise WorkRefused("the proof of work is not valid: reload the page and send the report again")
+            raise WorkRefused(N_("the proof of work is not valid: reload the page and send the report again"))
         day, bits = struct.unpack(">IB", raw[:5])
         if not 0 <= day_number() - day <= 1:
-            raise WorkRefused("the proof of work has expired: reload the page and send the report again")
+            raise WorkRefused(N_("the proof of work has expired: reload the page and send the report again"))
         zeros = leading_zero_bits(generichash(32, DOMAIN + challenge.encode() + nonce.encode()))
         if zeros < bits:
-            raise WorkRefused("the proof of work is not solved: reload the page and send the report again")
+            raise WorkRefused(N_("the proof of work is not solved: reload the page and send the report again"))
         if zeros < self.effort() - SLACK:
-            raise WorkRefused("the service is busy and asks for more work now: solve a new challenge", 429)
+            raise WorkRefused(N_("the service is busy and asks for more work now: solve a new challenge"), 429)
         return Solved(self._mac(b"spent" + raw[:21]), day)
