@@ -90,8 +90,8 @@ def nodes(site: Site, root: Path, per_minute: int, names=("node-a", "node-b"), s
     finally:
         for server in servers:
             server.stop()
-        for server in servers:
-            assert "Traceback" not in server.log_text(), server.log_text()[-3000:]
+    for server in servers:
+        assert "Traceback" not in server.log_text(), server.log_text()[-3000:]
 
 
 def report(uid: str, n: int) -> tuple[dict[str, str], list[tuple[str, str, bytes]]]:
