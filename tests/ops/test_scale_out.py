@@ -1,7 +1,8 @@
 """Scale out: two real `intake serve` nodes (2 workers each) on one PostgreSQL database.
 
-Each node has its own instance folder holding only copies of what docs/deploy.md (step 16) says
-every node must share: `secret.key`, `admin-signing.key` (for the pinned signer) and `keys/`.
+Each node has its own instance and keys folders holding only copies of what docs/deploy.md (step 16)
+says every node must share: `secret.key` and `keyring.json`; the pinned signer and the database
+URL are settings.
 Reports sent to both at once are all stored once and open; the flood guards are one for both
 nodes; a form token or challenge of one node is good on the other, and on no node with another key.
 """
@@ -63,17 +64,22 @@ def is_form_token_refusal(response) -> bool:
 
 
 # --- Nodes ---
+# The files every node holds a copy of (docs/deploy.md, step 16); the rest is in the database and the settings.
+SHARED_FILES = ("instance/secret.key", "keys/keyring.json")
 def node_folder(site: Site, root: Path, name: str, secret: Path | None) -> dict[str, str]:
-    """A node's own instance and keys folders holding copies of the shared files; its environment."""
-    instance, keys = root / name / "instance", root / name / "keys"
-    instance.mkdir(mode=0o700, parents=True)
-    shutil.copytree(site.settings.keys_dir, keys)
-    signing = instance / "admin-signing.key"
-    shutil.copy2(site.settings.instance / "admin-signing.key", signing)
-    if secret is not None:
-        shutil.copy2(secret, instance / "secret.key")
-    return {**site.env, "INTAKE_INSTANCE": str(instance), "INTAKE_KEYS_DIR": str(keys),
-            "INTAKE_SIGNING_KEY": str(signing), "INTAKE_WORKERS": "2"}
+    """A node's own instance and keys folders holding copies of SHARED_FILES only (no admin key); its environment."""
+    folder = root / name
+    (folder / "instance").mkdir(mode=0o700, parents=True)
+    (folder / "keys").mkdir()
+    for shared in SHARED_FILES:
+        source = site.settings.keys_dir.parent / shared
+        if shared.endswith("secret.key"):
+            source = secret
+        if source is not None:
+            shutil.copy2(source, folder / shared)
+    env = {k: v for k, v in site.env.items() if k != "INTAKE_SIGNING_KEY"}
+    return {**env, "INTAKE_INSTANCE": str(folder / "instance"), "INTAKE_KEYS_DIR": str(folder / "keys"),
+            "INTAKE_WORKERS": "2"}
 
 
 @contextlib.contextmanager
