@@ -21,7 +21,7 @@ import pytest
 from intake.crypto.report import seal_report
 from intake.web.state import secret_key
 from tests.support.proof import RECEIPT, Reporter, open_all, stored_whole
-from tests.support.web import Server, Site, make_site, rows, solve
+from tests.support.web import Server, Site, make_site, open_stored, rows, solve
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 CLIENTS, REPORTS = 8, 25
@@ -236,5 +236,39 @@ def test_tokens_of_one_node_are_good_on_the_other(tmp_path: Path, pg_url: str) -
         assert is_forged_refusal(own.begin(seal(own), **solved(own, a.url)))
         own.close()
     assert set(open_all(site.engine, site.identities)) == refs
+    assert rows(site.engine)["cases"] == 2
+    site.engine.dispose()
+
+
+def deliver(keyring: bytes, server: Server) -> None:
+    """Put a keyring.json on a node as a copy tool would: a new file renamed over the old one."""
+    keys = Path(server.env["INTAKE_KEYS_DIR"])
+    staged = keys / ".keyring.json.new"
+    staged.write_bytes(keyring)
+    staged.replace(keys / "keyring.json")
+
+
+def test_a_keyring_change_reaches_every_node_and_never_goes_back(tmp_path: Path, pg_url: str) -> None:
+    """A node seals to a new keyring once it is copied there; a node fed the older one refuses reports."""
+    site = make_site(tmp_path, pg_url)
+    older = (site.settings.keys_dir / "keyring.json").read_bytes()
+    with nodes(site, tmp_path, 100_000) as (a, b):
+        on_b = Reporter(b.url)
+        newcomer = site.add_reviewer()
+        newer = (site.settings.keys_dir / "keyring.json").read_bytes()
+        deliver(newer, a)
+        on_a = Reporter(a.url)
+        ref = on_a.send_nojs(*report("after-a-took-it", 1))
+        on_a.close()
+        assert open_stored(site.engine, ref, [newcomer])[0]["description"] == "after-a-took-it"
+        deliver(older, b)  # a stale copy, or an attacker's: the database knows serial 2 is in use
+        refused = on_b.post_nojs(*report("stale-b", 1))
+        assert refused.status_code == 503, refused.text[-2000:]
+        assert on_b.http.get(b.url + "/keyring.json", timeout=30).status_code == 503
+        deliver(newer, b)
+        assert on_b.http.get(b.url + "/keyring.json", timeout=30).json()["serial"] == 2
+        ref_b = on_b.send_nojs(*report("after-b-took-it", 1))
+        assert open_stored(site.engine, ref_b, [newcomer])[0]["description"] == "after-b-took-it"
+        on_b.close()
     assert rows(site.engine)["cases"] == 2
     site.engine.dispose()
