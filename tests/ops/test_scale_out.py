@@ -19,9 +19,10 @@ from pathlib import Path
 import pytest
 
 from intake.crypto.report import seal_report
+from intake.crypto.stream import PART
 from intake.web.state import secret_key
 from tests.support.proof import RECEIPT, Reporter, open_all, stored_whole
-from tests.support.web import Server, Site, make_site, open_stored, rows, solve
+from tests.support.web import BIG, Server, Site, make_site, open_stored, rows, solve
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 CLIENTS, REPORTS = 8, 25
@@ -217,7 +218,7 @@ def burst(urls: list[str], number: int, outcomes: list[tuple[str, int]]) -> None
 
 
 def test_tokens_of_one_node_are_good_on_the_other(tmp_path: Path, pg_url: str) -> None:
-    """A's form token and challenge are accepted by B (same secret.key) and refused by C (its own key)."""
+    """A's form token and challenge are good on B (same secret.key), refused by C (its own); uploads move nodes."""
     site = make_site(tmp_path, pg_url)
     with nodes(site, tmp_path, 100_000, ("node-a", "node-b", "node-c"), (True, True, False)) as (a, b, c):
         reporter = Reporter(a.url)
@@ -227,7 +228,7 @@ def test_tokens_of_one_node_are_good_on_the_other(tmp_path: Path, pg_url: str) -
         assert made.status_code == 201, made.text
         posted = reporter.post_nojs(*report("from-a-to-b", 1))
         assert posted.status_code == 200, posted.text[-2000:]
-        refs = {made.json()["ref"], RECEIPT.search(posted.text).group(1)}
+        refs = {made.json()["ref"], RECEIPT.search(posted.text).group(1), across(reporter, a.url, b.url)}
         reporter.url = c.url
         assert is_form_token_refusal(reporter.begin(seal(reporter), **solved(reporter, a.url)))
         assert is_form_token_refusal(reporter.post_nojs(*report("from-a-to-c", 1)))
@@ -236,8 +237,26 @@ def test_tokens_of_one_node_are_good_on_the_other(tmp_path: Path, pg_url: str) -
         assert is_forged_refusal(own.begin(seal(own), **solved(own, a.url)))
         own.close()
     assert set(open_all(site.engine, site.identities)) == refs
-    assert rows(site.engine)["cases"] == 2
+    assert rows(site.engine)["cases"] == 3
+    assert stored_whole(site.engine) == []
     site.engine.dispose()
+
+
+def across(reporter: Reporter, first: str, second: str) -> str:
+    """An upload begun on `first`, its parts sent to `second`, completed on `first`; return its ref."""
+    sealed = seal_report(reporter.recipients, report("across", 0)[0], [("clip.mp4", "video/mp4", [BIG])])
+    reporter.url = first
+    made = reporter.begin(sealed)
+    assert made.status_code == 201, made.text
+    reporter.url = second
+    for idx, stream in enumerate(sealed.streams):
+        for number in range(-(-len(stream) // PART)):
+            put = reporter.put(made.json()["upload"], idx, number, stream[number * PART:(number + 1) * PART])
+            assert put.status_code == 204, put.text
+    reporter.url = first
+    done = reporter.complete(made.json()["upload"])
+    assert done.status_code == 200, done.text
+    return done.json()["ref"]
 
 
 def deliver(keyring: bytes, server: Server) -> None:
