@@ -21,6 +21,7 @@ import pytest
 from intake.crypto.report import seal_report
 from intake.crypto.stream import PART
 from intake.web.state import secret_key
+from tests.support import ROOT
 from tests.support.proof import RECEIPT, Reporter, open_all, stored_whole
 from tests.support.web import BIG, Server, Site, make_site, open_stored, rows, solve
 
@@ -99,6 +100,12 @@ def nodes(site: Site, root: Path, per_minute: int, names=("node-a", "node-b"), s
             server.stop()
     for server in servers:
         assert "Traceback" not in server.log_text(), server.log_text()[-3000:]
+
+
+def test_the_deploy_guide_copies_the_shared_files() -> None:
+    """docs/deploy.md's step 16 copies exactly the files these nodes are given."""
+    (line,) = [ln for ln in (ROOT / "docs" / "deploy.md").read_text().splitlines() if "-cf /root/intake-node.tar" in ln]
+    assert line.split("intake-node.tar ", 1)[1].split() == list(SHARED_FILES)
 
 
 def report(uid: str, n: int) -> tuple[dict[str, str], list[tuple[str, str, bytes]]]:
