@@ -1,16 +1,14 @@
 """Scale out: two real `intake serve` nodes (2 workers each) on one PostgreSQL database.
 
 Each node has its own instance and keys folders holding only copies of what docs/deploy.md (step 16)
-says every node must share: `secret.key` and `keyring.json`; the pinned signer and the database
-URL are settings.
-Reports sent to both at once are all stored once and open; the flood guards are one for both
-nodes; a form token or challenge of one node is good on the other, and on no node with another key.
+says every node must share, `secret.key` and `keyring.json` (tests/support/nodes.py), and passes
+`intake check`. Reports sent to both at once are all stored once and open; the flood guards are
+one for both nodes; a form token or challenge of one node is good on the other, not on a node with
+another key; a keyring change is followed by every node or refused by it.
 """
 
 from __future__ import annotations
 
-import contextlib
-import shutil
 import threading
 import time
 from collections import Counter
@@ -21,10 +19,10 @@ import pytest
 from intake.crypto.report import seal_report
 from intake.crypto.stream import PART
 from intake.web.keyring_watch import NEWEST_CHECK
-from intake.web.state import secret_key
 from tests.support import ROOT
+from tests.support.nodes import SHARED_FILES, deliver, nodes
 from tests.support.proof import RECEIPT, Reporter, open_all, stored_whole
-from tests.support.web import BIG, Server, Site, make_site, open_stored, rows, solve
+from tests.support.web import BIG, make_site, open_stored, rows, solve
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 CLIENTS, REPORTS = 8, 25
@@ -64,43 +62,6 @@ def is_form_token_refusal(response) -> bool:
     if response.status_code != 400 or RECEIPT.search(response.text):
         return False
     return "CSRF" in response.text if response.url.rsplit("/", 1)[-1] == "reports" else "form expired" in response.text
-
-
-# --- Nodes ---
-# The files every node holds a copy of (docs/deploy.md, step 16); the rest is in the database and the settings.
-SHARED_FILES = ("instance/secret.key", "keys/keyring.json")
-
-
-def node_folder(site: Site, root: Path, name: str, secret: Path | None) -> dict[str, str]:
-    """A node's own instance and keys folders with copies of SHARED_FILES (no admin key); its environment."""
-    folder = root / name
-    (folder / "instance").mkdir(mode=0o700, parents=True)
-    (folder / "keys").mkdir()
-    sources = {"instance/secret.key": secret, "keys/keyring.json": site.settings.keys_dir / "keyring.json"}
-    for shared in SHARED_FILES:
-        if sources[shared] is not None:  # no secret: the node makes its own as it starts
-            shutil.copy2(sources[shared], folder / shared)
-    env = {k: v for k, v in site.env.items() if k != "INTAKE_SIGNING_KEY"}
-    return {**env, "INTAKE_INSTANCE": str(folder / "instance"), "INTAKE_KEYS_DIR": str(folder / "keys"),
-            "INTAKE_WORKERS": "2"}
-
-
-@contextlib.contextmanager
-def nodes(site: Site, root: Path, per_minute: int, names=("node-a", "node-b"), share_secret=(True, True)):
-    """Start one `intake serve` per name on the site's database; a node not sharing the secret makes its own."""
-    secret = site.settings.instance / "secret.key"
-    secret_key(site.settings.instance)  # made once, as `intake serve` would on the first node, then copied
-    servers = [Server({**node_folder(site, root, name, secret if shared else None), **guard_env(per_minute)},
-                      root, name) for name, shared in zip(names, share_secret, strict=True)]
-    try:
-        for server in servers:
-            server.start()
-        yield servers
-    finally:
-        for server in servers:
-            server.stop()
-    for server in servers:
-        assert "Traceback" not in server.log_text(), server.log_text()[-3000:]
 
 
 def test_the_deploy_guide_copies_the_shared_files() -> None:
@@ -155,7 +116,7 @@ def test_two_nodes_take_reports_at_once(tmp_path: Path, pg_url: str) -> None:
     receipts: list[tuple[str, str]] = []
     errors: list[str] = []
     seconds = Counter()
-    with nodes(site, tmp_path, 100_000) as (a, b):
+    with nodes(site, tmp_path, guard_env(100_000)) as (a, b):
         for run, urls in enumerate([[a.url], [a.url, b.url]] * 2):  # alternated, so that warming up favours neither
             seconds[len(urls)] += load(urls, f"n{len(urls)}-{run}-c", receipts, errors)
     assert errors == []
@@ -177,7 +138,7 @@ def test_one_flood_budget_for_both_nodes(tmp_path: Path, pg_url: str) -> None:
     """A challenge spent on A is refused on B; a budget of 10 a minute holds across both nodes, not 10 each."""
     site = make_site(tmp_path, pg_url)
     budget = 10
-    with nodes(site, tmp_path, budget) as (a, b):
+    with nodes(site, tmp_path, guard_env(budget)) as (a, b):
         first = Reporter(a.url)
         proof = solved(first, a.url)
         sealed = first.begin(seal(first), **proof)
@@ -229,7 +190,7 @@ def burst(urls: list[str], number: int, outcomes: list[tuple[str, int]]) -> None
 def test_tokens_of_one_node_are_good_on_the_other(tmp_path: Path, pg_url: str) -> None:
     """A's form token and challenge are good on B (same secret.key), refused by C (its own); uploads move nodes."""
     site = make_site(tmp_path, pg_url)
-    with nodes(site, tmp_path, 100_000, ("node-a", "node-b", "node-c"), (True, True, False)) as (a, b, c):
+    with nodes(site, tmp_path, guard_env(100_000), ("node-a", "node-b", "node-c"), (True, True, False)) as (a, b, c):
         reporter = Reporter(a.url)
         proof = solved(reporter, a.url)
         reporter.url = b.url
@@ -268,14 +229,6 @@ def across(reporter: Reporter, first: str, second: str) -> str:
     return done.json()["ref"]
 
 
-def deliver(keyring: bytes, server: Server) -> None:
-    """Put a keyring.json on a node as a copy tool would: a new file renamed over the old one."""
-    keys = Path(server.env["INTAKE_KEYS_DIR"])
-    staged = keys / ".keyring.json.new"
-    staged.write_bytes(keyring)
-    staged.replace(keys / "keyring.json")
-
-
 def stale(reporter: Reporter, url: str) -> bool:
     """Whether the node at `url` refuses reports and serves no keyring (503 on both)."""
     posted = reporter.http.post(url + "/report", data={"csrf_token": reporter.token, "website": "",
@@ -287,7 +240,7 @@ def test_a_keyring_change_reaches_every_node_and_never_goes_back(tmp_path: Path,
     """Once one node uses a new keyring, the others refuse reports until it is copied to them; never the older one."""
     site = make_site(tmp_path, pg_url)
     older = (site.settings.keys_dir / "keyring.json").read_bytes()
-    with nodes(site, tmp_path, 100_000) as (a, b):
+    with nodes(site, tmp_path, guard_env(100_000)) as (a, b):
         on_b = Reporter(b.url)
         newcomer = site.add_reviewer()
         newer = (site.settings.keys_dir / "keyring.json").read_bytes()
