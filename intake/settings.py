@@ -33,7 +33,11 @@ class Settings:
     kdf_profile: str = "moderate"  # Argon2id limits for new key files; "interactive" only for tests and benches
     max_report_bytes: int = 500 * MIB
     pow_bits: int = 16
-    reports_per_minute: int = 30
+    pow_easy_rate: int = 60
+    nojs_per_minute: int = 300
+    daily_bytes: int = 50 * 1024 * MIB
+    pending_bytes: int = 8 * 1024 * MIB
+    free_floor: int = 2 * 1024 * MIB
     onion: str | None = None
     workers: int = 2
     header_timeout: int = 30
@@ -84,7 +88,9 @@ class Settings:
                    proxies=tuple(name for name in PROXY_VARIABLES if env.get(name)))
 
 
-_BOUNDS = {"max_report_bytes": (MIB, 1 << 40), "pow_bits": (0, 32), "reports_per_minute": (1, 100_000),
+_BOUNDS = {"max_report_bytes": (MIB, 1 << 40), "pow_bits": (0, 32), "pow_easy_rate": (1, 1_000_000),
+           "nojs_per_minute": (1, 1_000_000), "daily_bytes": (MIB, 1 << 50), "pending_bytes": (MIB, 1 << 50),
+           "free_floor": (0, 1 << 50),
            "workers": (1, 64), "header_timeout": (1, 3600), "idle_timeout": (1, 3600), "body_grace": (1, 3600),
            "min_body_rate": (1, 1 << 30)}
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(Settings)}

@@ -21,6 +21,7 @@ from intake.crypto.envelope import MAX_ATTACHMENTS, Sealer
 from intake.crypto.keys import Recipient
 from intake.crypto.stream import PART
 from intake.storage.lifecycle import add_stream, append_parts, open_arrival
+from intake.web.ahead import Ahead, leading_fields
 
 BATCH = 4
 MAX_NAME_BYTES = 255  # a file name in the sealed manifest, as most file systems allow
@@ -195,6 +196,20 @@ class SealingRequest(Request):
 
     arrival: Arrival | None = None
     form_data_parser_class = WideFormParser
+    _ahead: bytes | None = None
+
+    def read_ahead(self, limit: int) -> dict[str, str]:
+        """The multipart text fields before the first file (web/ahead.py); the form parser reads them again."""
+        boundary = self.mimetype_params.get("boundary", "").encode("latin-1", "replace")
+        if not boundary or self._ahead is not None:
+            return {}
+        fields, self._ahead = leading_fields(self.stream, boundary, limit)
+        return fields
+
+    def _get_stream_for_parsing(self) -> IO[bytes]:
+        if self._ahead is not None:
+            return Ahead(self._ahead, self.stream)  # type: ignore[return-value]
+        return super()._get_stream_for_parsing()
 
     def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
                          filename: str | None = None, content_length: int | None = None) -> IO[bytes]:

@@ -62,8 +62,9 @@ class Server(BaseApplication):
             self.cfg.set(key, value)
 
     def post_fork(self, _server: object, _worker: object) -> None:
-        """Let the worker open its own database connections, never the master's."""
+        """Let the worker open its own database connections, never the master's; start its sweeper."""
         self.app.extensions["intake"].engine.dispose(close=False)
+        self.app.extensions["intake"].start_sweeper()
 
     def load(self) -> Flask:
         """The WSGI app."""

@@ -1,14 +1,14 @@
 """The newest keyring each trusted signer has put in use, so that an older copy is refused (docs/keys.md).
 
-Revision ID: 0003_keyring_state
-Revises: 0002
+Revision ID: 0004_keyring_state
+Revises: 0003_floods
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_keyring_state"
-down_revision = "0002"
+revision = "0004_keyring_state"
+down_revision = "0003_floods"
 branch_labels = None
 depends_on = None
 
