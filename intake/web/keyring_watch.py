@@ -2,14 +2,18 @@
 
 A keyring only moves forward: one older than the newest in use (recorded in the database) is refused,
 and the server keeps sealing to the newest keyring it verified, or refuses reports, never an older one.
+Another node on the same database may put a newer keyring in use: every NEWEST_CHECK seconds the
+server looks, and refuses reports until its own keyring.json is replaced by the newest.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from intake.errors import IntakeError
 from intake.keys.keyring import FILENAME, Keyring, KeyringError, load_keyring
@@ -18,6 +22,7 @@ from intake.settings import Settings
 from intake.storage.keyring_state import KeyringRollback, highest
 
 log = logging.getLogger("intake.web")
+NEWEST_CHECK = 5.0
 
 
 class KeyringUnavailable(Exception):
@@ -34,6 +39,7 @@ class KeyringWatch:
         self._stamp = self._file_stamp()
         self._keyring: Keyring | None = load_keyring(self.keys_dir, self.signer)
         put_in_use(engine, self._keyring, self.keys_dir / FILENAME)
+        self._checked = time.monotonic()
 
     def _file_stamp(self) -> tuple[int, int, int] | None:
         try:
@@ -49,6 +55,8 @@ class KeyringWatch:
             if stamp != self._stamp:
                 self._stamp = stamp
                 self._keyring = self._reload()
+            elif self._keyring is not None and time.monotonic() - self._checked >= NEWEST_CHECK:
+                self._keyring = self._held_if_newest()
             if self._keyring is None:
                 raise KeyringUnavailable("the reviewers' keyring cannot be verified right now")
             return self._keyring
@@ -68,7 +76,13 @@ class KeyringWatch:
 
     def _held_if_newest(self) -> Keyring | None:
         held = self._keyring
-        if held is None or highest(self.engine, self.signer) != (held.serial, held.digest):
-            log.error("the newest keyring in use is not the one this server holds: reports are refused")
+        try:
+            newest = highest(self.engine, self.signer)
+        except SQLAlchemyError:
+            return held  # the database is away: storing the report will fail and say so
+        self._checked = time.monotonic()
+        if held is None or newest != (held.serial, held.digest):
+            log.error("the newest keyring in use is not the one this server holds: reports are refused until "
+                      "the newest keyring.json is copied into %s", self.keys_dir)
             return None
         return held
