@@ -29,10 +29,15 @@ class Settings:
     database_url: str
     keys_dir: Path
     signing_key_file: Path | None = None  # None: admin-signing.key in the instance folder
+    keyring_signer: str | None = None  # INTAKE_KEYRING_SIGNER: the signer's key text, or a file the server cannot write
     kdf_profile: str = "moderate"  # Argon2id limits for new key files; "interactive" only for tests and benches
     max_report_bytes: int = 500 * MIB
     pow_bits: int = 16
-    reports_per_minute: int = 30
+    pow_easy_rate: int = 60
+    nojs_per_minute: int = 300
+    daily_bytes: int = 50 * 1024 * MIB
+    pending_bytes: int = 8 * 1024 * MIB
+    free_floor: int = 2 * 1024 * MIB
     onion: str | None = None
     workers: int = 2
     header_timeout: int = 30
@@ -62,7 +67,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read INTAKE_INSTANCE, INTAKE_DATABASE_URL, INTAKE_KEYS_DIR, INTAKE_SIGNING_KEY and the limits."""
+        """Read INTAKE_INSTANCE, INTAKE_DATABASE_URL, INTAKE_KEYS_DIR, INTAKE_SIGNING_KEY, the signer, the limits."""
         env = os.environ if environ is None else environ
         instance = Path(env.get("INTAKE_INSTANCE") or "instance").absolute()
         url = env.get("INTAKE_DATABASE_URL") or f"sqlite:///{instance / 'intake.db'}"
@@ -75,14 +80,17 @@ class Settings:
         if kdf not in KDF_PROFILES:
             raise SettingsError(f"INTAKE_KDF_PROFILE must be one of {', '.join(KDF_PROFILES)}, not {kdf!r}")
         signing = env.get("INTAKE_SIGNING_KEY")
+        signer = (env.get("INTAKE_KEYRING_SIGNER") or "").strip() or None
         numbers = {name: _integer(env, name, low, high) for name, (low, high) in _BOUNDS.items()}
         return cls(instance, url, Path(env.get("INTAKE_KEYS_DIR") or "keys").absolute(),
-                   signing_key_file=Path(signing).absolute() if signing else None, kdf_profile=kdf,
-                   onion=onion.rstrip("/") if onion else None, **numbers, **_smtp(env),
+                   signing_key_file=Path(signing).absolute() if signing else None, keyring_signer=signer,
+                   kdf_profile=kdf, onion=onion.rstrip("/") if onion else None, **numbers, **_smtp(env),
                    proxies=tuple(name for name in PROXY_VARIABLES if env.get(name)))
 
 
-_BOUNDS = {"max_report_bytes": (MIB, 1 << 40), "pow_bits": (0, 32), "reports_per_minute": (1, 100_000),
+_BOUNDS = {"max_report_bytes": (MIB, 1 << 40), "pow_bits": (0, 32), "pow_easy_rate": (1, 1_000_000),
+           "nojs_per_minute": (1, 1_000_000), "daily_bytes": (MIB, 1 << 50), "pending_bytes": (MIB, 1 << 50),
+           "free_floor": (0, 1 << 50),
            "workers": (1, 64), "header_timeout": (1, 3600), "idle_timeout": (1, 3600), "body_grace": (1, 3600),
            "min_body_rate": (1, 1 << 30)}
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(Settings)}

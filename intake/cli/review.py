@@ -125,14 +125,15 @@ def cat(session: Session, case: str, number: int) -> None:
               default=Path("keys"), show_default=True, show_envvar=True, help="Folder holding keyring.json.")
 @click.option("--signer", envvar="INTAKE_SIGNER", show_envvar=True,
               help="The admin's intake-signer-1:... key the keyring must be signed by "
-                   "(default: the public-key line of INTAKE_SIGNING_KEY).")
+                   "(default: INTAKE_KEYRING_SIGNER, as the server pins it).")
 @click.pass_obj
 def status(session: Session, case: str, state: str, note: str | None, keys_dir: Path, signer: str | None) -> None:
     """Set a case's triage STATE (on --db only); a --note is sealed, never stored in clear."""
+    from intake.keys.trust import trusted_signer
     from intake.review.triage import set_status
     from intake.settings import Settings
 
-    set_status(session, case, state, note, keys_dir, signer or (lambda: Settings.from_env().signing_key))
+    set_status(session, case, state, note, keys_dir, signer or (lambda: trusted_signer(Settings.from_env())))
 
 
 @main.command()
@@ -146,16 +147,17 @@ def status(session: Session, case: str, state: str, note: str | None, keys_dir: 
               default=Path("keys"), show_default=True, show_envvar=True, help="Folder holding keyring.json.")
 @click.option("--signer", envvar="INTAKE_SIGNER", show_envvar=True,
               help="The admin's intake-signer-1:... key the keyring must be signed by "
-                   "(default: the public-key line of INTAKE_SIGNING_KEY).")
+                   "(default: INTAKE_KEYRING_SIGNER, as the server pins it).")
 @click.pass_obj
 def reply(session: Session, case: str, text: str | None, text_file, out: Path | None, keys_dir: Path,
           signer: str | None) -> None:
     """Seal a reply to the reporter of CASE and to the team; the reporter reads it with the codename."""
     from intake.errors import UsageProblem
+    from intake.keys.trust import trusted_signer
     from intake.review.thread import reply_to_case
     from intake.settings import Settings
 
     if (text is None) == (text_file is None):
         raise UsageProblem("give the reply with --text TEXT or --file FILE (one of them)")
     reply_to_case(session, case, text if text is not None else text_file.read(), keys_dir,
-                  signer or (lambda: Settings.from_env().signing_key), out)
+                  signer or (lambda: trusted_signer(Settings.from_env())), out)

@@ -198,13 +198,13 @@ class Sealer:
         self.manifest: list[ManifestEntry] = []
         self._open: StreamSealer | None = None
 
-    def attachment(self) -> StreamSealer:
-        """Start the next attachment stream; finish it with `end_attachment`."""
+    def attachment(self, padded: bool = True) -> StreamSealer:
+        """Start the next attachment stream, Padmé-padded unless told (§7.1); finish it with `end_attachment`."""
         if self._open is not None:
             raise ValueError("finish the previous attachment first")
         if len(self.manifest) >= MAX_ATTACHMENTS:
             raise ValueError(f"a report may carry at most {MAX_ATTACHMENTS} attachments")
-        self._open = StreamSealer(attachment_key(self.report_key, len(self.manifest)), padded=True)
+        self._open = StreamSealer(attachment_key(self.report_key, len(self.manifest)), padded=padded)
         return self._open
 
     def end_attachment(self, name: str, media_type: str) -> ManifestEntry:

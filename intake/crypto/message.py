@@ -158,7 +158,7 @@ def seal_message(reviewers: Sequence[Recipient], reply: Recipient, sender: str, 
     sealer = Sealer(reviewers, report_key)
     streams = []
     for name, media_type, chunks in files:
-        stream = sealer.attachment()
+        stream = sealer.attachment(padded=False)  # §12: message attachments are not padded (yet)
         sealed = [stream.start()]
         for data in chunks:
             sealed.extend(stream.push(data))
@@ -182,7 +182,8 @@ class OpenedMessage:
 
     def attachment(self, index: int, parts: Iterable[bytes], length: int | None = None) -> Iterator[bytes]:
         """Open attachment `index` from its sealed parts, checking size and SHA-256 at the end."""
-        return open_attachment(self.opened.report_key, index, self.body.attachments[index], parts, length)
+        return open_attachment(self.opened.report_key, index, self.body.attachments[index], parts, length,
+                               padded=False)
 
 
 def check_thread(header: bytes, reply: Recipient) -> None:

@@ -27,8 +27,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from intake.operations import OperationError
 from intake.storage.db import MIGRATIONS, connect, upgrade
 
-# Transient tables a restored instance starts empty: proofs of work spent, reports counted per minute.
-LEFT_OUT = frozenset({"alembic_version", "spent_challenges", "report_budget"})
+# Flood-guard state a restored instance starts empty: work spent today, bytes stored today, the sweeps' upkeep.
+LEFT_OUT = frozenset({"alembic_version", "spent_work", "stored_bytes", "upkeep"})
 # Tables the migrations fill with a fresh value: the copy replaces it (a new codename salt would orphan every codename).
 REPLACED = frozenset({"codename_salt"})
 BATCH = 32
@@ -107,7 +107,7 @@ def _rows(source: Connection, table: Table, cases: Table) -> Iterator[dict[str, 
     for row in source.execute(query.order_by(*key).execution_options(yield_per=BATCH)).mappings():
         values = dict(row)
         if table.name == "cases":
-            values.update(upload_token=None, upload_expires=None)
+            values.update(upload_token=None, idle=0)
         yield values
 
 

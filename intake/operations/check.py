@@ -56,12 +56,13 @@ def _open_to_others(path: Path) -> bool:
     return bool(_mode(path) & 0o077)
 
 
-def check_keyring(settings: Settings, signing_key: Path) -> tuple[list[Finding], Keyring | None]:
-    """The keyring verifies against the pinned signer and has an active key; return it too."""
-    from intake.keys.keyring import KeyringError, load_keyring, read_signer
+def check_keyring(settings: Settings) -> tuple[list[Finding], Keyring | None]:
+    """The keyring verifies against the pinned signer (INTAKE_KEYRING_SIGNER) and has an active key; return it too."""
+    from intake.keys.keyring import KeyringError, load_keyring
+    from intake.keys.trust import trusted_signer
 
     try:
-        keyring = load_keyring(settings.keys_dir, read_signer(signing_key))
+        keyring = load_keyring(settings.keys_dir, trusted_signer(settings))
     except KeyringError as exc:
         return [fail("keyring", str(exc))], None
     return [ok("keyring", f"signature verified, serial {keyring.serial}, signer {keyring.signer[:28]}..., "
@@ -173,7 +174,7 @@ def run_checks(settings: Settings) -> list[Finding]:
     found: list[Finding] = []
     if not settings.instance.is_dir():
         return [fail("instance", f"no instance folder at {settings.instance}: run `intake init`")]
-    keyring_findings, keyring = check_keyring(settings, settings.signing_key)
+    keyring_findings, keyring = check_keyring(settings)
     found += keyring_findings
     sqlite_file = settings.database_url.removeprefix("sqlite:///") if settings.database_url.startswith("sqlite") else ""
     if sqlite_file and not Path(sqlite_file).exists():

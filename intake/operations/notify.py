@@ -2,9 +2,8 @@
 
 Every message has the same headers and the same size whether there is news or not, and names
 no case, no count and no time. "Since the last notice" is kept in `<instance>/notify-state.json`
-as the day of the last notice (nothing finer) and the highest case id it covered, plus the ids
-of uploads still unfinished then, so a report that completes later is still announced, and the
-unread reporter messages it covered (case id and place in the thread), so a new one is announced.
+as the day of the last notice (nothing finer) and the ids of the complete cases it covered, plus
+the unread reporter messages it covered (case id and place in the thread), so a new one is announced.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from intake.operations import OperationError
 from intake.settings import Settings
@@ -111,23 +110,22 @@ def write_state(settings: Settings, state: dict[str, object]) -> None:
 def news_since(engine: Engine, state: dict[str, object]) -> tuple[bool, dict[str, object]]:
     """Whether a case completed or a reporter wrote since the state was written, and the state to write after.
 
-    Reporter messages are known by (case id, place in the thread) while they are unread: one not in
-    the state's list is new.
+    Case ids are random (no arrival order is stored), so the state keeps the ids of the complete cases
+    received since the day before the last notice; a case is news when it is complete, received on or after
+    that day, and not among them. Reporter messages are known by (case id, place in the thread) while they
+    are unread: one not in the state's list is news. Nothing finer than the day is kept.
     """
-    last = int(state.get("last_case_id", 0))
-    pending = [int(i) for i in state.get("pending", [])]
-    seen = {(int(c), int(n)) for c, n in state.get("unread_messages", [])}
+    seen = {int(i) for i in state.get("seen", [])}
+    read = {(int(c), int(n)) for c, n in state.get("unread_messages", [])}
+    query = select(cases.c.id).where(cases.c.complete.is_(True))
+    if isinstance(state.get("day"), str):
+        since = dt.date.fromisoformat(str(state["day"])) - dt.timedelta(days=1)
+        query = query.where(cases.c.received >= since)
     with engine.connect() as conn:
+        ids = set(conn.execute(query).scalars())
         unread = sorted((c, n) for c, n in conn.execute(
             select(messages.c.case_id, messages.c.seq).where(messages.c.unread.is_(True))))
-        top = conn.execute(select(func.max(cases.c.id))).scalar() or 0
-        newer = conn.execute(select(func.count()).select_from(cases).where(
-            cases.c.id > last, cases.c.complete.is_(True))).scalar()
-        finished = conn.execute(select(func.count()).select_from(cases).where(
-            cases.c.id.in_(pending), cases.c.complete.is_(True))).scalar() if pending else 0
-        unfinished = conn.execute(select(cases.c.id).where(cases.c.id <= top, cases.c.complete.is_(False))).scalars()
-        return bool(newer or finished or set(unread) - seen), {
-            "last_case_id": top, "pending": sorted(unfinished), "unread_messages": [list(u) for u in unread]}
+    return bool(ids - seen or set(unread) - read), {"seen": sorted(ids), "unread_messages": [list(u) for u in unread]}
 
 
 def send(settings: Settings, messages: list[EmailMessage]) -> None:

@@ -11,9 +11,9 @@ from sqlalchemy.exc import IntegrityError
 
 from intake.clock import today
 from intake.storage.admission import Refused
+from intake.storage.budgets import charge, spend
 from intake.storage.cases import StorageError
 from intake.storage.db import writing
-from intake.storage.guards import count_report, spend
 from intake.storage.schema import case_lookups, cases, codename_salt, messages
 
 MAX_MESSAGES = 500
@@ -93,20 +93,19 @@ def add_replies(engine: Engine, replies: Sequence[tuple[int, bytes, bytes]]) -> 
     return stored
 
 
-def add_follow_up(engine: Engine, case_id: int, header: bytes, body: bytes, challenge: str, expires: dt.datetime,
-                  per_minute: int, now: float) -> bool:
-    """Spend the proof of work, count the budget and store a reporter's message, all or nothing.
+def add_follow_up(engine: Engine, case_id: int, header: bytes, body: bytes, path: str, daily_bytes: int,
+                  spent: bytes | None = None, day: int | None = None) -> None:
+    """Spend the proof of work (API: `spent` digest of day `day`), count the bytes on `path`, store a
+    reporter's message: all or nothing, as reports are admitted (storage/admission.py).
 
-    Returns False (storing nothing, the challenge kept spent) when the budget is spent; raises
-    Refused("replayed") on a challenge spent before.
+    Raises Refused("replayed") on a challenge spent before, Refused("daily") when today's bytes are spent.
     """
     with writing(engine) as conn:
-        if not spend(conn, challenge, expires):
+        if spent is not None and not spend(conn, spent, day):  # type: ignore[arg-type]
             raise Refused("replayed")
-        if not count_report(conn, per_minute, now):
-            return False
+        if not charge(conn, path, len(header) + len(body), daily_bytes):
+            raise Refused("daily")
         _append(conn, case_id, "reporter", header, body)
-        return True
 
 
 def mark_read(engine: Engine, case_id: int) -> None:

@@ -16,6 +16,8 @@ from flask_babel import gettext as _
 
 from intake.crypto.codename import GROUP, InvalidCodename, normalise
 from intake.web.boxes import open_value, seal_value
+from intake.web.guards import form_expired
+from intake.web.state import state
 
 bp = Blueprint("receipt", __name__)
 PURPOSE = b"receipt"
@@ -28,12 +30,14 @@ def receipt_page(ref: str, codename: str | None, status: int = 200, mismatch: bo
     group = secrets.randbelow(5) + 1
     sealed = seal_value(PURPOSE, {"ref": ref, "codename": codename, "group": group})
     return render_template("receipt.html", ref=ref, codename=codename, group=group, mismatch=mismatch,
-                           sealed=sealed), status
+                           sealed=sealed, form_token=state().tokens.issue()), status
 
 
 @bp.post("/receipt/confirm")
 def confirm() -> tuple[str, int]:
     """Compare the typed group with the sealed codename: the receipt again on a mismatch, else a thank-you."""
+    if not state().tokens.valid(request.form.get("csrf_token")):
+        raise form_expired()
     try:
         data = open_value(PURPOSE, request.form.get("sealed", ""))
         ref, codename, group = str(data["ref"]), normalise(str(data["codename"])), int(data["group"])  # type: ignore[call-overload]

@@ -24,9 +24,10 @@ from intake.crypto.message import open_message, seal_message
 from intake.keys.keyring import KeyringError
 from intake.storage.admission import Refused
 from intake.storage.cases import StorageError
-from intake.storage.threads import add_follow_up, add_message, case_by_lookup, salt, thread
+from intake.storage.threads import add_follow_up, case_by_lookup, salt, thread
 from intake.web.boxes import open_value, seal_value
-from intake.web.guards import GuardError, refusal
+from intake.web.guards import form_expired, no_space, nojs_busy, refusal
+from intake.web.limits import below_floor
 from intake.web.state import state
 
 bp = Blueprint("thread", __name__)
@@ -64,15 +65,7 @@ class Shown:
 @bp.get("/check")
 def check_page() -> tuple[str, int]:
     """The form where a reporter types the codename back."""
-    return render_template("check.html", shown=None), 200
-
-
-def _budget() -> None:
-    """Spend one from the server's budget (the report budget: checks and reports share it)."""
-    try:
-        state().budget.take()
-    except GuardError as exc:
-        abort(exc.status, str(exc))
+    return render_template("check.html", shown=None, form_token=state().tokens.issue()), 200
 
 
 def derive_in_turn(typed: str) -> CodenameKeys:
@@ -88,9 +81,15 @@ def derive_in_turn(typed: str) -> CodenameKeys:
         DERIVING.release()
 
 
+def _spend_nojs() -> None:
+    """Spend one unit of this worker's no-JS budget (web/limits.py), or refuse with a 429."""
+    if not state().nojs.take():
+        raise nojs_busy()
+
+
 def _derive(typed: str) -> CodenameKeys:
-    """The codename's keys, within the budget."""
-    _budget()
+    """The codename's keys, once the no-JS budget paid for the derivation (cheap checks first)."""
+    _spend_nojs()
     return derive_in_turn(typed)
 
 
@@ -114,6 +113,8 @@ def _form_keys() -> CodenameKeys:
 def check_post() -> tuple[str, int]:
     """Derive the keys in memory, send the follow-up if any, show the thread; keep nothing."""
     intake = state()
+    if not intake.tokens.valid(request.form.get("csrf_token")):
+        raise form_expired()
     text = request.form.get("message", "").strip()
     if len(text) > MAX_MESSAGE:
         abort(400, _("Shorten your message to at most 20,000 characters and send it again."))
@@ -124,10 +125,14 @@ def check_post() -> tuple[str, int]:
     case_id, _ref, status = found
     if text:
         if "sealed" in request.form:
-            _budget()
+            _spend_nojs()
+        if below_floor(intake.disk, len(text.encode()), intake.settings.free_floor):
+            raise no_space()
         try:
             sealed = seal_message(intake.keyring.current().recipients(), keys.identity.recipient, "reporter", text)
-            add_message(intake.engine, case_id, "reporter", sealed.header, sealed.body)
+            add_follow_up(intake.engine, case_id, sealed.header, sealed.body, "server", intake.settings.daily_bytes)
+        except Refused as exc:
+            raise refusal(exc) from None
         except (StorageError, ValueError) as exc:
             abort(409, str(exc))
     shown = []
@@ -142,7 +147,7 @@ def check_post() -> tuple[str, int]:
     carried = seal_value(PURPOSE, {"token": base64.b64encode(keys.token).decode(), "until": time.time() + PAGE_LIFETIME,
                                    "reply": base64.b64encode(keys.identity.secret_key).decode()})
     return render_template("check.html", shown=shown, status=status_words(status), sent=bool(text),
-                           sealed=carried), 200
+                           sealed=carried, form_token=intake.tokens.issue()), 200
 
 
 def _token() -> tuple[dict, bytes]:
@@ -188,7 +193,7 @@ def post_message() -> tuple[Response, int]:
     """Store a follow-up the page sealed to the reply key and the active reviewer keys (§12.4)."""
     intake = state()
     data, lookup = _token()
-    expires = intake.pow.verify(data.get("pow_challenge"), data.get("pow_nonce"))
+    solved = intake.work.verify(data.get("pow_challenge"), data.get("pow_nonce"))
     header, body = _field(data, "header"), _field(data, "body")
     try:
         parsed = parse_header(header)
@@ -200,15 +205,16 @@ def post_message() -> tuple[Response, int]:
     if len(body) not in BODY_SIZES:
         abort(400, _("a sealed body cannot be %(n)s bytes long: pad it as docs/format.md §5 says", n=len(body)))
     case_id = _found(lookup)[0]
+    if below_floor(intake.disk, len(header) + len(body), intake.settings.free_floor):
+        raise no_space()
     try:
-        stored = add_follow_up(intake.engine, case_id, header, body, data["pow_challenge"], expires,
-                               intake.budget.per_minute, time.time())
+        add_follow_up(intake.engine, case_id, header, body, "browser", intake.settings.daily_bytes, solved.spent,
+                      solved.day)
     except Refused as exc:
         raise refusal(exc) from None
     except StorageError as exc:
         abort(409, str(exc))
-    if not stored:
-        raise refusal(Refused("budget"))
+    intake.work.load.add()
     return jsonify(sent=True), 201
 
 

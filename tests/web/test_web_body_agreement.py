@@ -22,8 +22,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 STATIC = Path(__file__).resolve().parents[2] / "intake" / "static"
-SODIUM = ["vendor/libsodium-sumo-0.8.4.js", "vendor/libsodium-wrappers-sumo-0.8.4.js"]
-PAGE = "<!doctype html><title>t</title>" + "".join(f'<script src="/{name}"></script>' for name in SODIUM)
+SODIUM = ["vendor/libsodium-sumo-0.8.4.mjs", "vendor/libsodium-wrappers-sumo-0.8.4.mjs"]  # seal.js imports them
+PAGE = "<!doctype html><title>t</title>"
 ORIGIN = "http://intake.test"
 RECIPIENT = str(Identity.generate().recipient)
 SHA = '"' + "ab" * 32 + '"'

@@ -216,7 +216,7 @@ def test_libsodium_that_does_not_load_means_server_sealing(browser, live):
     site, server = live
     context = browser.new_context()
     page = context.new_page()
-    page.route("**/vendor/libsodium-*.js", lambda route: route.abort("connectionreset"))
+    page.route("**/vendor/libsodium-*.mjs", lambda route: route.abort("connectionreset"))
     page.goto(server.url + "/")
     page.wait_for_selector("html[data-sealing=server]")
     assert page.is_visible("#sealing-note")

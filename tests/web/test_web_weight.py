@@ -129,7 +129,7 @@ def fetch(client, method: str, url: str, **kwargs: object) -> tuple[int, bytes]:
 def nojs_pages(client, query: str, headers: dict[str, str]) -> dict[str, tuple[int, bytes]]:  # noqa: F811
     """Every page a reporter can reach without JavaScript: status and HTML."""
     page = client.get("/" + query, headers=headers).get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     form = {"csrf_token": token, "incident_type": "drone", "description": "canary-weight-3c1d " * 40}
     return {"form": fetch(client, "GET", "/" + query, headers=headers),
             "receipt": fetch(client, "POST", "/report" + query, data=form, headers=headers),

@@ -14,9 +14,11 @@ const mode = ready().then(() => "page", () => "server");
 let keys = null;
 
 async function api(url, data) {
-  // POST JSON to the thread API, asking for errors in the page's language.
-  const response = await fetch(url, { method: "POST", cache: "no-store", body: JSON.stringify(data),
-    headers: { "Content-Type": "application/json", "Accept-Language": document.documentElement.lang } });
+  // POST JSON to the thread API with the page's form token (no cookie: there is none), asking for errors in
+  // the page's language.
+  const response = await fetch(url, { method: "POST", cache: "no-store", credentials: "omit", body: JSON.stringify(data),
+    headers: { "Content-Type": "application/json", "Accept-Language": document.documentElement.lang,
+      "X-CSRFToken": document.querySelector("meta[name=csrf-token]").content } });
   const answer = await response.json().catch(() => ({}));
   if (!response.ok) throw new SendError(response.status, answer.error || response.statusText);
   return answer;

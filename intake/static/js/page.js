@@ -7,7 +7,7 @@ import { makeCodename, normalise } from "./codename.js";
 import { derive, saltOf } from "./derive.js";
 import { clean } from "./metadata.js";
 import { postForm } from "./post.js";
-import { SendError, Upload, loadKeyring } from "./upload.js";
+import { SendError, Upload, loadKeyring, solveWork } from "./upload.js";
 
 const $ = (id) => document.getElementById(id);
 const form = $("report-form");
@@ -15,6 +15,7 @@ const texts = $("js-seal").dataset;
 const FIELDS = ["incident_type", "occurred", "location", "description", "device"];
 const TEXT_FIELDS = ["occurred", "location", "description", "device"];
 let confirmedUnclean = false;
+let workAhead = null; // solved while the reporter writes, so that sending need not wait for it
 
 function quickExit(event) {
   // Leave without a Back entry to this page.
@@ -69,8 +70,10 @@ async function send(fields, files) {
     return postForm(form, files, (fraction) => { $("progress").value = fraction; show(texts.msgSending); });
   }
   const upload = new Upload({
-    csrf: document.querySelector("meta[name=csrf-token]").content, onProgress, onRetry: () => show(texts.msgRetry),
+    csrf: document.querySelector("meta[name=csrf-token]").content, work: workAhead, onProgress,
+    onRetry: () => show(texts.msgRetry),
   });
+  workAhead = null;
   show(texts.msgCodename);
   let codename = makeCodename();
   let keys = null;
@@ -126,6 +129,7 @@ async function submit(event) {
   } catch (e) {
     show(`${texts.msgFailed} ${e instanceof SendError ? e.message : texts.msgBroken}`);
     form.querySelector("button[type=submit]").disabled = false;
+    if ((await mode) === "page") workAhead = solveWork();
   }
 }
 
@@ -139,4 +143,10 @@ function watchZawgyi(event) {
 $("quick-exit").addEventListener("click", quickExit);
 form.addEventListener("input", watchZawgyi);
 form.addEventListener("submit", submit);
-mode.then((m) => { document.documentElement.dataset.sealing = m === "page" ? "ready" : "server"; });
+mode.then((m) => {
+  if (m === "page") {
+    workAhead = solveWork();
+    workAhead.catch(() => {});
+  }
+  document.documentElement.dataset.sealing = m === "page" ? "ready" : "server";
+});

@@ -1,7 +1,7 @@
 """Threads: the instance's codename salt, the lookup hash of a case's codename, sealed messages.
 
-Revision ID: 0003_threads
-Revises: 0002
+Revision ID: 0005_threads
+Revises: 0004_keyring_state
 """
 
 import os
@@ -9,8 +9,8 @@ import os
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_threads"
-down_revision = "0002"
+revision = "0005_threads"
+down_revision = "0004_keyring_state"
 branch_labels = None
 depends_on = None
 
