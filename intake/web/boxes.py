@@ -14,15 +14,15 @@ import json
 
 import nacl.exceptions
 import nacl.secret
-from flask import current_app
 
 from intake.crypto.keys import generichash
+from intake.web.state import state
 
 _DOMAIN = b"intake-page-box-v1"
 
 
 def _box(purpose: bytes) -> nacl.secret.SecretBox:
-    return nacl.secret.SecretBox(generichash(32, _DOMAIN + purpose, current_app.config["SECRET_KEY"][:64]))
+    return nacl.secret.SecretBox(generichash(32, _DOMAIN + purpose, state().secret))
 
 
 def seal_value(purpose: bytes, value: dict[str, object]) -> str:

@@ -39,6 +39,7 @@ class Intake:
     tokens: FormTokens
     nojs: Bucket
     commits: GroupCommit
+    secret: bytes  # instance/secret.key: the key of the pages' sealed boxes (web/boxes.py)
 
     @property
     def limits(self) -> Limits:
@@ -97,7 +98,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     secret = secret_key(settings.instance)
     work = ProofOfWork(secret, settings.pow_bits, settings.pow_easy_rate, settings.workers)
     app.extensions["intake"] = Intake(settings, engine, keyring, work, FormTokens(secret),
-                                      Bucket(settings.nojs_per_minute), GroupCommit(engine))
+                                      Bucket(settings.nojs_per_minute), GroupCommit(engine), secret)
 
 
 def state() -> Intake:

@@ -18,11 +18,18 @@ SEALED = re.compile(r'name="sealed" value="([^"]+)"')
 GROUP = re.compile(r"type group (\d) of your codename")
 MESSAGES = re.compile(r'<p class="text">([^<]*)</p>')
 STATUS = re.compile(r'id="case-status" role="status">([^<]*)<')
+FORM_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def form_token(page: str) -> str:
+    """The form token a page carries in its forms (there is no cookie)."""
+    return FORM_TOKEN.search(page).group(1)
 
 
 def check_nojs(http: requests.Session, url: str, **form: str) -> requests.Response:
-    """POST /check as a browser without JavaScript."""
-    return http.post(url + "/check", data=form, timeout=120)
+    """POST /check as a browser without JavaScript, with the form token of the /check page."""
+    token = form_token(http.get(url + "/check", timeout=60).text)
+    return http.post(url + "/check", data={"csrf_token": token, **form}, timeout=120)
 
 
 def texts(page: str) -> list[str]:

@@ -11,7 +11,19 @@ from intake.crypto.message import seal_message
 from intake.crypto.report import seal_report
 from intake.storage.schema import case_lookups, messages
 from intake.storage.threads import salt
-from tests.support.web import b64, solve
+from tests.support.web import b64, csrf_token, solve
+
+
+def _arm(client) -> str:
+    """Load a page's form token and send it in the API's header from now on (no cookie: there is none)."""
+    token = csrf_token(client)
+    client.environ_base["HTTP_X_CSRFTOKEN"] = token
+    return token
+
+
+def _check(client, form: dict) -> object:
+    """POST /check as the page's form does, with its form token."""
+    return client.post("/check", data={"csrf_token": csrf_token(client), **form})
 
 
 def _count(site, table) -> int:
@@ -31,8 +43,7 @@ def _report(client, site, lookup: bytes | None, reply=None) -> tuple[int, dict]:
             "pow_challenge": work["challenge"], "pow_nonce": solve(work["challenge"], work["bits"])}
     if lookup is not None:
         data["lookup"] = b64(lookup)
-    token = client.get("/").get_data(as_text=True).split('name="csrf-token" content="')[1].split('"')[0]
-    answer = client.post("/api/v1/reports", json=data, headers={"X-CSRFToken": token})
+    answer = client.post("/api/v1/reports", json=data, headers={"X-CSRFToken": csrf_token(client)})
     return answer.status_code, answer.get_json()
 
 
@@ -47,6 +58,7 @@ def _follow_up(client, keys, recipients, **changes) -> tuple[int, dict]:
 
 @pytest.mark.parametrize("db_url", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
 def test_thread_api_refuses_what_is_malformed(client, site):
+    _arm(client)
     keys = derive_keys(make_codename(), salt(site.engine))
     assert _report(client, site, keys.lookup, keys.identity.recipient)[0] == 201
     status, answer = _report(client, site, keys.lookup, keys.identity.recipient)
@@ -95,10 +107,10 @@ def test_check_form_refuses_what_is_malformed(client, site):
                                 ({"codename": "11111 11111 11111 11111 11111"}, 404, "No report was found"),
                                 ({"sealed": "garbage", "message": "hi"}, 400, "type your codename again"),
                                 ({"codename": "1" * 25, "message": "x" * 20001}, 400, "20,000 characters")):
-        answer = client.post("/check", data=form)
+        answer = _check(client, form)
         assert answer.status_code == status, form
         assert words in answer.get_data(as_text=True)
-    confirm = client.post("/receipt/confirm", data={"sealed": "x", "typed": "12345"})
+    confirm = client.post("/receipt/confirm", data={"csrf_token": csrf_token(client), "sealed": "x", "typed": "12345"})
     assert confirm.status_code == 400
     assert _count(site, messages) == 0
     page = client.get("/check")
@@ -123,11 +135,11 @@ def test_thread_page_expires(app, client, site):
         fresh = seal_value(PURPOSE, {"token": base64.b64encode(keys.token).decode(),
                                      "until": time.time() + PAGE_LIFETIME,
                                      "reply": base64.b64encode(keys.identity.secret_key).decode()})
-    expired = client.post("/check", data={"sealed": old, "message": "late"})
+    expired = _check(client, {"sealed": old, "message": "late"})
     assert expired.status_code == 400
     assert "This page has expired" in expired.get_data(as_text=True)
     assert _count(site, messages) == 0
-    sent = client.post("/check", data={"sealed": fresh, "message": "in time"})
+    sent = _check(client, {"sealed": fresh, "message": "in time"})
     assert sent.status_code == 200
     assert "in time" in sent.get_data(as_text=True)
     assert _count(site, messages) == 1
@@ -135,17 +147,17 @@ def test_thread_page_expires(app, client, site):
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_checks_spend_the_budget(tmp_path, db_url):
-    """Each check without JavaScript costs an Argon2id: it spends the server's budget, and a spent budget is a 429."""
+    """Each check without JavaScript costs an Argon2id: it spends the no-JS budget, and a spent budget is a 429."""
     from intake.web import create_app
     from tests.support.web import make_site
 
     (tmp_path / "small").mkdir()
-    site = make_site(tmp_path / "small", db_url, reports_per_minute=2)
+    site = make_site(tmp_path / "small", db_url, nojs_per_minute=2)
     app = create_app(site.settings)
     client = app.test_client()
     codename = "11111 11111 11111 11111 11111"
-    assert [client.post("/check", data={"codename": codename}).status_code for _ in range(2)] == [404, 404]
-    spent = client.post("/check", data={"codename": codename})
+    assert [_check(client, {"codename": codename}).status_code for _ in range(2)] == [404, 404]
+    spent = _check(client, {"codename": codename})
     assert spent.status_code == 429
     assert spent.get_data(as_text=True)
     app.extensions["intake"].engine.dispose()
@@ -165,10 +177,11 @@ def test_a_damaged_message_does_not_hide_the_others(client, site):
     good = seal_message([site.identities[0].recipient], keys.identity.recipient, "reviewer", "still readable")
     add_message(site.engine, case_id, "reviewer", os.urandom(400), os.urandom(1064))
     add_message(site.engine, case_id, "reviewer", good.header, good.body)
-    page = client.post("/check", data={"codename": codename})
+    page = _check(client, {"codename": codename})
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert "could not be opened: it is damaged" in text
     assert "still readable" in text
+    _arm(client)
     sealed = client.post("/api/v1/thread", json={"token": b64(keys.token)})
     assert len(sealed.get_json()["thread"]) == 2

@@ -45,7 +45,7 @@ def test_js_thread_round_trip(tmp_path):
 
     before = temp_entries()
     inst = Instance(tmp_path, f"sqlite:///{tmp_path / 'instance' / 'intake.db'}")
-    inst.env.update(INTAKE_POW_BITS="4", INTAKE_REPORTS_PER_MINUTE="1000")
+    inst.env.update(INTAKE_POW_BITS="4", INTAKE_NOJS_PER_MINUTE="1000")
     keys = inst.setup("alice", "bob")
     reply, answer, description = new_canary("reply"), new_canary("answer"), new_canary("desc")
     server = Server(inst.env, tmp_path).start()
@@ -117,7 +117,7 @@ def test_without_webassembly_the_server_makes_the_codename(tmp_path):
     from playwright.sync_api import sync_playwright
 
     inst = Instance(tmp_path, f"sqlite:///{tmp_path / 'instance' / 'intake.db'}")
-    inst.env.update(INTAKE_POW_BITS="4", INTAKE_REPORTS_PER_MINUTE="1000")
+    inst.env.update(INTAKE_POW_BITS="4", INTAKE_NOJS_PER_MINUTE="1000")
     keys = inst.setup("alice")
     reply = new_canary("reply")
     server = Server(inst.env, tmp_path).start()

@@ -8,7 +8,7 @@ import requests
 from tests.support.canary import hits, new_canary, temp_entries
 from tests.support.keytools import Instance
 from tests.support.proof import Reporter
-from tests.support.threads import CODENAME, GROUP, SEALED, STATUS, Team, check_nojs, texts
+from tests.support.threads import CODENAME, GROUP, SEALED, STATUS, Team, check_nojs, form_token, texts
 from tests.support.web import Server
 
 pytestmark = pytest.mark.slow
@@ -22,7 +22,7 @@ def test_nojs_thread_round_trip(backend, tmp_path, request):
     db_url = f"sqlite:///{root / 'instance' / 'intake.db'}" if backend == "sqlite" else request.getfixturevalue(
         "pg_url")
     inst = Instance(root, db_url)
-    inst.env.update(INTAKE_POW_BITS="4", INTAKE_REPORTS_PER_MINUTE="1000")
+    inst.env.update(INTAKE_POW_BITS="4", INTAKE_NOJS_PER_MINUTE="1000")
     keys = inst.setup("alice", "bob")
     reply, answer, description = new_canary("reply"), new_canary("answer"), new_canary("desc")
     server = Server(inst.env, root).start()
@@ -39,15 +39,19 @@ def test_nojs_thread_round_trip(backend, tmp_path, request):
 
         fresh = requests.Session()
         sealed, group = SEALED.search(receipt.text).group(1), int(GROUP.search(receipt.text).group(1))
+        token = form_token(receipt.text)
         wrong = "00000" if groups[group - 1] != "00000" else "11111"
-        again = fresh.post(server.url + "/receipt/confirm", data={"sealed": sealed, "typed": wrong}, timeout=60)
+        again = fresh.post(server.url + "/receipt/confirm",
+                           data={"csrf_token": token, "sealed": sealed, "typed": wrong}, timeout=60)
         assert again.status_code == 400
         assert CODENAME.search(again.text).group(1) == codename
         khmer = "".join("០១២៣៤៥៦៧៨៩"[int(d)] for d in groups[group - 1])
-        ok = fresh.post(server.url + "/receipt/confirm", data={"sealed": sealed, "typed": khmer}, timeout=60)
+        ok = fresh.post(server.url + "/receipt/confirm", data={"csrf_token": token, "sealed": sealed, "typed": khmer},
+                        timeout=60)
         assert ok.status_code == 200
         assert "copied your codename correctly" in ok.text
-        forged = fresh.post(server.url + "/receipt/confirm", data={"sealed": sealed[:-4] + "AAAA", "typed": "1"},
+        forged = fresh.post(server.url + "/receipt/confirm", data={"csrf_token": token, "sealed": sealed[:-4] + "AAAA",
+                                                                   "typed": "1"},
                             timeout=60)
         assert forged.status_code == 400
 
