@@ -53,6 +53,8 @@ class Settings:
     smtp_password_file: Path | None = None
     smtp_from: str | None = None
     smtp_ca_file: Path | None = None
+    review_cpu_seconds: int = 30  # intake-review: processor seconds one attachment's inspection may take
+    review_memory_mb: int = 2048  # intake-review: memory one attachment's inspection may take, plus 3x the file
     proxies: tuple[str, ...] = ()  # proxy variables set in the environment (`intake check` warns of them)
 
     @property
@@ -91,6 +93,7 @@ class Settings:
 _BOUNDS = {"max_report_bytes": (MIB, 1 << 40), "pow_bits": (0, 32), "pow_easy_rate": (1, 1_000_000),
            "nojs_per_minute": (1, 1_000_000), "daily_bytes": (MIB, 1 << 50), "pending_bytes": (MIB, 1 << 50),
            "free_floor": (0, 1 << 50),
+           "review_cpu_seconds": (1, 86_400), "review_memory_mb": (64, 1 << 20),
            "workers": (1, 64), "header_timeout": (1, 3600), "idle_timeout": (1, 3600), "body_grace": (1, 3600),
            "min_body_rate": (1, 1 << 30)}
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(Settings)}

@@ -8,7 +8,6 @@ too costly, and the review goes on with the next attachment.
 from __future__ import annotations
 
 import json
-import os
 import resource
 import signal
 import subprocess
@@ -28,19 +27,12 @@ class Inspection:
     not_cleaned: str | None = None
 
 
-def limit(name: str, default: int) -> int:
-    """A whole number from the environment, or a ReviewError saying how to set it."""
-    from intake.review.errors import ReviewError
-
-    text = os.environ.get(name, str(default))
-    if not text.isdigit() or int(text) < 1:
-        raise ReviewError(f"{name}={text!r} is not a whole number", f"set {name} to a number such as {default}")
-    return int(text)
-
-
 def limits() -> tuple[int, int]:
     """The CPU seconds and megabytes of memory one attachment may take (checked before any file is written)."""
-    return limit("INTAKE_REVIEW_CPU_SECONDS", 30), limit("INTAKE_REVIEW_MEMORY_MB", 2048)
+    from intake.settings import Settings
+
+    settings = Settings.from_env()
+    return settings.review_cpu_seconds, settings.review_memory_mb
 
 
 def inspect(data: bytes, kind: str | None, clean: bool) -> Inspection:

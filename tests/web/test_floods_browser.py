@@ -6,15 +6,14 @@ from __future__ import annotations
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 import requests
 from sqlalchemy import func, select
 
 from intake.storage.schema import stored_bytes
-from tests.support.browser import CHROMIUM_ARGS, wait_receipt
-from tests.support.web import Server, make_site, rows
+from tests.support.browser import wait_receipt
+from tests.support.web import rows
 from tests.web.test_web_browser import fill
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -66,27 +65,6 @@ class Attacker(ThreadingHTTPServer):
 
         super().__init__(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.serve_forever, daemon=True).start()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's Chromium, headless, driven by Playwright."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def live(tmp_path: Path):
-    """`intake serve` on a SQLite instance."""
-    made = make_site(tmp_path, f"sqlite:///{tmp_path / 'instance' / 'intake.db'}")
-    server = Server(made.env, tmp_path).start()
-    yield made, server
-    server.stop()
-    made.engine.dispose()
 
 
 @pytest.mark.parametrize("host", ["localhost", "127.0.0.1"], ids=["cross-site", "same-site, other port"])

@@ -3,18 +3,14 @@ JavaScript. The stored stream is the Padmé size, never the exact one, and the r
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from intake.crypto.report import open_report
 from intake.crypto.stream import padme, sealed_length
 from intake.storage.cases import get_case, iter_parts
-from tests.support.web import Server, make_site, open_stored
+from tests.support.web import open_stored
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SIZES = [100_003, 65_535, 1_000_001]  # padded to 100_352, 65_536 and 1_015_808 bytes
 
 
@@ -22,27 +18,6 @@ def clip(size: int) -> bytes:
     """A video-looking file of exactly `size` bytes, which the page sends as it is."""
     head = b"\x00\x00\x00\x18ftypmp42"
     return head + bytes((i * 7 + 3) % 251 for i in range(size - len(head)))
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's Chromium, headless, driven by Playwright."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def live(tmp_path: Path):
-    """A SQLite instance served by `intake serve` in its own process."""
-    site = make_site(tmp_path, f"sqlite:///{tmp_path / 'instance' / 'intake.db'}")
-    server = Server(site.env, tmp_path).start()
-    yield site, server
-    server.stop()
-    site.engine.dispose()
 
 
 def send(browser, server, javascript: bool, files: list[bytes]) -> str:

@@ -17,38 +17,15 @@ from intake.review.metadata import sniff
 from intake.review.rebuild import Unparsed, rebuild
 from tests.support import photos as photokit
 from tests.support.reviewkit import Reviewer
-from tests.support.web import Server, files_containing, make_site, open_stored
+from tests.support.web import files_containing, open_stored
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PHOTOS = [("thumb.jpg", "image/jpeg", photokit.thumbnail_photo()), ("portrait.jpg", "image/jpeg", photokit.mpf_photo()),
           ("motion.jpg", "image/jpeg", photokit.motion_photo()), ("screen.png", "image/png", photokit.text_png()),
           ("sticker.webp", "image/webp", photokit.webp_photo())]
 CUT = ("cut.jpg", "image/jpeg", photokit.truncated_jpeg())
 # What libsodium.js reports when WebAssembly is gone: expected in that test, an error anywhere else.
 NO_WASM_ERRORS = ("WebAssembly is not defined", "Cannot read properties of undefined")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's Chromium, headless, driven by Playwright."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def live(tmp_path: Path):
-    """A SQLite instance served by `intake serve` in its own process."""
-    site = make_site(tmp_path, f"sqlite:///{tmp_path / 'instance' / 'intake.db'}")
-    server = Server(site.env, tmp_path).start()
-    yield site, server
-    server.stop()
-    site.engine.dispose()
 
 
 def open_page(browser, url: str, webassembly: bool):
