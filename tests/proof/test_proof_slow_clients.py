@@ -1,7 +1,7 @@
 """Slow and flood clients against a live `intake serve`: other reporters still get through, floods get 429s.
 
 Slowloris connections dribble their headers, body tricklers send a body at 1 byte/s; meanwhile a reporter
-sends reports on both paths. A flood past the rate budget gets 429s while the server keeps answering.
+sends reports on both paths. A flood past the no-JS budget gets 429s while the server keeps answering.
 """
 
 from __future__ import annotations
