@@ -169,7 +169,9 @@ def test_flood_soak(tmp_path: Path):
         (tmp_path / "figures.json").write_text(json.dumps(figures))
         assert len(refs) >= 4
         assert all(waits.values())
-        assert stored == accepted + len(refs), "every real report, and only the attacker's paid ones, are stored"
+        resets = sum(a["statuses"].get("0", 0) for a in attack)  # answers the attacker never read
+        assert accepted + len(refs) <= stored <= accepted + len(refs) + resets, \
+            "every real report, and only the attacker's paid ones, are stored"
         assert peaks["rss"] < MEMORY_BOUND
         assert peaks["disk"] < DISK_BOUND
         assert free.get(500, 0) == 0

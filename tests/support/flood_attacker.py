@@ -85,7 +85,13 @@ def main(mode: str, url: str, amount: float, out: str, at: float = 0.0) -> None:
     started = time.monotonic()
     while (time.monotonic() - started < amount) if mode == "solver" else len(refs) < amount:
         began = time.monotonic()
-        r = client.send(solved.pop() if solved else None)
+        try:
+            r = client.send(solved.pop() if solved else None)
+        except requests.ConnectionError:
+            if mode == "burst":
+                raise
+            statuses[0] += 1  # the server dropped the attacker's connection: it goes on with another
+            continue
         statuses[r.status_code] += 1
         if r.status_code == 201:
             refs.append(r.json()["ref"])
