@@ -2,8 +2,8 @@
 
 Rows: seal (intake.crypto sealing a file vs age), nojs (server-side sealing vs age and gpg), api (a large
 browser-sealed upload and small reports a second vs bare endpoints), review (intake-review list vs bare
-PyNaCl), rewrap (vs bare PyNaCl), storage (SQLite vs PostgreSQL). The table is printed and written to
-bench/out/latest.json.
+PyNaCl), rewrap (vs bare PyNaCl), storage (SQLite vs PostgreSQL), weight (the form page in Chromium over a
+Tor-on-a-phone network, with JavaScript vs without). The table is printed and written to bench/out/latest.json.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bench.common import ROOT, PeakMemory, Row
 
-ROWS = ("seal", "nojs", "api", "review", "rewrap", "storage")
+ROWS = ("seal", "nojs", "api", "review", "rewrap", "storage", "weight")
 
 
 def script(name: str, *args: str) -> tuple[dict, float]:
@@ -68,6 +68,19 @@ def storage(quick: bool) -> list[Row]:
     return [Row(f"storage: {name}", "/s", got["postgres"][name], "same on SQLite", got["sqlite"][name],
                 memory_mib={"bench process": rss}, note="intake column: PostgreSQL")
             for name in got["sqlite"]]
+
+
+def weight(quick: bool) -> list[Row]:
+    """The form page under Chromium's network emulation of Tor on a phone: seconds and bytes until it can seal."""
+    got, _ = script("weight", "--runs", str(1 if quick else 3))
+    js, gz, nojs = got["js"], got["js_gzip"], got["nojs"]
+    return [Row("form page ready to seal, Tor on a phone", "s", js["seconds"], "same page, no JS, loaded",
+                nojs["seconds"], higher_is_better=False, goal="<= 8 s", met=js["seconds"] <= 8,
+                note=f"first paint {js['paint_s']:.2f} s; gzip only: {gz['seconds']:.2f} s"),
+            Row("form page bytes until it can seal", "KB", js["bytes"] / 1000, "same page, no JS", nojs["bytes"] / 1000,
+                higher_is_better=False, goal="<= 400 KB (no JS < 30 KiB)",
+                met=max(js["bytes"], gz["bytes"]) <= 400_000 and nojs["bytes"] < 30 * 1024,
+                note=f"gzip only: {gz['bytes'] / 1000:.1f} KB")]
 
 
 def machine() -> dict[str, object]:

@@ -25,7 +25,7 @@ def create_app(url: str) -> Flask:
     engine = connect(url)
     metadata.create_all(engine)
     app = Flask(__name__)
-    app.extensions["intake"] = SimpleNamespace(engine=engine)
+    app.extensions["intake"] = SimpleNamespace(engine=engine, start_sweeper=lambda: None)  # no uploads to sweep
 
     def store(data: bytes) -> None:
         with engine.begin() as conn:

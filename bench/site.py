@@ -14,7 +14,7 @@ from pathlib import Path
 from bench.common import MIB, wait_until_up
 from intake.crypto.keys import Identity, generichash
 from intake.keys.keyring import KeyEntry, Keyring, create_signing_key, save_keyring, unlock_signing_key
-from intake.web.guards import leading_zero_bits
+from intake.web.work import DOMAIN, leading_zero_bits
 
 PASSPHRASE = b"bench admin passphrase"
 BIN = Path(sys.executable).parent
@@ -40,7 +40,8 @@ def make_site(root: Path, max_mib: int = 512) -> Site:
     save_keyring(root / "keys", keyring, unlock_signing_key(signing, PASSPHRASE))
     env = {"INTAKE_INSTANCE": str(instance), "INTAKE_KEYS_DIR": str(root / "keys"),
            "INTAKE_DATABASE_URL": f"sqlite:///{instance / 'intake.db'}", "INTAKE_SIGNING_KEY": str(signing),
-           "INTAKE_POW_BITS": "4", "INTAKE_REPORTS_PER_MINUTE": "100000",
+           "INTAKE_KEYRING_SIGNER": signer,
+           "INTAKE_POW_BITS": "4", "INTAKE_NOJS_PER_MINUTE": "100000",
            "INTAKE_MAX_REPORT_BYTES": str(max_mib * MIB)}
     return Site(root, identities, env)
 
@@ -77,6 +78,6 @@ def solve(challenge: str, bits: int) -> str:
     """A proof-of-work nonce for `challenge` (docs/web.md)."""
     for n in itertools.count():
         nonce = format(n, "x")
-        if leading_zero_bits(generichash(32, b"intake-pow-v1" + challenge.encode() + nonce.encode())) >= bits:
+        if leading_zero_bits(generichash(32, DOMAIN + challenge.encode() + nonce.encode())) >= bits:
             return nonce
     raise AssertionError("unreachable")

@@ -14,6 +14,7 @@ from intake.errors import IntakeError
 MIB = 1 << 20
 _ONION = re.compile(r"https?://[a-z2-7]{56}\.onion/?")
 KDF_PROFILES = ("moderate", "interactive")
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
 
 class SettingsError(IntakeError, ValueError):
@@ -28,25 +29,47 @@ class Settings:
     database_url: str
     keys_dir: Path
     signing_key_file: Path | None = None  # None: admin-signing.key in the instance folder
+    keyring_signer: str | None = None  # INTAKE_KEYRING_SIGNER: the signer's key text, or a file the server cannot write
     kdf_profile: str = "moderate"  # Argon2id limits for new key files; "interactive" only for tests and benches
     max_report_bytes: int = 500 * MIB
     pow_bits: int = 16
-    reports_per_minute: int = 30
+    pow_easy_rate: int = 60
+    nojs_per_minute: int = 300
+    daily_bytes: int = 50 * 1024 * MIB
+    pending_bytes: int = 8 * 1024 * MIB
+    free_floor: int = 2 * 1024 * MIB
     onion: str | None = None
     workers: int = 2
     header_timeout: int = 30
     idle_timeout: int = 60
     body_grace: int = 30
     min_body_rate: int = 1024
+    # `intake notify` (intake/operations/notify.py): reviewers' addresses and the mail server.
+    notify_file: Path | None = None  # None: notify.json in the instance folder
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_tls: str = "starttls"
+    smtp_user: str | None = None
+    smtp_password_file: Path | None = None
+    smtp_from: str | None = None
+    smtp_ca_file: Path | None = None
+    review_cpu_seconds: int = 30  # intake-review: processor seconds one attachment's inspection may take
+    review_memory_mb: int = 2048  # intake-review: memory one attachment's inspection may take, plus 3x the file
+    proxies: tuple[str, ...] = ()  # proxy variables set in the environment (`intake check` warns of them)
 
     @property
     def signing_key(self) -> Path:
         """The admin signing key: INTAKE_SIGNING_KEY, or admin-signing.key in the instance (never in keys/)."""
         return (self.signing_key_file or self.instance / "admin-signing.key").absolute()
 
+    @property
+    def notify_path(self) -> Path:
+        """The reviewers' addresses for `intake notify`: INTAKE_NOTIFY_FILE, or notify.json in the instance."""
+        return (self.notify_file or self.instance / "notify.json").absolute()
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read INTAKE_INSTANCE, INTAKE_DATABASE_URL, INTAKE_KEYS_DIR, INTAKE_SIGNING_KEY and the limits."""
+        """Read INTAKE_INSTANCE, INTAKE_DATABASE_URL, INTAKE_KEYS_DIR, INTAKE_SIGNING_KEY, the signer, the limits."""
         env = os.environ if environ is None else environ
         instance = Path(env.get("INTAKE_INSTANCE") or "instance").absolute()
         url = env.get("INTAKE_DATABASE_URL") or f"sqlite:///{instance / 'intake.db'}"
@@ -59,16 +82,37 @@ class Settings:
         if kdf not in KDF_PROFILES:
             raise SettingsError(f"INTAKE_KDF_PROFILE must be one of {', '.join(KDF_PROFILES)}, not {kdf!r}")
         signing = env.get("INTAKE_SIGNING_KEY")
+        signer = (env.get("INTAKE_KEYRING_SIGNER") or "").strip() or None
         numbers = {name: _integer(env, name, low, high) for name, (low, high) in _BOUNDS.items()}
         return cls(instance, url, Path(env.get("INTAKE_KEYS_DIR") or "keys").absolute(),
-                   signing_key_file=Path(signing).absolute() if signing else None, kdf_profile=kdf,
-                   onion=onion.rstrip("/") if onion else None, **numbers)
+                   signing_key_file=Path(signing).absolute() if signing else None, keyring_signer=signer,
+                   kdf_profile=kdf, onion=onion.rstrip("/") if onion else None, **numbers, **_smtp(env),
+                   proxies=tuple(name for name in PROXY_VARIABLES if env.get(name)))
 
 
-_BOUNDS = {"max_report_bytes": (MIB, 1 << 40), "pow_bits": (0, 32), "reports_per_minute": (1, 100_000),
+_BOUNDS = {"max_report_bytes": (MIB, 1 << 40), "pow_bits": (0, 32), "pow_easy_rate": (1, 1_000_000),
+           "nojs_per_minute": (1, 1_000_000), "daily_bytes": (MIB, 1 << 50), "pending_bytes": (MIB, 1 << 50),
+           "free_floor": (0, 1 << 50),
+           "review_cpu_seconds": (1, 86_400), "review_memory_mb": (64, 1 << 20),
            "workers": (1, 64), "header_timeout": (1, 3600), "idle_timeout": (1, 3600), "body_grace": (1, 3600),
            "min_body_rate": (1, 1 << 30)}
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(Settings)}
+
+
+def _smtp(env: Mapping[str, str]) -> dict[str, object]:
+    """The INTAKE_NOTIFY_FILE and INTAKE_SMTP_* settings of `intake notify`."""
+    tls = env.get("INTAKE_SMTP_TLS") or "starttls"
+    if tls not in ("starttls", "tls"):
+        raise SettingsError(f"INTAKE_SMTP_TLS must be starttls or tls (there is no plain-text mode), not {tls!r}")
+    files = (("smtp_password_file", "INTAKE_SMTP_PASSWORD_FILE"), ("smtp_ca_file", "INTAKE_SMTP_CA_FILE"))
+    path = {name: Path(env[var]).absolute() if env.get(var) else None for name, var in files}
+    port = env.get("INTAKE_SMTP_PORT") or ("587" if tls == "starttls" else "465")
+    notify = env.get("INTAKE_NOTIFY_FILE")
+    return {"notify_file": Path(notify).absolute() if notify else None,
+            "smtp_host": env.get("INTAKE_SMTP_HOST") or None, "smtp_tls": tls,
+            "smtp_port": _integer({"INTAKE_SMTP_PORT": port}, "smtp_port", 1, 65535),
+            "smtp_user": env.get("INTAKE_SMTP_USER") or None, "smtp_from": env.get("INTAKE_SMTP_FROM") or None,
+            **path}
 
 
 def _integer(env: Mapping[str, str], field: str, low: int, high: int) -> int:

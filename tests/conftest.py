@@ -13,8 +13,7 @@ os.environ.setdefault("INTAKE_KDF_PROFILE", "interactive")
 
 from intake.crypto.keys import Identity  # noqa: E402
 from intake.storage.db import connect, upgrade  # noqa: E402
-
-PG_ADMIN_URL = os.environ.get("INTAKE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+from tests.support import PG_ADMIN_URL  # noqa: E402
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ from intake.errors import IntakeError
 from intake.storage.cases import STATUSES
 
 MAGIC = b"INTAKE-BUNDLE-1\n"
-FORMAT = "intake-bundle-1"
+FORMAT = "intake-bundle-2"
+FORMATS = ("intake-bundle-1", FORMAT)  # version 1 has no threads and no import key
 TRAILER_MAGIC = b"INTKBNDL"
 TRAILER = struct.Struct(">8sQQ32s")
 MAX_MANIFEST = 1 << 28
@@ -40,6 +41,18 @@ class BundleNote:
 
 
 @dataclass(frozen=True)
+class BundleMessage:
+    """A sealed message of a case's thread as the bundle lists it (version 2)."""
+
+    seq: int
+    sender: str
+    day: dt.date
+    unread: bool
+    header: tuple[int, int]
+    body: tuple[int, int]
+
+
+@dataclass(frozen=True)
 class BundleCase:
     """A case as the bundle lists it: its plain columns and the (offset, length) of each sealed part."""
 
@@ -51,6 +64,7 @@ class BundleCase:
     body: tuple[int, int]
     attachments: tuple[tuple[int, int], ...]
     notes: tuple[BundleNote, ...]
+    thread: tuple[BundleMessage, ...] = ()
 
 
 def trailer(manifest_offset: int, manifest_length: int, digest: bytes) -> bytes:
@@ -111,8 +125,9 @@ def _date(text: object) -> dt.date:
 
 
 def _cases(manifest: object, end: int) -> list[BundleCase]:
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or not isinstance(manifest["cases"], list):
-        raise ValueError(f"it is not an {FORMAT} manifest")
+    if not isinstance(manifest, dict) or manifest.get("format") not in FORMATS or not isinstance(
+            manifest["cases"], list):
+        raise ValueError(f"it is not an {' or '.join(FORMATS)} manifest")
     cursor, found, refs = _Cursor(end), [], set()
     for item in manifest["cases"]:
         ref, status, sealed_by = item["ref"], item["status"], item["sealed_by"]
@@ -125,10 +140,19 @@ def _cases(manifest: object, end: int) -> list[BundleCase]:
         streams = tuple(cursor.take(pair) for pair in item["attachments"])
         notes = tuple(BundleNote(_date(n["created"]), cursor.take(n["header"]), cursor.take(n["body"]))
                       for n in item["notes"])
-        found.append(BundleCase(ref, _date(item["received"]), status, sealed_by, header, body, streams, notes))
+        thread = tuple(_message(m, cursor) for m in item.get("thread", ()))
+        found.append(BundleCase(ref, _date(item["received"]), status, sealed_by, header, body, streams, notes,
+                                thread))
     if cursor.at != end:
         raise ValueError("the data area holds bytes no case names")
     return found
+
+
+def _message(item: dict, cursor: _Cursor) -> BundleMessage:
+    if item["from"] not in ("reviewer", "reporter") or type(item["seq"]) is not int or type(item["unread"]) is not bool:
+        raise ValueError("a thread message has an unknown sender, or a malformed seq or unread")
+    return BundleMessage(item["seq"], item["from"], _date(item["day"]), item["unread"], cursor.take(item["header"]),
+                         cursor.take(item["body"]))
 
 
 def open_bundle(path: Path) -> tuple[BinaryIO, dict[str, object], list[BundleCase]]:

@@ -13,8 +13,10 @@ from typing import BinaryIO
 from sqlalchemy import Engine
 
 from intake.bundle.read import FORMAT, MAGIC, trailer
+from intake.crypto.keys import Recipient
 from intake.storage.cases import iter_cases, iter_parts
 from intake.storage.notes import case_notes
+from intake.storage.threads import thread
 
 
 @dataclass(frozen=True)
@@ -45,12 +47,13 @@ class _Writer:
         return [start, len(data)]
 
 
-def export_sealed(engine: Engine, out: Path, since: dt.date | None = None) -> Exported:
-    """Stream every complete case (received on or after `since`) into a new bundle file at `out`."""
+def export_sealed(engine: Engine, out: Path, since: dt.date | None = None,
+                  import_key: Recipient | None = None) -> Exported:
+    """Stream every complete case (received on or after `since`), its notes and thread into a new bundle file."""
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
         with os.fdopen(fd, "wb") as f:
-            refs, digest, size = _write(_Writer(f), engine, since)
+            refs, digest, size = _write(_Writer(f), engine, since, import_key)
             f.flush()
             os.fsync(f.fileno())
     except BaseException:
@@ -59,7 +62,8 @@ def export_sealed(engine: Engine, out: Path, since: dt.date | None = None) -> Ex
     return Exported(out, refs, size, digest)
 
 
-def _write(w: _Writer, engine: Engine, since: dt.date | None) -> tuple[tuple[str, ...], str, int]:
+def _write(w: _Writer, engine: Engine, since: dt.date | None,
+           import_key: Recipient | None) -> tuple[tuple[str, ...], str, int]:
     w.write(MAGIC)
     cases = []
     for case in iter_cases(engine, since=since):
@@ -68,9 +72,12 @@ def _write(w: _Writer, engine: Engine, since: dt.date | None) -> tuple[tuple[str
         entry["attachments"] = [_stream(w, engine, case.id, idx, length) for idx, length in enumerate(case.lengths)]
         entry["notes"] = [{"created": n.created.isoformat(), "header": w.put(n.header), "body": w.put(n.body)}
                           for n in case_notes(engine, case.id)]
+        entry["thread"] = [{"seq": m.seq, "from": m.sender, "day": m.day.isoformat(), "unread": m.unread,
+                            "header": w.put(m.header), "body": w.put(m.body)} for m in thread(engine, case.id)]
         cases.append(entry)
     manifest = json.dumps({"format": FORMAT, "created": dt.datetime.now(dt.UTC).date().isoformat(),
-                           "since": since.isoformat() if since else None, "cases": cases},
+                           "since": since.isoformat() if since else None,
+                           "import_key": str(import_key) if import_key else None, "cases": cases},
                           separators=(",", ":")).encode()
     offset = w.at
     w.write(manifest)

@@ -36,20 +36,17 @@ def init() -> None:
 
 
 @main.command("expire-uploads")
-@click.option("--now", "at", type=click.DateTime(formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d"]),
-              help="Expire as if it were this UTC time (YYYY-MM-DDTHH:MM), to clear uploads sooner; "
-                   "never earlier than the real time.")
-def expire_uploads(at: dt.datetime | None) -> None:
-    """Delete uploads that were abandoned before they completed (the server also does this as it runs)."""
+@click.option("--all", "every", is_flag=True,
+              help="Delete every upload not completed yet, idle or not: only while the server is stopped "
+                   "(after a crash), or it would cut uploads under way.")
+def expire_uploads(every: bool) -> None:
+    """Sweep abandoned uploads now: each run counts one idle sweep, as the server does every hour (docs/web.md)."""
     from intake.storage.db import connect
     from intake.storage.lifecycle import expire_uploads as expire
 
-    real = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    if at is not None and at < real - dt.timedelta(minutes=1):
-        raise click.BadParameter("it is already later than that: give a time from now on", param_hint="--now")
     engine = connect(Settings.from_env().database_url)
     try:
-        click.echo(f"expired {expire(engine, max(at or real, real))} abandoned uploads", err=True)
+        click.echo(f"expired {expire(engine, every)} abandoned uploads", err=True)
     finally:
         engine.dispose()
 
@@ -63,13 +60,16 @@ def export_sealed(out_file: Path, since: dt.datetime | None) -> None:
     """Write the stored cases, still sealed, into one bundle file for `intake-review --bundle`."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from intake.bundle.replies import import_identity
     from intake.bundle.write import export_sealed as write_bundle
     from intake.keys.audit import record
     from intake.storage.db import connect
 
-    engine = connect(Settings.from_env().database_url)
+    settings = Settings.from_env()
+    engine = connect(settings.database_url)
     try:
-        done = write_bundle(engine, out_file, since.date() if since else None)
+        done = write_bundle(engine, out_file, since.date() if since else None,
+                            import_identity(settings.instance).recipient)
         record(engine, "export-sealed", {"cases": len(done.refs), "sha256": done.sha256,
                                          "since": since.date().isoformat() if since else None})
     except FileExistsError:
@@ -85,6 +85,28 @@ def export_sealed(out_file: Path, since: dt.datetime | None) -> None:
     click.echo(done.sha256)
     click.echo(f"wrote {done.path}: {len(done.refs)} cases, {done.size} bytes, still sealed; compare its SHA-256 "
                "(above, as `sha256sum` prints it) on the machine that reads it", err=True)
+
+
+@main.command("import-replies")
+@click.argument("replies_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_replies(replies_file: Path) -> None:
+    """Store the replies an air-gapped reviewer sealed from a bundle (`intake-review --bundle B reply --out FILE`)."""
+    from intake.bundle.replies import import_identity
+    from intake.bundle.replies import import_replies as run
+    from intake.keys.audit import record
+    from intake.keys.keyring import load_keyring, read_signer
+    from intake.storage.db import connect
+
+    settings = Settings.from_env()
+    keyring = load_keyring(settings.keys_dir, read_signer(settings.signing_key))
+    engine = connect(settings.database_url)
+    try:
+        stored, known = run(engine, replies_file, import_identity(settings.instance),
+                            [entry.recipient for entry in keyring.active])
+        record(engine, "import-replies", {"stored": stored, "already": known})
+    finally:
+        engine.dispose()
+    click.echo(f"stored {stored} replies ({known} were already stored)", err=True)
 
 
 @main.command()
@@ -115,12 +137,14 @@ def purge(days: int, status: str | None, dry_run: bool, passphrase_file: Path | 
 
 def _register() -> None:
     """Add the command groups that live in their own modules."""
-    from intake.cli import audit, keys, serve
+    from intake.cli import audit, keys, operations, serve
 
     main.add_command(keys.keys)
     main.add_command(audit.audit)
     main.add_command(serve.serve)
     main.add_command(serve.demo)
+    for command in (operations.check, operations.backup, operations.restore, operations.notify):
+        main.add_command(command)
 
 
 _register()

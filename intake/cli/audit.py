@@ -36,16 +36,18 @@ def audit_list(as_json: bool) -> None:
 
 @audit.command("verify")
 def audit_verify() -> None:
-    """Check the hash chain, the signatures and the checkpoint in the signed keyring."""
+    """Check the hash chain, the signatures, the checkpoint in the signed keyring, and that it was not rolled back."""
     from intake.keys.audit import entries, verify
-    from intake.keys.keyring import load_keyring, read_signer
+    from intake.keys.keyring import load_keyring
+    from intake.keys.trust import rollback_problems, trusted_signer
     from intake.storage.instance import database
 
     settings = Settings.from_env()
-    signer = read_signer(settings.signing_key)
-    checkpoint = load_keyring(settings.keys_dir, signer, require_active=False).extra.get("audit")
+    signer = trusted_signer(settings)
+    keyring = load_keyring(settings.keys_dir, signer, require_active=False)
+    checkpoint = keyring.extra.get("audit")
     with database(settings) as engine:
-        problems = verify(engine, signer, checkpoint)
+        problems = verify(engine, signer, checkpoint) + rollback_problems(engine, keyring)
         count = len(entries(engine))
     if problems:
         for p in problems:

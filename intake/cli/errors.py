@@ -16,8 +16,10 @@ class Failure(click.ClickException):
         self.exit_code = exit_code
 
     def show(self, file: object = None) -> None:
-        """Print the line on stderr."""
-        click.echo(self.message, err=True)
+        """Print the line on stderr, any control character in it escaped (it may quote hostile data)."""
+        from intake.review.names import terminal_text
+
+        click.echo(terminal_text(self.message), err=True)
 
 
 class Dispatcher(click.Group):

@@ -42,7 +42,9 @@ def keys_init(passphrase_file: Path | None) -> None:
     signer = init_keyring(Settings.from_env(), read_passphrase(passphrase_file, confirm=True,
                                                                prompt="passphrase for the admin signing key"))
     click.echo(signer)
-    click.echo("keyring created: add reviewer keys with `intake keys add NAME.pub`", err=True)
+    click.echo(f"keyring created. Now set INTAKE_KEYRING_SIGNER={signer} for the server and every `intake` "
+               "command (or put that line in a file the server cannot write and set INTAKE_KEYRING_SIGNER to its "
+               "path); then add reviewer keys with `intake keys add NAME.pub`", err=True)
 
 
 @keys.command("add")
@@ -72,7 +74,7 @@ def keys_list(as_json: bool) -> None:
     for row in data["keys"]:
         click.echo(f"{row['name']:<16} {row['status']:<8} {row['created']:<10} {row['retired'] or '-':<10} "
                    f"{row['cases']:>6}  {row['key_id']}")
-    click.echo(f"keyring fingerprint: {data['fingerprint']}")
+    click.echo(f"keyring fingerprint: {data['fingerprint']} (serial {data['serial']}, signed {data['date'] or '?'})")
     stale = [r["name"] for r in data["keys"] if r["status"] in ("retired", "unknown") and r["cases"]]
     if stale:
         click.echo(f"keys no longer current still open stored cases ({', '.join(stale)}): run `intake keys rewrap`",

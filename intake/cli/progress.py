@@ -20,17 +20,19 @@ def rewrap_with_progress(settings: Settings, identity_files: Sequence[Path], pas
 
     from intake.crypto.keyfile import read_identities
     from intake.keys import audit
-    from intake.keys.keyring import load_keyring, read_signer
     from intake.keys.rewrap import rewrap
+    from intake.keys.trust import verified
     from intake.storage.cases import count_headers
     from intake.storage.instance import database
 
-    keyring = load_keyring(settings.keys_dir, read_signer(settings.signing_key))
+    with database(settings) as engine:
+        keyring = verified(settings, engine)  # never an older keyring than one in use, never another signer
     identities, plain = read_identities(identity_files, passphrase)
     for path in plain:
         click.echo(f"warning: {path} is an unencrypted recovery identity: lock it away again after use", err=True)
     click.echo(f"sealing every stored case to {', '.join(k.name for k in keyring.active)}"
-               f"{' and the recovery key' if keyring.recovery else ''} (keyring {keyring.fingerprint})", err=True)
+               f"{' and the recovery key' if keyring.recovery else ''} (keyring {keyring.fingerprint}, "
+               f"serial {keyring.serial})", err=True)
     with database(settings) as engine:
         columns = (TextColumn("rewrap"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         # No refresh thread: the worker processes are forked from a process with one thread.

@@ -74,7 +74,8 @@ def list_cases(session: Session, as_json: bool, status: str | None, since: dt.da
     from intake.review.listing import case_row, print_rows
 
     identities = session.identities
-    print_rows((case_row(case, identities, session.key_name)
+    unread = session.source.unread()
+    print_rows(({**case_row(case, identities, session.key_name), "unread": case.ref in unread}
                 for case in session.source.cases(status, _date(since))), as_json)
 
 
@@ -83,7 +84,10 @@ def list_cases(session: Session, as_json: bool, status: str | None, since: dt.da
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead of text.")
 @click.pass_obj
 def show(session: Session, case: str, as_json: bool) -> None:
-    """Show a case: its fields, its attachments (checked, with their metadata) and its notes."""
+    """Show a case: its fields, attachments (checked, with their metadata), notes and thread.
+
+    Showing a thread on the database marks the reporter's messages in it read.
+    """
     from intake.review.show import show_case
 
     show_case(session, case, as_json)
@@ -121,11 +125,39 @@ def cat(session: Session, case: str, number: int) -> None:
               default=Path("keys"), show_default=True, show_envvar=True, help="Folder holding keyring.json.")
 @click.option("--signer", envvar="INTAKE_SIGNER", show_envvar=True,
               help="The admin's intake-signer-1:... key the keyring must be signed by "
-                   "(default: the public-key line of INTAKE_SIGNING_KEY).")
+                   "(default: INTAKE_KEYRING_SIGNER, as the server pins it).")
 @click.pass_obj
 def status(session: Session, case: str, state: str, note: str | None, keys_dir: Path, signer: str | None) -> None:
     """Set a case's triage STATE (on --db only); a --note is sealed, never stored in clear."""
+    from intake.keys.trust import trusted_signer
     from intake.review.triage import set_status
     from intake.settings import Settings
 
-    set_status(session, case, state, note, keys_dir, signer or (lambda: Settings.from_env().signing_key))
+    set_status(session, case, state, note, keys_dir, signer or (lambda: trusted_signer(Settings.from_env())))
+
+
+@main.command()
+@click.argument("case")
+@click.option("--text", help="The reply, as the reporter will read it.")
+@click.option("--file", "text_file", type=click.File("r", encoding="utf-8"),
+              help="Read the reply from FILE (- for stdin).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --bundle: the replies file to add the reply to, for `intake import-replies FILE`.")
+@click.option("--keys-dir", type=click.Path(file_okay=False, path_type=Path), envvar="INTAKE_KEYS_DIR",
+              default=Path("keys"), show_default=True, show_envvar=True, help="Folder holding keyring.json.")
+@click.option("--signer", envvar="INTAKE_SIGNER", show_envvar=True,
+              help="The admin's intake-signer-1:... key the keyring must be signed by "
+                   "(default: INTAKE_KEYRING_SIGNER, as the server pins it).")
+@click.pass_obj
+def reply(session: Session, case: str, text: str | None, text_file, out: Path | None, keys_dir: Path,
+          signer: str | None) -> None:
+    """Seal a reply to the reporter of CASE and to the team; the reporter reads it with the codename."""
+    from intake.errors import UsageProblem
+    from intake.keys.trust import trusted_signer
+    from intake.review.thread import reply_to_case
+    from intake.settings import Settings
+
+    if (text is None) == (text_file is None):
+        raise UsageProblem("give the reply with --text TEXT or --file FILE (one of them)")
+    reply_to_case(session, case, text if text is not None else text_file.read(), keys_dir,
+                  signer or (lambda: trusted_signer(Settings.from_env())), out)

@@ -29,7 +29,7 @@ def demo(instance: Path, port: int) -> None:
     from intake.web.serve import serve as run
 
     settings = demo_settings(instance, Settings.from_env())
-    key_file = make_demo(settings)
+    key_file, settings = make_demo(settings)
     click.echo(f"demo instance in {settings.instance}; open http://127.0.0.1:{port}/ and send a report", err=True)
     click.echo("read the cases with:", err=True)
     click.echo(f"intake-review --identity {key_file} --passphrase-file {settings.instance / 'demo.passphrase'} "

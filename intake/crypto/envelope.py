@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-import re
 import struct
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import nacl.bindings as sodium
 import nacl.exceptions
 import nacl.utils
 
+from intake.crypto.body import MAX_ATTACHMENTS as MAX_ATTACHMENTS
+from intake.crypto.body import Body as Body
+from intake.crypto.body import ManifestEntry as ManifestEntry
+from intake.crypto.body import parse_body as parse_body
 from intake.crypto.errors import (
+    CryptoError,
     DamagedBody,
     HeaderMacError,
     MalformedHeader,
@@ -32,7 +35,6 @@ SEALED_KEY_BYTES = KEY_BYTES + sodium.crypto_box_SEALBYTES
 STANZA_BYTES = KEY_ID_BYTES + SEALED_KEY_BYTES
 MAC_BYTES = 32
 MAX_STANZAS = 16
-MAX_ATTACHMENTS = 32
 BODY_AD = MAGIC + bytes([VERSION])
 NONCE_BYTES = sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 AEAD_BYTES = sodium.crypto_aead_xchacha20poly1305_ietf_ABYTES
@@ -40,7 +42,6 @@ MIN_PADDED, MAX_PADDED = 1 << 10, 1 << 20
 BODY_SIZES = frozenset(NONCE_BYTES + AEAD_BYTES + (1 << k) for k in range(10, 21))
 KDF_CONTEXT = b"intake01"
 MAC_KEY_ID, BODY_KEY_ID, ATTACHMENT_KEY_BASE = 1, 2, 16
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def derive(report_key: bytes, subkey_id: int) -> bytes:
@@ -148,35 +149,6 @@ def rewrap_header(report_key: bytes, recipients: Sequence[Recipient]) -> bytes:
     return seal_header(report_key, recipients)
 
 
-@dataclass(frozen=True)
-class ManifestEntry:
-    """One attachment as the manifest describes it (§5.1)."""
-
-    name: str
-    type: str
-    size: int
-    sha256: str
-
-    def as_json(self) -> dict[str, object]:
-        """The entry as the body's JSON holds it."""
-        return {"name": self.name, "type": self.type, "size": self.size, "sha256": self.sha256}
-
-
-@dataclass(frozen=True)
-class Body:
-    """An opened body: the report's fields, the attachment manifest and the reply key."""
-
-    fields: dict[str, str]
-    attachments: list[ManifestEntry] = field(default_factory=list)
-    reply_key: str | None = None
-
-    def to_json(self) -> bytes:
-        """Serialise as the body's JSON (§5.1)."""
-        return json.dumps({"version": VERSION, "fields": self.fields,
-                           "attachments": [a.as_json() for a in self.attachments],
-                           "reply_key": self.reply_key}, ensure_ascii=False, separators=(",", ":")).encode()
-
-
 def padded_size(json_length: int) -> int:
     """The padded plaintext size P for a JSON of that length (§5)."""
     need = max(4 + json_length, MIN_PADDED)
@@ -209,33 +181,12 @@ def open_body(report_key: bytes, sealed: bytes, attachments: int | None = None) 
     if length > len(padded) - 4 or padded.count(0, 4 + length) != len(padded) - 4 - length:
         raise DamagedBody("the report body's padding is wrong")
     try:
-        data = json.loads(padded[4:4 + length].decode("utf-8"))
-        body = _body_from_json(data)
-    except (UnicodeDecodeError, ValueError, TypeError, KeyError) as exc:
-        raise DamagedBody(f"the report body is not valid: {exc}") from exc
+        body = parse_body(padded[4:4 + length])
+    except (ValueError, CryptoError) as exc:
+        raise DamagedBody(f"the report body is not valid: {str(exc)[:200]}") from None
     if attachments is not None and attachments != len(body.attachments):
         raise DamagedBody(f"the manifest lists {len(body.attachments)} attachments, the report has {attachments}")
     return body
-
-
-def _body_from_json(data: object) -> Body:
-    if not isinstance(data, dict) or data.get("version") != VERSION:
-        raise ValueError("the body must be a version 1 object")
-    fields, manifest, reply = data["fields"], data["attachments"], data.get("reply_key")
-    if not isinstance(fields, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in fields.items()):
-        raise ValueError("fields must map names to strings")
-    if not isinstance(manifest, list) or len(manifest) > MAX_ATTACHMENTS:
-        raise ValueError(f"attachments must be a list of at most {MAX_ATTACHMENTS}")
-    entries = []
-    for item in manifest:
-        entry = ManifestEntry(item["name"], item["type"], item["size"], item["sha256"])
-        if not (isinstance(entry.name, str) and isinstance(entry.type, str) and type(entry.size) is int
-                and entry.size >= 0 and isinstance(entry.sha256, str) and _SHA256.fullmatch(entry.sha256)):
-            raise ValueError("an attachment entry is malformed")
-        entries.append(entry)
-    if reply is not None:
-        reply = str(Recipient.parse(reply))
-    return Body(fields, entries, reply)
 
 
 class Sealer:
@@ -247,13 +198,13 @@ class Sealer:
         self.manifest: list[ManifestEntry] = []
         self._open: StreamSealer | None = None
 
-    def attachment(self) -> StreamSealer:
-        """Start the next attachment stream; finish it with `end_attachment`."""
+    def attachment(self, padded: bool = True) -> StreamSealer:
+        """Start the next attachment stream, Padmé-padded unless told (§7.1); finish it with `end_attachment`."""
         if self._open is not None:
             raise ValueError("finish the previous attachment first")
         if len(self.manifest) >= MAX_ATTACHMENTS:
             raise ValueError(f"a report may carry at most {MAX_ATTACHMENTS} attachments")
-        self._open = StreamSealer(attachment_key(self.report_key, len(self.manifest)))
+        self._open = StreamSealer(attachment_key(self.report_key, len(self.manifest)), padded=padded)
         return self._open
 
     def end_attachment(self, name: str, media_type: str) -> ManifestEntry:
@@ -265,9 +216,9 @@ class Sealer:
         self.manifest.append(entry)
         return entry
 
-    def body(self, fields: dict[str, str], reply_key: str | None = None) -> bytes:
+    def body(self, fields: dict[str, str], reply_key: str | None = None, zawgyi: Sequence[str] = ()) -> bytes:
         """Seal the body, with the manifest of every attachment sealed so far."""
-        return seal_body(self.report_key, Body(dict(fields), list(self.manifest), reply_key))
+        return seal_body(self.report_key, Body(dict(fields), list(self.manifest), reply_key, zawgyi=tuple(zawgyi)))
 
     def header(self) -> bytes:
         """Seal K to the recipients."""

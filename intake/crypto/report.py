@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from intake.crypto.envelope import Body, ManifestEntry, Opened, Sealer, attachment_key, open_body, open_header
 from intake.crypto.errors import DamagedAttachment
 from intake.crypto.keys import Identity, Recipient
-from intake.crypto.stream import open_stream
+from intake.crypto.stream import open_stream, padme
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,8 @@ class OpenedReport:
 
     def attachment(self, index: int, parts: Iterable[bytes], length: int | None = None) -> Iterator[bytes]:
         """Open attachment `index` from its sealed parts, checking size and SHA-256 at the end."""
-        return open_attachment(self.opened.report_key, index, self.body.attachments[index], parts, length)
+        return open_attachment(self.opened.report_key, index, self.body.attachments[index], parts, length,
+                               self.body.padded)
 
 
 def open_report(header: bytes, body: bytes, attachments: int, identities: Sequence[Identity]) -> OpenedReport:
@@ -57,15 +58,20 @@ def open_report(header: bytes, body: bytes, attachments: int, identities: Sequen
 
 
 def open_attachment(report_key: bytes, index: int, entry: ManifestEntry, parts: Iterable[bytes],
-                    length: int | None = None) -> Iterator[bytes]:
-    """Yield the plaintext of one attachment; raise DamagedAttachment if it disagrees with the manifest."""
+                    length: int | None = None, padded: bool = True) -> Iterator[bytes]:
+    """Yield one attachment's file without its padding (§7.1); raise DamagedAttachment on any mismatch."""
     digest = hashlib.sha256()
-    size = 0
+    total = padme(entry.size) if padded else entry.size
+    seen = 0
     for plain in open_stream(attachment_key(report_key, index), parts, length):
-        size += len(plain)
-        if size > entry.size:
+        if seen + len(plain) > total:
             raise DamagedAttachment(f"attachment {index} is larger than its manifest says")
-        digest.update(plain)
-        yield plain
-    if size != entry.size or digest.hexdigest() != entry.sha256:
-        raise DamagedAttachment(f"attachment {index} does not match the SHA-256 in its manifest")
+        data = plain[:max(entry.size - seen, 0)]
+        if plain.count(0, len(data)) != len(plain) - len(data):
+            raise DamagedAttachment(f"attachment {index} has padding that is not zero")
+        seen += len(plain)
+        if data:
+            digest.update(data)
+            yield data
+    if seen != total or digest.hexdigest() != entry.sha256:
+        raise DamagedAttachment(f"attachment {index} does not match the size or SHA-256 in its manifest")

@@ -25,6 +25,15 @@ def sealed_length(size: int) -> int:
     return HEADER + size + ABYTES * (size // CHUNK + 1)
 
 
+def padme(size: int) -> int:
+    """The Padmé size a file of `size` bytes is padded to (§7.1): at most 12 % more."""
+    if size < 2:
+        return size
+    exponent = size.bit_length() - 1
+    step = 1 << (exponent - exponent.bit_length())
+    return -(-size // step) * step
+
+
 def plain_size(length: int) -> int | None:
     """Return the file size a sealed stream of `length` bytes holds, or None if no size fits (§7)."""
     if length < HEADER + ABYTES:
@@ -39,7 +48,8 @@ def plain_size(length: int) -> int | None:
 class StreamSealer:
     """Seals one attachment as it arrives, holding at most one chunk of plaintext."""
 
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, padded: bool = False) -> None:
+        self.padded = padded
         self._state = sodium.crypto_secretstream_xchacha20poly1305_state()
         self._header = sodium.crypto_secretstream_xchacha20poly1305_init_push(self._state, key)
         self._pending = bytearray()
@@ -75,11 +85,20 @@ class StreamSealer:
             self._pending.clear()
 
     def finish(self) -> bytes:
-        """Seal the last, final chunk (possibly empty) and return it."""
+        """Seal the zero padding (if padded, §7.1) and the last, final chunk (possibly empty); return them."""
+        sealed = []
+        zeros = padme(self.size) - self.size if self.padded else 0
+        while zeros:
+            take = min(zeros, CHUNK - len(self._pending))
+            self._pending += bytes(take)
+            zeros -= take
+            if len(self._pending) == CHUNK:
+                sealed.append(self._seal(bytes(self._pending), TAG_MESSAGE))
+                self._pending.clear()
         self.finished = True
-        last = self._seal(bytes(self._pending), TAG_FINAL)
+        sealed.append(self._seal(bytes(self._pending), TAG_FINAL))
         self._pending.clear()
-        return last
+        return b"".join(sealed)
 
     @property
     def sha256(self) -> str:
@@ -133,7 +152,7 @@ def open_stream(key: bytes, parts: Iterable[bytes], length: int | None = None) -
     yield plain
 
 
-def _pull(state: object, sealed: bytes) -> tuple[bytes, int]:
+def _pull(state: sodium.crypto_secretstream_xchacha20poly1305_state, sealed: bytes) -> tuple[bytes, int]:
     """Open one sealed chunk and return its plaintext and tag."""
     try:
         return sodium.crypto_secretstream_xchacha20poly1305_pull(state, sealed, None)

@@ -13,16 +13,9 @@ from intake.crypto.errors import InvalidKey
 from intake.crypto.keys import Recipient
 from intake.errors import AlreadyExists, IntakeError, UsageProblem
 from intake.keys import audit
-from intake.keys.keyring import (
-    KeyEntry,
-    Keyring,
-    create_signing_key,
-    load_keyring,
-    read_signer,
-    save_keyring,
-    unlock_signing_key,
-)
+from intake.keys.keyring import FILENAME, KeyEntry, Keyring, create_signing_key, save_keyring, unlock_signing_key
 from intake.keys.pair import check_name, new_key_pair
+from intake.keys.trust import admin_signing_key, put_in_use, verified
 from intake.settings import Settings
 from intake.storage.cases import count_by_key
 from intake.storage.instance import database
@@ -35,13 +28,21 @@ def admin_key(settings: Settings) -> Path:
 
 def commit(settings: Settings, engine: Engine, keyring: Keyring, key: nacl.signing.SigningKey, action: str,
            detail: dict[str, object]) -> Keyring:
-    """Append the signed audit entry, then sign and save the keyring with that entry as its checkpoint."""
-    entry = audit.record(engine, action, detail, key)
-    return save_keyring(settings.keys_dir, replace(keyring, extra={**keyring.extra, "audit": entry.checkpoint}), key)
+    """Append the signed audit entry, sign and save the keyring with it as checkpoint, and put that keyring in use.
+
+    The entry records the new keyring's serial, so that `audit verify` can tell an older keyring put back.
+    """
+    entry = audit.record(engine, action, {**detail, "keyring_serial": keyring.serial + 1}, key)
+    saved = save_keyring(settings.keys_dir, replace(keyring, extra={**keyring.extra, "audit": entry.checkpoint}), key)
+    put_in_use(engine, saved, settings.keys_dir / FILENAME)
+    return saved
 
 
 def init_keyring(settings: Settings, passphrase: bytes) -> str:
-    """Create the admin signing key and an empty signed keyring; return the signer's public text."""
+    """Create the admin signing key and an empty signed keyring; return the signer's public text.
+
+    The new signer is trusted only once the admin sets INTAKE_KEYRING_SIGNER to it (docs/keys.md).
+    """
     path = admin_key(settings)
     if path.exists():
         raise AlreadyExists(f"{path} already exists: the keyring is set up (see `intake keys list`)")
@@ -68,8 +69,9 @@ def read_recipient_file(path: Path) -> Recipient:
 
 
 def current(settings: Settings) -> Keyring:
-    """The verified keyring, which may have no active key yet."""
-    return load_keyring(settings.keys_dir, read_signer(admin_key(settings)), require_active=False)
+    """The keyring signed by the trusted signer and no older than any in use; it may have no active key yet."""
+    with database(settings) as engine:
+        return verified(settings, engine, require_active=False)
 
 
 def _unused(keyring: Keyring, recipient: Recipient) -> None:
@@ -93,7 +95,7 @@ def add_key(settings: Settings, pubfile: Path, name: str | None, passphrase: byt
     if any(k.name == name and k.status == "active" for k in keyring.keys):
         raise IntakeError(f"{name} already has an active key: use `intake keys rotate {name}`")
     entry = KeyEntry(name, recipient, "active", today().isoformat())
-    key = unlock_signing_key(admin_key(settings), passphrase)
+    key = admin_signing_key(settings, passphrase)
     with database(settings) as engine:
         commit(settings, engine, replace(keyring, keys=keyring.keys + (entry,)), key, "keys add",
                {"name": name, "key_id": entry.key_id})
@@ -106,7 +108,7 @@ def retire_key(settings: Settings, name: str, passphrase: bytes) -> tuple[KeyEnt
     entry = _active(keyring, name)
     if len(keyring.active) == 1:
         raise IntakeError(f"retiring {name} would leave no active key: add another reviewer's key first")
-    key = unlock_signing_key(admin_key(settings), passphrase)
+    key = admin_signing_key(settings, passphrase)
     retired = replace(entry, status="retired", retired=today().isoformat())
     keys = tuple(retired if k is entry else k for k in keyring.keys)
     with database(settings) as engine:
@@ -120,7 +122,7 @@ def rotate_key(settings: Settings, name: str, passphrase: bytes, out_dir: Path, 
     """Give a reviewer a new active key (made here, or read from PUBFILE) and retire the old one."""
     keyring = current(settings)
     old = _active(keyring, name)
-    key = unlock_signing_key(admin_key(settings), passphrase)
+    key = admin_signing_key(settings, passphrase)
     written: list[Path] = []
     with database(settings) as engine:
         if pubfile is not None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import nacl.exceptions
 import nacl.signing
 
+from intake.clock import today
 from intake.crypto.errors import InvalidKey
 from intake.crypto.keyfile import SIGNING_KEY_FILE, lock, unlock, write_private
 from intake.crypto.keys import Recipient, b64decode, b64encode, generichash
@@ -20,6 +21,7 @@ FORMAT = "intake-keyring-1"
 FILENAME = "keyring.json"
 SIGNER_PREFIX = "intake-signer-1:"
 FINGERPRINT_DOMAIN = b"intake-keyring-fingerprint-v1"
+HASH_DOMAIN = b"intake-keyring-hash-v1"
 
 
 class KeyringError(IntakeError, ValueError):
@@ -56,6 +58,12 @@ class Keyring:
     serial: int = 0
     signer: str = ""
     extra: dict[str, object] = field(default_factory=dict)
+    digest: str = ""  # the hash of the signed file this keyring was read from or written as
+
+    @property
+    def date(self) -> str:
+        """The day this keyring was signed (YYYY-MM-DD), or "" for a keyring older than that member."""
+        return str(self.extra.get("date") or "")
 
     @property
     def active(self) -> list[KeyEntry]:
@@ -111,6 +119,11 @@ def canonical(data: dict[str, object]) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def file_hash(data: dict[str, object], signature: bytes) -> str:
+    """BLAKE2b-256 of the signed keyring (its members and its signature): what the instance records as in use."""
+    return generichash(32, HASH_DOMAIN + canonical({**data, "signature": b64encode(signature)})).hex()
+
+
 def create_signing_key(path: Path, passphrase: bytes, kdf_profile: str = "moderate") -> str:
     """Write a new admin Ed25519 signing key, passphrase-protected, mode 0600; return its public text."""
     key = nacl.signing.SigningKey.generate()
@@ -162,7 +175,7 @@ def load_keyring(keys_dir: Path, signer: str, require_active: bool = True) -> Ke
         nacl.signing.VerifyKey(b64decode(signer.removeprefix(SIGNER_PREFIX), 32)).verify(canonical(data), signature)
     except (nacl.exceptions.BadSignatureError, ValueError) as exc:
         raise KeyringError(f"the keyring {path} failed its signature check: it was altered; restore it") from exc
-    keyring = _parse(data, path)
+    keyring = replace(_parse(data, path), digest=file_hash(data, signature))
     if require_active and not keyring.active:
         raise KeyringError(f"the keyring {path} has no active key: add one with `intake keys add PUBFILE`")
     return keyring
@@ -190,9 +203,12 @@ def _parse(data: dict[str, object], path: Path) -> Keyring:
 def save_keyring(keys_dir: Path, keyring: Keyring, key: nacl.signing.SigningKey) -> Keyring:
     """Sign and write the keyring with the next serial, atomically; return what was written."""
     signer = SIGNER_PREFIX + b64encode(bytes(key.verify_key))
-    keyring = replace(keyring, serial=keyring.serial + 1, signer=signer)
+    keyring = replace(keyring, serial=keyring.serial + 1, signer=signer,
+                      extra={**keyring.extra, "date": today().isoformat()})
     data = keyring.to_json()
-    data["signature"] = b64encode(key.sign(canonical(data)).signature)
+    signature = key.sign(canonical(data)).signature
+    keyring = replace(keyring, digest=file_hash(data, signature))
+    data["signature"] = b64encode(signature)
     keys_dir.mkdir(parents=True, exist_ok=True)
     path = keys_dir / FILENAME
     staged = path.with_name(f".{FILENAME}.{os.getpid()}")

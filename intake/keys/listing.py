@@ -20,4 +20,4 @@ def listing(settings: Settings) -> dict[str, object]:
                      "cases": counts.pop(keyring.recovery.key_id, 0)})
     rows += [{"name": "(not in keyring)", "key_id": kid, "recipient": None, "status": "unknown", "created": "",
               "retired": None, "cases": n} for kid, n in sorted(counts.items())]
-    return {"fingerprint": keyring.fingerprint, "serial": keyring.serial, "keys": rows}
+    return {"fingerprint": keyring.fingerprint, "serial": keyring.serial, "date": keyring.date, "keys": rows}

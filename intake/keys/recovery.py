@@ -10,8 +10,8 @@ from intake.clock import today
 from intake.crypto.keyfile import write_private
 from intake.crypto.keys import Identity
 from intake.errors import AlreadyExists, IntakeError
-from intake.keys.admin import admin_key, commit, current
-from intake.keys.keyring import unlock_signing_key
+from intake.keys.admin import commit, current
+from intake.keys.trust import admin_signing_key
 from intake.settings import Settings
 from intake.storage.instance import database
 
@@ -35,7 +35,7 @@ def make_recovery(settings: Settings, out_dir: Path, passphrase: bytes, replace_
     if keyring.recovery and not replace_old:
         raise IntakeError(f"a recovery key ({keyring.recovery.key_id}) is already set: give --replace to "
                                    "make a new one, then run `intake keys rewrap`")
-    key = unlock_signing_key(admin_key(settings), passphrase)
+    key = admin_signing_key(settings, passphrase)
     text_path, qr_path = out_dir / TEXT_NAME, out_dir / QR_NAME
     for path in (text_path, qr_path):
         if path.exists():

@@ -1,4 +1,4 @@
-"""`intake keys rewrap`: re-seal every stored report key to exactly the current keyring (format.md §4).
+"""`intake keys rewrap`: re-seal every stored report key to exactly the current keyring (format.md §4, §12.4).
 
 Each case's header is swapped by a conditional update (only where it is still the header that was
 read), many cases to a transaction, so a crash leaves every case sealed to its old or its new key set;
@@ -19,7 +19,9 @@ from sqlalchemy import Engine
 from intake.crypto.envelope import open_header, parse_header, rewrap_header
 from intake.crypto.errors import CryptoError
 from intake.crypto.keys import Identity, Recipient
+from intake.crypto.message import rewrap_message_header
 from intake.storage.cases import header_pages, replace_headers, replace_note_headers
+from intake.storage.threads import message_headers, replace_message_headers
 
 PAGE = 256
 
@@ -109,10 +111,34 @@ def rewrap(engine: Engine, identities: Sequence[Identity], recipients: Sequence[
             _apply(engine, map(_reseal, pending), key_ids, outcome, advance)
         finally:
             _init([], [], os.getpid())
+        _messages(engine, identities, recipients, outcome, advance)
         return outcome
     with multiprocessing.get_context("fork").Pool(jobs, _init, args) as pool:
         _apply(engine, pool.imap(_reseal, pending), key_ids, outcome, advance)
+    _messages(engine, identities, recipients, outcome, advance)
     return outcome
+
+
+def _messages(engine: Engine, identities: Sequence[Identity], recipients: Sequence[Recipient], outcome: Outcome,
+              advance) -> None:
+    """Rewrap every thread message: the reporter's stanza kept, the reviewer stanzas made anew (format.md §12.4)."""
+    target = {r.key_id for r in recipients}
+    swaps = []
+    for case_id, seq, ref, header in message_headers(engine):
+        label = f"message {seq} of case {ref}"
+        try:
+            if set(parse_header(header).key_ids[1:]) == target:
+                outcome.current += 1
+                continue
+            swaps.append((case_id, seq, header, rewrap_message_header(header, identities, recipients)))
+        except (CryptoError, ValueError) as exc:
+            outcome.failed.append(f"{label}: {getattr(exc, 'expect', 'refused')}: {exc}")
+    for at in range(0, len(swaps), PAGE):
+        page = swaps[at:at + PAGE]
+        done = replace_message_headers(engine, page)
+        outcome.rewrapped += done
+        outcome.changed_meanwhile += len(page) - done
+    advance(outcome.current + len(swaps))
 
 
 def _apply(engine: Engine, results, key_ids: list[str], outcome: Outcome, advance) -> None:

@@ -1,59 +1,69 @@
-"""Removing metadata from exported copies: JPEG and PNG with Pillow, PDF with pypdf."""
+"""Removing metadata from exported copies: JPEG, PNG and WebP rebuilt from their structure, PDF with pypdf."""
 
 from __future__ import annotations
 
+import io
 import logging
 import warnings
-from typing import BinaryIO
 
-CLEANABLE = ("image/jpeg", "image/png", "application/pdf")
+from intake.review.rebuild import Unparsed, rebuild
+
+CLEANABLE = ("image/jpeg", "image/png", "image/webp", "application/pdf")
 MAX_CLEAN = 256 << 20
-ORIENTATION = 0x0112
 
 
 class CannotClean(Exception):
     """This file was exported as it is, with whatever metadata it carries."""
 
 
-def clean(src: BinaryIO, dst: BinaryIO, kind: str | None, size: int) -> None:
-    """Write a copy of `src` without metadata to `dst`, or raise CannotClean saying why."""
+class TooCostly(CannotClean):
+    """Decoding this file needs more memory or time than one attachment may take."""
+
+
+def check_cleanable(kind: str | None, size: int) -> None:
+    """Raise CannotClean when `kind` has no cleaner or the file is too large to clean in memory."""
     if kind not in CLEANABLE:
         raise CannotClean(f"no cleaner for {kind or 'this type'}: it may still carry GPS, camera or author data")
     if size > MAX_CLEAN:
         raise CannotClean(f"larger than {MAX_CLEAN >> 20} MiB: too large to clean in memory")
+
+
+def clean(data: bytes, kind: str | None) -> bytes:
+    """A copy of `data` without metadata, or CannotClean saying why (TooCostly for a decompression bomb)."""
+    check_cleanable(kind, len(data))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            (_pdf if kind == "application/pdf" else _image)(src, dst, kind)
+            return _pdf(data) if kind == "application/pdf" else _image(data, str(kind))
     except CannotClean:
         raise
+    except MemoryError:
+        raise TooCostly("could not be cleaned: too costly (decoding it needs more memory than allowed)") from None
     except Exception as exc:  # noqa: BLE001 - a hostile file must never stop the export
+        if type(exc).__name__.startswith("DecompressionBomb"):
+            raise TooCostly("could not be cleaned: too costly (a decompression bomb)") from None
         raise CannotClean(f"could not be parsed ({type(exc).__name__}): kept as it is, treat it as hostile") from exc
 
 
-def _image(src: BinaryIO, dst: BinaryIO, kind: str) -> None:
-    from PIL import Image, ImageOps
+def _image(data: bytes, kind: str) -> bytes:
+    """The rebuilt image, decoded once in full to prove it is whole (and to meet the limits now, not in a viewer)."""
+    from PIL import Image
 
-    with Image.open(src) as img:
-        if getattr(img, "n_frames", 1) > 1 and img.format != "MPO":
-            raise CannotClean("an animated image: kept as it is, it may still carry metadata")
+    try:
+        rebuilt = rebuild(data, kind)
+    except Unparsed as exc:
+        raise CannotClean(f"could not be parsed ({exc}): kept as it is, treat it as hostile") from None
+    with Image.open(io.BytesIO(rebuilt)) as img:
         img.load()
-        turned = ImageOps.exif_transpose(img) if img.getexif().get(ORIENTATION, 1) != 1 else img
-        keep = {"transparency": img.info["transparency"]} if "transparency" in img.info else {}
-        turned.info = dict(keep)
-        if kind == "image/jpeg":
-            quality = "keep" if turned is img else 95
-            turned.save(dst, format="JPEG", quality=quality)
-        else:
-            turned.save(dst, format="PNG")
+    return rebuilt
 
 
-def _pdf(src: BinaryIO, dst: BinaryIO, kind: str) -> None:
+def _pdf(data: bytes) -> bytes:
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import NameObject
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)
-    reader = PdfReader(src)
+    reader = PdfReader(io.BytesIO(data))
     if reader.is_encrypted:
         raise CannotClean("an encrypted PDF: kept as it is, it may still carry metadata")
     writer = PdfWriter(clone_from=reader)
@@ -61,4 +71,6 @@ def _pdf(src: BinaryIO, dst: BinaryIO, kind: str) -> None:
     for holder in (writer.root_object, *writer.pages):
         for key in ("/Metadata", "/PieceInfo"):
             holder.pop(NameObject(key), None)
-    writer.write(dst)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import secrets
 from pathlib import Path
 
 from intake.crypto.errors import CryptoError
-from intake.review.clean import CannotClean, clean
+from intake.review.clean import CLEANABLE, MAX_CLEAN, CannotClean, check_cleanable
 from intake.review.errors import DAMAGED_CASE, ReviewError
-from intake.review.metadata import describe, sniff
+from intake.review.listing import dump_json
+from intake.review.metadata import sniff
 from intake.review.names import file_name, numbered, terminal_text
 from intake.review.opening import OpenCase, open_case
 from intake.review.progress import progress
+from intake.review.sandbox import inspect, limits
 from intake.review.session import Session
 from intake.review.terminal import echo
 
@@ -26,6 +27,8 @@ class Folder:
     """The export folder, held open so that every file is created inside it and nothing is overwritten."""
 
     def __init__(self, path: Path) -> None:
+        self.made_folder = not path.exists()
+        self.made: list[str] = []
         try:
             path.mkdir(mode=0o700, parents=True, exist_ok=True)
             self.fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
@@ -39,6 +42,7 @@ class Folder:
         """Create a new file `name` (mode 0600), failing if anything, even a symlink, has that name."""
         fd = os.open(name, CREATE, 0o600, dir_fd=self.fd)
         self.used.add(name.casefold())
+        self.made.append(name)
         return fd
 
     def create_unique(self, name: str) -> tuple[str, int]:
@@ -61,28 +65,54 @@ class Folder:
     def remove(self, name: str) -> None:
         """Remove a file of the folder."""
         os.unlink(name, dir_fd=self.fd)
+        self.made.remove(name)
 
     def rename(self, old: str, new: str) -> None:
         """Move a file of the folder onto a name this export created."""
         os.replace(old, new, src_dir_fd=self.fd, dst_dir_fd=self.fd)
+        self.made.remove(old)
+
+    def discard(self) -> None:
+        """Remove every file this export made (and the folder, if it made it): nothing partial stays."""
+        for name in reversed(self.made):
+            try:
+                os.unlink(name, dir_fd=self.fd)
+            except FileNotFoundError:
+                pass
+        self.made.clear()
+        os.close(self.fd)
+        if self.made_folder:
+            try:
+                self.path.rmdir()
+            except OSError:
+                pass
 
 
 def export_case(session: Session, ref: str, out: Path, keep_metadata: bool) -> None:
     """Export one case into `out`; exit with the damaged-case code if an attachment failed its check."""
+    limits()
     case = open_case(session, ref)
     folder = Folder(out)
     try:
         report_fd = folder.create("report.json")
     except FileExistsError:
         raise ReviewError(f"{out} already holds a report.json", "export each case into its own empty folder") from None
-    files = [export_attachment(case, i, folder, keep_metadata) for i in range(len(case.case.lengths))]
-    data = {**case.summary(), "attachments": files, "notes": case.notes()}
-    with os.fdopen(report_fd, "w", encoding="utf-8") as f:
-        f.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    handed = False
+    try:
+        files = [export_attachment(case, i, folder, keep_metadata) for i in range(len(case.case.lengths))]
+        text = dump_json({**case.summary(), "attachments": files, "notes": case.notes()}) + "\n"
+        handed = True
+        with os.fdopen(report_fd, "w", encoding="utf-8") as f:
+            f.write(text)
+    except BaseException:
+        if not handed:
+            os.close(report_fd)
+        folder.discard()
+        raise
     for item in files:
-        echo(f"{out / item['file'] if item['file'] else 'attachment ' + str(item['index'])}: {_state(item)}",
-                   err=True)
-    echo(f"exported case {case.case.ref} into {out}", err=True)
+        where = out / str(item["file"]) if item["file"] else f"attachment {item['index']}"
+        echo(terminal_text(f"{where}: {_state(item)}"), err=True)
+    echo(terminal_text(f"exported case {case.case.ref} into {out}"), err=True)
     bad = [item for item in files if item["file"] is None]
     if bad:
         raise ReviewError(f"case {case.case.ref}: attachment {bad[0]['index']} is damaged ({bad[0]['error']}); "
@@ -133,19 +163,24 @@ def export_attachment(case: OpenCase, idx: int, folder: Folder, keep_metadata: b
 
 
 def _clean_into(item: dict[str, object], folder: Folder, stage: str, final_fd: int) -> None:
-    with os.fdopen(folder.open(stage), "rb") as src:
-        item["metadata_found"] = describe(src, item["detected_type"])
-        src.seek(0)
-        try:
-            with os.fdopen(final_fd, "wb") as dst:
-                clean(src, dst, item["detected_type"], int(item["size"]))
-        except CannotClean as exc:
-            item["not_cleaned"] = str(exc)
-            folder.rename(stage, str(item["file"]))
-            return
+    """Clean the staged plaintext in a bounded child process; keep it as it is when that fails, saying why."""
+    kind, size = item["detected_type"], int(item["size"])
+    try:
+        if kind and size <= MAX_CLEAN:
+            with os.fdopen(folder.open(stage), "rb") as src:
+                result = inspect(src.read(), str(kind), clean=kind in CLEANABLE)
+            item["metadata_found"] = result.found
+        check_cleanable(kind, size)
+        if result.cleaned is None:
+            raise CannotClean(result.not_cleaned)
+    except CannotClean as exc:
+        os.close(final_fd)
+        item["not_cleaned"] = str(exc)
+        folder.rename(stage, str(item["file"]))
+        return
+    with os.fdopen(final_fd, "wb") as dst:
+        dst.write(result.cleaned)
     folder.remove(stage)
-    with os.fdopen(folder.open(str(item["file"])), "rb") as result:
-        item["exported_sha256"] = hashlib.file_digest(result, "sha256").hexdigest()
-        result.seek(0)
-        item["metadata_left"] = describe(result, item["detected_type"])
+    item["exported_sha256"] = hashlib.sha256(result.cleaned).hexdigest()
+    item["metadata_left"] = result.left or {}
     item["cleaned"] = True

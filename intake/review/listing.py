@@ -24,6 +24,9 @@ def case_row(case: Case, identities: Sequence[Identity], key_name: Callable[[str
     except CryptoError as exc:
         row.update(error=exc.expect, reason=str(exc))
         return row
+    except (ValueError, TypeError, RecursionError) as exc:  # a hostile case must never hide the others
+        row.update(error="damaged case", reason=f"could not be read: {type(exc).__name__}")
+        return row
     row.update(opened=True, key_id=report.opened.key_id, identity=key_name(report.opened.key_id),
                incident_type=report.body.fields.get("incident_type"),
                attachment_bytes=sum(a.size for a in report.body.attachments))
@@ -36,7 +39,7 @@ def dump_json(data: object) -> str:
 
 
 def print_rows(rows: Iterable[dict[str, object]], as_json: bool) -> None:
-    """Print rows as a JSON array, or as a table with a count of those not opened."""
+    """Print rows as a JSON array, or as a table; a msg column marks "new" where the reporter wrote since `show`."""
     rows = list(rows)
     if as_json:
         echo(dump_json(rows))
@@ -45,13 +48,18 @@ def print_rows(rows: Iterable[dict[str, object]], as_json: bool) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table("case", "received", "type", "status", "files", "size", "opened by", box=None)
+    marked = any(row.get("unread") for row in rows)
+    table = Table("case", "received", "type", "status", "files", "size", "opened by", *(["msg"] if marked else []),
+                  box=None)
+    def cell(value: object) -> Text:
+        return Text(terminal_text(str(value)))
+
     for row in rows:
-        opened = Text(str(row["identity"])) if row["opened"] else Text(f"no: {row['error']}", style="red")
+        opened = cell(row["identity"]) if row["opened"] else Text(terminal_text(f"no: {row['error']}"), style="red")
         size = "?" if row["attachment_bytes"] is None else human_size(int(row["attachment_bytes"]))
-        table.add_row(Text(str(row["id"])), Text(str(row["received"])),
-                      Text(terminal_text(str(row["incident_type"] or "-"))), Text(str(row["status"])),
-                      Text(str(row["attachments"])), Text(size), opened)
+        table.add_row(cell(row["id"]), cell(row["received"]), cell(row["incident_type"] or "-"), cell(row["status"]),
+                      cell(row["attachments"]), Text(size), opened,
+                      *([Text("new" if row.get("unread") else "", style="bold")] if marked else []))
     Console(highlight=False).print(table)
     failed = sum(1 for row in rows if not row["opened"])
     echo(f"{len(rows)} cases, {failed} not opened" if rows else "no cases", err=True)

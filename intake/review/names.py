@@ -13,6 +13,16 @@ UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 WINDOWS_FORBIDDEN = set('<>:"|?*\\/')
 WINDOWS_DEVICES = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)),
                              *(f"LPT{i}" for i in range(10))})
+# Extensions a desktop runs, installs, or renders as active content (scripts in a browser) on a double click:
+# an exported file keeps its name and gets SAFE_SUFFIX after it, so it opens as text at worst.
+ACTIVE_EXTENSIONS = frozenset("""
+    exe com scr pif cpl msi msp msc dll sys drv ocx bat cmd ps1 psm1 psd1 ps1xml vbs vbe js jse mjs cjs wsf wsc wsh
+    hta lnk url scf reg inf chm hlp gadget application appref jar class jnlp apk xapk aab ipa appimage flatpak snap
+    desktop sh bash zsh csh ksh fish command tool run elf so dylib app pkg mpkg dmg deb rpm py pyc pyo pyw pyz
+    pl pm rb php phtml phar lua tcl ps psc1 html htm xhtml xht shtml mht mhtml svg svgz xml xsl xslt swf
+    docm dotm xlsm xltm xlam pptm potm ppam sldm one iso img vhd vhdx xpi crx library-ms settingcontent-ms
+""".split())
+SAFE_SUFFIX = ".txt"
 
 
 def _escape(char: str) -> str:
@@ -54,7 +64,16 @@ def file_name(name: str, index: int) -> str:
     stem = _cut(stem, MAX_NAME_CHARS - len(ext) - 1, MAX_NAME_BYTES - len(ext.encode()) - 1).rstrip(" .")
     if not stem or stem.split(".")[0].upper() in WINDOWS_DEVICES:
         stem = f"attachment-{index + 1}" + (f"-{stem}" if stem else "")
-    return f"{stem}.{ext}" if ext else stem
+    return inert(f"{stem}.{ext}" if ext else stem)
+
+
+def inert(name: str) -> str:
+    """The name with SAFE_SUFFIX after it when it ends in an executable or active extension (`x.exe.txt`)."""
+    stem, dot, ext = name.rpartition(".")
+    if not dot or ext.lower() not in ACTIVE_EXTENSIONS:
+        return name
+    room = len(SAFE_SUFFIX) + len(ext) + 1
+    return f"{_cut(stem, MAX_NAME_CHARS - room, MAX_NAME_BYTES - room)}.{ext}{SAFE_SUFFIX}"
 
 
 def _cut(text: str, chars: int, size: int) -> str:

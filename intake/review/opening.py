@@ -11,6 +11,7 @@ from intake.review.errors import from_crypto, no_case
 from intake.review.notes import open_notes
 from intake.review.session import Session
 from intake.storage.cases import Case
+from intake.text import zawgyi
 
 
 @dataclass(frozen=True, repr=False)
@@ -29,13 +30,20 @@ class OpenCase:
         """The case's notes, opened where they are sealed to one of the reviewer's keys."""
         return open_notes(self.session.source.notes(self.case), self.session.identities)
 
+    def thread(self) -> list[dict[str, object]]:
+        """The case's thread, opened with the reviewer's identities and the body's reply key."""
+        from intake.review.thread import open_thread, reply_recipient
+
+        return open_thread(self.session.source.thread(self.case), self.session.identities, reply_recipient(self))
+
     def summary(self) -> dict[str, object]:
         """What report.json and `show --json` say about the case itself."""
         key_id = self.report.opened.key_id
         return {"id": self.case.ref, "received": self.case.received.isoformat(), "status": self.case.status,
                 "sealed_by": self.case.sealed_by, "opened_with": {"key_id": key_id,
                                                                  "identity": self.session.key_name(key_id)},
-                "fields": self.report.body.fields, "reply_key": self.report.body.reply_key}
+                "fields": self.report.body.fields, "reply_key": self.report.body.reply_key,
+                "warnings": zawgyi.field_warnings(self.report.body.fields, self.report.body.zawgyi)}
 
 
 def open_case(session: Session, ref: str) -> OpenCase:

@@ -8,9 +8,10 @@ import io
 from intake.crypto.errors import CryptoError
 from intake.review.errors import DAMAGED_CASE, ReviewError
 from intake.review.listing import dump_json, human_size
-from intake.review.metadata import describe, sniff
+from intake.review.metadata import sniff
 from intake.review.names import terminal_text
 from intake.review.opening import OpenCase, open_case
+from intake.review.sandbox import inspect, limits
 from intake.review.session import Session
 from intake.review.terminal import echo
 
@@ -38,8 +39,7 @@ def check_attachment(case: OpenCase, idx: int) -> dict[str, object]:
     if info["detected_type"] and entry.size > MAX_INSPECT:
         info["metadata"] = {"not checked": f"larger than {MAX_INSPECT >> 20} MiB: export it to clean it"}
     elif info["detected_type"]:
-        kept.seek(0)
-        info["metadata"] = describe(kept, str(info["detected_type"]))
+        info["metadata"] = inspect(kept.getvalue(), str(info["detected_type"]), clean=False).found
     else:
         info["metadata"] = {"not checked": "no reader for this type: it may carry GPS, camera or author data"}
     return info
@@ -47,13 +47,16 @@ def check_attachment(case: OpenCase, idx: int) -> dict[str, object]:
 
 def show_case(session: Session, ref: str, as_json: bool) -> None:
     """Print one case; exit with the damaged-case code if an attachment fails its check."""
+    limits()
     case = open_case(session, ref)
     data = {**case.summary(), "attachments": [check_attachment(case, i) for i in range(len(case.case.lengths))],
-            "notes": case.notes()}
+            "notes": case.notes(), "thread": case.thread()}
     if as_json:
         echo(dump_json(data))
     else:
         _print(data)
+    if any(m["from"] == "reporter" for m in data["thread"]):  # type: ignore[attr-defined, index]
+        case.session.source.mark_read(case.case)
     bad = [a for a in data["attachments"] if not a["sha256_ok"]]
     if bad:
         raise ReviewError(f"case {case.case.ref}: attachment {bad[0]['index']} is damaged ({bad[0].get('error')})",
@@ -61,14 +64,19 @@ def show_case(session: Session, ref: str, as_json: bool) -> None:
 
 
 def _print(data: dict[str, object]) -> None:
-    out = echo
-    opened = data["opened_with"]
-    out(f"case {data['id']}  received {data['received']}  status {data['status']}  "
-        f"sealed by {data['sealed_by']}  opened with {terminal_text(str(opened['identity']))}")
+    def out(line: str) -> None:
+        echo(terminal_text(line, keep_newlines=True))
+
+    one = {k: terminal_text(str(data[k])) for k in ("id", "received", "status", "sealed_by")}
+    out(f"case {one['id']}  received {one['received']}  status {one['status']}  "
+        f"sealed by {one['sealed_by']}  opened with {terminal_text(str(data['opened_with']['identity']))}")
     out("fields:")
+    converted = {w["field"]: w["unicode"] for w in data["warnings"]}
     for name, value in data["fields"].items():
         text = terminal_text(value, keep_newlines=True).replace("\n", "\n    ")
         out(f"  {terminal_text(name)}: {text}")
+        if name in converted:
+            out(f"    [probably Zawgyi] {_unicode(converted[name])}")
     out(f"attachments: {len(data['attachments']) or 'none'}")
     for a in data["attachments"]:
         check = "sha256 ok" if a["sha256_ok"] else f"DAMAGED: {a.get('error')}"
@@ -82,7 +90,23 @@ def _print(data: dict[str, object]) -> None:
         out("notes:")
     for note in data["notes"]:
         if "error" in note:
-            out(f"  {note['created']}  (not opened: {note['error']})")
+            out(f"  {terminal_text(str(note['created']))}  (not opened: {note['error']})")
         else:
             text = terminal_text(str(note["note"]), keep_newlines=True).replace("\n", "\n    ")
-            out(f"  {note['created']}  {terminal_text(str(note['status']))}  by {str(note['by'])[:16]}: {text}")
+            who = terminal_text(str(note["by"])[:16])
+            out(f"  {terminal_text(str(note['created']))}  {terminal_text(str(note['status']))}  by {who}: {text}")
+    if data["thread"]:
+        out("thread (oldest first):")
+    for message in data["thread"]:
+        head = f"  {terminal_text(str(message['day']))}  {terminal_text(str(message['from']))}"
+        if "error" in message:
+            out(f"{head}  (not opened: {terminal_text(str(message['error']))})")
+        else:
+            out(f"{head}: " + terminal_text(str(message["text"]), keep_newlines=True).replace("\n", "\n    "))
+
+
+def _unicode(text: object) -> str:
+    if text is None:
+        return "no converter installed (pip install PyICU): read it with a Zawgyi font"
+    shown = terminal_text(str(text), keep_newlines=True).replace("\n", "\n    ")
+    return f"Unicode conversion (beside the original, check it): {shown}"

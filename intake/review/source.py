@@ -10,6 +10,7 @@ from intake.bundle.read import BundleCase, BundleError, open_bundle
 from intake.crypto.stream import PART
 from intake.storage.cases import Case, get_case, iter_cases, iter_parts
 from intake.storage.notes import Note, case_notes
+from intake.storage.threads import Message, mark_read, thread, unread_cases
 
 
 class DatabaseSource:
@@ -37,6 +38,19 @@ class DatabaseSource:
     def notes(self, case: Case) -> list[Note]:
         """The sealed notes of a case, oldest first."""
         return case_notes(self.engine, case.id)
+
+    def thread(self, case: Case) -> list[Message]:
+        """The sealed messages of a case, oldest first."""
+        return thread(self.engine, case.id)
+
+    def unread(self) -> set[str]:
+        """The references of cases with reporter messages nobody has shown yet."""
+        ids = unread_cases(self.engine)
+        return {case.ref for case in self.cases() if case.id in ids} if ids else set()
+
+    def mark_read(self, case: Case) -> None:
+        """Mark a case's reporter messages read (after `show` printed them)."""
+        mark_read(self.engine, case.id)
 
 
 class BundleSource:
@@ -82,3 +96,23 @@ class BundleSource:
         """The sealed notes of a case, oldest first."""
         entry: BundleCase = self.entries[case.id]
         return [Note(n.created, self._read(n.header), self._read(n.body)) for n in entry.notes]
+
+    def thread(self, case: Case) -> list[Message]:
+        """The sealed messages of a case as exported, oldest first (none from a bundle of version 1)."""
+        entry: BundleCase = self.entries[case.id]
+        return [Message(m.seq, m.sender, m.day, self._read(m.header), self._read(m.body), m.unread)
+                for m in entry.thread]
+
+    def unread(self) -> set[str]:
+        """The references of cases with reporter messages unread when the bundle was made."""
+        return {e.ref for e in self.entries if any(m.unread for m in e.thread)}
+
+    def mark_read(self, case: Case) -> None:
+        """A bundle is read-only: nothing to mark."""
+
+    @property
+    def import_key(self):  # type: ignore[no-untyped-def]
+        """The server's import recipient the bundle carries, for replies files (docs/bundle.md)."""
+        from intake.bundle.replies import bundle_import_key
+
+        return bundle_import_key(self.manifest)

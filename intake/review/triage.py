@@ -7,26 +7,32 @@ from pathlib import Path
 
 from intake.errors import BadValue
 from intake.review.errors import NO_KEYRING, ReviewError, no_case
+from intake.review.names import terminal_text
 from intake.review.session import Session
 from intake.review.terminal import echo
 
 
-def reviewer_keyring(keys_dir: Path, signer: str | Callable[[], Path]):
-    """The keyring in keys_dir, verified against the pinned admin signer, or that of the admin signing key file."""
-    from intake.keys.keyring import KeyringError, load_keyring, read_signer
+def reviewer_keyring(keys_dir: Path, signer: str | Callable[[], str], engine=None):
+    """The keyring in keys_dir, verified against the pinned admin signer, and no older than the one in use."""
+    from intake.keys.keyring import FILENAME, KeyringError, load_keyring
+    from intake.keys.trust import put_in_use
+    from intake.storage.keyring_state import KeyringRollback
 
     try:
         if callable(signer):
-            signer = read_signer(signer())
-        return load_keyring(keys_dir, signer.strip())
-    except KeyringError as exc:
+            signer = signer()
+        keyring = load_keyring(keys_dir, signer.strip())
+        if engine is not None:
+            put_in_use(engine, keyring, keys_dir / FILENAME)  # never seal a note to an older keyring put back
+        return keyring
+    except (KeyringError, KeyringRollback) as exc:
         raise ReviewError(f"cannot seal the note: {exc}",
                           "give --keys-dir DIR (the folder of keyring.json) and --signer intake-signer-1:... "
                           "(ask the admin for it, out of band)", NO_KEYRING) from None
 
 
 def set_status(session: Session, ref: str, state: str, note: str | None, keys_dir: Path,
-               signer: str | Callable[[], Path]) -> None:
+               signer: str | Callable[[], str]) -> None:
     """Set the state of a case in the database; a note is sealed first and stored in the same transaction."""
     from intake.review.notes import seal_note
     from intake.storage.cases import StorageError
@@ -43,7 +49,7 @@ def set_status(session: Session, ref: str, state: str, note: str | None, keys_di
     if note is not None:
         if not note.strip():
             raise BadValue("the note is empty", "--note")
-        recipients = reviewer_keyring(keys_dir, signer).recipients()
+        recipients = reviewer_keyring(keys_dir, signer, source.engine).recipients()
         try:
             sealed = seal_note(recipients, state, note, session.identities[0].key_id)
         except ValueError as exc:
@@ -52,4 +58,4 @@ def set_status(session: Session, ref: str, state: str, note: str | None, keys_di
         triage(source.engine, case.ref, state, sealed)
     except StorageError as exc:
         raise ReviewError(str(exc), "check the reference with `list`") from None
-    echo(f"case {case.ref}: {state}" + (" (note sealed to the keyring)" if sealed else ""), err=True)
+    echo(terminal_text(f"case {case.ref}: {state}" + (" (note sealed to the keyring)" if sealed else "")), err=True)

@@ -1,27 +1,34 @@
-"""Admitting a browser-sealed report in one write transaction: its proof of work spent, the budget counted,
-its case stored (docs/web.md, "Flood guards without tracking"); the transaction's commit is shared
+"""Admitting a browser-sealed report in one write transaction: its proof of work spent, its bytes counted
+against the budgets, its case stored (docs/web.md, "Floods"); the transaction's commit is shared
 with the reports that arrived at the same time (storage/batches.py).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
 from intake.storage.batches import GroupCommit
-from intake.storage.guards import count_report, spend
+from intake.storage.budgets import charge, pending_bytes, spend
 from intake.storage.lifecycle import insert_case
 
 
 class Refused(Exception):
-    """A flood guard refused the report: `reason` is "replayed" (challenge spent before) or "budget"."""
+    """A guard refused the report: `reason` is "replayed", "pending" (too many bytes still uploading) or "daily"."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The byte budgets a report is admitted under."""
+
+    daily_bytes: int
+    pending_bytes: int
 
 
 @dataclass(frozen=True)
@@ -33,22 +40,23 @@ class Admitted:
     token: str | None
 
 
-def admit_case(commits: GroupCommit, challenge: str, expires: dt.datetime, per_minute: int, now: float,
-               header: bytes, body: bytes, key_ids: Sequence[str], lengths: Sequence[int]) -> Admitted:
-    """Spend `challenge`, count the report at Unix time `now`, store its case: all or nothing, once committed.
+def admit_case(commits: GroupCommit, spent: bytes, day: int, limits: Limits, header: bytes, body: bytes,
+               key_ids: Sequence[str], lengths: Sequence[int], lookup: bytes | None = None) -> Admitted:
+    """Spend the challenge (`spent` digest of day `day`), count the bytes, store the case: all or nothing.
 
-    A replayed challenge or an error storing the case undoes all three. A spent budget stores no
-    case but keeps the challenge spent (so every refusal costs a new proof of work) and raises.
+    A replayed challenge, a spent budget or an error storing the case undoes everything, so a
+    refusal keeps nothing: the proof of work was checked before, and it costs the client alone.
     """
+    size = len(header) + len(body) + sum(lengths)
 
-    def admit(conn: Connection) -> Admitted | None:
-        if not spend(conn, challenge, expires):
+    def admit(conn: Connection) -> Admitted:
+        if not spend(conn, spent, day):
             raise Refused("replayed")
-        if not count_report(conn, per_minute, now):
-            return None
-        return Admitted(*insert_case(conn, header, body, "browser", key_ids, lengths, complete=not lengths))
+        if lengths and pending_bytes(conn) + sum(lengths) > limits.pending_bytes:
+            raise Refused("pending")
+        if not charge(conn, "browser", size, limits.daily_bytes):
+            raise Refused("daily")
+        return Admitted(*insert_case(conn, header, body, "browser", key_ids, lengths, complete=not lengths,
+                                     lookup=lookup))
 
-    admitted = commits.run(admit)
-    if admitted is None:
-        raise Refused("budget")
-    return admitted
+    return commits.run(admit)

@@ -7,12 +7,12 @@ import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, Row, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Engine, Row, Table, bindparam, delete, func, insert, select, tuple_, update
 
 from intake.crypto.stream import PART
 from intake.errors import IntakeError
 from intake.storage.db import writing
-from intake.storage.schema import attachments, case_keys, cases, notes, parts
+from intake.storage.schema import attachments, case_keys, cases, messages, notes, parts
 
 REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 STATUSES = ("new", "in review", "needs follow-up", "closed", "spam")
@@ -56,20 +56,20 @@ def _case(conn, row: Row) -> Case:
 
 def iter_cases(engine: Engine, status: str | None = None, since: dt.date | None = None,
                batch: int = 500) -> Iterator[Case]:
-    """Yield every complete case, oldest first, optionally by status and received date.
+    """Yield every complete case, oldest day first (random order within a day), optionally by status and received date.
 
     Cases are read `batch` at a time (with their attachment lengths in one more query), so memory
     stays bounded and no connection is held while the caller works on a case.
     """
-    query = select(cases).where(cases.c.complete.is_(True)).order_by(cases.c.id).limit(batch)
+    query = select(cases).where(cases.c.complete.is_(True)).order_by(cases.c.received, cases.c.id).limit(batch)
     if status:
         query = query.where(cases.c.status == status)
     if since:
         query = query.where(cases.c.received >= since)
-    after = 0
+    after = (dt.date.min, 0)
     while True:
         with engine.connect() as conn:
-            rows = conn.execute(query.where(cases.c.id > after)).all()
+            rows = conn.execute(query.where(tuple_(cases.c.received, cases.c.id) > after)).all()
             if not rows:
                 return
             lengths: dict[int, list[int]] = {row.id: [] for row in rows}
@@ -80,7 +80,7 @@ def iter_cases(engine: Engine, status: str | None = None, since: dt.date | None 
         for row in rows:
             yield Case(row.id, row.ref, row.received, row.status, row.sealed_by, row.header, row.body,
                        tuple(lengths[row.id]))
-        after = rows[-1].id
+        after = (rows[-1].received, rows[-1].id)
 
 
 def get_case(engine: Engine, ref: str) -> Case | None:
@@ -144,9 +144,9 @@ def header_pages(engine: Engine, of_notes: bool, size: int) -> Iterator[list[tup
 
 
 def count_headers(engine: Engine) -> int:
-    """How many cases and notes are stored, complete or not."""
+    """How many cases, notes and thread messages are stored, complete or not."""
     with engine.connect() as conn:
-        return sum(conn.execute(select(func.count()).select_from(t)).scalar_one() for t in (cases, notes))
+        return sum(conn.execute(select(func.count()).select_from(t)).scalar_one() for t in (cases, notes, messages))
 
 
 def count_by_key(engine: Engine) -> dict[str, int]:

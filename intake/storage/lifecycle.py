@@ -5,7 +5,8 @@ an upload token, and sends its parts one by one. A report sealed by the server o
 (web/report.py, web/sealing.py) opens an empty case, adds each stream's parts as they are sealed,
 and gives header, body and lengths when it completes. Either way the case stays incomplete, so
 invisible, until `complete_case` checks every part in the transaction that makes it visible; a failed
-request calls `discard`, and a crashed or abandoned one is removed by `expire_uploads`.
+request calls `discard`, and a crashed or abandoned one is removed by `expire_uploads` (idle sweeps,
+storage/budgets.py: no expiry time is stored). Case ids are random, not in order of arrival.
 
 Writes: every write here is one `writing(engine)` transaction (db.py). Group commit (batches.py)
 applies only where many small transactions of concurrent requests must share one commit: the
@@ -14,7 +15,6 @@ admission of browser-sealed reports (admission.py), which runs `insert_case` ins
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 from collections.abc import Sequence
 
@@ -22,35 +22,52 @@ from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, u
 
 from intake.clock import today
 from intake.crypto.stream import PART, plain_size
+from intake.storage.budgets import age_uploads, truncate_wal
 from intake.storage.cases import StorageError, new_ref, part_count
 from intake.storage.db import writing
-from intake.storage.schema import attachments, case_keys, cases, parts
+from intake.storage.schema import attachments, case_keys, case_lookups, cases, parts
 
-UPLOAD_LIFETIME = dt.timedelta(hours=24)
+ID_SPACE = (1 << 31) - 1
 
 
-def _expires() -> dt.datetime:
-    """When an upload opened now is abandoned: 24 hours after the start of this hour (no finer time stored)."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0) + UPLOAD_LIFETIME
+def new_id(conn: Connection) -> int:
+    """A random case id not in use: ids in arrival order would keep the order of arrival (docs/web.md, "Floods")."""
+    while True:
+        case_id = secrets.randbelow(ID_SPACE) + 1
+        if conn.execute(select(cases.c.id).where(cases.c.id == case_id)).first() is None:
+            return case_id
 
 
 def insert_case(conn: Connection, header: bytes, body: bytes, sealed_by: str, key_ids: Sequence[str],
-                lengths: Sequence[int], complete: bool, token: bool = True) -> tuple[int, str, str | None]:
+                lengths: Sequence[int], complete: bool, token: bool = True,
+                lookup: bytes | None = None) -> tuple[int, str, str | None]:
     """Open a case with its attachment and key rows in `conn`'s transaction; return its id, ref and upload token."""
     for length in lengths:
         if plain_size(length) is None:
             raise StorageError(f"an attachment of {length} sealed bytes is not a valid stream")
     upload = None if complete or not token else secrets.token_hex(32)
     ref = new_ref()
-    case_id = conn.execute(insert(cases), {
-        "ref": ref, "received": today(), "status": "new", "sealed_by": sealed_by, "header": header, "body": body,
-        "complete": complete, "upload_token": upload,
-        "upload_expires": None if complete else _expires()}).inserted_primary_key[0]
+    case_id = new_id(conn)
+    conn.execute(insert(cases), {
+        "id": case_id, "ref": ref, "received": today(), "status": "new", "sealed_by": sealed_by, "header": header,
+        "body": body, "complete": complete, "upload_token": upload, "idle": 0})
     if lengths:
         conn.execute(insert(attachments), [{"case_id": case_id, "idx": i, "length": n} for i, n in enumerate(lengths)])
     if key_ids:
         conn.execute(insert(case_keys), [{"case_id": case_id, "key_id": k} for k in key_ids])
+    if lookup is not None:
+        set_lookup(conn, case_id, lookup)
     return case_id, ref, upload
+
+
+def set_lookup(conn: Connection, case_id: int, lookup: bytes) -> None:
+    """Store a case's lookup hash in `conn`'s transaction, refusing one another case has (§12.3)."""
+    if len(lookup) != 32:
+        raise StorageError("a lookup is 32 bytes: send the hash the page derived from the codename")
+    taken = conn.execute(select(case_lookups.c.case_id).where(case_lookups.c.lookup == lookup)).first()
+    if taken is not None:
+        raise StorageError("another report already uses this codename: make a new one and send again")
+    conn.execute(insert(case_lookups).values(case_id=case_id, lookup=lookup))
 
 
 def open_arrival(engine: Engine, sealed_by: str = "server") -> int:
@@ -72,6 +89,7 @@ def append_parts(engine: Engine, case_id: int, idx: int, first: int, data: Seque
     with writing(engine) as conn:
         conn.execute(insert(parts), [{"case_id": case_id, "idx": idx, "part": first + n, "data": part}
                                      for n, part in enumerate(data)])
+        conn.execute(update(cases).where(cases.c.id == case_id, cases.c.idle != 0).values(idle=0))
 
 
 def put_part(engine: Engine, case_id: int, idx: int, part: int, data: bytes) -> None:
@@ -82,6 +100,7 @@ def put_part(engine: Engine, case_id: int, idx: int, part: int, data: bytes) -> 
         if length is None:
             raise StorageError("no upload waits for that attachment")
         check_part(length, part, data)
+        conn.execute(update(cases).where(cases.c.id == case_id, cases.c.idle != 0).values(idle=0))
         key = and_(parts.c.case_id == case_id, parts.c.idx == idx, parts.c.part == part)
         if conn.execute(select(func.count()).select_from(parts).where(key)).scalar():
             conn.execute(update(parts).where(key).values(data=data))
@@ -106,14 +125,17 @@ def missing_parts(engine: Engine, case_id: int) -> dict[int, list[int]]:
 
 
 def complete_case(engine: Engine, case_id: int, header: bytes | None = None, body: bytes | None = None,
-                  key_ids: Sequence[str] = (), lengths: Sequence[int] | None = None) -> str:
+                  key_ids: Sequence[str] = (), lengths: Sequence[int] | None = None,
+                  lookup: bytes | None = None) -> str:
     """Check that every stream is stored whole and make the case visible, in one transaction; return its ref.
 
-    An arriving case gives its header, body, key ids and stream lengths here; an upload gave them when it
-    opened.
+    An arriving case gives its header, body, key ids, stream lengths and codename lookup here; an upload
+    gave them when it opened.
     """
     with writing(engine) as conn:
         values: dict[str, object] = {}
+        if lookup is not None:
+            set_lookup(conn, case_id, lookup)
         if header is not None:
             _set_streams(conn, case_id, lengths or ())
             if key_ids:
@@ -127,7 +149,7 @@ def complete_case(engine: Engine, case_id: int, header: bytes | None = None, bod
                 raise StorageError(f"the upload is not complete: stream {idx} is not stored whole; "
                                    "send the missing parts first")
         done = conn.execute(update(cases).where(cases.c.id == case_id, cases.c.complete.is_(False)).values(
-            complete=True, upload_token=None, upload_expires=None, received=today(), **values))
+            complete=True, upload_token=None, idle=0, received=today(), **values))
         if done.rowcount != 1:
             raise StorageError("no upload waits with that id")
         return conn.execute(select(cases.c.ref).where(cases.c.id == case_id)).scalar_one()
@@ -153,20 +175,21 @@ def discard(engine: Engine, case_id: int) -> None:
         conn.execute(delete(cases).where(cases.c.id == case_id, cases.c.complete.is_(False)))
 
 
-def expire_uploads(engine: Engine, now: dt.datetime | None = None) -> int:
-    """Delete incomplete cases whose time ran out; return how many."""
-    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    with engine.connect() as conn:
-        stale = conn.execute(select(cases.c.id).where(cases.c.complete.is_(False),
-                                                      cases.c.upload_expires < now)).scalars().all()
+def expire_uploads(engine: Engine, every: bool = False) -> int:
+    """Sweep now (storage/budgets.py): expire uploads idle for IDLE_SWEEPS sweeps, or `every` incomplete one.
+
+    `every` is for a server that is stopped (after a crash): it would also cut uploads under way.
+    """
+    with writing(engine) as conn:
+        stale = age_uploads(conn, every)
     for case_id in stale:
         discard(engine, case_id)
+    truncate_wal(engine)
     return len(stale)
 
 
 def upload_case(engine: Engine, token: str) -> int | None:
-    """The id of the incomplete, unexpired case that `token` uploads to, or None."""
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    """The id of the incomplete case that `token` uploads to, or None."""
     with engine.connect() as conn:
-        return conn.execute(select(cases.c.id).where(cases.c.upload_token == token, cases.c.complete.is_(False),
-                                                     cases.c.upload_expires > now)).scalar()
+        return conn.execute(select(cases.c.id).where(cases.c.upload_token == token,
+                                                     cases.c.complete.is_(False))).scalar()

@@ -21,11 +21,11 @@ def find_old(settings: Settings, older_than: int, status: str | None) -> list[Ol
 def purge(settings: Settings, found: list[Old], older_than: int, status: str | None,
           passphrase: Callable[[], bytes]) -> None:
     """Delete the cases found, reclaim the space, and record it in the audit log signed with the admin key."""
-    from intake.keys.admin import admin_key, commit, current
-    from intake.keys.keyring import unlock_signing_key
+    from intake.keys.admin import commit, current
+    from intake.keys.trust import admin_signing_key
 
     keyring = current(settings)
-    key = unlock_signing_key(admin_key(settings), passphrase())
+    key = admin_signing_key(settings, passphrase())
     with database(settings) as engine:
         delete_cases(engine, [case_id for case_id, *_ in found])
         vacuum(engine)

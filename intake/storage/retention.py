@@ -1,4 +1,4 @@
-"""Deleting old cases for good: rows, parts, keys and notes, then reclaiming the space."""
+"""Deleting old cases for good: rows, parts, keys, notes, lookups and threads, then reclaiming the space."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import Engine, delete, select
 
 from intake.clock import today
 from intake.storage.db import writing
-from intake.storage.schema import attachments, case_keys, cases, notes, parts
+from intake.storage.schema import attachments, case_keys, case_lookups, cases, messages, notes, parts
 
 CHUNK = 500
 
@@ -26,11 +26,11 @@ def old_cases(engine: Engine, older_than_days: int, status: str | None = None) -
 
 
 def delete_cases(engine: Engine, ids: Sequence[int]) -> None:
-    """Delete cases with their parts, attachments, key rows and notes, a few hundred to a transaction."""
+    """Delete cases with their parts, attachments, key rows, notes, lookups and threads, a few hundred at a time."""
     for at in range(0, len(ids), CHUNK):
         chunk = list(ids[at:at + CHUNK])
         with writing(engine) as conn:
-            for table in (parts, attachments, case_keys, notes):
+            for table in (parts, attachments, case_keys, notes, case_lookups, messages):
                 conn.execute(delete(table).where(table.c.case_id.in_(chunk)))
             conn.execute(delete(cases).where(cases.c.id.in_(chunk)))
 
@@ -43,4 +43,4 @@ def vacuum(engine: Engine) -> None:
             conn.exec_driver_sql("VACUUM")
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         else:
-            conn.exec_driver_sql("VACUUM cases, attachments, parts, case_keys, notes")
+            conn.exec_driver_sql("VACUUM cases, attachments, parts, case_keys, notes, case_lookups, messages")

@@ -1,4 +1,8 @@
-"""The tables; their history lives in the Alembic migrations beside this module."""
+"""The tables; their history lives in the Alembic migrations beside this module.
+
+No table keeps a time finer than the day, nor an order of arrival: case ids are random, and on
+SQLite the tables without an integer key are WITHOUT ROWID (docs/web.md, "Floods").
+"""
 
 from sqlalchemy import (
     BigInteger,
@@ -29,7 +33,7 @@ cases = Table(
     Column("body", LargeBinary, nullable=False),
     Column("complete", Boolean, nullable=False, default=False, index=True),
     Column("upload_token", String(64), unique=True),
-    Column("upload_expires", DateTime),
+    Column("idle", Integer, nullable=False, default=0),
 )
 
 attachments = Table(
@@ -37,6 +41,7 @@ attachments = Table(
     Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
     Column("idx", Integer, primary_key=True),
     Column("length", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 parts = Table(
@@ -46,12 +51,14 @@ parts = Table(
     Column("part", Integer, primary_key=True),
     Column("data", LargeBinary, nullable=False),
     ForeignKeyConstraint(["case_id", "idx"], ["attachments.case_id", "attachments.idx"], ondelete="CASCADE"),
+    sqlite_with_rowid=False,
 )
 
 case_keys = Table(
     "case_keys", metadata,
     Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
     Column("key_id", String(32), primary_key=True, index=True),
+    sqlite_with_rowid=False,
 )
 
 notes = Table(
@@ -74,14 +81,53 @@ audit = Table(
     Column("signature", String(128)),
 )
 
-spent_challenges = Table(
-    "spent_challenges", metadata,
-    Column("challenge", String(64), primary_key=True),
-    Column("expires", DateTime, nullable=False, index=True),
+spent_work = Table(
+    "spent_work", metadata,
+    Column("digest", LargeBinary(16), primary_key=True),
+    Column("day", Date, nullable=False),
+    sqlite_with_rowid=False,
 )
 
-report_budget = Table(
-    "report_budget", metadata,
-    Column("minute", BigInteger, primary_key=True, autoincrement=False),
-    Column("used", Integer, nullable=False),
+stored_bytes = Table(
+    "stored_bytes", metadata,
+    Column("day", Date, primary_key=True),
+    Column("path", String(10), primary_key=True),
+    Column("bytes", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+upkeep = Table(
+    "upkeep", metadata,
+    Column("name", String(20), primary_key=True),
+    Column("period", BigInteger, nullable=False),
+)
+
+keyring_state = Table(
+    "keyring_state", metadata,
+    Column("signer", String(80), primary_key=True),
+    Column("serial", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+codename_salt = Table(
+    "codename_salt", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("salt", LargeBinary, nullable=False),
+)
+
+case_lookups = Table(
+    "case_lookups", metadata,
+    Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+    Column("lookup", LargeBinary, nullable=False, unique=True),
+)
+
+messages = Table(
+    "messages", metadata,
+    Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("sender", String(10), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("header", LargeBinary, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("unread", Boolean, nullable=False),
 )

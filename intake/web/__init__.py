@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask
 from flask_babel import Babel, get_locale
-from flask_wtf.csrf import CSRFProtect
 
 from intake.settings import Settings
+from intake.web.language import select_locale
 from intake.web.sealing import SealingRequest
 
 PACKAGE = Path(__file__).resolve().parents[1]
 _IN_WHEEL = PACKAGE / "templates"
 TEMPLATES = _IN_WHEEL if _IN_WHEEL.is_dir() else PACKAGE.parent / "templates"  # a checkout keeps them at the top
-LOCALES = ("en", "km", "my")
-csrf = CSRFProtect()
 babel = Babel()
 
 
@@ -31,30 +29,26 @@ class IntakeFlask(Flask):
         log_exception(exc_info)
 
 
-def select_locale() -> str | None:
-    """The reporter's preferred language among those translated."""
-    available = [str(t) for t in babel.list_translations()]
-    return request.accept_languages.best_match([x for x in LOCALES if x in available]) or "en"
-
-
 def create_app(settings: Settings | None = None, test_config: dict | None = None) -> Flask:
     """Make the app: settings from the environment unless given, then blueprints by feature."""
     settings = settings or Settings.from_env()
     app = IntakeFlask(__name__, template_folder=str(TEMPLATES), static_folder=str(PACKAGE / "static"))
-    from intake.web import api, errors, keyring_json, report, security, state
+    from intake.web import api, errors, guards, keyring_json, language, receipt, report, security, state, static, thread
 
-    app.config.update(SECRET_KEY=state.secret_key(settings.instance), MAX_CONTENT_LENGTH=settings.max_report_bytes,
-                      MAX_FORM_MEMORY_SIZE=200_000, WTF_CSRF_TIME_LIMIT=24 * 3600, WTF_CSRF_SSL_STRICT=False,
-                      BABEL_TRANSLATION_DIRECTORIES=str(PACKAGE / "translations"))
+    # No SECRET_KEY: Flask's session stays a NullSession that sets no cookie and refuses writes. The
+    # form token (web/tokens.py) replaces Flask-WTF's session-bound CSRF token.
+    app.config.update(MAX_CONTENT_LENGTH=settings.max_report_bytes, MAX_FORM_MEMORY_SIZE=200_000,
+                      WTF_CSRF_ENABLED=False, BABEL_TRANSLATION_DIRECTORIES=str(PACKAGE / "translations"))
     app.config.update(test_config or {})
     app.jinja_env.globals.pop("config", None)
     app.jinja_env.globals["get_locale"] = get_locale
     state.init_app(app, settings)
     security.init_app(app)
+    static.init_app(app)
     errors.init_app(app)
-    csrf.init_app(app)
+    guards.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
-    for module in (report, api, keyring_json):
+    language.init_app(app)
+    for module in (report, api, keyring_json, receipt, thread):
         app.register_blueprint(module.bp)
-    csrf.exempt("intake.web.report.post_report")
     return app

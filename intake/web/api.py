@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import re
-import time
 
 from flask import Blueprint, Response, abort, jsonify, request
+from flask_babel import gettext as _
 
 from intake.crypto.stream import PART
 from intake.storage.admission import Refused, admit_case
 from intake.storage.cases import StorageError, part_count
 from intake.storage.lifecycle import complete_case, missing_parts, put_part, upload_case
 from intake.web.checks import check_report
-from intake.web.guards import refusal
+from intake.web.guards import no_space, refusal
+from intake.web.limits import below_floor
 from intake.web.state import state
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -22,30 +23,35 @@ BEGIN_LIMIT = 2 * PART
 
 @bp.get("/challenge")
 def challenge() -> Response:
-    """A fresh proof-of-work challenge and the number of zero bits its solution needs."""
-    pow_ = state().pow
-    return jsonify(challenge=pow_.challenge(), bits=pow_.bits)
+    """A fresh proof-of-work challenge and the number of zero bits its solution needs (more when busy)."""
+    challenge_, bits = state().work.challenge()
+    return jsonify(challenge=challenge_, bits=bits)
 
 
 @bp.post("/reports")
 def begin() -> tuple[Response, int]:
     """Check a sealed report and store it: complete at once without attachments, else open an upload for them."""
     intake = state()
-    intake.expire_now_and_then()
     if (request.content_length or 0) > BEGIN_LIMIT:
-        abort(413, f"the sealed header and body must fit in {BEGIN_LIMIT} bytes (docs/format.md §5)")
+        abort(413, _("the sealed header and body must fit in %(n)s bytes (docs/format.md §5)", n=BEGIN_LIMIT))
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        abort(400, "send the sealed report as a JSON object (docs/openapi.yaml)")
+        abort(400, _("send the sealed report as a JSON object (docs/openapi.yaml)"))
     if data.get("website"):
-        abort(400, "this report looks automated and was not stored: leave the `website` field empty")
-    expires = intake.pow.verify(data.get("pow_challenge"), data.get("pow_nonce"))
+        abort(400, _("this report looks automated and was not stored: leave the `website` field empty"))
+    solved = intake.work.verify(data.get("pow_challenge"), data.get("pow_nonce"))
     checked = check_report(data, intake.keyring.current(), intake.settings.max_report_bytes)
+    if below_floor(intake.disk, len(checked.header) + len(checked.body) + sum(checked.lengths),
+                   intake.settings.free_floor):
+        raise no_space()
     try:
-        admitted = admit_case(intake.commits, data["pow_challenge"], expires, intake.budget.per_minute, time.time(),
-                              checked.header, checked.body, checked.key_ids, checked.lengths)
+        admitted = admit_case(intake.commits, solved.spent, solved.day, intake.limits, checked.header,
+                              checked.body, checked.key_ids, checked.lengths, checked.lookup)
     except Refused as exc:
         raise refusal(exc) from None
+    except StorageError as exc:
+        abort(409, str(exc))
+    intake.work.load.add()
     if admitted.token is None:
         return jsonify(ref=admitted.ref), 201
     missing = {str(idx): list(range(part_count(length))) for idx, length in enumerate(checked.lengths)}
@@ -55,7 +61,7 @@ def begin() -> tuple[Response, int]:
 def _case(token: str) -> int:
     case_id = upload_case(state().engine, token) if TOKEN.fullmatch(token) else None
     if case_id is None:
-        abort(404, "no upload waits at this address: it finished, expired or never began; send the report again")
+        abort(404, _("no upload waits at this address: it finished, expired or never began; send the report again"))
     return case_id
 
 
@@ -75,11 +81,11 @@ def upload_part(token: str, idx: int, part: int) -> tuple[str, int]:
     case_id = _case(token)
     data = request.stream.read(PART + 1)
     if len(data) > PART:
-        abort(413, f"a part holds at most {PART} bytes (docs/format.md §7)")
+        abort(413, _("a part holds at most %(n)s bytes (docs/format.md §7)", n=PART))
     try:
         put_part(state().engine, case_id, idx, part, data)
     except StorageError as exc:
-        abort(400, f"{exc}: cut each stream into parts of {PART} bytes (docs/format.md §7)")
+        abort(400, _("%(error)s: cut each stream into parts of %(n)s bytes (docs/format.md §7)", error=exc, n=PART))
     return "", 204
 
 
@@ -90,5 +96,5 @@ def complete(token: str) -> Response:
     try:
         ref = complete_case(state().engine, case_id)
     except StorageError as exc:
-        abort(409, f"{exc}: GET this upload to see which parts are missing")
+        abort(409, _("%(error)s: GET this upload to see which parts are missing", error=exc))
     return jsonify(ref=ref)

@@ -6,6 +6,8 @@ import base64
 import binascii
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 from intake.crypto.envelope import BODY_SIZES, MAX_ATTACHMENTS, parse_header
 from intake.crypto.errors import CryptoError
 from intake.crypto.stream import plain_size
@@ -28,16 +30,17 @@ class CheckedReport:
     body: bytes
     lengths: tuple[int, ...]
     key_ids: tuple[str, ...]
+    lookup: bytes | None = None
 
 
 def _bytes(data: dict[str, object], name: str) -> bytes:
     value = data.get(name)
     if not isinstance(value, str):
-        raise ReportRefused(f"`{name}` is missing: send it as base64url text")
+        raise ReportRefused(_("`%(name)s` is missing: send it as base64url text", name=name))
     try:
         return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     except (binascii.Error, ValueError):
-        raise ReportRefused(f"`{name}` is not base64url: send it encoded as base64url") from None
+        raise ReportRefused(_("`%(name)s` is not base64url: send it encoded as base64url", name=name)) from None
 
 
 def check_report(data: dict[str, object], keyring: Keyring, max_bytes: int) -> CheckedReport:
@@ -46,26 +49,31 @@ def check_report(data: dict[str, object], keyring: Keyring, max_bytes: int) -> C
     try:
         parsed = parse_header(header)
     except CryptoError as exc:
-        raise ReportRefused(f"the sealed header is not valid ({exc}): reload the page and send the report "
-                              "again") from None
+        raise ReportRefused(_("the sealed header is not valid (%(error)s): reload the page and send the "
+                                "report again", error=exc)) from None
     try:
         keyring.check_key_ids(parsed.key_ids)
     except KeyringError as exc:
         if data.get("keyring_serial") != keyring.serial:
-            raise ReportRefused("the reviewers' keys changed since this page was loaded: load /keyring.json "
-                                  "again and seal the report to the new keys", 409) from None
+            raise ReportRefused(_("the reviewers' keys changed since this page was loaded: load "
+                                    "/keyring.json again and seal the report to the new keys"), 409) from None
         raise ReportRefused(str(exc)) from None
     body = _bytes(data, "body")
     if len(body) not in BODY_SIZES:
-        raise ReportRefused(f"a sealed body cannot be {len(body)} bytes long: pad it as docs/format.md §5 says")
+        raise ReportRefused(_("a sealed body cannot be %(n)s bytes long: pad it as docs/format.md §5 says",
+                                n=len(body)))
     lengths = data.get("lengths")
     if not isinstance(lengths, list) or len(lengths) > MAX_ATTACHMENTS or not all(
             type(n) is int for n in lengths):
-        raise ReportRefused(f"`lengths` must list at most {MAX_ATTACHMENTS} stream lengths as integers")
+        raise ReportRefused(_("`lengths` must list at most %(n)s stream lengths as integers", n=MAX_ATTACHMENTS))
     for i, length in enumerate(lengths):
         if plain_size(length) is None:
-            raise ReportRefused(f"attachment {i} cannot be a sealed stream of {length} bytes (docs/format.md §7)")
+            raise ReportRefused(_("attachment %(i)s cannot be a sealed stream of %(n)s bytes (docs/format.md §7)",
+                                    i=i, n=length))
     if len(header) + len(body) + sum(lengths) > max_bytes:
-        raise ReportRefused(f"the report is larger than this service takes ({max_bytes // (1 << 20)} MiB): "
-                              "leave out some files", 413)
-    return CheckedReport(header, body, tuple(lengths), tuple(parsed.key_ids))
+        raise ReportRefused(_("the report is larger than this service takes (%(n)s MiB): leave out some "
+                                "files", n=max_bytes // (1 << 20)), 413)
+    lookup = _bytes(data, "lookup") if data.get("lookup") is not None else None
+    if lookup is not None and len(lookup) != 32:
+        raise ReportRefused(_("`lookup` must be 32 bytes, the hash of the codename's token (docs/format.md §12.3)"))
+    return CheckedReport(header, body, tuple(lengths), tuple(parsed.key_ids), lookup)

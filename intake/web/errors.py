@@ -15,16 +15,25 @@ from intake.web.keyring_watch import KeyringUnavailable
 from intake.web.sealing import UploadRefused
 from intake.web.slow import SlowClient
 from intake.web.state import state
+from intake.web.work import WorkRefused
 
 log = logging.getLogger("intake.web")
 
 
 def titles() -> dict[int, str]:
     """What each status means for the reporter."""
-    return {400: _("The report was not accepted"), 404: _("Nothing here"), 405: _("Not allowed"),
+    return {400: _("The report was not accepted"), 403: _("Not allowed"), 404: _("Nothing here"),
+            405: _("Not allowed"),
             408: _("The report arrived too slowly"),
             409: _("Please try again"), 413: _("The report is too large"), 429: _("Too many reports right now"),
             503: _("The service cannot take reports right now")}
+
+
+def explanations() -> dict[int, str]:
+    """What to do after an error that came without a message of ours (Werkzeug's English descriptions)."""
+    return {400: _("The request was not understood. Nothing was stored: go back to the form and send it again."),
+            404: _("This address does not exist here. Go back to the report form."),
+            409: _("Please send the report again.")}
 
 
 def respond(status: int, message: str) -> tuple[Response | str, int]:
@@ -48,8 +57,9 @@ def http_error(exc: HTTPException) -> tuple[Response | str, int] | tuple[Respons
         return respond(413, _("The report and its files are larger than %(limit)s MiB, the most this service "
                               "takes. Nothing was stored. Send fewer or smaller files, or send them in a second "
                               "report.", limit=limit))
-    message = exc.description if status in (400, 404, 409, 413, 429) and exc.description else titles().get(
-        status, _("Something went wrong"))
+    ours = exc.description and exc.description != type(exc).description
+    message = exc.description if status in (400, 403, 404, 409, 413, 429) and ours else explanations().get(
+        status, titles().get(status, _("Something went wrong")))
     if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
         return *respond(status, message), {"Allow": ", ".join(exc.valid_methods)}
     return respond(status, message)
@@ -65,6 +75,7 @@ def init_app(app: Flask) -> None:
     """Register the handlers."""
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(GuardError, lambda exc: respond(exc.status, str(exc)))
+    app.register_error_handler(WorkRefused, lambda exc: respond(exc.status, _(str(exc))))
     app.register_error_handler(ReportRefused, lambda exc: respond(exc.status, str(exc)))
     app.register_error_handler(UploadRefused, lambda exc: respond(400, str(exc)))
     app.register_error_handler(SlowClient, too_slow)

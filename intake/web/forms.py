@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, MultipleFileField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, MultipleFileField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 INCIDENT_TYPES = [
@@ -21,6 +21,9 @@ MAX_DESCRIPTION = 20000
 class ReportForm(FlaskForm):
     """One incident report; the files are sealed as they arrive, never through this form's data."""
 
+    csrf_token = HiddenField()
+    website = StringField(_l("Leave this field empty"))
+
     incident_type = SelectField(_l("What happened?"), choices=INCIDENT_TYPES,
                                 validators=[DataRequired(_l("Choose what happened."))])
     occurred = StringField(_l("When? (optional; the month is enough)"),
@@ -35,7 +38,6 @@ class ReportForm(FlaskForm):
     keep_original = BooleanField(_l("Keep the original files, sealed, as evidence (photos keep their "
                                     "location and camera details)"))
     attachments = MultipleFileField(_l("Photos or videos (optional)"))
-    website = StringField(_l("Leave this field empty"))
 
     def sealed_fields(self) -> dict[str, str]:
         """The fields as the sealed body holds them."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
+from intake.crypto.keys import b64encode
+from intake.storage.threads import salt
 from intake.web.state import state
 
 bp = Blueprint("keyring", __name__)
@@ -11,7 +13,9 @@ bp = Blueprint("keyring", __name__)
 
 @bp.get("/keyring.json")
 def keyring_json() -> Response:
-    """The verified keyring's recipients (active keys, then the recovery key), serial and fingerprint."""
-    keyring = state().keyring.current()
-    return jsonify(serial=keyring.serial, fingerprint=keyring.fingerprint,
-                   recipients=[{"key_id": r.key_id, "recipient": str(r)} for r in keyring.recipients()])
+    """The verified keyring's recipients (active keys, then recovery key), serial, date, fingerprint, codename salt."""
+    intake = state()
+    keyring = intake.keyring.current()
+    return jsonify(serial=keyring.serial, date=keyring.date, fingerprint=keyring.fingerprint,
+                   recipients=[{"key_id": r.key_id, "recipient": str(r)} for r in keyring.recipients()],
+                   codename_salt=b64encode(salt(intake.engine)))

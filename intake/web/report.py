@@ -5,19 +5,29 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 
+from intake.crypto.codename import make_codename
+from intake.storage.budgets import charge
+from intake.storage.db import writing
 from intake.storage.lifecycle import complete_case, discard, open_arrival
+from intake.text.zawgyi import zawgyi_fields
 from intake.web.forms import ReportForm
-from intake.web.guards import GuardError
+from intake.web.guards import automated, daily_spent, form_expired, no_space, nojs_busy
+from intake.web.limits import below_floor
+from intake.web.receipt import receipt_page
 from intake.web.sealing import Arrival, UploadRefused
 from intake.web.state import state
+from intake.web.thread import derive_in_turn
 
 bp = Blueprint("report", __name__)
+LEADING = 256 * 1024
 
 
 def form_page(form: ReportForm, status: int = 200) -> tuple[str, int]:
-    """Render the form with the current keyring's fingerprint."""
-    keyring = state().keyring.current()
-    return render_template("form.html", form=form, fingerprint=keyring.fingerprint, serial=keyring.serial), status
+    """Render the form with the current keyring's fingerprint, serial and day of signing, and a form token."""
+    intake = state()
+    keyring = intake.keyring.current()
+    return render_template("form.html", form=form, fingerprint=keyring.fingerprint, serial=keyring.serial,
+                           keyring_date=keyring.date, form_token=intake.tokens.issue()), status
 
 
 @bp.get("/")
@@ -26,15 +36,36 @@ def index() -> tuple[str, int]:
     return form_page(ReportForm())
 
 
+def admit_post() -> None:
+    """The no-JS post's checks before anything is sealed: token and honeypot first, then its budgets.
+
+    A multipart body's text fields before its first file are read ahead (web/ahead.py); the page
+    puts the token and the honeypot first, so a post without a valid token never has a file sealed.
+    """
+    intake = state()
+    if request.mimetype == "multipart/form-data":
+        fields = request.read_ahead(LEADING)  # type: ignore[attr-defined]
+    else:
+        fields = request.form
+    if not intake.tokens.valid(fields.get("csrf_token")):
+        raise form_expired()
+    if fields.get("website"):
+        raise automated()
+    if not intake.nojs.take():
+        raise nojs_busy()
+    size = request.content_length or LEADING
+    if below_floor(intake.disk, size, intake.settings.free_floor):
+        raise no_space()
+    with writing(intake.engine) as conn:
+        if not charge(conn, "server", size, intake.settings.daily_bytes):
+            raise daily_spent()
+
+
 @bp.post("/report")
 def post_report() -> tuple[str, int]:
     """Take a multipart post, sealing every file as it is parsed; show the receipt or a clear error."""
     intake = state()
-    intake.expire_now_and_then()
-    try:
-        intake.budget.take()
-    except GuardError as exc:
-        abort(exc.status, str(exc))
+    admit_post()
     keyring = intake.keyring.current()
     arrival = Arrival(intake.engine, keyring.recipients())
     request.arrival = arrival  # type: ignore[attr-defined]
@@ -47,9 +78,8 @@ def post_report() -> tuple[str, int]:
         if set(request.files) - {"attachments"}:
             abort(400, _("A file arrived in place of a text field. Nothing was stored: send the form as the page "
                          "shows it."))
-        if form.website.data:
-            abort(400, _("This report looks automated and was not stored. If you are a person, leave the last "
-                         "field empty and send it again."))
+        if form.website.data or not intake.tokens.valid(form.csrf_token.data):
+            raise automated() if form.website.data else form_expired()
         if not form.validate():
             return form_page(form, 400)
         if any(not w.closed for w in arrival.writers):
@@ -57,13 +87,17 @@ def post_report() -> tuple[str, int]:
         case_id = arrival.case_id if arrival.case_id is not None else open_arrival(intake.engine)
         arrival.case_id = case_id
         sealer = arrival.sealer
-        ref = complete_case(intake.engine, case_id, sealer.header(), sealer.body(form.sealed_fields()),
-                            [r.key_id for r in sealer.recipients], arrival.lengths)
+        fields = form.sealed_fields()
+        codename = make_codename()
+        keys = derive_in_turn(codename)
+        body = sealer.body(fields, reply_key=str(keys.identity.recipient), zawgyi=zawgyi_fields(fields))
+        ref = complete_case(intake.engine, case_id, sealer.header(), body,
+                            [r.key_id for r in sealer.recipients], arrival.lengths, lookup=keys.lookup)
     finally:
         arrival.close()
         if ref is None and arrival.case_id is not None:
             discard(intake.engine, arrival.case_id)
-    return render_template("receipt.html", ref=ref), 200
+    return receipt_page(ref, codename)
 
 
 @bp.get("/favicon.ico")

@@ -13,6 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any
 
 from flask import Request
+from flask_babel import gettext as _
 from sqlalchemy import Engine
 from werkzeug.formparser import FormDataParser
 
@@ -20,8 +21,13 @@ from intake.crypto.envelope import MAX_ATTACHMENTS, Sealer
 from intake.crypto.keys import Recipient
 from intake.crypto.stream import PART
 from intake.storage.lifecycle import add_stream, append_parts, open_arrival
+from intake.web.ahead import Ahead, leading_fields
 
 BATCH = 4
+MAX_NAME_BYTES = 255  # a file name in the sealed manifest, as most file systems allow
+MAX_EXT_BYTES = 16
+MAX_TYPE_CHARS = 127
+DEFAULT_TYPE = "application/octet-stream"
 
 
 class UploadRefused(Exception):
@@ -44,12 +50,13 @@ class Arrival:
         if not filename:
             return NoFile()
         if len(self.writers) >= MAX_ATTACHMENTS:
-            raise UploadRefused(f"a report carries at most {MAX_ATTACHMENTS} files")
+            raise UploadRefused(_("A report carries at most %(n)s files: send the others in a second report.",
+                                  n=MAX_ATTACHMENTS))
         if self.case_id is None:
             self.case_id = open_arrival(self.engine)
         idx = len(self.writers)
         add_stream(self.engine, self.case_id, idx)
-        writer = SealingWriter(self, idx, filename, content_type or "application/octet-stream")
+        writer = SealingWriter(self, idx, stored_name(filename), stored_type(content_type))
         self.writers.append(writer)
         return writer
 
@@ -72,6 +79,27 @@ class Arrival:
     def lengths(self) -> list[int]:
         """The sealed length of every finished stream."""
         return [w.length for w in self.writers]
+
+
+def stored_name(filename: str) -> str:
+    """The name the manifest keeps: valid UTF-8, at most MAX_NAME_BYTES, its extension kept (the file is never lost)."""
+    text = filename.encode("utf-8", "replace").decode("utf-8")
+    if len(text.encode()) <= MAX_NAME_BYTES:
+        return text
+    stem, dot, ext = text.rpartition(".")
+    if not dot or len(ext.encode()) > MAX_EXT_BYTES:
+        stem, ext = text, ""
+    room = MAX_NAME_BYTES - (len(ext.encode()) + 1 if ext else 0)
+    stem = stem.encode()[:room].decode("utf-8", "ignore")
+    return f"{stem}.{ext}" if ext else stem
+
+
+def stored_type(content_type: str | None) -> str:
+    """The media type the manifest keeps: the browser's if short printable ASCII, else application/octet-stream."""
+    if not content_type or len(content_type) > MAX_TYPE_CHARS or not content_type.isascii() \
+            or not content_type.isprintable():
+        return DEFAULT_TYPE
+    return content_type
 
 
 class SealingWriter:
@@ -133,7 +161,7 @@ class NoFile:
     def write(self, data: bytes) -> int:
         """Refuse content: a file without a name is not something a browser sends."""
         if data:
-            raise UploadRefused("a file arrived without a name: choose the file again")
+            raise UploadRefused(_("A file arrived without a name: choose the file again."))
         return 0
 
     def seek(self, offset: int, whence: int = 0) -> int:
@@ -168,9 +196,23 @@ class SealingRequest(Request):
 
     arrival: Arrival | None = None
     form_data_parser_class = WideFormParser
+    _ahead: bytes | None = None
+
+    def read_ahead(self, limit: int) -> dict[str, str]:
+        """The multipart text fields before the first file (web/ahead.py); the form parser reads them again."""
+        boundary = self.mimetype_params.get("boundary", "").encode("latin-1", "replace")
+        if not boundary or self._ahead is not None:
+            return {}
+        fields, self._ahead = leading_fields(self.stream, boundary, limit)
+        return fields
+
+    def _get_stream_for_parsing(self) -> IO[bytes]:
+        if self._ahead is not None:
+            return Ahead(self._ahead, self.stream)  # type: ignore[return-value]
+        return super()._get_stream_for_parsing()
 
     def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
                          filename: str | None = None, content_length: int | None = None) -> IO[bytes]:
         if self.arrival is None:
-            raise UploadRefused("this address takes no files")
+            raise UploadRefused(_("This address takes no files."))
         return self.arrival.open_file(filename or "", content_type)  # type: ignore[return-value]

@@ -1,9 +1,8 @@
-"""The server's posture: security headers on every response and a cookie that only CSRF uses."""
+"""The server's posture: security headers on every response, and no cookie at all."""
 
 from __future__ import annotations
 
 from flask import Flask, Response, request
-from flask.sessions import SecureCookieSessionInterface
 
 from intake.web.state import state
 
@@ -11,7 +10,7 @@ CSP = ("default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'sel
        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 HEADERS = {
     "Content-Security-Policy": CSP,
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
@@ -19,31 +18,10 @@ HEADERS = {
 }
 
 
-class CsrfCookie(SecureCookieSessionInterface):
-    """The session cookie, which holds only the CSRF secret: `__Host-` prefixed and Secure over HTTPS."""
-
-    def get_cookie_name(self, app: Flask) -> str:
-        """`__Host-csrf` over HTTPS, `csrf` over plain HTTP (a loopback demo or an onion service)."""
-        return "__Host-csrf" if request.is_secure else "csrf"
-
-    def get_cookie_secure(self, app: Flask) -> bool:
-        """Secure whenever the request came over HTTPS."""
-        return request.is_secure
-
-    def get_cookie_path(self, app: Flask) -> str:
-        """`/`, as the `__Host-` prefix requires."""
-        return "/"
-
-    def get_cookie_domain(self, app: Flask) -> None:
-        """No Domain attribute, as the `__Host-` prefix requires."""
-        return None
-
-
 def add_headers(response: Response) -> Response:
-    """Set the security headers; no-store on everything but static files; Onion-Location if configured."""
+    """Set the security headers and no-store (static files get the same in intake/web/static.py); Onion-Location."""
     response.headers.update(HEADERS)
-    if request.endpoint != "static":
-        response.headers["Cache-Control"] = "no-store"
+    response.headers["Cache-Control"] = "no-store"
     onion = state().settings.onion
     if onion and response.mimetype == "text/html":
         response.headers["Onion-Location"] = onion + request.full_path.rstrip("?")
@@ -52,8 +30,5 @@ def add_headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Install the cookie settings and the response headers."""
-    app.session_interface = CsrfCookie()
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
-                      SESSION_REFRESH_EACH_REQUEST=False)
+    """Install the response headers."""
     app.after_request(add_headers)

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
+from gunicorn.http import wsgi
 
 from intake.settings import Settings
 from intake.web.slow import Limits
@@ -30,6 +31,14 @@ class QuietLogger(Logger):
         self.error_log.error("%s %s", str(msg).split("%", 1)[0].strip(), WITHHELD)
 
 
+class BannerlessResponse(wsgi.Response):
+    """Gunicorn's response without the `Server: gunicorn` header: nothing names the software behind the site."""
+
+    def default_headers(self) -> list[str]:
+        """The status line, Date and Connection (and Transfer-Encoding), without Server."""
+        return [line for line in super().default_headers() if not line.lower().startswith("server:")]
+
+
 class Server(BaseApplication):
     """`workers` gunicorn processes with 8 threads each; the flood guards they share are in the database.
 
@@ -47,13 +56,15 @@ class Server(BaseApplication):
         super().__init__()
 
     def load_config(self) -> None:
-        """Apply the options above."""
+        """Apply the options above, and send no Server header (gunicorn's create() builds wsgi.Response)."""
+        wsgi.Response = BannerlessResponse
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
     def post_fork(self, _server: object, _worker: object) -> None:
-        """Let the worker open its own database connections, never the master's."""
+        """Let the worker open its own database connections, never the master's; start its sweeper."""
         self.app.extensions["intake"].engine.dispose(close=False)
+        self.app.extensions["intake"].start_sweeper()
 
     def load(self) -> Flask:
         """The WSGI app."""

@@ -1,12 +1,12 @@
-"""What every request shares: settings, the database, the keyring, the flood guards, upload expiry."""
+"""What every request shares: settings, the database, the keyring, the flood guards, the hourly sweep."""
 
 from __future__ import annotations
 
-import datetime as dt
+import logging
 import secrets
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -14,14 +14,18 @@ from sqlalchemy import Engine
 
 from intake.crypto.keyfile import write_private
 from intake.settings import Settings
+from intake.storage.admission import Limits
 from intake.storage.batches import GroupCommit
+from intake.storage.budgets import sweep, truncate_wal
 from intake.storage.db import connect, upgrade
-from intake.storage.guards import forget_spent
-from intake.storage.lifecycle import expire_uploads
-from intake.web.guards import ProofOfWork, RateBudget
+from intake.storage.lifecycle import discard
 from intake.web.keyring_watch import KeyringWatch
+from intake.web.limits import Bucket
+from intake.web.tokens import FormTokens, day_number
+from intake.web.work import ProofOfWork
 
-EXPIRY_INTERVAL = 600
+SWEEP_CHECK = 300
+log = logging.getLogger("intake.web")
 
 
 @dataclass
@@ -31,25 +35,51 @@ class Intake:
     settings: Settings
     engine: Engine
     keyring: KeyringWatch
-    pow: ProofOfWork
-    budget: RateBudget
+    work: ProofOfWork
+    tokens: FormTokens
+    nojs: Bucket
     commits: GroupCommit
-    _expired_at: float = 0.0
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    secret: bytes  # instance/secret.key: the key of the pages' sealed boxes (web/boxes.py)
 
-    def expire_now_and_then(self) -> None:
-        """Delete abandoned uploads and expired guard state, at most once every EXPIRY_INTERVAL seconds."""
-        now = time.monotonic()
-        with self._lock:
-            if self._expired_at and now - self._expired_at < EXPIRY_INTERVAL:
-                return
-            self._expired_at = now
-        expire_uploads(self.engine)
-        forget_spent(self.engine, dt.datetime.now(dt.UTC).replace(tzinfo=None))
+    @property
+    def limits(self) -> Limits:
+        """The byte budgets of a browser-sealed report."""
+        return Limits(self.settings.daily_bytes, self.settings.pending_bytes)
+
+    @property
+    def disk(self) -> Path | None:
+        """The folder whose disk holds the database, when it is on this machine (SQLite)."""
+        database = self.engine.url.database if self.engine.dialect.name == "sqlite" else None
+        return Path(database).parent if database else None
+
+    def sweep(self) -> None:
+        """Take part in the hourly sweep (storage/budgets.py): discard the uploads it found idle, truncate the WAL."""
+        stale = sweep(self.engine, time.time(), day_number())
+        if stale is None:
+            return
+        for case_id in stale:
+            discard(self.engine, case_id)
+        truncate_wal(self.engine)
+
+    def start_sweeper(self) -> None:
+        """Sweep now and every SWEEP_CHECK seconds in a thread of this process (a gunicorn worker).
+
+        A clock drives the sweeps, not requests: the hour stored in `upkeep` then says when the
+        server ran, never when a report came.
+        """
+        threading.Thread(target=self._sweep_forever, name="intake-sweep", daemon=True).start()
+
+    def _sweep_forever(self) -> None:
+        while True:
+            try:
+                self.sweep()
+            except Exception as exc:  # noqa: BLE001 - the next sweep tries again; log the kind only
+                log.error("the sweep failed (%s); it runs again in %s s", type(exc).__name__, SWEEP_CHECK)
+            time.sleep(SWEEP_CHECK)
 
 
 def secret_key(instance: Path) -> bytes:
-    """The key that signs CSRF tokens and proof-of-work challenges, kept in instance/secret.key (0600)."""
+    """The key that signs form tokens and proof-of-work challenges, kept in instance/secret.key (0600)."""
     path = instance / "secret.key"
     if not path.exists():
         instance.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -61,13 +91,14 @@ def secret_key(instance: Path) -> bytes:
 
 
 def init_app(app: Flask, settings: Settings) -> None:
-    """Verify the keyring (refusing to start on a bad one), open and migrate the database."""
-    keyring = KeyringWatch(settings.keys_dir, settings.signing_key)
+    """Open and migrate the database, verify the keyring (refusing to start on a bad, older or unpinned one)."""
     engine = connect(settings.database_url)
     upgrade(engine)
-    pow_ = ProofOfWork(app.config["SECRET_KEY"], settings.pow_bits)
-    app.extensions["intake"] = Intake(settings, engine, keyring, pow_, RateBudget(engine, settings.reports_per_minute),
-                                      GroupCommit(engine))
+    keyring = KeyringWatch(settings, engine)
+    secret = secret_key(settings.instance)
+    work = ProofOfWork(secret, settings.pow_bits, settings.pow_easy_rate, settings.workers)
+    app.extensions["intake"] = Intake(settings, engine, keyring, work, FormTokens(secret),
+                                      Bucket(settings.nojs_per_minute), GroupCommit(engine), secret)
 
 
 def state() -> Intake:

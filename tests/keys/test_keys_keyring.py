@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import nacl.signing
@@ -45,7 +46,7 @@ def settings(tmp_path: Path) -> Settings:
     """An instance with a signing key and a keyring holding alice and bob."""
     settings = Settings(tmp_path / "instance", f"sqlite:///{tmp_path / 'intake.db'}", tmp_path / "keys",
                         kdf_profile="interactive")
-    init_keyring(settings, PASSPHRASE)
+    settings = replace(settings, keyring_signer=init_keyring(settings, PASSPHRASE))
     for name in ("alice", "bob"):
         pub = tmp_path / f"{name}.pub"
         pub.write_text(f"{Identity.generate().recipient}\n")

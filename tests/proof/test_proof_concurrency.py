@@ -53,7 +53,7 @@ def test_sixteen_clients(backend: str, tmp_path: Path, request: pytest.FixtureRe
     """3,200 reports at once: each receipt is one case that opens to its own report, and nothing else is stored."""
     db_url = f"sqlite:///{tmp_path / 'intake.db'}" if backend == "sqlite" else request.getfixturevalue("pg_url")
     site = make_site(tmp_path, db_url)
-    server = Server({**site.env, "INTAKE_POW_BITS": "0", "INTAKE_REPORTS_PER_MINUTE": "100000"}, tmp_path).start()
+    server = Server({**site.env, "INTAKE_POW_BITS": "0", "INTAKE_NOJS_PER_MINUTE": "100000"}, tmp_path).start()
     receipts: list[tuple[str, str]] = []
     errors: list[str] = []
     try:

@@ -128,7 +128,7 @@ def test_no_plaintext_anywhere(backend: str, tmp_path: Path, request: pytest.Fix
         "pg_url")
     inst = Instance(root, db_url)
     (root / "cli-tmp").mkdir()
-    inst.env.update(TMPDIR=str(root / "cli-tmp"), INTAKE_POW_BITS="4", INTAKE_REPORTS_PER_MINUTE="1000")
+    inst.env.update(TMPDIR=str(root / "cli-tmp"), INTAKE_POW_BITS="4", INTAKE_NOJS_PER_MINUTE="1000")
     keys = inst.setup("alice", "bob")
     flows = Flows(inst)
     server = Server(inst.env, root).start()

@@ -1,7 +1,7 @@
 """Slow and flood clients against a live `intake serve`: other reporters still get through, floods get 429s.
 
 Slowloris connections dribble their headers, body tricklers send a body at 1 byte/s; meanwhile a reporter
-sends reports on both paths. A flood past the rate budget gets 429s while the server keeps answering.
+sends reports on both paths. A flood past the no-JS budget gets 429s while the server keeps answering.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def site_server(tmp_path: Path):
     servers: list[Server] = []
 
     def start(per_minute: int) -> Server:
-        servers.append(Server({**site.env, "INTAKE_POW_BITS": "0", "INTAKE_REPORTS_PER_MINUTE": str(per_minute),
+        servers.append(Server({**site.env, "INTAKE_POW_BITS": "0", "INTAKE_NOJS_PER_MINUTE": str(per_minute),
                                "INTAKE_WORKERS": str(WORKERS)},
                               tmp_path).start())
         return servers[-1]
@@ -121,21 +121,22 @@ def reporter_sealed(reporter: Reporter):
 
 
 def test_flood_gets_429_and_server_answers(site_server) -> None:
-    """Sixty reports at once against a budget of twenty: twenty stored, the rest 429, and the site keeps answering."""
+    """Sixty no-JS posts at once against a budget of ten a minute per worker: at most that many stored, the rest
+    429; a browser-sealed report still gets in (the API is priced apart, docs/web.md "Floods"); the site answers."""
     site, start = site_server
-    server = start(20)
+    server = start(10)
     reporter = Reporter(server.url)
     baseline = measure(lambda: reporter.http.get(server.url + "/keyring.json", timeout=30))
     codes: list[int] = []
+    busy: list[bool] = []
 
-    def flood(n: int) -> None:
+    def flood(_n: int) -> None:
         flooder = Reporter(server.url)
-        for i in range(10):
-            if (n + i) % 2:
-                r = flooder.begin(reporter_sealed(flooder))
-            else:
-                r = flooder.post_nojs(FIELDS)
+        for _ in range(10):
+            r = flooder.post_nojs(FIELDS)
             codes.append(r.status_code)
+            if r.status_code == 429:
+                busy.append("wait a minute" in r.text)
         flooder.close()
 
     threads = [threading.Thread(target=flood, args=(n,)) for n in range(6)]
@@ -148,11 +149,10 @@ def test_flood_gets_429_and_server_answers(site_server) -> None:
         during.append(time.monotonic() - began)
     for t in threads:
         t.join(timeout=60)
-    assert sorted(set(codes)) == [200, 201, 429] or sorted(set(codes)) in ([200, 429], [201, 429])
-    assert sum(c != 429 for c in codes) == 20
-    assert codes.count(429) == 40
+    assert sorted(set(codes)) == [200, 429]
+    assert 10 <= codes.count(200) <= 10 * WORKERS
+    assert busy == [True] * codes.count(429)
     assert max(during, default=0) < 50 * baseline + 1, (max(during), baseline)
-    assert reporter.post_nojs(FIELDS).status_code == 429
-    assert "wait a minute" in reporter.post_nojs(FIELDS).text
+    assert reporter.begin(reporter_sealed(reporter)).status_code == 201
     assert "Traceback" not in server.log_text()
     reporter.close()

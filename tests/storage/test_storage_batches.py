@@ -10,12 +10,14 @@ from sqlalchemy import event, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from intake.storage.batches import GroupCommit
-from intake.storage.schema import report_budget
+from intake.storage.schema import upkeep
+
+SCRATCH = upkeep.c.name != "sweep"  # the rows these tests write, beside the sweep's own
 
 
 def _count(engine) -> int:  # noqa: ANN001
     with engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(report_budget)).scalar_one()
+        return conn.execute(select(func.count()).select_from(upkeep).where(SCRATCH)).scalar_one()
 
 
 def test_jobs_share_commits_and_fail_alone(engine):
@@ -27,11 +29,11 @@ def test_jobs_share_commits_and_fail_alone(engine):
 
     def job(n: int) -> int:
         def work(conn) -> int:  # noqa: ANN001
-            conn.execute(insert(report_budget).values(minute=n, used=n))
+            conn.execute(insert(upkeep).values(name=str(n), period=n))
             if n % 5 == 0:
                 raise ValueError(f"job {n} refused")
             if n % 7 == 3:
-                conn.execute(insert(report_budget).values(minute=n, used=n))
+                conn.execute(insert(upkeep).values(name=str(n), period=n))
             return n
 
         if n < 8:
@@ -49,7 +51,7 @@ def test_jobs_share_commits_and_fail_alone(engine):
     assert results == [failed.get(n, n) for n in range(40)]
     assert len(seen) < 32, "threads waiting together should share commits"
     with engine.connect() as conn:
-        stored = sorted(conn.execute(select(report_budget.c.minute)).scalars())
+        stored = sorted(conn.execute(select(upkeep.c.period).where(SCRATCH)).scalars())
     assert stored == [n for n in range(40) if n not in failed]
 
 
@@ -63,9 +65,9 @@ def test_failed_transaction_is_raised_and_stores_nothing(engine, stage: str):
 
     event.listen(engine, stage, refuse)
     with pytest.raises(OSError, match="disk full"):
-        commits.run(lambda conn: conn.execute(insert(report_budget).values(minute=1, used=1)))
+        commits.run(lambda conn: conn.execute(insert(upkeep).values(name="1", period=1)))
     event.remove(engine, stage, refuse)
     assert _count(engine) == 0
-    commits.run(lambda conn: conn.execute(insert(report_budget).values(minute=2, used=1)))
+    commits.run(lambda conn: conn.execute(insert(upkeep).values(name="2", period=2)))
     with engine.connect() as conn:
-        assert conn.execute(select(report_budget.c.minute)).scalars().all() == [2]
+        assert conn.execute(select(upkeep.c.period).where(SCRATCH)).scalars().all() == [2]

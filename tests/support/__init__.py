@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 VECTORS = ROOT / "tests" / "vectors"
 DATA = ROOT / "tests" / "data"
 BIN = Path(sys.executable).parent
+PG_ADMIN_URL = os.environ.get("INTAKE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, input: str | None = None,

@@ -45,7 +45,7 @@ def start_target(root: Path) -> Target:
     """Serve a fresh SQLite instance with no proof-of-work cost and an ample budget."""
     root.mkdir(parents=True, exist_ok=True)
     site = make_site(root, f"sqlite:///{root / 'intake.db'}")
-    server = Server({**site.env, "INTAKE_POW_BITS": "0", "INTAKE_REPORTS_PER_MINUTE": "100000"}, root).start()
+    server = Server({**site.env, "INTAKE_POW_BITS": "0", "INTAKE_NOJS_PER_MINUTE": "100000"}, root).start()
     return Target(site, server, Reporter(server.url, timeout=HANG))
 
 

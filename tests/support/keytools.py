@@ -13,7 +13,7 @@ from intake.clock import today
 from intake.crypto.envelope import Body, parse_header, seal_body, seal_header
 from intake.crypto.keys import Identity, Recipient
 from intake.crypto.report import seal_report
-from intake.keys.keyring import Keyring, load_keyring, read_signer
+from intake.keys.keyring import Keyring, load_keyring
 from intake.storage.cases import new_ref
 from intake.storage.db import connect, upgrade
 from intake.storage.schema import case_keys, cases, notes
@@ -57,12 +57,12 @@ class Instance:
 
     def setup(self, *names: str) -> dict[str, Path]:
         """Create the signing key and keyring, and one reviewer per name; return their identity files."""
-        self.admin("keys", "init")
+        self.env["INTAKE_KEYRING_SIGNER"] = self.admin("keys", "init").stdout.strip()
         return {name: self.reviewer(name) for name in names}
 
     def keyring(self) -> Keyring:
         """The keyring as the server would load it."""
-        return load_keyring(self.root / "keys", read_signer(self.root / "instance" / "admin-signing.key"))
+        return load_keyring(self.root / "keys", self.env["INTAKE_KEYRING_SIGNER"])
 
     def identity(self, path: Path) -> Identity:
         """Unlock an identity file with the reviewers' passphrase."""

@@ -24,7 +24,7 @@ from intake.settings import Settings
 from intake.storage.cases import get_case, iter_parts
 from intake.storage.db import connect
 from intake.storage.schema import attachments, case_keys, cases, parts
-from intake.web.guards import leading_zero_bits
+from intake.web.work import DOMAIN, leading_zero_bits
 
 PASSPHRASE = b"admin passphrase for tests"
 BIN = Path(os.sys.executable).parent
@@ -62,17 +62,18 @@ def make_site(root: Path, db_url: str, **limits: object) -> Site:
     identities = [Identity.generate() for _ in range(2)]
     keyring = Keyring(tuple(KeyEntry(f"r{i}", x.recipient) for i, x in enumerate(identities)), signer=signer)
     save_keyring(root / "keys", keyring, unlock_signing_key(signing, PASSPHRASE))
-    settings = Settings(instance, db_url, root / "keys",
-                        **{"kdf_profile": "interactive", "pow_bits": 4, "reports_per_minute": 1000, **limits})
+    settings = Settings(instance, db_url, root / "keys", keyring_signer=signer,
+                        **{"kdf_profile": "interactive", "pow_bits": 4, "nojs_per_minute": 1000, **limits})
     env = {"INTAKE_INSTANCE": str(instance), "INTAKE_KEYS_DIR": str(root / "keys"), "INTAKE_DATABASE_URL": db_url,
-           "INTAKE_SIGNING_KEY": str(signing), "INTAKE_POW_BITS": str(settings.pow_bits),
-           "INTAKE_REPORTS_PER_MINUTE": str(settings.reports_per_minute),
+           "INTAKE_SIGNING_KEY": str(signing), "INTAKE_KEYRING_SIGNER": signer,
+           "INTAKE_POW_BITS": str(settings.pow_bits),
+           "INTAKE_NOJS_PER_MINUTE": str(settings.nojs_per_minute), "INTAKE_POW_EASY_RATE": str(settings.pow_easy_rate),
            "INTAKE_MAX_REPORT_BYTES": str(settings.max_report_bytes)}
     return Site(settings, identities, connect(db_url), env)
 
 
 def csrf_token(client) -> str:
-    """Load the form and return its CSRF token (the client keeps the cookie)."""
+    """Load the form and return its form token (there is no cookie)."""
     page = client.get("/").get_data(as_text=True)
     return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
 
@@ -88,7 +89,7 @@ def solve(challenge: str, bits: int) -> str:
     """A proof-of-work nonce for `challenge`."""
     for n in itertools.count():
         nonce = format(n, "x")
-        if leading_zero_bits(generichash(32, b"intake-pow-v1" + challenge.encode() + nonce.encode())) >= bits:
+        if leading_zero_bits(generichash(32, DOMAIN + challenge.encode() + nonce.encode())) >= bits:
             return nonce
     raise AssertionError("unreachable")
 

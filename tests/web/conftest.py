@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.web import Site, make_site
+from tests.support.browser import CHROMIUM_ARGS
+from tests.support.web import Server, Site, make_site
 
 
 @pytest.fixture
@@ -31,3 +32,24 @@ def app(site: Site):
 def client(app):
     """A test client of the app."""
     return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def live(tmp_path: Path):
+    """A SQLite instance served by `intake serve` in its own process."""
+    made = make_site(tmp_path, f"sqlite:///{tmp_path / 'instance' / 'intake.db'}")
+    server = Server(made.env, tmp_path).start()
+    yield made, server
+    server.stop()
+    made.engine.dispose()

@@ -16,32 +16,11 @@ from PIL import Image, PngImagePlugin
 
 from intake.storage.cases import iter_cases
 from tests.support import VECTORS
-from tests.support.browser import CHROMIUM_ARGS, Watched, wait_receipt
-from tests.support.web import Server, files_containing, make_site, open_stored
+from tests.support.browser import Watched, wait_receipt
+from tests.support.web import files_containing, open_stored
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 GPS_CANARY = "canary-gps-5e2a"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's Chromium, headless, driven by Playwright."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def live(tmp_path: Path):
-    """A SQLite instance served by `intake serve` in its own process."""
-    site = make_site(tmp_path, f"sqlite:///{tmp_path / 'instance' / 'intake.db'}")
-    server = Server(site.env, tmp_path).start()
-    yield site, server
-    server.stop()
-    site.engine.dispose()
 
 
 def gps_jpeg() -> bytes:

@@ -10,6 +10,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from intake.crypto.stream import PART
+from intake.web.limits import Bucket
 from tests.support.web import csrf_token, open_stored, rows
 
 CANARY = "canary-nojs-7c1d"
@@ -97,8 +98,8 @@ def test_too_large_page(site, tmp_path):
 
 
 def test_rate_budget_nojs(client, site, app):
-    """The server-wide budget applies to the no-JavaScript post too."""
-    app.extensions["intake"].budget.per_minute = 1
+    """The no-JavaScript post has its own budget (tests/web/test_floods_budgets.py: apart from the API's)."""
+    app.extensions["intake"].nojs = Bucket(1)
     token = csrf_token(client)
     assert post(client, form(token)).status_code == 200
     r = post(client, form(token))

@@ -1,45 +1,148 @@
-// Removing hidden details from photos before sealing: EXIF, XMP, IPTC and comments from JPEG,
-// text, EXIF and time chunks from PNG. Other files are left as they are and reported as not cleaned.
+// Removing hidden details from photos before they leave the page: a new file is written from the parsed
+// structure of the primary image only (docs/web.md "Photos"). Nothing is copied that decoding does not need:
+// no EXIF, XMP, IPTC, MPF, ICC profile, maker notes or comments, and nothing after the image's end
+// (appended images, thumbnails, depth maps, motion-photo video). A file that does not parse completely,
+// or that is not a JPEG, PNG or still WebP by its first bytes, is reported as not cleaned.
 
-// JPEG segments kept: APP0 (JFIF), APP2 (ICC colour profile), APP14 (Adobe colour transform).
-const JPEG_KEEP = new Set([0xe0, 0xe2, 0xee]);
-const PNG_DROP = new Set(["tEXt", "zTXt", "iTXt", "eXIf", "tIME"]);
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+// PNG chunks kept: the critical ones and three numeric colour chunks that cannot carry text.
+const PNG_KEEP = new Set(["IHDR", "PLTE", "tRNS", "IDAT", "IEND", "gAMA", "cHRM", "sRGB"]);
+// JPEG segments decoding needs: tables (DHT, DQT, DAC), restart interval (DRI), line count (DNL).
+const JPEG_TABLES = new Set([0xc4, 0xdb, 0xcc, 0xdd, 0xdc]);
+const JPEG_FRAMES = new Set([0xc0, 0xc1, 0xc2, 0xc3, 0xc5, 0xc6, 0xc7, 0xc9, 0xca, 0xcb, 0xcd, 0xce, 0xcf]);
+// A fresh JFIF APP0 (version 1.01, 1:1 aspect, no thumbnail) and the Adobe APP14 header before its transform byte.
+const JFIF = [0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46, 0, 1, 1, 0, 0, 1, 0, 1, 0, 0];
+const ADOBE = [0xff, 0xee, 0, 14, 0x41, 0x64, 0x6f, 0x62, 0x65, 0, 100, 0, 0, 0, 0];
 
-function stripJpeg(data) {
-  // The JPEG without metadata segments, or null if it is not a JPEG this code understands.
-  if (data[0] !== 0xff || data[1] !== 0xd8) return null;
-  const out = [data.subarray(0, 2)];
-  let at = 2;
-  while (at + 4 <= data.length) {
-    if (data[at] !== 0xff) return null;
-    const marker = data[at + 1];
-    if (marker === 0xff) { at += 1; continue; }
-    const length = (data[at + 2] << 8) | data[at + 3];
-    if (length < 2 || at + 2 + length > data.length) return null;
-    if (marker === 0xda) { out.push(data.subarray(at)); return joined(out); }
-    const metadata = (marker >= 0xe0 && marker <= 0xef && !JPEG_KEEP.has(marker)) || marker === 0xfe;
-    if (!metadata) out.push(data.subarray(at, at + 2 + length));
-    at += 2 + length;
+class Unparsed extends Error {}
+
+const fail = (why) => { throw new Unparsed(why); };
+const startsWith = (data, at, bytes) => bytes.every((b, i) => data[at + i] === b);
+
+function entropyEnd(data, at) {
+  // The offset of the first marker after entropy-coded data starting at `at` (stuffed 0xFF00 and RSTn skipped).
+  for (let i = at; i + 1 < data.length; i++) {
+    if (data[i] !== 0xff) continue;
+    const next = data[i + 1];
+    if (next !== 0x00 && !(next >= 0xd0 && next <= 0xd7)) return i;
   }
-  return null;
+  return fail("the image data has no end");
 }
 
-function stripPng(data) {
-  // The PNG without text, EXIF and time chunks, or null if it is not a PNG this code understands.
-  if (data.length < 8 || PNG_SIGNATURE.some((b, i) => data[i] !== b)) return null;
+export function rebuildJpeg(data) {
+  // A new JPEG of the primary image's frame, tables and scans, or Unparsed.
+  if (!startsWith(data, 0, [0xff, 0xd8])) fail("not a JPEG");
+  const out = [];
+  let frame = null;
+  let scans = 0;
+  let jfif = false;
+  let adobe = null;
+  let at = 2;
+  for (;;) {
+    if (at + 2 > data.length || data[at] !== 0xff) fail("a segment does not start with a marker");
+    while (data[at + 1] === 0xff && at + 2 < data.length) at += 1;
+    const marker = data[at + 1];
+    if (marker === 0xd9) break;
+    if (marker < 0xc0 || (marker >= 0xd0 && marker <= 0xd8)) fail("unexpected marker");
+    if (at + 4 > data.length) fail("truncated segment");
+    const length = (data[at + 2] << 8) | data[at + 3];
+    const end = at + 2 + length;
+    if (length < 2 || end > data.length) fail("truncated segment");
+    const segment = data.subarray(at, end);
+    if (JPEG_FRAMES.has(marker)) {
+      if (frame) fail("two frames");
+      frame = segment;
+      out.push(segment);
+    } else if (JPEG_TABLES.has(marker)) {
+      out.push(segment);
+    } else if (marker === 0xda) {
+      if (!frame) fail("a scan before the frame");
+      const stop = entropyEnd(data, end);
+      out.push(data.subarray(at, stop));
+      scans += 1;
+      at = stop;
+      continue;
+    } else if (marker === 0xe0 && startsWith(segment, 4, [0x4a, 0x46, 0x49, 0x46, 0])) {
+      jfif = true;
+    } else if (marker === 0xee && length >= 14 && startsWith(segment, 4, [0x41, 0x64, 0x6f, 0x62, 0x65])) {
+      adobe = segment[15];
+    }
+    at = end;
+  }
+  if (!frame || !scans) fail("no image data");
+  const head = adobe !== null ? [...ADOBE, adobe] : jfif ? JFIF : [];
+  return joined([Uint8Array.of(0xff, 0xd8, ...head), ...out, Uint8Array.of(0xff, 0xd9)]);
+}
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+function crc32(bytes) {
+  let c = 0xffffffff;
+  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+const u32 = (data, at) => ((data[at] << 24) >>> 0) + (data[at + 1] << 16) + (data[at + 2] << 8) + data[at + 3];
+
+export function rebuildPng(data) {
+  // A new PNG of the critical chunks and numeric colour chunks, every CRC checked, or Unparsed.
+  if (data.length < 8 || !startsWith(data, 0, PNG_SIGNATURE)) fail("not a PNG");
   const out = [data.subarray(0, 8)];
   let at = 8;
-  while (at + 12 <= data.length) {
-    const length = ((data[at] << 24) >>> 0) + (data[at + 1] << 16) + (data[at + 2] << 8) + data[at + 3];
+  let idat = false;
+  for (let first = true; ; first = false) {
+    if (at + 12 > data.length) fail("truncated chunk");
+    const length = u32(data, at);
     const type = String.fromCharCode(...data.subarray(at + 4, at + 8));
     const end = at + 12 + length;
-    if (end > data.length) return null;
-    if (!PNG_DROP.has(type)) out.push(data.subarray(at, end));
+    if (!/^[A-Za-z]{4}$/.test(type) || end > data.length) fail("damaged chunk");
+    if (crc32(data.subarray(at + 4, end - 4)) !== u32(data, end - 4)) fail("a chunk fails its CRC");
+    if (first !== (type === "IHDR")) fail("IHDR is not first");
+    if (PNG_KEEP.has(type)) out.push(data.subarray(at, end));
+    else if (type[0] < "a") fail(`unknown critical chunk ${type}`);
+    idat ||= type === "IDAT";
     at = end;
-    if (type === "IEND") return joined(out);
+    if (type === "IEND") break;
   }
-  return null;
+  if (!idat) fail("no image data");
+  return joined(out);
+}
+
+const u32le = (data, at) => data[at] + (data[at + 1] << 8) + (data[at + 2] << 16) + ((data[at + 3] << 24) >>> 0);
+const ascii = (data, at) => String.fromCharCode(...data.subarray(at, at + 4));
+
+export function rebuildWebp(data) {
+  // A new still WebP of its bitstream (VP8 or VP8L) and alpha (ALPH), with a fresh VP8X when there is alpha.
+  const size = u32le(data, 4) + 8;
+  if (ascii(data, 0) !== "RIFF" || ascii(data, 8) !== "WEBP" || size > data.length || size % 2) fail("not a whole WebP");
+  const chunks = new Map();
+  for (let at = 12; at < size;) {
+    if (at + 8 > size) fail("truncated chunk");
+    const kind = ascii(data, at);
+    const length = u32le(data, at + 4);
+    const end = at + 8 + length;
+    if (end > size) fail("truncated chunk");
+    if (chunks.has(kind) || kind === "ANIM" || kind === "ANMF") fail("an animated WebP, or a chunk twice");
+    chunks.set(kind, data.subarray(at, end + (length % 2)));
+    at = end + (length % 2);
+  }
+  const image = ["VP8 ", "VP8L"].filter((k) => chunks.has(k)).map((k) => chunks.get(k));
+  const alpha = chunks.get("ALPH");
+  if (image.length !== 1 || (alpha && (!chunks.has("VP8 ") || !chunks.has("VP8X")))) fail("no single image bitstream");
+  let kept = image;
+  if (alpha) {
+    const vp8x = chunks.get("VP8X");
+    if (vp8x.length !== 18) fail("damaged VP8X chunk");
+    kept = [Uint8Array.of(0x56, 0x50, 0x38, 0x58, 10, 0, 0, 0, 0x10, 0, 0, 0, ...vp8x.subarray(12, 18)), alpha, image[0]];
+  }
+  const length = 4 + kept.reduce((n, c) => n + c.length, 0);
+  const head = Uint8Array.of(0x52, 0x49, 0x46, 0x46, length & 0xff, (length >> 8) & 0xff, (length >> 16) & 0xff, length >>> 24,
+    0x57, 0x45, 0x42, 0x50);
+  return joined([head, ...kept]);
 }
 
 function joined(pieces) {
@@ -49,10 +152,23 @@ function joined(pieces) {
   return out;
 }
 
+export function kindOf(data) {
+  // The image type the first bytes show ("image/jpeg", "image/png", "image/webp"), or null.
+  if (startsWith(data, 0, [0xff, 0xd8, 0xff])) return "image/jpeg";
+  if (startsWith(data, 0, PNG_SIGNATURE)) return "image/png";
+  return data.length >= 12 && ascii(data, 0) === "RIFF" && ascii(data, 8) === "WEBP" ? "image/webp" : null;
+}
+
+const REBUILD = { "image/jpeg": rebuildJpeg, "image/png": rebuildPng, "image/webp": rebuildWebp };
+
 export async function clean(file) {
-  // {blob, cleaned}: the photo without metadata, or the file as it is with cleaned = false.
-  const strip = file.type === "image/jpeg" ? stripJpeg : file.type === "image/png" ? stripPng : null;
-  if (!strip) return { blob: file, cleaned: false };
-  const result = strip(new Uint8Array(await file.arrayBuffer()));
-  return result ? { blob: new Blob([result], { type: file.type }), cleaned: true } : { blob: file, cleaned: false };
+  // {blob, cleaned}: a rebuilt copy of the photo, or the file as it is with cleaned = false (also when the
+  // browser cannot read it whole into memory: the reporter is told either way).
+  try {
+    const type = kindOf(new Uint8Array(await file.slice(0, 12).arrayBuffer()));
+    if (!type) return { blob: file, cleaned: false };
+    return { blob: new Blob([REBUILD[type](new Uint8Array(await file.arrayBuffer()))], { type }), cleaned: true };
+  } catch (e) {
+    return { blob: file, cleaned: false };
+  }
 }

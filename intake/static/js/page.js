@@ -1,14 +1,21 @@
 // The form page with JavaScript: clean photos, seal everything in the browser, upload with progress.
+// When sealing cannot start in the page (WebAssembly off, as at Tor Browser's "Safer" level, or libsodium.js
+// failing to load), it says so, still cleans the photos, and posts them to the server-sealing path.
 
 import { ready } from "./seal.js";
+import { makeCodename, normalise } from "./codename.js";
+import { derive, saltOf } from "./derive.js";
 import { clean } from "./metadata.js";
-import { Upload } from "./upload.js";
+import { postForm } from "./post.js";
+import { SendError, Upload, loadKeyring, solveWork } from "./upload.js";
 
 const $ = (id) => document.getElementById(id);
 const form = $("report-form");
 const texts = $("js-seal").dataset;
 const FIELDS = ["incident_type", "occurred", "location", "description", "device"];
+const TEXT_FIELDS = ["occurred", "location", "description", "device"];
 let confirmedUnclean = false;
+let workAhead = null; // solved while the reporter writes, so that sending need not wait for it
 
 function quickExit(event) {
   // Leave without a Back entry to this page.
@@ -39,6 +46,65 @@ async function prepare() {
   return { files, unclean };
 }
 
+async function sealingMode() {
+  // "page" when libsodium.js runs here, else "server" (the reason is shown to the reporter).
+  try {
+    if (typeof WebAssembly !== "object") throw new Error("WebAssembly is off");
+    await ready();
+    return "page";
+  } catch (e) {
+    const note = $("sealing-note");
+    note.textContent = texts.msgNoWasm;
+    note.hidden = false;
+    return "server";
+  }
+}
+
+const mode = sealingMode();
+
+async function send(fields, files) {
+  // Seal in the page and upload through the API, or post the cleaned files for the server to seal.
+  const onProgress = (fraction) => { $("progress").value = fraction; show(texts.msgSealing); };
+  if ((await mode) === "server") {
+    show(texts.msgSending);
+    return postForm(form, files, (fraction) => { $("progress").value = fraction; show(texts.msgSending); });
+  }
+  const upload = new Upload({
+    csrf: document.querySelector("meta[name=csrf-token]").content, work: workAhead, onProgress,
+    onRetry: () => show(texts.msgRetry),
+  });
+  workAhead = null;
+  show(texts.msgCodename);
+  let codename = makeCodename();
+  let keys = null;
+  try {
+    keys = await derive(codename, saltOf((await loadKeyring()).codenameSalt));
+  } catch (e) {
+    codename = null; // no memory for Argon2id here: the report still goes, without a way to check back
+  }
+  show(texts.msgWork);
+  const ref = await upload.send(fields, files, form.elements.website.value, keys);
+  return { ref, codename };
+}
+
+function showCodename(codename) {
+  // The codename once, and the check that asks one of its groups back (nothing of it leaves the page).
+  if (!codename) return;
+  const group = globalThis.sodium ? globalThis.sodium.randombytes_uniform(5) : Math.floor(Math.random() * 5);
+  $("codename").textContent = codename;
+  $("confirm-group").textContent = String(group + 1);
+  $("codename-box").hidden = false;
+  $("confirm-js").addEventListener("submit", (event) => {
+    event.preventDefault();
+    let typed = "";
+    // One group, read by the rules of §12.2: padded with four groups of zeros into a whole codename.
+    try { typed = normalise(`${$("typed").value} 00000 00000 00000 00000`).slice(0, 5); } catch (e) { typed = ""; }
+    const ok = typed === codename.split(" ")[group];
+    $("confirm-result").textContent = ok ? texts.msgCopied : texts.msgMismatch;
+    $("confirm-result").className = ok ? "" : "error";
+  });
+}
+
 async function submit(event) {
   event.preventDefault();
   const fields = Object.fromEntries(FIELDS.map((name) => [name, form.elements[name].value]));
@@ -52,27 +118,35 @@ async function submit(event) {
     return;
   }
   form.querySelector("button[type=submit]").disabled = true;
-  const upload = new Upload({
-    csrf: document.querySelector("meta[name=csrf-token]").content,
-    onProgress: (fraction) => { $("progress").value = fraction; show(texts.msgSealing); },
-    onRetry: () => show(texts.msgRetry),
-  });
   try {
-    show(texts.msgWork);
-    const ref = await upload.send(fields, files, form.elements.website.value);
+    const { ref, codename } = await send(fields, files);
     form.reset();
     form.hidden = true;
     $("progress-box").hidden = true;
     $("receipt").textContent = ref;
+    showCodename(codename);
     $("receipt-box").hidden = false;
   } catch (e) {
-    show(`${texts.msgFailed} ${e.message}`);
+    show(`${texts.msgFailed} ${e instanceof SendError ? e.message : texts.msgBroken}`);
     form.querySelector("button[type=submit]").disabled = false;
+    if ((await mode) === "page") workAhead = solveWork();
   }
 }
 
+function watchZawgyi(event) {
+  // Load the Zawgyi check only once Myanmar letters are typed (most reporters never need it).
+  if (!/[\u1000-\u109f]/.test(event.target.value || "")) return;
+  form.removeEventListener("input", watchZawgyi);
+  import("./zawgyi.js").then((m) => m.watch(form, TEXT_FIELDS, $("zawgyi-texts").dataset));
+}
+
 $("quick-exit").addEventListener("click", quickExit);
-ready().then(() => {
-  form.addEventListener("submit", submit);
-  document.documentElement.dataset.sealing = "ready";
+form.addEventListener("input", watchZawgyi);
+form.addEventListener("submit", submit);
+mode.then((m) => {
+  if (m === "page") {
+    workAhead = solveWork();
+    workAhead.catch(() => {});
+  }
+  document.documentElement.dataset.sealing = m === "page" ? "ready" : "server";
 });

@@ -1,5 +1,9 @@
-// The sealed report format of docs/format.md, version 1, on libsodium.js: sealing and opening.
+// The sealed report format of docs/format.md, version 1 (body version 2), on libsodium.js: sealing and opening.
 // Section numbers (§) refer to docs/format.md; tests/vectors/*.vec are run against this module.
+
+import { strictJson, wellFormed } from "./bodyjson.js";
+
+export { strictJson };
 
 const S = () => globalThis.sodium;
 const enc = new TextEncoder();
@@ -13,6 +17,8 @@ export const MAX_STANZAS = 16;
 export const MAX_ATTACHMENTS = 32;
 const MAGIC = enc.encode("INTK");
 const VERSION = 1;
+const BODY_VERSION = 2;
+const MAX_SIZE = 2 ** 32;
 const STANZA = 16 + 80;
 const BODY_AD = new Uint8Array([...MAGIC, VERSION]);
 const PROBE = Uint8Array.from({ length: 32 }, (_, i) => i + 1);
@@ -37,8 +43,11 @@ export class Sha256 {
 }
 
 export async function ready() {
-  // Wait until libsodium's WebAssembly is running.
-  await S().ready;
+  // Load libsodium.js once the page is up (the form works meanwhile), then wait until its WebAssembly runs.
+  if (globalThis.sodium) return;
+  const { default: sodium } = await import("../vendor/libsodium-wrappers-sumo-0.8.4.mjs");
+  await sodium.ready;
+  globalThis.sodium = sodium;
 }
 
 export function concat(...arrays) {
@@ -129,13 +138,23 @@ export function paddedSize(jsonLength) {
 }
 
 export function sealBody(reportKey, fields, attachments, replyKey = null) {
-  // Pad and encrypt the body JSON under body_key (§5).
-  const json = enc.encode(JSON.stringify({ version: 1, fields, attachments, reply_key: replyKey }));
+  // Pad and encrypt the body JSON under body_key (§5); attachments are sealed padded (§7.1).
+  const body = { version: BODY_VERSION, fields, attachments, reply_key: replyKey };
+  const json = enc.encode(JSON.stringify(body, (_, value) => (typeof value === "string" ? wellFormed(value) : value)));
   const padded = new Uint8Array(paddedSize(json.length));
   padded.set(be(json.length, 4), 0);
   padded.set(json, 4);
   const nonce = S().randombytes_buf(24);
   return concat(nonce, S().crypto_aead_xchacha20poly1305_ietf_encrypt(padded, BODY_AD, null, nonce, derive(reportKey, 2)));
+}
+
+export function padme(size) {
+  // The Padmé size a file of `size` bytes is padded to inside its stream (§7.1).
+  if (size < 2) return size;
+  let exponent = 0;
+  while (2 ** (exponent + 1) <= size) exponent++;
+  const step = 2 ** (exponent - exponent.toString(2).length);
+  return Math.ceil(size / step) * step;
 }
 
 export function sealedLength(size) {
@@ -160,7 +179,7 @@ export class StreamSealer {
 
 // Opening (§4-§8): used by the vectors test; a reviewer opens reports with intake-review.
 
-function readEnvelope(data) {
+export function readEnvelope(data) {
   // The framing of a sealed report file (§8).
   const fail = (what) => { throw new FormatError("malformed envelope", `the sealed report file ends inside ${what}`); };
   if (data.length < 6) fail("the header");
@@ -212,7 +231,7 @@ export function parseHeader(raw) {
   return stanzas;
 }
 
-function openHeader(raw, identities) {
+export function openHeader(raw, identities) {
   // Recover K with one of `identities` and check the MAC (§4 steps 5-7).
   const stanzas = parseHeader(raw);
   let tried = false;
@@ -244,33 +263,44 @@ function openBody(reportKey, sealed, attachments) {
   const length = readBe(padded, 0, 4);
   if (length > padded.length - 4 || padded.subarray(4 + length).some((b) => b !== 0)) throw damaged("bad padding");
   let body;
-  try { body = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(padded.subarray(4, 4 + length))); } catch (e) { throw damaged("not JSON"); }
-  checkBody(body, damaged);
+  try {
+    body = parseBody(new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(padded.subarray(4, 4 + length)));
+  } catch (e) { throw damaged(`not a valid body: ${e.message}`); }
   if (body.attachments.length !== attachments) throw damaged("the manifest lists another number of attachments");
   return body;
 }
 
-function checkBody(body, damaged) {
-  // The shape of §5.1.
-  const isObject = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
-  if (!isObject(body) || body.version !== 1) throw damaged("not a version 1 body");
-  if (!isObject(body.fields) || !Object.values(body.fields).every((v) => typeof v === "string")) throw damaged("bad fields");
-  if (!Array.isArray(body.attachments) || body.attachments.length > MAX_ATTACHMENTS) throw damaged("bad manifest");
-  for (const a of body.attachments) {
-    if (!isObject(a) || typeof a.name !== "string" || typeof a.type !== "string" || !Number.isInteger(a.size) || a.size < 0
-        || typeof a.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(a.sha256)) throw damaged("bad manifest entry");
-  }
-  if (body.reply_key !== null && body.reply_key !== undefined) {
-    try { parseRecipient(body.reply_key); } catch (e) { throw damaged("bad reply key"); }
-  }
+export function parseBody(text) {
+  // The body of a JSON text under every rule of §5.1, as an opener returns it; throws if any rule fails.
+  return checkBody(strictJson(text));
 }
 
-function openStream(reportKey, index, stream, entry) {
-  // Open one attachment stream and check it against its manifest entry (§7).
+function checkBody(body) {
+  // The shape of §5.1 rule 6; unknown members are dropped (rule 7). Returns the body as an opener gives it.
+  const isObject = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
+  const has = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
+  if (!isObject(body) || !has(body, "version") || !has(body, "fields") || !has(body, "attachments") || !has(body, "reply_key")) {
+    throw new Error("a member is missing");
+  }
+  if (body.version !== 1 && body.version !== BODY_VERSION) throw new Error("unsupported body version");
+  if (!isObject(body.fields) || !Object.values(body.fields).every((v) => typeof v === "string")) throw new Error("bad fields");
+  if (!Array.isArray(body.attachments) || body.attachments.length > MAX_ATTACHMENTS) throw new Error("bad manifest");
+  const attachments = body.attachments.map((a) => {
+    if (!isObject(a) || typeof a.name !== "string" || typeof a.type !== "string" || !Number.isInteger(a.size)
+        || a.size < 0 || a.size > MAX_SIZE || typeof a.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(a.sha256)) {
+      throw new Error("bad manifest entry");
+    }
+    return { name: a.name, type: a.type, size: a.size, sha256: a.sha256 };
+  });
+  if (body.reply_key !== null) parseRecipient(body.reply_key);
+  return { version: body.version, fields: body.fields, attachments, reply_key: body.reply_key };
+}
+
+export function openStream(reportKey, index, stream, entry, padded) {
+  // Open one attachment stream and check it against its manifest entry, padding included (§7, §7.1).
   const damaged = (why) => new FormatError("damaged attachment", why);
   if (stream.length < SS_HEADER) throw new FormatError("truncated attachment", "the stream ends inside its header");
   const state = S().crypto_secretstream_xchacha20poly1305_init_pull(stream.subarray(0, SS_HEADER), derive(reportKey, 16 + index));
-  const sha = new Sha256();
   const pieces = [];
   const pull = (sealed) => {
     let out;
@@ -282,17 +312,20 @@ function openStream(reportKey, index, stream, entry) {
   while (stream.length - at >= SEALED_CHUNK) {
     const { message, tag } = pull(stream.subarray(at, at + SEALED_CHUNK));
     if (tag !== S().crypto_secretstream_xchacha20poly1305_TAG_MESSAGE) throw damaged("a full chunk carries the wrong tag");
-    sha.update(message);
     pieces.push(message);
     at += SEALED_CHUNK;
   }
   if (at === stream.length) throw new FormatError("truncated attachment", "the stream has no final chunk");
   const { message, tag } = pull(stream.subarray(at));
   if (tag !== S().crypto_secretstream_xchacha20poly1305_TAG_FINAL) throw damaged("the last chunk is not final");
-  sha.update(message);
   pieces.push(message);
-  const data = concat(...pieces);
-  if (data.length !== entry.size || sha.hex() !== entry.sha256) throw damaged("size or SHA-256 differs from the manifest");
+  const plain = concat(...pieces);
+  if (plain.length !== (padded ? padme(entry.size) : entry.size)) throw damaged("the size differs from the manifest");
+  if (plain.subarray(entry.size).some((b) => b !== 0)) throw damaged("the padding is not zero");
+  const data = plain.subarray(0, entry.size);
+  const sha = new Sha256();
+  sha.update(data);
+  if (sha.hex() !== entry.sha256) throw damaged("the SHA-256 differs from the manifest");
   return data;
 }
 
@@ -301,5 +334,6 @@ export function openEnvelope(data, identities) {
   const { header, body, streams } = readEnvelope(data);
   const reportKey = openHeader(header, identities);
   const opened = openBody(reportKey, body, streams.length);
-  return { body: opened, files: streams.map((s, i) => openStream(reportKey, i, s, opened.attachments[i])) };
+  const padded = opened.version >= BODY_VERSION;
+  return { body: opened, files: streams.map((s, i) => openStream(reportKey, i, s, opened.attachments[i], padded)) };
 }

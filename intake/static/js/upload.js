@@ -1,11 +1,10 @@
 // Sending a report sealed in the browser through the resumable API of docs/openapi.yaml.
 
 import {
-  CHUNK, PART, Sha256, b64url, concat, newReportKey, parseRecipient, sealBody, sealHeader, sealedLength, StreamSealer,
+  CHUNK, PART, Sha256, b64url, concat, newReportKey, padme, parseRecipient, sealBody, sealHeader, sealedLength,
+  StreamSealer,
 } from "./seal.js";
-
-const enc = new TextEncoder();
-const POW_DOMAIN = enc.encode("intake-pow-v1");
+import { solve } from "./work.js";
 
 export class SendError extends Error {
   // The server refused the report; `status` is its HTTP status.
@@ -30,29 +29,13 @@ export async function loadKeyring() {
     if (parsed.keyId !== r.key_id) throw new Error("the keyring lists a key under the wrong key id");
     return parsed;
   });
-  return { serial: data.serial, fingerprint: data.fingerprint, recipients };
-}
-
-function zeroBits(digest) {
-  let bits = 0;
-  for (const byte of digest) {
-    if (byte) return bits + Math.clz32(byte) - 24;
-    bits += 8;
-  }
-  return bits;
+  return { serial: data.serial, fingerprint: data.fingerprint, recipients, codenameSalt: data.codename_salt };
 }
 
 export async function solveWork() {
-  // Fetch a challenge and find a nonce whose BLAKE2b-256 starts with enough zero bits.
+  // Fetch a challenge and solve it (work.js); the server asks for more work when it is busy.
   const { challenge, bits } = await json(await fetch("/api/v1/challenge", { cache: "no-store" }));
-  const prefix = concat(POW_DOMAIN, enc.encode(challenge));
-  for (let n = 0; ; n++) {
-    const nonce = n.toString(36);
-    if (zeroBits(globalThis.sodium.crypto_generichash(32, concat(prefix, enc.encode(nonce)), null)) >= bits) {
-      return { pow_challenge: challenge, pow_nonce: nonce };
-    }
-    if (n % 20000 === 19999) await new Promise((r) => setTimeout(r, 0));
-  }
+  return { pow_challenge: challenge, pow_nonce: await solve(challenge, bits) };
 }
 
 async function sha256(blob) {
@@ -63,12 +46,15 @@ async function sha256(blob) {
 }
 
 async function* sealedParts(reportKey, index, blob) {
-  // The sealed stream of attachment `index`, in parts of exactly 1 MiB (the last holds the rest).
+  // The sealed stream of attachment `index`, the file then its zero padding (format.md §7.1), in parts of
+  // exactly 1 MiB (the last holds the rest).
   const sealer = new StreamSealer(reportKey, index);
+  const total = padme(blob.size);
   let pending = [sealer.header];
   let pendingBytes = sealer.header.length;
   for (let at = 0; ; at += CHUNK) {
-    const chunk = new Uint8Array(await blob.slice(at, at + CHUNK).arrayBuffer());
+    const chunk = new Uint8Array(Math.min(CHUNK, total - at));
+    if (at < blob.size) chunk.set(new Uint8Array(await blob.slice(at, at + CHUNK).arrayBuffer()));
     const last = chunk.length < CHUNK;
     const sealed = sealer.push(chunk, last);
     pending.push(sealed);
@@ -88,28 +74,36 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export class Upload {
   // One report's upload: begin (a report without files is stored then), send every missing part
   // (retrying over a broken connection), complete.
-  constructor({ csrf, onProgress = () => {}, onRetry = () => {} }) {
+  constructor({ csrf, work = null, onProgress = () => {}, onRetry = () => {} }) {
+    // `work`: a promise of a proof of work solved ahead (while the reporter wrote), or null.
     this.csrf = csrf;
+    this.work = work;
     this.onProgress = onProgress;
     this.onRetry = onRetry;
   }
 
-  async send(fields, files, website = "") {
+  async send(fields, files, website = "", reply = null) {
     // Seal `fields` and `files` (Blobs with a name) to the keyring and upload them; return the case ref.
+    // `reply` ({recipient, lookup} of a codename, §12.3) puts the reply key in the body and sends the lookup.
     const manifest = [];
     for (const f of files) manifest.push({ name: f.name, type: f.type || "application/octet-stream", size: f.blob.size, sha256: await sha256(f.blob) });
     const reportKey = newReportKey();
-    const body = sealBody(reportKey, fields, manifest);
-    const lengths = manifest.map((m) => sealedLength(m.size));
+    const body = sealBody(reportKey, fields, manifest, reply ? reply.recipient.text : null);
+    const lengths = manifest.map((m) => sealedLength(padme(m.size)));
     let begun;
     for (let attempt = 0; !begun; attempt++) {
       const keyring = await loadKeyring();
+      const ahead = attempt === 0 && this.work ? await this.work.catch(() => null) : null;
       const request = { keyring_serial: keyring.serial, header: b64url(sealHeader(reportKey, keyring.recipients)),
-        body: b64url(body), lengths, website, ...(await solveWork()) };
+        body: b64url(body), lengths, website, ...(reply ? { lookup: b64url(reply.lookup) } : {}),
+        ...(ahead || (await solveWork())) };
       try {
         begun = await this.request("POST", "/api/v1/reports", JSON.stringify(request), "application/json");
       } catch (e) {
-        if (!(e instanceof SendError && e.status === 409 && attempt < 2)) throw e;
+        // 409: the keyring changed, seal again; 429: the load rose since the work was done, solve a new
+        // challenge; 400 after work solved ahead: it may have expired (a page open for days).
+        const again = e instanceof SendError && (e.status === 409 || e.status === 429 || (e.status === 400 && ahead));
+        if (!(again && attempt < 4)) throw e;
       }
     }
     if (begun.ref) return begun.ref;
@@ -128,10 +122,11 @@ export class Upload {
   }
 
   async request(method, url, body = null, type = null) {
-    // One API call with the CSRF token; JSON in and out.
-    const headers = { "X-CSRFToken": this.csrf };
+    // One API call with the form token in its header (no cookie: there is none), asking for errors in the
+    // page's language; JSON in and out.
+    const headers = { "X-CSRFToken": this.csrf, "Accept-Language": document.documentElement.lang };
     if (type) headers["Content-Type"] = type;
-    const response = await fetch(url, { method, headers, body, cache: "no-store", credentials: "same-origin" });
+    const response = await fetch(url, { method, headers, body, cache: "no-store", credentials: "omit" });
     return response.status === 204 ? {} : json(response);
   }
 

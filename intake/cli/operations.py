@@ -1,0 +1,74 @@
+"""`intake check | backup | restore | notify`: running a deployment (the work lives in intake/operations/)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from intake.settings import Settings
+
+
+@click.command()
+def check() -> None:
+    """Inspect this deployment: keyring, schema, permissions, disk, settings; exit 1 if anything must be fixed."""
+    from intake.operations import OperationError
+    from intake.operations.check import run_checks
+
+    findings = run_checks(Settings.from_env())
+    for finding in findings:
+        click.echo(finding.line())
+    failed = sum(f.level == "FAIL" for f in findings)
+    if failed:
+        raise OperationError(f"{failed} check(s) failed: fix the FAIL lines above, then run `intake check` again")
+    click.echo("every check passed", err=True)
+
+
+@click.command()
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The backup file to create (it must not exist yet).")
+def backup(out_file: Path) -> None:
+    """Write a consistent copy of the sealed data (no private key, no unfinished upload) while the server runs."""
+    from intake.keys.audit import record
+    from intake.operations.backup import backup as run
+    from intake.storage.db import connect
+
+    settings = Settings.from_env()
+    done = run(settings.database_url, out_file)
+    engine = connect(settings.database_url)
+    try:
+        record(engine, "backup", {"cases": done.cases, "revision": done.revision})
+    finally:
+        engine.dispose()
+    click.echo(f"wrote {out_file}: {done.cases} cases, schema {done.revision}; copy it off this machine", err=True)
+
+
+@click.command()
+@click.argument("backup_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+def restore(backup_file: Path) -> None:
+    """Fill a new, empty instance from a backup file, then upgrade it to the newest schema."""
+    from sqlalchemy.engine import make_url
+
+    from intake.operations.backup import restore as run
+
+    settings = Settings.from_env()
+    settings.instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+    done = run(settings.database_url, backup_file)
+    where = make_url(settings.database_url).render_as_string(hide_password=True)
+    click.echo(f"restored {done.cases} cases into {where}; now restore keys/ and the "
+               "admin signing key, then run `intake check`", err=True)
+
+
+@click.command()
+def notify() -> None:
+    """Tell each reviewer (notify.json) whether anything arrived since the last notice; at most once a day."""
+    from intake.operations.notify import notify as run
+    from intake.storage.db import connect
+
+    settings = Settings.from_env()
+    engine = connect(settings.database_url)
+    try:
+        sent = run(settings, engine)
+    finally:
+        engine.dispose()
+    click.echo(f"sent the daily notice to {sent} reviewer(s)" if sent else "today's notice was already sent", err=True)

@@ -1,0 +1,222 @@
+"""Messages of a case's thread: replies and follow-ups sealed like reports (docs/format.md §12.4)."""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import nacl.bindings as sodium
+import nacl.exceptions
+import nacl.utils
+
+from intake.crypto.envelope import (
+    BODY_AD,
+    BODY_SIZES,
+    MAC_BYTES,
+    MAC_KEY_ID,
+    MAX_ATTACHMENTS,
+    MAX_STANZAS,
+    NONCE_BYTES,
+    STANZA_BYTES,
+    ManifestEntry,
+    Opened,
+    Sealer,
+    derive,
+    open_header,
+    padded_size,
+    parse_header,
+    seal_header,
+)
+from intake.crypto.errors import CryptoError, DamagedBody, MalformedHeader
+from intake.crypto.keys import Identity, Recipient, generichash
+from intake.crypto.report import SealedReport, open_attachment
+
+MESSAGE_BODY_KEY_ID = 3
+SENDERS = ("reviewer", "reporter")
+_MEMBERS = {"version", "from", "text", "attachments"}
+
+
+class WrongThread(CryptoError):
+    """This message belongs to another case's thread: it was moved or the case is another one."""
+
+    expect = "wrong thread"
+
+
+class WrongSender(CryptoError):
+    """The message says another sender than the one the store recorded: it was altered, do not trust it."""
+
+    expect = "wrong sender"
+
+
+@dataclass(frozen=True)
+class MessageBody:
+    """An opened message: who sent it, its text and the manifest of its attachments."""
+
+    sender: str
+    text: str
+    attachments: list[ManifestEntry] = field(default_factory=list)
+
+    def to_json(self) -> bytes:
+        """Serialise as a message body's JSON (§12.4)."""
+        return json.dumps({"version": 1, "from": self.sender, "text": self.text,
+                           "attachments": [a.as_json() for a in self.attachments]},
+                          ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def seal_padded(key: bytes, data: bytes) -> bytes:
+    """Pad a JSON as §5 says and encrypt it under `key`."""
+    padded = struct.pack(">I", len(data)) + data
+    padded += bytes(padded_size(len(data)) - len(padded))
+    nonce = nacl.utils.random(NONCE_BYTES)
+    return nonce + sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(padded, BODY_AD, nonce, key)
+
+
+def open_padded(key: bytes, sealed: bytes) -> bytes:
+    """Decrypt a padded body under `key` and return its JSON bytes, or DamagedBody (§5)."""
+    if len(sealed) not in BODY_SIZES:
+        raise DamagedBody(f"a sealed body cannot be {len(sealed)} bytes long")
+    try:
+        padded = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(sealed[NONCE_BYTES:], BODY_AD,
+                                                                    sealed[:NONCE_BYTES], key)
+    except nacl.exceptions.CryptoError as exc:
+        raise DamagedBody("the message body failed authentication") from exc
+    (length,) = struct.unpack(">I", padded[:4])
+    if length > len(padded) - 4 or padded.count(0, 4 + length) != len(padded) - 4 - length:
+        raise DamagedBody("the message body's padding is wrong")
+    return padded[4:4 + length]
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_message_json(data: bytes, attachments: int) -> MessageBody:
+    """Check a message body's JSON against §12.4, exactly; raise DamagedBody otherwise."""
+    try:
+        value = json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise DamagedBody("the message body is not UTF-8 JSON, or nests too deep") from exc
+    if not isinstance(value, dict) or set(value) != _MEMBERS:
+        raise DamagedBody("a message body has exactly the members version, from, text and attachments")
+    sender, text, manifest = value["from"], value["text"], value["attachments"]
+    if not _integer(value["version"]) or value["version"] != 1:
+        raise DamagedBody("the message body is not version 1")
+    if sender not in SENDERS or not _text(text) or not isinstance(manifest, list):
+        raise DamagedBody("the message body's from, text or attachments has the wrong type")
+    if len(manifest) > MAX_ATTACHMENTS or len(manifest) != attachments:
+        raise DamagedBody(f"the manifest lists {len(manifest)} attachments, the message has {attachments}")
+    entries = [_entry(item) for item in manifest]
+    if not text and not entries:
+        raise DamagedBody("the message is empty")
+    return MessageBody(sender, text, entries)
+
+
+def _entry(item: object) -> ManifestEntry:
+    """One manifest entry, checked as §5.1 says."""
+    if not isinstance(item, dict) or set(item) != {"name", "type", "size", "sha256"}:
+        raise DamagedBody("an attachment entry is malformed")
+    name, media_type, size, sha = item["name"], item["type"], item["size"], item["sha256"]
+    if not (_text(name) and _text(media_type) and _integer(size) and size >= 0
+            and isinstance(sha, str) and len(sha) == 64 and set(sha) <= set("0123456789abcdef")):
+        raise DamagedBody("an attachment entry is malformed")
+    return ManifestEntry(name, media_type, int(size), sha)
+
+
+def _text(value: object) -> bool:
+    """A string of Unicode scalar values: JSON's escapes can write a lone surrogate, which is refused."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _integer(value: object) -> bool:
+    """A JSON number whose value is an integer (1.0 is 1, as in JavaScript), not a boolean."""
+    return type(value) is int or (type(value) is float and value.is_integer())
+
+
+def seal_message_header(report_key: bytes, reply: Recipient, reviewers: Sequence[Recipient]) -> bytes:
+    """A message header: stanza 0 to the reply recipient, then one per reviewer recipient (§12.4)."""
+    if len(reviewers) > MAX_STANZAS - 1:
+        raise ValueError(f"a message can be sealed to at most {MAX_STANZAS - 1} reviewer keys")
+    if reply.key_id in {r.key_id for r in reviewers}:
+        raise ValueError("the case's reply key is a reviewer's key: the report is hostile, do not reply to it")
+    return seal_header(report_key, [reply, *reviewers])
+
+
+def seal_message(reviewers: Sequence[Recipient], reply: Recipient, sender: str, text: str,
+                 files: Iterable[tuple[str, str, Iterable[bytes]]] = (),
+                 report_key: bytes | None = None) -> SealedReport:
+    """Seal a message and its files (name, media type, chunks) to the reporter and the reviewers."""
+    if sender not in SENDERS:
+        raise ValueError(f"a message is from one of {SENDERS}, not {sender!r}")
+    sealer = Sealer(reviewers, report_key)
+    streams = []
+    for name, media_type, chunks in files:
+        stream = sealer.attachment(padded=False)  # §12: message attachments are not padded (yet)
+        sealed = [stream.start()]
+        for data in chunks:
+            sealed.extend(stream.push(data))
+        sealed.append(stream.finish())
+        sealer.end_attachment(name, media_type)
+        streams.append(b"".join(sealed))
+    body = MessageBody(sender, text, list(sealer.manifest))
+    if not text and not body.attachments:
+        raise ValueError("a message needs a text or an attachment")
+    key = sealer.report_key
+    sealed_body = seal_padded(derive(key, MESSAGE_BODY_KEY_ID), body.to_json())
+    return SealedReport(seal_message_header(key, reply, reviewers), sealed_body, tuple(streams))
+
+
+@dataclass(frozen=True, repr=False)
+class OpenedMessage:
+    """An opened message header and body; attachments are opened one at a time."""
+
+    opened: Opened
+    body: MessageBody
+
+    def attachment(self, index: int, parts: Iterable[bytes], length: int | None = None) -> Iterator[bytes]:
+        """Open attachment `index` from its sealed parts, checking size and SHA-256 at the end."""
+        return open_attachment(self.opened.report_key, index, self.body.attachments[index], parts, length,
+                               padded=False)
+
+
+def check_thread(header: bytes, reply: Recipient) -> None:
+    """§12.4 steps 1-2: at least 2 stanzas, and stanza 0 sealed to this thread's reply recipient."""
+    parsed = parse_header(header)
+    if len(parsed.stanzas) < 2:
+        raise MalformedHeader("a message header has the reporter's stanza and at least one reviewer's")
+    if parsed.stanzas[0][0] != reply.key_id:
+        raise WrongThread(WrongThread.__doc__)
+
+
+def open_message(header: bytes, body: bytes, attachments: int, identities: Sequence[Identity],
+                 reply: Recipient, sender: str) -> OpenedMessage:
+    """Open a message of the thread whose reply recipient is `reply`, recorded as sent by `sender` (§12.4)."""
+    check_thread(header, reply)
+    opened = open_header(header, identities)
+    message = parse_message_json(open_padded(derive(opened.report_key, MESSAGE_BODY_KEY_ID), body), attachments)
+    if message.sender != sender:
+        raise WrongSender(WrongSender.__doc__)
+    return OpenedMessage(opened, message)
+
+
+def rewrap_message_header(header: bytes, identities: Sequence[Identity], reviewers: Sequence[Recipient]) -> bytes:
+    """A new header for the same K: stanza 0 kept byte for byte, new reviewer stanzas, new MAC (§12.4)."""
+    parsed = parse_header(header)
+    if len(parsed.stanzas) < 2:
+        raise MalformedHeader("a message header has the reporter's stanza and at least one reviewer's")
+    reporter = header[6:6 + STANZA_BYTES]
+    ids = [r.key_id for r in reviewers]
+    if not 1 <= len(ids) <= MAX_STANZAS - 1 or len(set(ids)) != len(ids) or parsed.stanzas[0][0] in ids:
+        raise ValueError("rewrap a message to 1 to 15 distinct reviewer keys, none of them the reporter's")
+    opened = open_header(header, identities)
+    stanzas = [reporter] + [bytes.fromhex(r.key_id) + sodium.crypto_box_seal(opened.report_key, r.public_key)
+                            for r in reviewers]
+    signed = header[:5] + bytes([len(stanzas)]) + b"".join(stanzas)
+    return signed + generichash(MAC_BYTES, signed, derive(opened.report_key, MAC_KEY_ID))

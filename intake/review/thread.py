@@ -1,0 +1,94 @@
+"""A case's thread for reviewers: opened for `show`, answered by `reply` (docs/format.md §12.4)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from intake.crypto.errors import CryptoError
+from intake.crypto.keys import Identity, Recipient
+from intake.crypto.message import open_message, seal_message
+from intake.errors import BadValue
+from intake.review.errors import ReviewError
+from intake.review.names import terminal_text
+from intake.review.opening import OpenCase, open_case
+from intake.review.session import Session
+from intake.review.terminal import echo
+from intake.storage.threads import Message
+
+MAX_REPLY = 20000
+
+
+def reply_recipient(case: OpenCase) -> Recipient | None:
+    """The thread's reply recipient from the case body's reply_key, or None when the report has none."""
+    text = case.report.body.reply_key
+    if text is None:
+        return None
+    try:
+        return Recipient.parse(text)
+    except CryptoError:
+        return None
+
+
+def open_thread(messages: Sequence[Message], identities: Sequence[Identity],
+                reply: Recipient | None) -> list[dict[str, object]]:
+    """Each message in clear (from, day, text), or with the reason it could not be opened."""
+    opened: list[dict[str, object]] = []
+    for message in messages:
+        entry: dict[str, object] = {"from": message.sender, "day": message.day.isoformat()}
+        if reply is None:
+            entry["error"] = "the report has no reply key, so no message belongs to it"
+        else:
+            try:
+                entry["text"] = open_message(message.header, message.body, 0, identities, reply,
+                                             message.sender).body.text
+            except CryptoError as exc:
+                entry["error"] = exc.expect
+            except (ValueError, TypeError, RecursionError):  # one hostile message never hides the others
+                entry["error"] = "damaged body"
+        opened.append(entry)
+    return opened
+
+
+def seal_reply(case: OpenCase, text: str, recipients: Sequence[Recipient]) -> tuple[bytes, bytes]:
+    """Seal a reviewer's reply to the case's reply key and the keyring; return header and body."""
+    if not text.strip():
+        raise BadValue("the reply is empty", "--text or --file")
+    if len(text) > MAX_REPLY:
+        raise BadValue(f"the reply is longer than {MAX_REPLY} characters: shorten it or send two", "--text")
+    reply = reply_recipient(case)
+    if reply is None:
+        raise ReviewError(f"case {case.case.ref} has no reply key: it was sent without a codename, so the "
+                          "reporter cannot read a reply", "write nothing; the reporter may send a new report")
+    try:
+        sealed = seal_message(recipients, reply, "reviewer", text)
+    except ValueError as exc:
+        raise ReviewError(f"cannot seal the reply: {exc}", "do not reply to this case") from None
+    return sealed.header, sealed.body
+
+
+def reply_to_case(session: Session, ref: str, text: str, keys_dir: Path, signer: str | Callable[[], Path],
+                  out: Path | None) -> None:
+    """Seal a reply and store it (database) or append it to a replies file (bundle, for `intake import-replies`)."""
+    from intake.review.triage import reviewer_keyring
+
+    case = open_case(session, ref)
+    recipients = reviewer_keyring(keys_dir, signer).recipients()
+    header, body = seal_reply(case, text, recipients)
+    if session.source.read_only:
+        if out is None:
+            raise ReviewError("a bundle is read-only: a reply from it goes into a replies file",
+                              "add --out FILE, then carry FILE to the server for `intake import-replies FILE`")
+        from intake.bundle.replies import append_reply
+
+        append_reply(out, session.source.import_key, session.identities, case.case.ref, header, body)
+        echo(terminal_text(f"case {case.case.ref}: reply sealed into {out}"), err=True)
+        return
+    from intake.storage.cases import StorageError
+    from intake.storage.threads import add_message
+
+    try:
+        add_message(session.source.engine, case.case.id, "reviewer", header, body)
+    except StorageError as exc:
+        raise ReviewError(str(exc), "check the reference with `list`") from None
+    echo(terminal_text(f"case {case.case.ref}: reply sealed to the reporter and the keyring"), err=True)

@@ -1,0 +1,131 @@
+// Messages of a case's thread (docs/format.md §12.4): seal a follow-up, open replies and follow-ups.
+
+import {
+  CHUNK, FormatError, MAX_ATTACHMENTS, MAX_STANZAS, Sha256, StreamSealer, concat, derive, newReportKey, openHeader,
+  openStream, paddedSize, parseHeader, readEnvelope, sealHeader,
+} from "./seal.js";
+
+const S = () => globalThis.sodium;
+const BODY_AD = new Uint8Array([0x49, 0x4e, 0x54, 0x4b, 1]);
+const MESSAGE_BODY_KEY_ID = 3;
+export const SENDERS = ["reviewer", "reporter"];
+const MEMBERS = "attachments,from,text,version";
+const ENTRY = "name,sha256,size,type";
+const BODY_SIZES = new Set(Array.from({ length: 11 }, (_, k) => 40 + (1 << (10 + k))));
+
+export function sealMessageHeader(messageKey, reply, reviewers) {
+  // Stanza 0 to the thread's reply recipient, then one per reviewer recipient (§12.4).
+  if (reviewers.length > MAX_STANZAS - 1) throw new Error("a message can be sealed to at most 15 reviewer keys");
+  if (reviewers.some((r) => r.keyId === reply.keyId)) throw new Error("the reply key is a reviewer's key");
+  return sealHeader(messageKey, [reply, ...reviewers]);
+}
+
+export function sealMessageBody(messageKey, from, text, attachments) {
+  // The message JSON, padded as §5 says, under msg_body_key = KDF(3, K).
+  if (!SENDERS.includes(from)) throw new Error("a message is from the reviewer or the reporter");
+  if (text === "" && attachments.length === 0) throw new Error("a message needs a text or an attachment");
+  const json = new TextEncoder().encode(JSON.stringify({ version: 1, from, text, attachments }));
+  const padded = new Uint8Array(paddedSize(json.length));
+  new DataView(padded.buffer).setUint32(0, json.length);
+  padded.set(json, 4);
+  const nonce = S().randombytes_buf(24);
+  return concat(nonce, S().crypto_aead_xchacha20poly1305_ietf_encrypt(padded, BODY_AD, null, nonce,
+    derive(messageKey, MESSAGE_BODY_KEY_ID)));
+}
+
+function sealFile(messageKey, index, data) {
+  // One attachment held in memory, as a stream (§7), and its manifest entry's size and SHA-256.
+  const sealer = new StreamSealer(messageKey, index);
+  const sha = new Sha256();
+  const pieces = [sealer.header];
+  for (let at = 0; ; at += CHUNK) {
+    const chunk = data.subarray(at, at + CHUNK);
+    sha.update(chunk);
+    const last = data.length - at < CHUNK;
+    pieces.push(sealer.push(chunk, last));
+    if (last) break;
+  }
+  return { stream: concat(...pieces), size: data.length, sha256: sha.hex() };
+}
+
+export function sealMessage(reviewers, reply, from, text, files = []) {
+  // Seal a whole message in memory: files are {name, type, data}; returns {header, body, streams}.
+  if (files.length > MAX_ATTACHMENTS) throw new Error("a message may carry at most 32 attachments");
+  const messageKey = newReportKey();
+  const sealed = files.map((f, i) => ({ ...sealFile(messageKey, i, f.data), name: f.name, type: f.type }));
+  const manifest = sealed.map(({ name, type, size, sha256 }) => ({ name, type, size, sha256 }));
+  const body = sealMessageBody(messageKey, from, text, manifest);
+  return { header: sealMessageHeader(messageKey, reply, reviewers), body, streams: sealed.map((s) => s.stream) };
+}
+
+export function messageFile({ header, body, streams }) {
+  // A sealed message as one file, laid out as a sealed report file (§8).
+  const length = (n, bytes) => {
+    const out = new Uint8Array(bytes);
+    new DataView(out.buffer).setUint32(bytes - 4, n);
+    return out;
+  };
+  const parts = streams.flatMap((s) => [length(s.length, 8), s]);
+  return concat(header, length(body.length, 4), body, new Uint8Array([streams.length]), ...parts);
+}
+
+function checkThread(header, reply) {
+  // §12.4 steps 1-2: at least two stanzas, and stanza 0 sealed to this thread's reply recipient.
+  const stanzas = parseHeader(header);
+  if (stanzas.length < 2) throw new FormatError("malformed header", "a message header needs a reviewer stanza");
+  if (stanzas[0].keyId !== reply.keyId) throw new FormatError("wrong thread", "this message belongs to another thread");
+}
+
+const isObject = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
+const isInteger = (v) => typeof v === "number" && Number.isInteger(v);
+const members = (v) => Object.keys(v).sort().join(",");
+// A string of Unicode scalar values: with the u flag, only a lone surrogate matches.
+const isText = (v) => typeof v === "string" && !/[\uD800-\uDFFF]/u.test(v);
+
+function checkMessage(value, streams) {
+  // The exact shape of a message body (§12.4).
+  const damaged = (why) => new FormatError("damaged body", why);
+  if (!isObject(value) || members(value) !== MEMBERS) throw damaged("not exactly the members of a message");
+  if (value.version !== 1) throw damaged("not a version 1 message");
+  if (!SENDERS.includes(value.from) || !isText(value.text) || !Array.isArray(value.attachments)) {
+    throw damaged("from, text or attachments of the wrong type");
+  }
+  const manifest = value.attachments;
+  if (manifest.length > MAX_ATTACHMENTS || manifest.length !== streams) throw damaged("wrong number of attachments");
+  for (const a of manifest) {
+    if (!isObject(a) || members(a) !== ENTRY || !isText(a.name) || !isText(a.type)
+        || !isInteger(a.size) || a.size < 0 || typeof a.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(a.sha256)) {
+      throw damaged("bad manifest entry");
+    }
+  }
+  if (value.text === "" && manifest.length === 0) throw damaged("an empty message");
+}
+
+function openMessageBody(messageKey, sealed, streams) {
+  // Decrypt, unpad and check a message body (§5, §12.4).
+  const damaged = (why) => new FormatError("damaged body", why);
+  if (!BODY_SIZES.has(sealed.length)) throw damaged("impossible body size");
+  let padded;
+  try {
+    padded = S().crypto_aead_xchacha20poly1305_ietf_decrypt(null, sealed.subarray(24), BODY_AD, sealed.subarray(0, 24),
+      derive(messageKey, MESSAGE_BODY_KEY_ID));
+  } catch (e) { throw damaged("the body failed authentication"); }
+  const length = new DataView(padded.buffer, padded.byteOffset).getUint32(0);
+  if (length > padded.length - 4 || padded.subarray(4 + length).some((b) => b !== 0)) throw damaged("bad padding");
+  let value;
+  try {
+    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(padded.subarray(4, 4 + length)));
+  } catch (e) { throw damaged("not UTF-8 JSON"); }
+  checkMessage(value, streams);
+  return value;
+}
+
+export function openMessage(data, identities, reply, sender) {
+  // Open a sealed message file of the thread whose reply recipient is `reply`, recorded as from `sender`.
+  const { header, body, streams } = readEnvelope(data);
+  checkThread(header, reply);
+  const messageKey = openHeader(header, identities);
+  const opened = openMessageBody(messageKey, body, streams.length);
+  if (opened.from !== sender) throw new FormatError("wrong sender", "the message says another sender than the store");
+  return { body: opened, files: streams.map((s, i) => openStream(messageKey, i, s, opened.attachments[i])) };
+}

@@ -1,0 +1,53 @@
+"""The highest keyring serial (and its hash) the instance has used, per signer: a keyring only moves forward."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from intake.errors import IntakeError
+from intake.storage.db import writing
+from intake.storage.schema import keyring_state
+
+
+class KeyringRollback(IntakeError, ValueError):
+    """The keyring is older than one already in use, or a different keyring with the same serial."""
+
+
+def highest(engine: Engine, signer: str) -> tuple[int, str] | None:
+    """The (serial, hash) of the newest keyring this signer has put in use, or None."""
+    with engine.connect() as conn:
+        row = conn.execute(select(keyring_state.c.serial, keyring_state.c.hash)
+                           .where(keyring_state.c.signer == signer)).first()
+    return (row.serial, row.hash) if row else None
+
+
+def advance(engine: Engine, signer: str, serial: int, digest: str, where: str) -> None:
+    """Record (serial, digest) as the newest keyring, or raise KeyringRollback if it is older or differs."""
+    for _ in range(3):
+        try:
+            with writing(engine) as conn:
+                row = conn.execute(select(keyring_state.c.serial, keyring_state.c.hash)
+                                   .where(keyring_state.c.signer == signer).with_for_update()).first()
+                if row is None:
+                    conn.execute(insert(keyring_state).values(signer=signer, serial=serial, hash=digest))
+                    return
+                refuse_older(row.serial, row.hash, serial, digest, where)
+                if serial > row.serial:
+                    conn.execute(update(keyring_state).where(keyring_state.c.signer == signer)
+                                 .values(serial=serial, hash=digest))
+                return
+        except IntegrityError:
+            continue  # another process inserted the first row meanwhile: read it again
+    raise IntakeError("the keyring state kept changing under this process: run the command again")
+
+
+def refuse_older(known: int, known_hash: str, serial: int, digest: str, where: str) -> None:
+    """Raise KeyringRollback if (serial, digest) is older than (known, known_hash), or differs at the same serial."""
+    if serial < known:
+        raise KeyringRollback(f"the keyring {where} has serial {serial}, older than serial {known} already in use: "
+                              "someone put an old copy back; restore the newest keyring.json from a backup "
+                              "(or re-sign it with `intake keys` commands) and find out who replaced it")
+    if serial == known and digest != known_hash:
+        raise KeyringRollback(f"the keyring {where} has serial {serial} but differs from the serial {known} "
+                              "keyring already in use: restore the keyring in use from a backup")

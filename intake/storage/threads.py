@@ -1,0 +1,148 @@
+"""Threads of cases: the codename salt, the lookup hash that finds a case, and its sealed messages (format.md §12)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from intake.clock import today
+from intake.storage.admission import Refused
+from intake.storage.budgets import charge, spend
+from intake.storage.cases import StorageError
+from intake.storage.db import writing
+from intake.storage.schema import case_lookups, cases, codename_salt, messages
+
+MAX_MESSAGES = 500
+
+
+@dataclass(frozen=True)
+class Message:
+    """A stored message, still sealed: its place in the thread, sender, day, header and body."""
+
+    seq: int
+    sender: str
+    day: dt.date
+    header: bytes
+    body: bytes
+    unread: bool
+
+
+def salt(engine: Engine) -> bytes:
+    """The instance's codename salt, made once by the migration that created the table (public)."""
+    with engine.connect() as conn:
+        return conn.execute(select(codename_salt.c.salt).where(codename_salt.c.id == 1)).scalar_one()
+
+
+def case_by_lookup(engine: Engine, lookup: bytes) -> tuple[int, str, str] | None:
+    """The complete case (id, ref, status) whose codename has this lookup, or None."""
+    with engine.connect() as conn:
+        row = conn.execute(select(cases.c.id, cases.c.ref, cases.c.status)
+                           .join(case_lookups, case_lookups.c.case_id == cases.c.id)
+                           .where(case_lookups.c.lookup == lookup, cases.c.complete.is_(True))).first()
+    return tuple(row) if row else None  # type: ignore[return-value]
+
+
+def thread(engine: Engine, case_id: int) -> list[Message]:
+    """The sealed messages of a case, oldest first."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(messages.c.seq, messages.c.sender, messages.c.day, messages.c.header,
+                                   messages.c.body, messages.c.unread)
+                            .where(messages.c.case_id == case_id).order_by(messages.c.seq)).all()
+    return [Message(*row) for row in rows]
+
+
+def _append(conn: Connection, case_id: int, sender: str, header: bytes, body: bytes) -> int:
+    """Append a sealed message to a complete case's thread in `conn`'s transaction; return its place."""
+    if sender not in ("reviewer", "reporter"):
+        raise StorageError(f"a message is from a reviewer or a reporter, not {sender!r}")
+    if conn.execute(select(cases.c.id).where(cases.c.id == case_id, cases.c.complete.is_(True))).first() is None:
+        raise StorageError("no such case: it may have been deleted")
+    count, last = conn.execute(select(func.count(), func.coalesce(func.max(messages.c.seq), 0))
+                               .where(messages.c.case_id == case_id)).one()
+    if count >= MAX_MESSAGES:
+        raise StorageError(f"this thread has {MAX_MESSAGES} messages, the most one case keeps: "
+                           "send a new report instead")
+    try:
+        conn.execute(insert(messages).values(case_id=case_id, seq=last + 1, sender=sender, day=today(),
+                                             header=header, body=body, unread=sender == "reporter"))
+    except IntegrityError as exc:
+        raise StorageError("the thread changed while the message was stored: send it again") from exc
+    return last + 1
+
+
+def add_message(engine: Engine, case_id: int, sender: str, header: bytes, body: bytes) -> int:
+    """Append a sealed message to a complete case's thread (a reporter's one unread); return its place."""
+    with writing(engine) as conn:
+        return _append(conn, case_id, sender, header, body)
+
+
+def add_replies(engine: Engine, replies: Sequence[tuple[int, bytes, bytes]]) -> int:
+    """Store reviewers' replies (case id, header, body) in one transaction, skipping any already in its thread."""
+    stored = 0
+    with writing(engine) as conn:
+        for case_id, header, body in replies:
+            there = conn.execute(select(messages.c.seq).where(messages.c.case_id == case_id,
+                                                              messages.c.header == header)).first()
+            if there is None:
+                _append(conn, case_id, "reviewer", header, body)
+                stored += 1
+    return stored
+
+
+def add_follow_up(engine: Engine, case_id: int, header: bytes, body: bytes, path: str, daily_bytes: int,
+                  spent: bytes | None = None, day: int | None = None) -> None:
+    """Spend the proof of work (API: `spent` digest of day `day`), count the bytes on `path`, store a
+    reporter's message: all or nothing, as reports are admitted (storage/admission.py).
+
+    Raises Refused("replayed") on a challenge spent before, Refused("daily") when today's bytes are spent.
+    """
+    with writing(engine) as conn:
+        if spent is not None and not spend(conn, spent, day):  # type: ignore[arg-type]
+            raise Refused("replayed")
+        if not charge(conn, path, len(header) + len(body), daily_bytes):
+            raise Refused("daily")
+        _append(conn, case_id, "reporter", header, body)
+
+
+def mark_read(engine: Engine, case_id: int) -> None:
+    """Mark every reporter message of a case read."""
+    with writing(engine) as conn:
+        conn.execute(update(messages).where(messages.c.case_id == case_id, messages.c.unread.is_(True))
+                     .values(unread=False))
+
+
+def unread_cases(engine: Engine) -> set[int]:
+    """The ids of cases with reporter messages not yet read."""
+    with engine.connect() as conn:
+        return set(conn.execute(select(messages.c.case_id).where(messages.c.unread.is_(True)).distinct()).scalars())
+
+
+def unread_since(engine: Engine, since: dt.date) -> int:
+    """How many reporter messages arrived on or after `since` and are not read yet."""
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(messages)
+                            .where(messages.c.unread.is_(True), messages.c.day >= since)).scalar_one()
+
+
+def message_headers(engine: Engine) -> list[tuple[int, int, str, bytes]]:
+    """Every stored message as (case id, place, case ref, header), for rewrap."""
+    with engine.connect() as conn:
+        return [(c, n, ref, header) for c, n, ref, header in conn.execute(
+            select(messages.c.case_id, messages.c.seq, cases.c.ref, messages.c.header)
+            .join(cases, cases.c.id == messages.c.case_id).order_by(messages.c.case_id, messages.c.seq))]
+
+
+def replace_message_headers(engine: Engine, swaps: Sequence[tuple[int, int, bytes, bytes]]) -> int:
+    """Swap many messages' headers (case id, seq, old, new), each only if still old; return how many."""
+    if not swaps:
+        return 0
+    with writing(engine) as conn:
+        done = conn.execute(update(messages).where(
+            messages.c.case_id == bindparam("c"), messages.c.seq == bindparam("s"),
+            messages.c.header == bindparam("old")).values(header=bindparam("new")),
+            [{"c": c, "s": s, "old": old, "new": new} for c, s, old, new in swaps])
+    return done.rowcount

@@ -1,0 +1,1 @@
+"""Text checks shared by the web app and the reviewer's tools."""

@@ -1,0 +1,164 @@
+"""Phone-shaped photos built in the test: EXIF with GPS and a thumbnail, an appended MPF image with its own GPS,
+a motion-photo MP4 after the end, a PNG with text, EXIF and a trailer; and two decoding bombs.
+
+Every identifying value is a canary string, so that a test can look for it in any bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import warnings
+import zlib
+
+from PIL import Image
+
+CANARIES = [b"CanaryMaker", b"CanaryCam X-77", b"canary-gps-7f3e", b"canary-thumb-c0de", b"canary-xmp-51aa",
+            b"canary-com-0b1e", b"CanarySecond Pixel", b"canary-gps2-91c4", b"canary-mp4-e4f2", b"canary-png-text",
+            b"canary-png-itxt", b"CanaryPngCam", b"canary-png-tail"]
+# Traces of the structures themselves, whatever their values.
+STRUCTURES = [b"Exif\x00\x00", b"MPF\x00", b"ftyp", b"http://ns.adobe.com/xap", b"tEXt", b"iTXt", b"eXIf", b"EXIF",
+              b"XMP "]
+UNITS = {2: 1, 3: 2, 4: 4, 5: 8, 7: 1}
+
+
+def exif(make: bytes, model: bytes, gps_text: bytes, thumbnail: bytes | None = None) -> bytes:
+    """An APP1 EXIF payload: make, model, a GPS block with a position and a text, maybe a thumbnail in IFD 1."""
+    def rational(*values: float) -> bytes:
+        return b"".join(struct.pack("<II", round(v * 10000), 10000) for v in values)
+
+    gps = [(1, 2, b"N\x00"), (2, 5, rational(11, 33, 25.2)), (3, 2, b"E\x00"), (4, 5, rational(104, 55, 1.5)),
+           (0x1B, 7, b"ASCII\x00\x00\x00" + gps_text)]
+    ifd1 = [(0x0201, 4, b""), (0x0202, 4, struct.pack("<I", len(thumbnail)))] if thumbnail else []
+    sizes = [2 + 12 * 3 + 4, 2 + 12 * len(gps) + 4, 2 + 12 * len(ifd1) + 4 if ifd1 else 0]
+    gps_at, ifd1_at = 8 + sizes[0], 8 + sizes[0] + sizes[1]
+    area_at, area = ifd1_at + sizes[2], bytearray()
+
+    def place(value: bytes) -> int:
+        area.extend(value)
+        return area_at + len(area) - len(value)
+
+    if thumbnail:
+        ifd1[0] = (0x0201, 4, struct.pack("<I", place(thumbnail)))
+
+    def ifd(entries: list[tuple[int, int, bytes]], next_at: int) -> bytes:
+        out = struct.pack("<H", len(entries))
+        for tag, kind, value in entries:
+            field = value.ljust(4, b"\x00") if len(value) <= 4 else struct.pack("<I", place(value))
+            out += struct.pack("<HHI", tag, kind, len(value) // UNITS[kind]) + field
+        return out + struct.pack("<I", next_at)
+
+    ifd0 = [(0x010F, 2, make + b"\x00"), (0x0110, 2, model + b"\x00"), (0x8825, 4, struct.pack("<I", gps_at))]
+    body = ifd(ifd0, ifd1_at if ifd1 else 0) + ifd(gps, 0) + (ifd(ifd1, 0) if ifd1 else b"")
+    return b"Exif\x00\x00II*\x00" + struct.pack("<I", 8) + body + bytes(area)
+
+
+def segment(marker: int, payload: bytes) -> bytes:
+    """A JPEG marker segment."""
+    return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
+
+
+def plain_jpeg(size: tuple[int, int], seed: int, **options: object) -> bytes:
+    """A JPEG of a pattern (so that pixels can be compared), with only Pillow's JFIF header."""
+    img = Image.radial_gradient("L").resize(size).convert("RGB")
+    bands = [band.point(lambda v, s=seed + i: (v * (s + 3)) % 256) for i, band in enumerate(img.split())]
+    img = Image.merge("RGB", bands)
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=90, **options)
+    return out.getvalue()
+
+
+def with_segments(jpeg: bytes, *segments: bytes) -> bytes:
+    """`jpeg` with `segments` right after its start marker, as a phone writes them."""
+    return jpeg[:2] + b"".join(segments) + jpeg[2:]
+
+
+def thumbnail_photo() -> bytes:
+    """A progressive JPEG with EXIF (make, model, GPS) holding a thumbnail, XMP and a comment."""
+    thumb = with_segments(plain_jpeg((32, 24), 7), segment(0xFE, b"canary-thumb-c0de"))
+    xmp = b"http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta>canary-xmp-51aa</x:xmpmeta>"
+    return with_segments(plain_jpeg((320, 240), 1, progressive=True),
+                         segment(0xE1, exif(b"CanaryMaker", b"CanaryCam X-77", b"canary-gps-7f3e", thumb)),
+                         segment(0xE1, xmp), segment(0xFE, b"canary-com-0b1e"))
+
+
+def mpf_photo() -> bytes:
+    """A portrait-mode JPEG: an MPF index, then a second image appended with its own EXIF GPS and camera."""
+    second = with_segments(plain_jpeg((160, 120), 5),
+                           segment(0xE1, exif(b"CanaryMaker", b"CanarySecond Pixel", b"canary-gps2-91c4")))
+    primary = with_segments(plain_jpeg((320, 240), 2), segment(0xE2, b"MPF\x00II*\x00\x08\x00\x00\x00" + bytes(40)))
+    return primary + second
+
+
+def motion_photo() -> bytes:
+    """A motion photo: the JPEG, then an MP4 whose metadata names a place and the camera."""
+    mp4 = (b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00\x00\x00\x40moov\x00\x00\x00\x38udta"
+           + b"\x00\x00\x00\x30\xa9xyz+11.5564+104.9282/canary-mp4-e4f2" + bytes(4096))
+    return plain_jpeg((320, 240), 3) + mp4
+
+
+def webp_photo() -> bytes:
+    """A lossy WebP with alpha (VP8X, ALPH, VP8), EXIF with GPS and camera, XMP, and bytes after its end."""
+    img = Image.radial_gradient("L").resize((96, 64)).convert("RGBA")
+    img.putalpha(Image.linear_gradient("L").resize((96, 64)))
+    out = io.BytesIO()
+    img.save(out, "WEBP", quality=80, exif=exif(b"CanaryMaker", b"CanaryCam X-77", b"canary-gps-7f3e"),
+             xmp=b"<x:xmpmeta>canary-xmp-51aa</x:xmpmeta>")
+    return out.getvalue() + b"canary-com-0b1e"
+
+
+def _chunk(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+
+def text_png() -> bytes:
+    """A PNG with tEXt, iTXt and eXIf chunks before its image data, and bytes after IEND."""
+    out = io.BytesIO()
+    Image.new("RGBA", (40, 30), (0, 90, 200, 128)).save(out, "PNG")
+    data = out.getvalue()
+    extra = (_chunk(b"tEXt", b"Location\x00canary-png-text")
+             + _chunk(b"iTXt", b"Author\x00\x00\x00\x00\x00canary-png-itxt")
+             + _chunk(b"eXIf", exif(b"CanaryMaker", b"CanaryPngCam", b"canary-gps-7f3e")[6:]))
+    return data[:33] + extra + data[33:] + b"canary-png-tail" + bytes(100)
+
+
+def truncated_jpeg() -> bytes:
+    """A JPEG cut in the middle of its image data: it cannot be cleaned."""
+    data = plain_jpeg((320, 240), 4)
+    return data[:len(data) * 2 // 3]
+
+
+def scan_bomb(scans: int = 5000) -> bytes:
+    """A small progressive JPEG whose shortest scan is repeated `scans` times: each one walks every block."""
+    from intake.review.rebuild import parse_jpeg
+
+    out = io.BytesIO()
+    Image.new("L", (4096, 4096), 0).save(out, "JPEG", progressive=True, quality=50)
+    data = out.getvalue()
+    shortest = min((s for s in parse_jpeg(data).kept if s.startswith(b"\xff\xda")), key=len)
+    return data[:-2] + shortest * scans + b"\xff\xd9"
+
+
+def pixel_bomb() -> bytes:
+    """A PNG of 20,000 x 20,000 one-bit pixels in a few kilobytes: past Pillow's decompression-bomb limit."""
+    row = b"\x00" + bytes(2500)
+    body = zlib.compress(row * 20000, 9)
+    ihdr = struct.pack(">IIBBBBB", 20000, 20000, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", body) + _chunk(b"IEND", b"")
+
+
+def memory_bomb(side: int = 8000) -> bytes:
+    """A PNG of `side` x `side` RGB pixels (192 MB decoded) in about 200 KB: under Pillow's pixel limit."""
+    packer = zlib.compressobj(9)
+    row = bytes(1 + 3 * side)
+    body = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+    ihdr = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", body) + _chunk(b"IEND", b"")
+
+
+def pixels(data: bytes) -> tuple[tuple[int, int], bytes]:
+    """The size and decoded pixels of an image (the test's MPF index is a stub, which Pillow warns about)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Image appears to be a malformed MPO file")
+        with Image.open(io.BytesIO(data)) as img:
+            return img.size, img.convert("RGBA").tobytes()

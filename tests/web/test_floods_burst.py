@@ -1,0 +1,89 @@
+"""Bursts get in (issue 11.5): with the default settings, 200 small reports from 8 concurrent clients within a
+minute are all stored, without JavaScript and sealed in the client, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from intake.settings import Settings
+from intake.storage.schema import cases
+from tests.support import ROOT
+from tests.support.proof import Reporter
+from tests.support.web import Server, make_site
+
+pytestmark = pytest.mark.slow
+CLIENTS, EACH = 8, 25
+FIELDS = {"incident_type": "cctv", "description": "cameras at the junction", "location": "", "occurred": "",
+          "device": ""}
+
+
+def defaults(tmp_path: Path, db_url: str):
+    """A site with the default flood settings (make_site lowers them for the other tests)."""
+    return make_site(tmp_path, db_url, pow_bits=Settings.pow_bits, nojs_per_minute=Settings.nojs_per_minute,
+                     pow_easy_rate=Settings.pow_easy_rate)
+
+
+def stored(engine) -> int:
+    """Complete cases."""
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(cases).where(cases.c.complete.is_(True))).scalar_one()
+
+
+def test_nojs_burst(tmp_path: Path, db_url: str):
+    """8 people send 25 reports each through the no-JS form as fast as they can: all 200 get a receipt."""
+    site = defaults(tmp_path, db_url)
+    server = Server(site.env, tmp_path).start()
+    try:
+        def one_client(_: int) -> list[str]:
+            reporter = Reporter(server.url)
+            try:
+                return [reporter.send_nojs(FIELDS) for _ in range(EACH)]
+            finally:
+                reporter.close()
+
+        started = time.monotonic()
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            refs = [ref for refs in pool.map(one_client, range(CLIENTS)) for ref in refs]
+        elapsed = time.monotonic() - started
+        print(f"no-JS burst: {len(refs)} receipts in {elapsed:.1f} s")
+        assert len(set(refs)) == CLIENTS * EACH == stored(site.engine)
+        assert elapsed < 60, f"200 reports took {elapsed:.0f} s: the burst was not within a minute"
+    finally:
+        server.stop()
+        site.engine.dispose()
+
+
+def test_sealed_burst(tmp_path: Path, db_url: str):
+    """8 clients (processes solving natively) each send 25 sealed reports at once: all 200 are stored.
+
+    Each solves its challenges first, as a page does while its reporter writes (each reporter has a
+    device of their own; here 8 clients share the server's cores), then all send at the same moment.
+    """
+    site = defaults(tmp_path, db_url)
+    server = Server(site.env, tmp_path).start()
+    try:
+        outs = [tmp_path / f"client{n}.json" for n in range(CLIENTS)]
+        at = time.time() + 90
+        clients = [subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "tests.support.flood_attacker", "burst", server.url, str(EACH),
+             str(out), str(at)], cwd=ROOT) for out in outs]
+        assert [c.wait(timeout=600) for c in clients] == [0] * CLIENTS
+        records = [json.loads(out.read_text()) for out in outs]
+        elapsed = max(r["seconds"] for r in records)
+        refs = [ref for r in records for ref in r["refs"]]
+        busy = sum(r["statuses"].get("429", 0) for r in records)
+        print(f"sealed burst: {len(refs)} receipts in {elapsed:.1f} s, {busy} asked to solve again, "
+              f"longest wait {max(w for r in records for w in r['waits']):.2f} s")
+        assert len(set(refs)) == CLIENTS * EACH == stored(site.engine)
+        assert elapsed < 60, f"200 reports took {elapsed:.0f} s: the burst was not within a minute"
+    finally:
+        server.stop()
+        site.engine.dispose()
