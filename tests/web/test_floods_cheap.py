@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from intake.storage.schema import stored_bytes
 from intake.web.limits import Bucket
 from intake.web.tokens import FormTokens
-from tests.support.web import Server, begin, csrf_token, make_site, rows, sealed
+from tests.support.web import begin, csrf_token, rows, sealed
 from tests.web.test_web_nojs import form, post
 
 BOUNDARY = "floodboundary"
@@ -32,16 +32,6 @@ def charged(engine) -> int:
     """Bytes charged against the daily budgets."""
     with engine.connect() as conn:
         return conn.execute(select(func.coalesce(func.sum(stored_bytes.c.bytes), 0))).scalar_one()
-
-
-@pytest.fixture
-def live(tmp_path: Path):
-    """`intake serve` on a SQLite instance."""
-    made = make_site(tmp_path, f"sqlite:///{tmp_path / 'instance' / 'intake.db'}")
-    server = Server(made.env, tmp_path).start()
-    yield made, server
-    server.stop()
-    made.engine.dispose()
 
 
 @pytest.mark.slow

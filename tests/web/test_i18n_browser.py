@@ -16,8 +16,6 @@ from tests.support.reviewkit import Reviewer
 from tests.support.web import Server, make_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 CATALOGS = Path(__file__).resolve().parents[2] / "intake" / "translations"
 ZAWGYI = "ေနျပည္ေတာ္ ဇူလုိင္ ၂၆ ႏိုင္ငံေတာ္၏ ရဲစခန္းအနီးတြင္ ဒ႐ုန္းတစ္စင္း ပ်ံေနသည္"
 ZAWGYI_AS_UNICODE = "နေပြည်တော် ဇူလိုင် ၂၆ နိုင်ငံတော်၏ ရဲစခန်းအနီးတွင် ဒရုန်းတစ်စင်း ပျံနေသည်"
@@ -28,17 +26,6 @@ def catalog(lang: str) -> dict[str, str]:
     """msgid -> msgstr of one language's catalog."""
     with (CATALOGS / lang / "LC_MESSAGES" / "messages.po").open("rb") as f:
         return {m.id: m.string for m in read_po(f) if m.id}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's Chromium, headless, driven by Playwright."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

@@ -25,8 +25,6 @@ from tests.support.messagevectors import VECTORS, codename_vectors
 from tests.support.web import Server, make_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 IMPORTS = """const seal = await import("/static/js/seal.js");
         const codename = await import("/static/js/codename.js");
         const thread = await import("/static/js/thread.js");
@@ -61,17 +59,6 @@ class Watched:
     def _console(self, message) -> None:
         if message.type == "error":
             self.problems.append(f"console: {message.text}")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's Chromium, headless, driven by Playwright."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
