@@ -158,30 +158,39 @@ def padded_size(json_length: int) -> int:
     return size
 
 
-def seal_body(report_key: bytes, body: Body, nonce: bytes | None = None) -> bytes:
-    """Pad and encrypt the body under body_key (§5)."""
-    data = body.to_json()
+def seal_padded(key: bytes, data: bytes, nonce: bytes | None = None) -> bytes:
+    """Pad a JSON as §5 says and encrypt it under `key` (a report's or a message's body key)."""
     padded = struct.pack(">I", len(data)) + data
     padded += bytes(padded_size(len(data)) - len(padded))
     nonce = nonce or nacl.utils.random(NONCE_BYTES)
-    return nonce + sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
-        padded, BODY_AD, nonce, derive(report_key, BODY_KEY_ID))
+    return nonce + sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(padded, BODY_AD, nonce, key)
+
+
+def open_padded(key: bytes, sealed: bytes, what: str = "report") -> bytes:
+    """Decrypt a padded body under `key` and return its JSON bytes, or DamagedBody (§5)."""
+    if len(sealed) not in BODY_SIZES:
+        raise DamagedBody(f"a sealed body cannot be {len(sealed)} bytes long")
+    try:
+        padded = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(sealed[NONCE_BYTES:], BODY_AD,
+                                                                    sealed[:NONCE_BYTES], key)
+    except nacl.exceptions.CryptoError as exc:
+        raise DamagedBody(f"the {what} body failed authentication") from exc
+    (length,) = struct.unpack(">I", padded[:4])
+    if length > len(padded) - 4 or padded.count(0, 4 + length) != len(padded) - 4 - length:
+        raise DamagedBody(f"the {what} body's padding is wrong")
+    return padded[4:4 + length]
+
+
+def seal_body(report_key: bytes, body: Body, nonce: bytes | None = None) -> bytes:
+    """Pad and encrypt the body under body_key (§5)."""
+    return seal_padded(derive(report_key, BODY_KEY_ID), body.to_json(), nonce)
 
 
 def open_body(report_key: bytes, sealed: bytes, attachments: int | None = None) -> Body:
     """Decrypt, unpad and check a body (§5); `attachments` is how many streams the report carries."""
-    if len(sealed) not in BODY_SIZES:
-        raise DamagedBody(f"a sealed body cannot be {len(sealed)} bytes long")
+    data = open_padded(derive(report_key, BODY_KEY_ID), sealed)
     try:
-        padded = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
-            sealed[NONCE_BYTES:], BODY_AD, sealed[:NONCE_BYTES], derive(report_key, BODY_KEY_ID))
-    except nacl.exceptions.CryptoError as exc:
-        raise DamagedBody("the report body failed authentication") from exc
-    (length,) = struct.unpack(">I", padded[:4])
-    if length > len(padded) - 4 or padded.count(0, 4 + length) != len(padded) - 4 - length:
-        raise DamagedBody("the report body's padding is wrong")
-    try:
-        body = parse_body(padded[4:4 + length])
+        body = parse_body(data)
     except (ValueError, CryptoError) as exc:
         raise DamagedBody(f"the report body is not valid: {str(exc)[:200]}") from None
     if attachments is not None and attachments != len(body.attachments):

@@ -3,35 +3,30 @@
 from __future__ import annotations
 
 import json
-import struct
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import nacl.bindings as sodium
-import nacl.exceptions
-import nacl.utils
 
 from intake.crypto.envelope import (
-    BODY_AD,
-    BODY_SIZES,
     MAC_BYTES,
     MAC_KEY_ID,
     MAX_ATTACHMENTS,
     MAX_STANZAS,
-    NONCE_BYTES,
     STANZA_BYTES,
     ManifestEntry,
     Opened,
     Sealer,
     derive,
     open_header,
-    padded_size,
+    open_padded,
     parse_header,
     seal_header,
+    seal_padded,
 )
 from intake.crypto.errors import CryptoError, DamagedBody, MalformedHeader
 from intake.crypto.keys import Identity, Recipient, generichash
-from intake.crypto.report import SealedReport, open_attachment
+from intake.crypto.report import SealedReport, open_attachment, seal_files
 
 MESSAGE_BODY_KEY_ID = 3
 SENDERS = ("reviewer", "reporter")
@@ -63,29 +58,6 @@ class MessageBody:
         return json.dumps({"version": 1, "from": self.sender, "text": self.text,
                            "attachments": [a.as_json() for a in self.attachments]},
                           ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def seal_padded(key: bytes, data: bytes) -> bytes:
-    """Pad a JSON as §5 says and encrypt it under `key`."""
-    padded = struct.pack(">I", len(data)) + data
-    padded += bytes(padded_size(len(data)) - len(padded))
-    nonce = nacl.utils.random(NONCE_BYTES)
-    return nonce + sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(padded, BODY_AD, nonce, key)
-
-
-def open_padded(key: bytes, sealed: bytes) -> bytes:
-    """Decrypt a padded body under `key` and return its JSON bytes, or DamagedBody (§5)."""
-    if len(sealed) not in BODY_SIZES:
-        raise DamagedBody(f"a sealed body cannot be {len(sealed)} bytes long")
-    try:
-        padded = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(sealed[NONCE_BYTES:], BODY_AD,
-                                                                    sealed[:NONCE_BYTES], key)
-    except nacl.exceptions.CryptoError as exc:
-        raise DamagedBody("the message body failed authentication") from exc
-    (length,) = struct.unpack(">I", padded[:4])
-    if length > len(padded) - 4 or padded.count(0, 4 + length) != len(padded) - 4 - length:
-        raise DamagedBody("the message body's padding is wrong")
-    return padded[4:4 + length]
 
 
 def _refuse_constant(name: str) -> None:
@@ -156,21 +128,13 @@ def seal_message(reviewers: Sequence[Recipient], reply: Recipient, sender: str, 
     if sender not in SENDERS:
         raise ValueError(f"a message is from one of {SENDERS}, not {sender!r}")
     sealer = Sealer(reviewers, report_key)
-    streams = []
-    for name, media_type, chunks in files:
-        stream = sealer.attachment(padded=False)  # §12: message attachments are not padded (yet)
-        sealed = [stream.start()]
-        for data in chunks:
-            sealed.extend(stream.push(data))
-        sealed.append(stream.finish())
-        sealer.end_attachment(name, media_type)
-        streams.append(b"".join(sealed))
+    streams = seal_files(sealer, files, padded=False)  # §12: message attachments are not padded (yet)
     body = MessageBody(sender, text, list(sealer.manifest))
     if not text and not body.attachments:
         raise ValueError("a message needs a text or an attachment")
     key = sealer.report_key
     sealed_body = seal_padded(derive(key, MESSAGE_BODY_KEY_ID), body.to_json())
-    return SealedReport(seal_message_header(key, reply, reviewers), sealed_body, tuple(streams))
+    return SealedReport(seal_message_header(key, reply, reviewers), sealed_body, streams)
 
 
 @dataclass(frozen=True, repr=False)
@@ -200,7 +164,8 @@ def open_message(header: bytes, body: bytes, attachments: int, identities: Seque
     """Open a message of the thread whose reply recipient is `reply`, recorded as sent by `sender` (§12.4)."""
     check_thread(header, reply)
     opened = open_header(header, identities)
-    message = parse_message_json(open_padded(derive(opened.report_key, MESSAGE_BODY_KEY_ID), body), attachments)
+    data = open_padded(derive(opened.report_key, MESSAGE_BODY_KEY_ID), body, "message")
+    message = parse_message_json(data, attachments)
     if message.sender != sender:
         raise WrongSender(WrongSender.__doc__)
     return OpenedMessage(opened, message)

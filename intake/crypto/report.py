@@ -26,16 +26,23 @@ def seal_report(recipients: Sequence[Recipient], fields: dict[str, str],
                 report_key: bytes | None = None) -> SealedReport:
     """Seal a report and its files (name, media type, chunks) in memory; for small reports and tests."""
     sealer = Sealer(recipients, report_key)
+    streams = seal_files(sealer, files)
+    return SealedReport(sealer.header(), sealer.body(fields, reply_key), streams)
+
+
+def seal_files(sealer: Sealer, files: Iterable[tuple[str, str, Iterable[bytes]]],
+               padded: bool = True) -> tuple[bytes, ...]:
+    """Seal each file (name, media type, chunks) as the sealer's next attachment stream, in memory."""
     streams = []
     for name, media_type, chunks in files:
-        stream = sealer.attachment()
+        stream = sealer.attachment(padded)
         sealed = [stream.start()]
         for data in chunks:
             sealed.extend(stream.push(data))
         sealed.append(stream.finish())
         sealer.end_attachment(name, media_type)
         streams.append(b"".join(sealed))
-    return SealedReport(sealer.header(), sealer.body(fields, reply_key), tuple(streams))
+    return tuple(streams)
 
 
 @dataclass(frozen=True, repr=False)
