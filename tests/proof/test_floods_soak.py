@@ -23,11 +23,9 @@ from sqlalchemy import func, select
 
 from intake.storage.schema import cases, stored_bytes
 from tests.support import ROOT
-from tests.support.browser import CHROMIUM_ARGS, wait_receipt
-from tests.support.web import Server
-from tests.web.test_floods_browser import ATTACK, Attacker
-from tests.web.test_floods_burst import defaults
-from tests.web.test_web_browser import fill
+from tests.support.browser import CHROMIUM_ARGS, fill, wait_receipt
+from tests.support.other_origin import ATTACK, Attacker
+from tests.support.web import Server, default_site
 
 pytestmark = [pytest.mark.soak, pytest.mark.browser, pytest.mark.slow]
 SECONDS = 60
@@ -98,7 +96,7 @@ def test_flood_soak(tmp_path: Path):
     """60 s of flood while people report: all their reports get receipts, within the bounds."""
     from playwright.sync_api import sync_playwright
 
-    site = defaults(tmp_path, f"sqlite:///{tmp_path / 'instance' / 'intake.db'}")
+    site = default_site(tmp_path, f"sqlite:///{tmp_path / 'instance' / 'intake.db'}")
     server = Server(site.env, tmp_path).start()
     stop = threading.Event()
     free = Counter()

@@ -1,6 +1,8 @@
-"""Driving Debian's Chromium with Playwright: its flags, a watched page, waiting for the receipt."""
+"""Driving Debian's Chromium with Playwright: its flags, a phone-sized or watched page, the form, the receipt."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -35,3 +37,27 @@ def wait_receipt(page) -> str:
                            "document.getElementById('js-seal').dataset.msgFailed)", timeout=60000)
     assert page.is_visible("#receipt-box"), page.inner_text("#status")
     return page.inner_text("#receipt")
+
+
+def fill(page, description: str) -> None:
+    """Fill the text fields of the form."""
+    page.select_option("#incident_type", "drone")
+    page.fill("#location", "Yangon, Hlaing")
+    page.fill("#description", description)
+
+
+def phone(browser, javascript: bool = True):
+    """A 360 px wide page, whose page errors and CSP violations are collected."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, java_script_enabled=javascript)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    return context, page, problems
+
+
+def fits(page, name: str, shots: Path) -> None:
+    """The page scrolls only downwards at 360 px; keep its screenshot."""
+    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, f"{name}: {width} px wide"

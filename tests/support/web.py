@@ -19,7 +19,15 @@ from sqlalchemy import Engine, func, select
 from intake.crypto.keys import Identity, generichash
 from intake.crypto.report import open_report, seal_report
 from intake.crypto.stream import PART
-from intake.keys.keyring import KeyEntry, Keyring, create_signing_key, save_keyring, unlock_signing_key
+from intake.keys.keyring import (
+    KeyEntry,
+    Keyring,
+    create_signing_key,
+    load_keyring,
+    read_signer,
+    save_keyring,
+    unlock_signing_key,
+)
 from intake.settings import Settings
 from intake.storage.cases import get_case, iter_parts
 from intake.storage.db import connect
@@ -70,6 +78,12 @@ def make_site(root: Path, db_url: str, **limits: object) -> Site:
            "INTAKE_NOJS_PER_MINUTE": str(settings.nojs_per_minute), "INTAKE_POW_EASY_RATE": str(settings.pow_easy_rate),
            "INTAKE_MAX_REPORT_BYTES": str(settings.max_report_bytes)}
     return Site(settings, identities, connect(db_url), env)
+
+
+def default_site(root: Path, db_url: str) -> Site:
+    """A site with the default flood settings (make_site lowers them for the other tests)."""
+    return make_site(root, db_url, pow_bits=Settings.pow_bits, nojs_per_minute=Settings.nojs_per_minute,
+                     pow_easy_rate=Settings.pow_easy_rate)
 
 
 def csrf_token(client) -> str:
@@ -228,3 +242,17 @@ def upload_all(client, token, upload, report, skip=()):
                 r = client.put(f"/api/v1/uploads/{upload}/{idx}/{number}", data=part,
                                headers={"X-CSRFToken": token, "Content-Type": "application/octet-stream"})
                 assert r.status_code == 204, r.get_json()
+
+
+def report_with_lookup(client, site, lookup: bytes | None, reply=None) -> tuple[int, dict]:
+    """POST a browser-sealed report with a codename's lookup; return status and answer."""
+    keyring = load_keyring(site.settings.keys_dir, read_signer(site.settings.signing_key))
+    report = seal_report(keyring.recipients(), {"incident_type": "drone", "description": "x"},
+                         reply_key=str(reply) if reply else None)
+    work = client.get("/api/v1/challenge").get_json()
+    data = {"keyring_serial": keyring.serial, "header": b64(report.header), "body": b64(report.body), "lengths": [],
+            "pow_challenge": work["challenge"], "pow_nonce": solve(work["challenge"], work["bits"])}
+    if lookup is not None:
+        data["lookup"] = b64(lookup)
+    answer = client.post("/api/v1/reports", json=data, headers={"X-CSRFToken": csrf_token(client)})
+    return answer.status_code, answer.get_json()

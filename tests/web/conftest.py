@@ -53,3 +53,14 @@ def live(tmp_path: Path):
     yield made, server
     server.stop()
     made.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """One SQLite instance served by `intake serve` for a whole test module: (site, server, root)."""
+    root = tmp_path_factory.mktemp("served")
+    made = make_site(root, f"sqlite:///{root / 'instance' / 'intake.db'}")
+    server = Server(made.env, root).start()
+    yield made, server, root
+    server.stop()
+    made.engine.dispose()

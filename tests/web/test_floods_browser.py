@@ -4,68 +4,17 @@
 from __future__ import annotations
 
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 from sqlalchemy import func, select
 
 from intake.storage.schema import stored_bytes
-from tests.support.browser import wait_receipt
+from tests.support.browser import fill, wait_receipt
+from tests.support.other_origin import ATTACK, Attacker
 from tests.support.web import rows
-from tests.web.test_web_browser import fill
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-ATTACK = """<!doctype html><html><body>
-<form id="f" method="post" action="{target}/report" enctype="multipart/form-data">
-<input name="csrf_token" value="{token}"><input name="website" value="">
-<input name="incident_type" value="other"><textarea name="description">cross-site flood</textarea>
-</form>
-<script>
-const target = "{target}";
-async function flood() {{
-  const form = new FormData();
-  form.append("csrf_token", "{token}");
-  form.append("incident_type", "other");
-  form.append("description", "cross-site flood");
-  form.append("attachments", new Blob([new Uint8Array(300000)]), "big.bin");
-  const sent = [];
-  for (let i = 0; i < 20; i++) {{
-    sent.push(fetch(target + "/report", {{ method: "POST", mode: "no-cors", body: form }}).catch(() => null));
-    sent.push(fetch(target + "/report", {{ method: "POST", mode: "no-cors", body: form,
-                                          referrerPolicy: "no-referrer" }}).catch(() => null));
-    sent.push(fetch(target + "/api/v1/reports", {{ method: "POST", mode: "no-cors", body: "{{}}",
-                                                 headers: {{ "X-CSRFToken": "{token}" }} }}).catch(() => null));
-  }}
-  await Promise.all(sent);
-  document.title = "flooded";
-  document.getElementById("f").submit();
-}}
-flood();
-</script></body></html>"""
-
-
-class Attacker(ThreadingHTTPServer):
-    """A web server on another port that serves one attacking page."""
-
-    def __init__(self, page: str) -> None:
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
-                body = page.encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *_args: object) -> None:
-                pass
-
-        super().__init__(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
 
 @pytest.mark.parametrize("host", ["localhost", "127.0.0.1"], ids=["cross-site", "same-site, other port"])
 def test_other_origin_cannot_post(browser, live, host):

@@ -14,9 +14,9 @@ from intake.storage.lifecycle import discard, put_part
 from intake.storage.schema import cases
 from intake.web.limits import Bucket
 from intake.web.tokens import day_number
+from tests.support.nojs import form, post
 from tests.support.storage import begin_case
 from tests.support.web import begin, csrf_token, rows, sealed, upload_all
-from tests.web.test_web_nojs import form, post
 
 
 def settle(app, **changes):

@@ -13,22 +13,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from intake.settings import Settings
 from intake.storage.schema import cases
 from tests.support import ROOT
 from tests.support.proof import Reporter
-from tests.support.web import Server, make_site
+from tests.support.web import Server, default_site
 
 pytestmark = pytest.mark.slow
 CLIENTS, EACH = 8, 25
 FIELDS = {"incident_type": "cctv", "description": "cameras at the junction", "location": "", "occurred": "",
           "device": ""}
-
-
-def defaults(tmp_path: Path, db_url: str):
-    """A site with the default flood settings (make_site lowers them for the other tests)."""
-    return make_site(tmp_path, db_url, pow_bits=Settings.pow_bits, nojs_per_minute=Settings.nojs_per_minute,
-                     pow_easy_rate=Settings.pow_easy_rate)
 
 
 def stored(engine) -> int:
@@ -39,7 +32,7 @@ def stored(engine) -> int:
 
 def test_nojs_burst(tmp_path: Path, db_url: str):
     """8 people send 25 reports each through the no-JS form as fast as they can: all 200 get a receipt."""
-    site = defaults(tmp_path, db_url)
+    site = default_site(tmp_path, db_url)
     server = Server(site.env, tmp_path).start()
     try:
         def one_client(_: int) -> list[str]:
@@ -67,7 +60,7 @@ def test_sealed_burst(tmp_path: Path, db_url: str):
     Each solves its challenges first, as a page does while its reporter writes (each reporter has a
     device of their own; here 8 clients share the server's cores), then all send at the same moment.
     """
-    site = defaults(tmp_path, db_url)
+    site = default_site(tmp_path, db_url)
     server = Server(site.env, tmp_path).start()
     try:
         outs = [tmp_path / f"client{n}.json" for n in range(CLIENTS)]

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from intake.storage.schema import stored_bytes
 from intake.web.limits import Bucket
 from intake.web.tokens import FormTokens
+from tests.support.nojs import form, post
 from tests.support.web import begin, csrf_token, rows, sealed
-from tests.web.test_web_nojs import form, post
 
 BOUNDARY = "floodboundary"
 

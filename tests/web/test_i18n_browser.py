@@ -10,56 +10,21 @@ import os
 from pathlib import Path
 
 import pytest
-from babel.messages.pofile import read_po
 
+from tests.support.browser import fits, phone
+from tests.support.catalogs import catalog
 from tests.support.reviewkit import Reviewer
-from tests.support.web import Server, make_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-CATALOGS = Path(__file__).resolve().parents[2] / "intake" / "translations"
 ZAWGYI = "ေနျပည္ေတာ္ ဇူလုိင္ ၂၆ ႏိုင္ငံေတာ္၏ ရဲစခန္းအနီးတြင္ ဒ႐ုန္းတစ္စင္း ပ်ံေနသည္"
 ZAWGYI_AS_UNICODE = "နေပြည်တော် ဇူလိုင် ၂၆ နိုင်ငံတော်၏ ရဲစခန်းအနီးတွင် ဒရုန်းတစ်စင်း ပျံနေသည်"
 UNICODE = "ရဲစခန်းအနီးတွင် ဒရုန်းတစ်စင်း ပျံနေသည်။ ကင်မရာများ တပ်ထားသည်။"
 
 
-def catalog(lang: str) -> dict[str, str]:
-    """msgid -> msgstr of one language's catalog."""
-    with (CATALOGS / lang / "LC_MESSAGES" / "messages.po").open("rb") as f:
-        return {m.id: m.string for m in read_po(f) if m.id}
-
-
-@pytest.fixture(scope="module")
-def live(tmp_path_factory):
-    """A SQLite instance served by `intake serve`."""
-    root = tmp_path_factory.mktemp("i18n")
-    site = make_site(root, f"sqlite:///{root / 'instance' / 'intake.db'}")
-    server = Server(site.env, root).start()
-    yield site, server, root
-    server.stop()
-    site.engine.dispose()
-
-
-def phone(browser, javascript: bool = True):
-    """A 360 px wide page, whose page errors and CSP violations are collected."""
-    context = browser.new_context(viewport={"width": 360, "height": 740}, java_script_enabled=javascript)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    return context, page, problems
-
-
-def fits(page, name: str, shots: Path) -> None:
-    """The page scrolls only downwards at 360 px; keep its screenshot."""
-    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 360, f"{name}: {width} px wide"
-
-
 @pytest.mark.parametrize("lang", ["en", "km", "my"])
-def test_pages_fit_a_small_phone(browser, live, lang, tmp_path):
+def test_pages_fit_a_small_phone(browser, served, lang, tmp_path):
     """Form, refused form, receipt and 404 at 360 px, with and without JavaScript; each first load under 30 KB."""
-    _site, server, _root = live
+    _site, server, _root = served
     shots = Path(os.environ.get("INTAKE_SHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     context, page, problems = phone(browser, javascript=False)
@@ -147,10 +112,10 @@ def send_without_js(browser, url: str, text: str) -> str:
     return ref
 
 
-def test_zawgyi_told_apart_by_the_reviewer(browser, live):
+def test_zawgyi_told_apart_by_the_reviewer(browser, served):
     """Zawgyi and Unicode Burmese sent through the real page: `intake-review show` warns about the Zawgyi ones only,
     with ICU's conversion beside the original; a converted report arrives as Unicode."""
-    site, server, root = live
+    site, server, root = served
     url = f"{server.url}/?lang=my"
     refs = {"js-zawgyi": send_with_js(browser, url, ZAWGYI, "keep"),
             "js-unicode": send_with_js(browser, url, UNICODE, None),
@@ -178,9 +143,9 @@ def test_zawgyi_told_apart_by_the_reviewer(browser, live):
 
 
 @pytest.mark.parametrize("lang", ["km", "my"])
-def test_api_errors_in_the_page_language(browser, live, lang):
+def test_api_errors_in_the_page_language(browser, served, lang):
     """A browser that asks for English, on a `?lang=` page: the API's refusal is shown in the page's language."""
-    _site, server, _root = live
+    _site, server, _root = served
     context = browser.new_context(viewport={"width": 360, "height": 740}, locale="en-US")
     context.route("**/api/v1/reports", lambda route: route.continue_(post_data="not json"))
     page = context.new_page()
@@ -196,9 +161,9 @@ def test_api_errors_in_the_page_language(browser, live, lang):
     context.close()
 
 
-def test_broken_connection_message_in_the_page_language(browser, live):
+def test_broken_connection_message_in_the_page_language(browser, served):
     """A failed fetch shows the page's own message, not the browser's English error."""
-    _site, server, _root = live
+    _site, server, _root = served
     context = browser.new_context(viewport={"width": 360, "height": 740}, locale="en-US")
     context.route("**/api/v1/reports", lambda route: route.abort())
     page = context.new_page()

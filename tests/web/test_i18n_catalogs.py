@@ -12,8 +12,9 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-ROOT = Path(__file__).resolve().parents[2]
-CATALOGS = ROOT / "intake" / "translations"
+from tests.support import ROOT
+from tests.support.catalogs import CATALOGS
+
 LANGS = ("km", "my")
 PLACEHOLDER = re.compile(r"%\(\w+\)s|`[^`]+`")
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.test_i18n_browser import browser, catalog, fits, live, phone  # noqa: F401 (fixtures)
+from tests.support.browser import fits, phone
+from tests.support.catalogs import catalog
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 NO_WASM = ("This browser cannot seal your report itself (WebAssembly is off, as in Tor Browser at its Safer level). "
@@ -21,9 +22,9 @@ NO_WASM_ERRORS = ("WebAssembly is not defined", "Cannot read properties of undef
 
 
 @pytest.mark.parametrize("lang", ["km", "my"])
-def test_server_sealing_told_in_the_language(browser, live, lang, tmp_path):  # noqa: F811
+def test_server_sealing_told_in_the_language(browser, served, lang, tmp_path):
     """The note and the sending status are the catalog's words, no English, no sideways scroll; a receipt follows."""
-    _site, server, _root = live
+    _site, server, _root = served
     shots = Path(os.environ.get("INTAKE_SHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     words = catalog(lang)

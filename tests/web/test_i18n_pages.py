@@ -5,24 +5,16 @@ from __future__ import annotations
 import html
 import io
 import re
-from pathlib import Path
 
 import pytest
-from babel.messages.pofile import read_po
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
+from tests.support.catalogs import catalog
 from tests.support.web import csrf_token
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-CATALOGS = Path(__file__).resolve().parents[2] / "intake" / "translations"
 LANGS = ("km", "my")
-
-
-def catalog(lang: str) -> dict[str, str]:
-    """msgid -> msgstr of one language's catalog."""
-    with (CATALOGS / lang / "LC_MESSAGES" / "messages.po").open("rb") as f:
-        return {m.id: m.string for m in read_po(f) if m.id}
 
 
 def visible(page: str) -> str:
@@ -40,7 +32,7 @@ def assert_in(page: str, lang: str) -> None:
     assert sum(translated in text for translated in catalog(lang).values()) >= 3
 
 
-def post(client, lang_query: str, headers: dict[str, str], **fields: object):  # noqa: F811
+def post(client, lang_query: str, headers: dict[str, str], **fields: object):
     """POST /report (no JavaScript) with `fields`, a CSRF token and no file."""
     values = MultiDict({"csrf_token": csrf_token(client), "incident_type": "drone", "description": "",
                         "website": "", **fields})
@@ -52,7 +44,7 @@ def post(client, lang_query: str, headers: dict[str, str], **fields: object):  #
 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("how", ["header", "query"])
-def test_every_page_in_the_language(client, lang, how):  # noqa: F811
+def test_every_page_in_the_language(client, lang, how):
     """The form, a 404, a refused post (form with errors), the receipt and an API error, all in `lang`."""
     headers = {"Accept-Language": f"{lang},en;q=0.5"} if how == "header" else {"Accept-Language": "en"}
     query = "" if how == "header" else f"?lang={lang}"
@@ -76,7 +68,7 @@ def test_every_page_in_the_language(client, lang, how):  # noqa: F811
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_lang_kept_in_links_and_forms(client, lang):  # noqa: F811
+def test_lang_kept_in_links_and_forms(client, lang):
     """`?lang=` beats Accept-Language, stays in the form's action and links, and is remembered nowhere."""
     page = client.get(f"/?lang={lang}", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert f'action="/report?lang={lang}"' in page
@@ -93,7 +85,7 @@ def test_lang_kept_in_links_and_forms(client, lang):  # noqa: F811
     assert "Stay safe" in english
 
 
-def test_language_links_set_no_cookie(client):  # noqa: F811
+def test_language_links_set_no_cookie(client):
     """Choosing a language sets no cookie: the only cookie is the CSRF one the form always had."""
     response = client.get("/?lang=my")
     cookies = response.headers.getlist("Set-Cookie")
@@ -102,7 +94,7 @@ def test_language_links_set_no_cookie(client):  # noqa: F811
     assert '<html lang="en"' in client.get("/").get_data(as_text=True)
 
 
-def test_unknown_lang_falls_back(client):  # noqa: F811
+def test_unknown_lang_falls_back(client):
     """`?lang=` with a language we do not have is ignored, and is not echoed into links."""
     page = client.get("/?lang=xx%22%3E", headers={"Accept-Language": "my"}).get_data(as_text=True)
     assert '<html lang="my"' in page
@@ -110,7 +102,7 @@ def test_unknown_lang_falls_back(client):  # noqa: F811
     assert 'action="/report"' in page
 
 
-def test_burmese_zawgyi_offer_on_every_form(client):  # noqa: F811
+def test_burmese_zawgyi_offer_on_every_form(client):
     """The JavaScript's Zawgyi offer is in Burmese whatever the page's language."""
     page = html.unescape(client.get("/?lang=km").get_data(as_text=True))
     my = catalog("my")
@@ -122,7 +114,7 @@ ALLOWED_LATIN = {"English", "Tor", "Browser", "JavaScript", "JPEG", "PNG", "CCTV
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_no_english_words_between_tags(client, lang):  # noqa: F811
+def test_no_english_words_between_tags(client, lang):
     """Beyond the catalog check: text between the tags has no Latin word but names (a hard-coded string shows)."""
     for path in ("/", "/nowhere"):
         page = client.get(f"{path}?lang={lang}").get_data(as_text=True)
@@ -134,7 +126,7 @@ def test_no_english_words_between_tags(client, lang):  # noqa: F811
 
 @pytest.mark.parametrize(("header", "lang"), [("km-KH", "km"), ("my-MM,en;q=0.5", "my"), ("fr, my;q=0.8", "my"),
                                               ("th, fr", "en"), ("", "en"), ("km;q=0, en", "en"), ("MY_mm", "my")])
-def test_accept_language_regions(client, header, lang):  # noqa: F811
+def test_accept_language_regions(client, header, lang):
     """A phone's regional tag picks its language; a language we lack falls back to English."""
     page = client.get("/", headers={"Accept-Language": header}).get_data(as_text=True)
     assert f'<html lang="{lang}"' in page

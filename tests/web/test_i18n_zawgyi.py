@@ -59,7 +59,7 @@ def test_body_member_round_trip_and_hostile_values() -> None:
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize(("text", "flag"), [(ZAWGYI, ("description",)), (UNICODE, ())])
-def test_no_javascript_post_flags_zawgyi_inside_the_sealed_body(client, site, text, flag):  # noqa: F811
+def test_no_javascript_post_flags_zawgyi_inside_the_sealed_body(client, site, text, flag):
     """Without JavaScript the server checks the text in memory and records the flag only in the sealed body."""
     values = MultiDict({"csrf_token": csrf_token(client), "incident_type": "drone", "description": text,
                         "location": "Mandalay", "website": ""})

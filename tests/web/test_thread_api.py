@@ -8,10 +8,9 @@ from sqlalchemy import func, select
 from intake.crypto.codename import derive_keys, make_codename
 from intake.crypto.keys import Identity
 from intake.crypto.message import seal_message
-from intake.crypto.report import seal_report
 from intake.storage.schema import case_lookups, messages
 from intake.storage.threads import salt
-from tests.support.web import b64, csrf_token, solve
+from tests.support.web import b64, csrf_token, report_with_lookup, solve
 
 
 def _arm(client) -> str:
@@ -31,22 +30,6 @@ def _count(site, table) -> int:
         return conn.execute(select(func.count()).select_from(table)).scalar_one()
 
 
-def _report(client, site, lookup: bytes | None, reply=None) -> tuple[int, dict]:
-    """POST a browser-sealed report with a codename's lookup; return status and answer."""
-    from intake.keys.keyring import load_keyring, read_signer
-
-    keyring = load_keyring(site.settings.keys_dir, read_signer(site.settings.signing_key))
-    report = seal_report(keyring.recipients(), {"incident_type": "drone", "description": "x"},
-                         reply_key=str(reply) if reply else None)
-    work = client.get("/api/v1/challenge").get_json()
-    data = {"keyring_serial": keyring.serial, "header": b64(report.header), "body": b64(report.body), "lengths": [],
-            "pow_challenge": work["challenge"], "pow_nonce": solve(work["challenge"], work["bits"])}
-    if lookup is not None:
-        data["lookup"] = b64(lookup)
-    answer = client.post("/api/v1/reports", json=data, headers={"X-CSRFToken": csrf_token(client)})
-    return answer.status_code, answer.get_json()
-
-
 def _follow_up(client, keys, recipients, **changes) -> tuple[int, dict]:
     sealed = seal_message(recipients, keys.identity.recipient, "reporter", "more details")
     work = client.get("/api/v1/challenge").get_json()
@@ -60,11 +43,11 @@ def _follow_up(client, keys, recipients, **changes) -> tuple[int, dict]:
 def test_thread_api_refuses_what_is_malformed(client, site):
     _arm(client)
     keys = derive_keys(make_codename(), salt(site.engine))
-    assert _report(client, site, keys.lookup, keys.identity.recipient)[0] == 201
-    status, answer = _report(client, site, keys.lookup, keys.identity.recipient)
+    assert report_with_lookup(client, site, keys.lookup, keys.identity.recipient)[0] == 201
+    status, answer = report_with_lookup(client, site, keys.lookup, keys.identity.recipient)
     assert status == 409
     assert "another report already uses this codename" in answer["error"]
-    assert _report(client, site, b"short")[0] == 400
+    assert report_with_lookup(client, site, b"short")[0] == 400
     assert _count(site, case_lookups) == 1
     found = client.post("/api/v1/thread", json={"token": b64(keys.token)})
     assert found.status_code == 200
@@ -128,7 +111,7 @@ def test_thread_page_expires(app, client, site):
     from intake.web.thread import PAGE_LIFETIME, PURPOSE
 
     keys = derive_keys(make_codename(), salt(site.engine))
-    assert _report(client, site, keys.lookup, keys.identity.recipient)[0] == 201
+    assert report_with_lookup(client, site, keys.lookup, keys.identity.recipient)[0] == 201
     with app.test_request_context():
         old = seal_value(PURPOSE, {"token": base64.b64encode(keys.token).decode(), "until": time.time() - 1,
                                    "reply": base64.b64encode(keys.identity.secret_key).decode()})
@@ -172,7 +155,7 @@ def test_a_damaged_message_does_not_hide_the_others(client, site):
 
     codename = make_codename()
     keys = derive_keys(codename, salt(site.engine))
-    assert _report(client, site, keys.lookup, keys.identity.recipient)[0] == 201
+    assert report_with_lookup(client, site, keys.lookup, keys.identity.recipient)[0] == 201
     case_id = case_by_lookup(site.engine, keys.lookup)[0]
     good = seal_message([site.identities[0].recipient], keys.identity.recipient, "reviewer", "still readable")
     add_message(site.engine, case_id, "reviewer", os.urandom(400), os.urandom(1064))

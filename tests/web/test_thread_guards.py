@@ -16,8 +16,7 @@ from intake.crypto.message import seal_message
 from intake.storage.schema import messages, stored_bytes
 from intake.storage.threads import salt
 from intake.web.limits import Bucket
-from tests.support.web import b64, csrf_token, solve
-from tests.web.test_thread_api import _report
+from tests.support.web import b64, csrf_token, report_with_lookup, solve
 
 CODENAME = "11111 11111 11111 11111 11111"
 ELSEWHERE = ({"Sec-Fetch-Site": "cross-site"}, {"Origin": "http://elsewhere.example"}, {"Origin": "null"})
@@ -80,7 +79,7 @@ def test_a_spent_nojs_budget_refuses_before_deriving(app, client, site, derivati
 @pytest.mark.parametrize("db_url", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
 def test_thread_api_wants_token_and_origin_and_spends_work_once(client, site):
     keys = derive_keys(make_codename(), salt(site.engine))
-    assert _report(client, site, keys.lookup, keys.identity.recipient)[0] == 201
+    assert report_with_lookup(client, site, keys.lookup, keys.identity.recipient)[0] == 201
     token = csrf_token(client)
     sealed = seal_message([i.recipient for i in site.identities], keys.identity.recipient, "reporter", "more")
     work = client.get("/api/v1/challenge").get_json()
@@ -119,7 +118,7 @@ def test_a_spent_daily_budget_stores_no_follow_up(tmp_path, db_url):
     app = create_app(site.settings)
     client = app.test_client()
     keys = derive_keys(make_codename(), salt(site.engine))
-    assert _report(client, site, keys.lookup, keys.identity.recipient)[0] == 201
+    assert report_with_lookup(client, site, keys.lookup, keys.identity.recipient)[0] == 201
     sealed = seal_message([i.recipient for i in site.identities], keys.identity.recipient, "reporter", "x" * 3000)
     work = client.get("/api/v1/challenge").get_json()
     answer = client.post("/api/v1/thread/messages", headers={"X-CSRFToken": csrf_token(client)}, json={

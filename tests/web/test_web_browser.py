@@ -16,7 +16,7 @@ from PIL import Image, PngImagePlugin
 
 from intake.storage.cases import iter_cases
 from tests.support import VECTORS
-from tests.support.browser import Watched, wait_receipt
+from tests.support.browser import Watched, fill, wait_receipt
 from tests.support.web import files_containing, open_stored
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -49,13 +49,6 @@ def text_png() -> bytes:
 def leaks(site, server, canary: bytes) -> list[Path]:
     """Files of the database, instance and server temp folder holding `canary`."""
     return files_containing([site.settings.instance, server.tmp], canary)
-
-
-def fill(page, description: str) -> None:
-    """Fill the text fields of the form."""
-    page.select_option("#incident_type", "drone")
-    page.fill("#location", "Yangon, Hlaing")
-    page.fill("#description", description)
 
 
 def test_sealed_in_browser(browser, live):

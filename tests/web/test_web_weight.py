@@ -74,7 +74,7 @@ def module_graph(entry: Path) -> set[Path]:
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_preloads_are_the_module_graph(client):  # noqa: F811
+def test_preloads_are_the_module_graph(client):
     """The form preloads exactly the modules js/page.js needs, so none waits for another to arrive first."""
     page = client.get("/").get_data(as_text=True)
     preloaded = {(STATIC / href.removeprefix("/static/")).resolve()
@@ -87,7 +87,7 @@ def test_preloads_are_the_module_graph(client):  # noqa: F811
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize(("accept", "encoding"), [("gzip, deflate, br, zstd", "br"), ("gzip, deflate", "gzip"),
                                                   ("identity", None), ("", None)])
-def test_static_served_precompressed(client, accept, encoding):  # noqa: F811
+def test_static_served_precompressed(client, accept, encoding):
     """The copy the browser accepts, as JavaScript, with the page's headers and no-store, no cookie, no CORS."""
     name = "vendor/libsodium-sumo-0.8.4.mjs"
     original = (STATIC / name).read_bytes()
@@ -107,7 +107,7 @@ def test_static_served_precompressed(client, accept, encoding):  # noqa: F811
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_static_refusals_carry_headers(client):  # noqa: F811
+def test_static_refusals_carry_headers(client):
     """A POST to a static file, a range past its end and a missing file: refused, with the same headers."""
     post = client.post("/static/js/seal.js", data=b"x")
     beyond = client.get("/static/js/seal.js", headers={"Range": "bytes=99999999-"})
@@ -119,14 +119,14 @@ def test_static_refusals_carry_headers(client):  # noqa: F811
         response.close()
 
 
-def fetch(client, method: str, url: str, **kwargs: object) -> tuple[int, bytes]:  # noqa: F811
+def fetch(client, method: str, url: str, **kwargs: object) -> tuple[int, bytes]:
     """Status and body of one request, its response closed."""
     response = client.open(url, method=method, **kwargs)
     with response:
         return response.status_code, response.get_data()
 
 
-def nojs_pages(client, query: str, headers: dict[str, str]) -> dict[str, tuple[int, bytes]]:  # noqa: F811
+def nojs_pages(client, query: str, headers: dict[str, str]) -> dict[str, tuple[int, bytes]]:
     """Every page a reporter can reach without JavaScript: status and HTML."""
     page = client.get("/" + query, headers=headers).get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
@@ -142,7 +142,7 @@ def nojs_pages(client, query: str, headers: dict[str, str]) -> dict[str, tuple[i
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_nojs_pages_light(client, lang):  # noqa: F811
+def test_nojs_pages_light(client, lang):
     """Without JavaScript, every page with its style sheet stays under 30 KB, by Accept-Language and by ?lang=."""
     sizes = {}
     for query, headers in (("", {"Accept-Language": lang}), (f"?lang={lang}", {})):
