@@ -5,18 +5,17 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import threading
-import uuid
 from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 
 from intake.crypto.report import seal_report
 from intake.storage.db import MIGRATIONS, connect
 from intake.storage.schema import cases
-from tests.support import BIN, PG_ADMIN_URL, run_cli
+from tests.support import BIN, postgres_database, run_cli
 from tests.support.keytools import ADMIN_PASSPHRASE, REVIEWER_PASSPHRASE, Instance
 from tests.support.storage import begin_case, store_case
 from tests.support.web import open_stored
@@ -30,14 +29,8 @@ def fresh_url(tmp_path: Path, db_url: str) -> str:
     if db_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'restored' / 'instance' / 'intake.db'}"
         return
-    name = "intake_restore_" + uuid.uuid4().hex[:12]
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with postgres_database("intake_restore_") as url:
+        yield url
 
 
 def store_with_photo(site: Instance, text_: str) -> str:
