@@ -173,3 +173,55 @@ def test_unsupported_database_url() -> None:
     """Only SQLite and PostgreSQL URLs are accepted, with a clear message."""
     with pytest.raises(ValueError, match="sqlite:/// or postgresql"):
         connect("mysql://localhost/x")
+
+
+def _migrate(engine, revision: str, down: bool = False) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from intake.storage.db import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        (command.downgrade if down else command.upgrade)(config, revision)
+
+
+def test_part_ids_random_and_kept_by_migration(db_url, identities) -> None:
+    """Parts stored under schema 0005 keep their bytes through 0006 (and back), and every part, old or new, gets
+    a random id: no key, visible or hidden (SQLite's rowid), counts up in the order parts arrived."""
+    engine = connect(db_url)
+    _migrate(engine, "0005_threads")
+    report = sealed(identities, [os.urandom(2 * PART + 5)])
+    old = split(report.streams[0])
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO cases (id, ref, received, status, sealed_by, header, body, complete, idle) "
+                          "VALUES (7, 'OLDREF', :d, 'new', 'server', :h, :b, true, 0)"),
+                     {"d": dt.date.today(), "h": report.header, "b": report.body})
+        conn.execute(text("INSERT INTO attachments (case_id, idx, length) VALUES (7, 0, :n)"),
+                     {"n": len(report.streams[0])})
+        for number, data in enumerate(old):
+            conn.execute(text("INSERT INTO parts (case_id, idx, part, data) VALUES (7, 0, :p, :d)"),
+                         {"p": number, "d": data})
+        conn.execute(text("INSERT INTO messages (case_id, seq, sender, day, header, body, unread) "
+                          "VALUES (7, 1, 'reporter', :d, :h, :b, true)"),
+                     {"d": dt.date.today(), "h": b"h", "b": b"b"})
+    for down in (False, True, False):
+        _migrate(engine, "0005_threads" if down else "head", down=down)
+        assert b"".join(store.iter_parts(engine, 7, 0)) == report.streams[0]
+    new = [sealed(identities, [os.urandom(PART + 1)]) for _ in range(3)]
+    for report in new:
+        store_case(engine, report.header, report.body, "server", [], [(len(report.streams[0]),
+                                                                       split(report.streams[0]))])
+    with engine.connect() as conn:
+        ids = conn.execute(select(parts.c.pid)).scalars().all()
+        assert len(ids) == len(set(ids)) == 3 + 3 * 2
+        assert all(pid > 1 << 32 for pid in ids), "part ids are not random"
+        assert conn.execute(text("SELECT count(*) FROM messages")).scalar() == 1
+        if db_url.startswith("sqlite"):
+            assert conn.execute(text("SELECT count(*) FROM parts WHERE rowid != pid")).scalar() == 0
+            with pytest.raises(Exception, match="no such column: rowid"):
+                conn.execute(text("SELECT rowid FROM messages"))
+    assert integrity_ok(engine)
+    engine.dispose()

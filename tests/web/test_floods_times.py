@@ -54,9 +54,13 @@ def test_no_time_finer_than_the_day(tmp_path: Path, db_url: str):
             if db_url.startswith("sqlite"):
                 natural = conn.execute(text("SELECT ref FROM cases WHERE complete = 1")).scalars().all()
                 assert natural != order
-                for table in ("attachments", "parts", "case_keys", "spent_work", "stored_bytes"):
+                for table in ("attachments", "case_keys", "messages", "spent_work", "stored_bytes"):
                     with pytest.raises(Exception, match="no such column: rowid"):
                         conn.execute(text(f"SELECT rowid FROM {table}"))  # noqa: S608 - our table names
+                assert conn.execute(text("SELECT count(*) FROM parts WHERE rowid != pid")).scalar() == 0
+            part_ids = conn.execute(text("SELECT pid FROM parts")).scalars().all()
+            assert len(part_ids) == 4
+            assert all(pid > 1 << 32 for pid in part_ids), "part ids count up"
     finally:
         reporter.close()
         server.stop()
