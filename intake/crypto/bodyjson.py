@@ -19,6 +19,8 @@ def check_depth(data: bytes) -> None:
     Each string is matched once from its opening quote; one that does not end stops the scan (it is not JSON),
     so an attacker's run of escaped quotes costs one pass, not one per quote.
     """
+    if data.count(b"[") + data.count(b"{") <= MAX_DEPTH:  # no deeper than the brackets it holds at all
+        return
     depth, at, end = 0, 0, len(data)
     while True:
         other = _OTHER.match(data, at)
@@ -82,5 +84,6 @@ def loads(data: bytes) -> object:
                            parse_constant=_no_fraction)
     except RecursionError as exc:
         raise ValueError("the JSON is nested too deep") from exc
-    _check_strings(value)
+    if b"\\u" in data:  # only a \u escape can make a lone surrogate: UTF-8 cannot encode one
+        _check_strings(value)
     return value
