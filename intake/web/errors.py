@@ -7,6 +7,7 @@ import traceback
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import ClientDisconnected, HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
 from intake.web.checks import ReportRefused
@@ -71,6 +72,12 @@ def too_slow(_exc: SlowClient) -> tuple[Response | str, int]:
                           "Send it again, if you can over a better connection."))
 
 
+def database_busy(exc: OperationalError) -> tuple[Response | str, int]:
+    """A database still locked after its timeout (SQLite) or out of reach: a 503; nothing of the request was kept."""
+    log.warning("database unavailable: %s", type(exc.orig).__name__)  # never its message: it may quote the SQL
+    return respond(503, _("The service is busy. Nothing was stored: try again in a minute."))
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers."""
     app.register_error_handler(HTTPException, http_error)
@@ -79,6 +86,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(ReportRefused, lambda exc: respond(exc.status, str(exc)))
     app.register_error_handler(UploadRefused, lambda exc: respond(400, str(exc)))
     app.register_error_handler(SlowClient, too_slow)
+    app.register_error_handler(OperationalError, database_busy)
     app.register_error_handler(KeyringUnavailable, lambda exc: respond(503, _(
         "The reviewers' keys cannot be verified right now, so no report can be sealed. Nothing was stored. "
         "Try again later.")))
