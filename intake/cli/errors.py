@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from sqlalchemy.exc import OperationalError
 
 from intake.crypto.errors import CryptoError
 from intake.errors import BadValue, IntakeError, UsageProblem
@@ -43,3 +44,7 @@ class Dispatcher(click.Group):
             raise Failure(self.prefix + exc.text(), exc.exit_code) from None
         except CryptoError as exc:
             raise Failure(self.prefix + str(exc), 1) from None
+        except OperationalError as exc:  # its message may quote the SQL and its data: only the kind is shown
+            raise Failure(self.prefix + f"the database stayed locked or out of reach ({type(exc.orig).__name__}); "
+                          "another intake command or the server may be holding it: wait a minute and run the "
+                          "command again", 1) from None

@@ -140,3 +140,23 @@ def test_review_modules_load_without_flask(tmp_path: Path) -> None:
                             text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "intake-review" in result.stdout
+
+
+@pytest.mark.slow
+def test_locked_database_is_one_line_not_a_traceback(home: Path) -> None:
+    """A command that must write while another holds SQLite's write lock past the busy timeout says what to do."""
+    import sqlite3
+
+    run_cli("intake", "init", cwd=home)
+    holder = sqlite3.connect(home / "instance" / "intake.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        result = run_cli("intake", "expire-uploads", cwd=home, check=False)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith("Error: the database stayed locked or out of reach (OperationalError)")
+    assert "wait a minute and run the command again" in result.stderr
+    assert run_cli("intake", "expire-uploads", cwd=home).returncode == 0
