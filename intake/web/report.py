@@ -78,6 +78,10 @@ def post_report() -> tuple[str, int]:
         if set(request.files) - {"attachments"}:
             abort(400, _("A file arrived in place of a text field. Nothing was stored: send the form as the page "
                          "shows it."))
+        if not form.csrf_token.data and request.mimetype == "multipart/form-data":  # its token was read ahead
+            abort(400, _("The form could not be read to its end: a file name or a field may not be in UTF-8, or the "
+                         "upload was cut. Nothing was stored. Rename the file with plain letters or choose it "
+                         "again, and send the report again."))
         if form.website.data or not intake.tokens.valid(form.csrf_token.data):
             raise automated() if form.website.data else form_expired()
         if not form.validate():

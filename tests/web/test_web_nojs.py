@@ -58,6 +58,20 @@ def test_refusals_store_nothing(client, site, changes, status, message):
     assert rows(site.engine) == EMPTY
 
 
+def test_file_name_not_in_utf8_is_told_and_stores_nothing(client, site):
+    """A file name in another encoding makes the form unreadable past the token read ahead: a 400 that says so
+    (not "the form expired"), and nothing stored."""
+    token = csrf_token(client).encode()
+    body = b"".join(b'--bnd\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n' % pair for pair in [
+        (b"csrf_token", token), (b"website", b""), (b"incident_type", b"drone"), (b"description", b"a drone")])
+    body += (b'--bnd\r\nContent-Disposition: form-data; name="attachments"; filename="\xe9t\xe9.jpg"\r\n'
+             b"Content-Type: image/jpeg\r\n\r\n" + PHOTO + b"\r\n--bnd--\r\n")
+    r = client.post("/report", data=body, content_type="multipart/form-data; boundary=bnd")
+    assert r.status_code == 400
+    assert "a file name or a field may not be in UTF-8" in r.get_data(as_text=True)
+    assert rows(site.engine) == EMPTY
+
+
 def test_too_large_page(site, tmp_path):
     """Past INTAKE_MAX_REPORT_BYTES: a 413 page a person can read, and nothing stored."""
     from intake.web import create_app
