@@ -15,6 +15,24 @@ from intake.storage.cases import STATUSES
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
+def keyring_options(command):  # noqa: ANN001, ANN201 - a click decorator
+    """--keys-dir and --signer: the verified keyring that notes and replies are sealed to."""
+    command = click.option("--signer", envvar="INTAKE_SIGNER", show_envvar=True,
+                           help="The admin's intake-signer-1:... key the keyring must be signed by "
+                                "(default: INTAKE_KEYRING_SIGNER, as the server pins it).")(command)
+    return click.option("--keys-dir", type=click.Path(file_okay=False, path_type=Path), envvar="INTAKE_KEYS_DIR",
+                        default=Path("keys"), show_default=True, show_envvar=True,
+                        help="Folder holding keyring.json.")(command)
+
+
+def pinned_signer(signer: str | None):  # noqa: ANN201 - a signer, or a function that reads the pinned one
+    """The --signer given, or (read only when needed) the signer the server pins, INTAKE_KEYRING_SIGNER."""
+    from intake.keys.trust import trusted_signer
+    from intake.settings import Settings
+
+    return signer or (lambda: trusted_signer(Settings.from_env()))
+
+
 class ReviewGroup(Dispatcher):
     """Prints `intake-review: what happened; what to do next` and the error's exit code (docs/review.md)."""
 
@@ -121,19 +139,13 @@ def cat(session: Session, case: str, number: int) -> None:
 @click.argument("case")
 @click.argument("state", type=click.Choice(STATUSES))
 @click.option("--note", help="A note for the team, sealed to the active keyring.")
-@click.option("--keys-dir", type=click.Path(file_okay=False, path_type=Path), envvar="INTAKE_KEYS_DIR",
-              default=Path("keys"), show_default=True, show_envvar=True, help="Folder holding keyring.json.")
-@click.option("--signer", envvar="INTAKE_SIGNER", show_envvar=True,
-              help="The admin's intake-signer-1:... key the keyring must be signed by "
-                   "(default: INTAKE_KEYRING_SIGNER, as the server pins it).")
+@keyring_options
 @click.pass_obj
 def status(session: Session, case: str, state: str, note: str | None, keys_dir: Path, signer: str | None) -> None:
     """Set a case's triage STATE (on --db only); a --note is sealed, never stored in clear."""
-    from intake.keys.trust import trusted_signer
     from intake.review.triage import set_status
-    from intake.settings import Settings
 
-    set_status(session, case, state, note, keys_dir, signer or (lambda: trusted_signer(Settings.from_env())))
+    set_status(session, case, state, note, keys_dir, pinned_signer(signer))
 
 
 @main.command()
@@ -143,21 +155,15 @@ def status(session: Session, case: str, state: str, note: str | None, keys_dir: 
               help="Read the reply from FILE (- for stdin).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="With --bundle: the replies file to add the reply to, for `intake import-replies FILE`.")
-@click.option("--keys-dir", type=click.Path(file_okay=False, path_type=Path), envvar="INTAKE_KEYS_DIR",
-              default=Path("keys"), show_default=True, show_envvar=True, help="Folder holding keyring.json.")
-@click.option("--signer", envvar="INTAKE_SIGNER", show_envvar=True,
-              help="The admin's intake-signer-1:... key the keyring must be signed by "
-                   "(default: INTAKE_KEYRING_SIGNER, as the server pins it).")
+@keyring_options
 @click.pass_obj
 def reply(session: Session, case: str, text: str | None, text_file, out: Path | None, keys_dir: Path,
           signer: str | None) -> None:
     """Seal a reply to the reporter of CASE and to the team; the reporter reads it with the codename."""
     from intake.errors import UsageProblem
-    from intake.keys.trust import trusted_signer
     from intake.review.thread import reply_to_case
-    from intake.settings import Settings
 
     if (text is None) == (text_file is None):
         raise UsageProblem("give the reply with --text TEXT or --file FILE (one of them)")
     reply_to_case(session, case, text if text is not None else text_file.read(), keys_dir,
-                  signer or (lambda: trusted_signer(Settings.from_env())), out)
+                  pinned_signer(signer), out)

@@ -18,6 +18,7 @@ from functools import cache
 from sqlalchemy import Connection, Date, Engine, Insert, bindparam, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from intake.clock import today
 from intake.storage.db import writing
 from intake.storage.schema import attachments, cases, spent_work, stored_bytes, upkeep
 
@@ -52,8 +53,7 @@ def spend(conn: Connection, digest: bytes, day: int) -> bool:
 
 def charge(conn: Connection, path: str, size: int, cap: int) -> bool:
     """Count `size` bytes against today's budget of `path` ("browser" or "server"); False, counting nothing, if over."""
-    today = dt.datetime.now(dt.UTC).date()
-    return conn.execute(_CHARGE, {"day": today, "path": path, "n": size, "cap": cap}).first() is not None
+    return conn.execute(_CHARGE, {"day": today(), "path": path, "n": size, "cap": cap}).first() is not None
 
 
 def pending_bytes(conn: Connection) -> int:
