@@ -125,16 +125,22 @@ def seal_message(reviewers: Sequence[Recipient], reply: Recipient, sender: str, 
                  files: Iterable[tuple[str, str, Iterable[bytes]]] = (),
                  report_key: bytes | None = None) -> SealedReport:
     """Seal a message and its files (name, media type, chunks) to the reporter and the reviewers."""
-    if sender not in SENDERS:
-        raise ValueError(f"a message is from one of {SENDERS}, not {sender!r}")
     sealer = Sealer(reviewers, report_key)
     streams = seal_files(sealer, files, padded=False)  # §12: message attachments are not padded (yet)
+    header, body = seal_message_around(sealer, reply, sender, text)
+    return SealedReport(header, body, streams)
+
+
+def seal_message_around(sealer: Sealer, reply: Recipient, sender: str, text: str) -> tuple[bytes, bytes]:
+    """The header and body of a message whose streams `sealer` has sealed (unpadded, §12.4)."""
+    if sender not in SENDERS:
+        raise ValueError(f"a message is from one of {SENDERS}, not {sender!r}")
     body = MessageBody(sender, text, list(sealer.manifest))
     if not text and not body.attachments:
         raise ValueError("a message needs a text or an attachment")
     key = sealer.report_key
-    sealed_body = seal_padded(derive(key, MESSAGE_BODY_KEY_ID), body.to_json())
-    return SealedReport(seal_message_header(key, reply, reviewers), sealed_body, streams)
+    return (seal_message_header(key, reply, sealer.recipients),
+            seal_padded(derive(key, MESSAGE_BODY_KEY_ID), body.to_json()))
 
 
 @dataclass(frozen=True, repr=False)

@@ -12,10 +12,11 @@ from sqlalchemy import Engine, Row, Table, bindparam, delete, func, insert, sele
 from intake.crypto.stream import PART
 from intake.errors import IntakeError
 from intake.storage.db import writing
-from intake.storage.schema import attachments, case_keys, cases, messages, notes, parts
+from intake.storage.schema import attachments, case_keys, cases, message_parts, messages, notes, parts
 
 REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 STATUSES = ("new", "in review", "needs follow-up", "closed", "spam")
+CARRIER = "message"  # sealed_by of a carrier: a follow-up's files on their way in (storage/followups.py)
 
 
 class StorageError(IntakeError, ValueError):
@@ -90,15 +91,16 @@ def get_case(engine: Engine, ref: str) -> Case | None:
         return _case(conn, row) if row else None
 
 
-def iter_parts(engine: Engine, case_id: int, idx: int) -> Iterator[bytes]:
-    """Yield an attachment's stored parts in order, one query each, so memory stays at one part."""
+def iter_parts(engine: Engine, case_id: int, idx: int, seq: int | None = None) -> Iterator[bytes]:
+    """Yield the stored parts of a case's attachment (or of message `seq`'s) in order, one query each,
+    so memory stays at one part."""
+    table = parts if seq is None else message_parts
+    stream = [table.c.case_id == case_id, table.c.idx == idx] + ([] if seq is None else [table.c.seq == seq])
     with engine.connect() as conn:
-        numbers = conn.execute(select(parts.c.part).where(parts.c.case_id == case_id, parts.c.idx == idx)
-                               .order_by(parts.c.part)).scalars().all()
+        numbers = conn.execute(select(table.c.part).where(*stream).order_by(table.c.part)).scalars().all()
     for number in numbers:
         with engine.connect() as conn:
-            yield conn.execute(select(parts.c.data).where(parts.c.case_id == case_id, parts.c.idx == idx,
-                                                          parts.c.part == number)).scalar_one()
+            yield conn.execute(select(table.c.data).where(*stream, table.c.part == number)).scalar_one()
 
 
 def _swap(conn, table: Table, swaps: Sequence[tuple[int, bytes, bytes]]) -> list[int]:
@@ -133,6 +135,8 @@ def header_pages(engine: Engine, of_notes: bool, size: int) -> Iterator[list[tup
     query = select(table.c.id, cases.c.ref, table.c.header)
     if of_notes:
         query = query.join(cases, cases.c.id == notes.c.case_id)
+    else:  # a carrier holds a message header (stanza 0 is the reporter's): its keys are checked on delivery
+        query = query.where(cases.c.sealed_by != CARRIER)
     last = 0
     while True:
         with engine.connect() as conn:
@@ -144,9 +148,11 @@ def header_pages(engine: Engine, of_notes: bool, size: int) -> Iterator[list[tup
 
 
 def count_headers(engine: Engine) -> int:
-    """How many cases, notes and thread messages are stored, complete or not."""
+    """How many cases (complete or not, carriers aside), notes and thread messages are stored."""
     with engine.connect() as conn:
-        return sum(conn.execute(select(func.count()).select_from(t)).scalar_one() for t in (cases, notes, messages))
+        carriers = conn.execute(select(func.count()).where(cases.c.sealed_by == CARRIER)).scalar_one()
+        return sum(conn.execute(select(func.count()).select_from(t)).scalar_one()
+                   for t in (cases, notes, messages)) - carriers
 
 
 def count_by_key(engine: Engine) -> dict[str, int]:

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, u
 from intake.clock import today
 from intake.crypto.stream import PART, plain_size
 from intake.storage.budgets import age_uploads, truncate_wal
-from intake.storage.cases import StorageError, new_ref, part_count
+from intake.storage.cases import CARRIER, StorageError, new_ref, part_count
 from intake.storage.db import writing
 from intake.storage.schema import attachments, case_keys, case_lookups, cases, parts
 
@@ -137,25 +137,31 @@ def complete_case(engine: Engine, case_id: int, header: bytes | None = None, bod
         if lookup is not None:
             set_lookup(conn, case_id, lookup)
         if header is not None:
-            _set_streams(conn, case_id, lengths or ())
+            set_streams(conn, case_id, lengths or ())
             if key_ids:
                 conn.execute(insert(case_keys), [{"case_id": case_id, "key_id": k} for k in key_ids])
             values = {"header": header, "body": body}
-        for idx, length in conn.execute(select(attachments.c.idx, attachments.c.length)
-                                        .where(attachments.c.case_id == case_id)).all():
-            stored = conn.execute(select(func.count(), func.coalesce(func.sum(func.length(parts.c.data)), 0))
-                                  .where(parts.c.case_id == case_id, parts.c.idx == idx)).one()
-            if tuple(stored) != (part_count(length), length):
-                raise StorageError(f"the upload is not complete: stream {idx} is not stored whole; "
-                                   "send the missing parts first")
-        done = conn.execute(update(cases).where(cases.c.id == case_id, cases.c.complete.is_(False)).values(
+        check_whole(conn, case_id)
+        done = conn.execute(update(cases).where(cases.c.id == case_id, cases.c.complete.is_(False),
+                                                cases.c.sealed_by != CARRIER).values(
             complete=True, upload_token=None, idle=0, received=today(), **values))
         if done.rowcount != 1:
             raise StorageError("no upload waits with that id")
         return conn.execute(select(cases.c.ref).where(cases.c.id == case_id)).scalar_one()
 
 
-def _set_streams(conn: Connection, case_id: int, lengths: Sequence[int]) -> None:
+def check_whole(conn: Connection, case_id: int) -> None:
+    """Refuse, in `conn`'s transaction, a case whose streams are not all stored whole."""
+    for idx, length in conn.execute(select(attachments.c.idx, attachments.c.length)
+                                    .where(attachments.c.case_id == case_id)).all():
+        stored = conn.execute(select(func.count(), func.coalesce(func.sum(func.length(parts.c.data)), 0))
+                              .where(parts.c.case_id == case_id, parts.c.idx == idx)).one()
+        if tuple(stored) != (part_count(length), length):
+            raise StorageError(f"the upload is not complete: stream {idx} is not stored whole; "
+                               "send the missing parts first")
+
+
+def set_streams(conn: Connection, case_id: int, lengths: Sequence[int]) -> None:
     """Give an arriving case's registered streams their final lengths, refusing any other number of streams."""
     for idx, length in enumerate(lengths):
         if plain_size(length) is None:

@@ -9,7 +9,18 @@ from sqlalchemy import Engine, delete, select
 
 from intake.clock import today
 from intake.storage.db import writing
-from intake.storage.schema import attachments, case_keys, case_lookups, cases, messages, notes, parts
+from intake.storage.schema import (
+    attachments,
+    carriers,
+    case_keys,
+    case_lookups,
+    cases,
+    message_attachments,
+    message_parts,
+    messages,
+    notes,
+    parts,
+)
 
 CHUNK = 500
 
@@ -26,11 +37,16 @@ def old_cases(engine: Engine, older_than_days: int, status: str | None = None) -
 
 
 def delete_cases(engine: Engine, ids: Sequence[int]) -> None:
-    """Delete cases with their parts, attachments, key rows, notes, lookups and threads, a few hundred at a time."""
+    """Delete cases with their parts, attachments, key rows, notes, lookups, threads (with their files and the
+    follow-ups still uploading), a few hundred at a time."""
     for at in range(0, len(ids), CHUNK):
         chunk = list(ids[at:at + CHUNK])
         with writing(engine) as conn:
-            for table in (parts, attachments, case_keys, notes, case_lookups, messages):
+            carried = select(carriers.c.case_id).where(carriers.c.thread_case.in_(chunk)).scalar_subquery()
+            conn.execute(delete(parts).where(parts.c.case_id.in_(carried)))
+            conn.execute(delete(cases).where(cases.c.id.in_(carried)))
+            for table in (parts, attachments, case_keys, notes, case_lookups, message_parts, message_attachments,
+                          messages):
                 conn.execute(delete(table).where(table.c.case_id.in_(chunk)))
             conn.execute(delete(cases).where(cases.c.id.in_(chunk)))
 
@@ -43,4 +59,5 @@ def vacuum(engine: Engine) -> None:
             conn.exec_driver_sql("VACUUM")
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         else:
-            conn.exec_driver_sql("VACUUM cases, attachments, parts, case_keys, notes, case_lookups, messages")
+            conn.exec_driver_sql("VACUUM cases, attachments, parts, case_keys, notes, case_lookups, messages, "
+                                "message_attachments, message_parts, carriers")

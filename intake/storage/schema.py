@@ -145,3 +145,35 @@ messages = Table(
     Column("unread", Boolean, nullable=False),
     sqlite_with_rowid=False,
 )
+
+# A follow-up's files arrive in a carrier: an incomplete case (sealed_by "message") that is never shown,
+# through the same upload path as a report's; `carriers` names the case whose thread it is for.
+carriers = Table(
+    "carriers", metadata,
+    Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+    Column("thread_case", Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True),
+)
+
+message_attachments = Table(
+    "message_attachments", metadata,
+    Column("case_id", Integer, primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("idx", Integer, primary_key=True, autoincrement=False),
+    Column("length", BigInteger, nullable=False),
+    ForeignKeyConstraint(["case_id", "seq"], ["messages.case_id", "messages.seq"], ondelete="CASCADE"),
+    sqlite_with_rowid=False,
+)
+
+message_parts = Table(
+    "message_parts", metadata,
+    Column("pid", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False,
+           default=random_part_id),
+    Column("case_id", Integer, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("idx", Integer, nullable=False),
+    Column("part", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    ForeignKeyConstraint(["case_id", "seq", "idx"], ["message_attachments.case_id", "message_attachments.seq",
+                                                     "message_attachments.idx"], ondelete="CASCADE"),
+    UniqueConstraint("case_id", "seq", "idx", "part", name="uq_message_parts_stream_part"),
+)

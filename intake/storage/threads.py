@@ -10,18 +10,16 @@ from sqlalchemy import Connection, Engine, bindparam, func, insert, select, upda
 from sqlalchemy.exc import IntegrityError
 
 from intake.clock import today
-from intake.storage.admission import Refused
-from intake.storage.budgets import charge, spend
 from intake.storage.cases import StorageError
 from intake.storage.db import writing
-from intake.storage.schema import case_lookups, cases, codename_salt, messages
+from intake.storage.schema import case_lookups, cases, codename_salt, message_attachments, messages
 
 MAX_MESSAGES = 500
 
 
 @dataclass(frozen=True)
 class Message:
-    """A stored message, still sealed: its place in the thread, sender, day, header and body."""
+    """A stored message, still sealed: its place in the thread, sender, day, header, body and stream lengths."""
 
     seq: int
     sender: str
@@ -29,6 +27,7 @@ class Message:
     header: bytes
     body: bytes
     unread: bool
+    lengths: tuple[int, ...] = ()
 
 
 def salt(engine: Engine) -> bytes:
@@ -52,10 +51,15 @@ def thread(engine: Engine, case_id: int) -> list[Message]:
         rows = conn.execute(select(messages.c.seq, messages.c.sender, messages.c.day, messages.c.header,
                                    messages.c.body, messages.c.unread)
                             .where(messages.c.case_id == case_id).order_by(messages.c.seq)).all()
-    return [Message(*row) for row in rows]
+        streams: dict[int, list[int]] = {}
+        for seq, length in conn.execute(select(message_attachments.c.seq, message_attachments.c.length)
+                                        .where(message_attachments.c.case_id == case_id)
+                                        .order_by(message_attachments.c.seq, message_attachments.c.idx)):
+            streams.setdefault(seq, []).append(length)
+    return [Message(*row, lengths=tuple(streams.get(row.seq, ()))) for row in rows]
 
 
-def _append(conn: Connection, case_id: int, sender: str, header: bytes, body: bytes) -> int:
+def append_message(conn: Connection, case_id: int, sender: str, header: bytes, body: bytes) -> int:
     """Append a sealed message to a complete case's thread in `conn`'s transaction; return its place."""
     if sender not in ("reviewer", "reporter"):
         raise StorageError(f"a message is from a reviewer or a reporter, not {sender!r}")
@@ -77,7 +81,7 @@ def _append(conn: Connection, case_id: int, sender: str, header: bytes, body: by
 def add_message(engine: Engine, case_id: int, sender: str, header: bytes, body: bytes) -> int:
     """Append a sealed message to a complete case's thread (a reporter's one unread); return its place."""
     with writing(engine) as conn:
-        return _append(conn, case_id, sender, header, body)
+        return append_message(conn, case_id, sender, header, body)
 
 
 def add_replies(engine: Engine, replies: Sequence[tuple[int, bytes, bytes]]) -> int:
@@ -88,24 +92,9 @@ def add_replies(engine: Engine, replies: Sequence[tuple[int, bytes, bytes]]) -> 
             there = conn.execute(select(messages.c.seq).where(messages.c.case_id == case_id,
                                                               messages.c.header == header)).first()
             if there is None:
-                _append(conn, case_id, "reviewer", header, body)
+                append_message(conn, case_id, "reviewer", header, body)
                 stored += 1
     return stored
-
-
-def add_follow_up(engine: Engine, case_id: int, header: bytes, body: bytes, path: str, daily_bytes: int,
-                  spent: bytes | None = None, day: int | None = None) -> None:
-    """Spend the proof of work (API: `spent` digest of day `day`), count the bytes on `path`, store a
-    reporter's message: all or nothing, as reports are admitted (storage/admission.py).
-
-    Raises Refused("replayed") on a challenge spent before, Refused("daily") when today's bytes are spent.
-    """
-    with writing(engine) as conn:
-        if spent is not None and not spend(conn, spent, day):  # type: ignore[arg-type]
-            raise Refused("replayed")
-        if not charge(conn, path, len(header) + len(body), daily_bytes):
-            raise Refused("daily")
-        _append(conn, case_id, "reporter", header, body)
 
 
 def mark_read(engine: Engine, case_id: int) -> None:

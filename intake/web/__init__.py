@@ -33,7 +33,20 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     """Make the app: settings from the environment unless given, then blueprints by feature."""
     settings = settings or Settings.from_env()
     app = IntakeFlask(__name__, template_folder=str(TEMPLATES), static_folder=str(PACKAGE / "static"))
-    from intake.web import api, errors, guards, keyring_json, language, receipt, report, security, state, static, thread
+    from intake.web import (
+        api,
+        errors,
+        guards,
+        keyring_json,
+        language,
+        receipt,
+        report,
+        security,
+        state,
+        static,
+        thread,
+        thread_api,
+    )
 
     # No SECRET_KEY: Flask's session stays a NullSession that sets no cookie and refuses writes. The
     # form token (web/tokens.py) replaces Flask-WTF's session-bound CSRF token.
@@ -49,6 +62,6 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     guards.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     language.init_app(app)
-    for module in (report, api, keyring_json, receipt, thread):
+    for module in (report, api, keyring_json, receipt, thread, thread_api):
         app.register_blueprint(module.bp)
     return app

@@ -7,10 +7,14 @@ import re
 from flask import Blueprint, Response, abort, jsonify, request
 from flask_babel import gettext as _
 
+from intake.crypto.envelope import parse_header
+from intake.crypto.errors import CryptoError
 from intake.crypto.stream import PART
+from intake.keys.keyring import KeyringError
 from intake.storage.admission import Refused, admit_case
 from intake.storage.cases import StorageError, part_count
-from intake.storage.lifecycle import complete_case, missing_parts, put_part, upload_case
+from intake.storage.followups import carrier_header, deliver, is_carrier
+from intake.storage.lifecycle import complete_case, discard, missing_parts, put_part, upload_case
 from intake.web.checks import check_report
 from intake.web.guards import no_space, refusal
 from intake.web.limits import below_floor
@@ -91,10 +95,31 @@ def upload_part(token: str, idx: int, part: int) -> tuple[str, int]:
 
 @bp.post("/uploads/<token>/complete")
 def complete(token: str) -> Response:
-    """Make the case visible once every part is stored; return its reference."""
+    """Make the case visible once every part is stored and return its reference; or, for a follow-up's
+    files, append the follow-up to its thread."""
+    intake = state()
     case_id = _case(token)
+    if is_carrier(intake.engine, case_id):
+        return _deliver(case_id)
     try:
-        ref = complete_case(state().engine, case_id)
+        ref = complete_case(intake.engine, case_id)
     except StorageError as exc:
         abort(409, _("%(error)s: GET this upload to see which parts are missing", error=exc))
     return jsonify(ref=ref)
+
+
+def _deliver(carrier_id: int) -> Response:
+    """Append an uploaded follow-up to its thread, if the reviewers' keys it was sealed to are still the active
+    ones (a rewrap while it uploaded would leave it open to a retired key: it is refused and dropped)."""
+    engine = state().engine
+    try:
+        state().keyring.current().check_key_ids(parse_header(carrier_header(engine, carrier_id)).key_ids[1:])
+    except (CryptoError, KeyringError):
+        discard(engine, carrier_id)
+        abort(409, _("the reviewers' keys changed while your files were uploading: reload the page and send "
+                     "the message again"))
+    try:
+        deliver(engine, carrier_id)
+    except StorageError as exc:
+        abort(409, _("%(error)s: GET this upload to see which parts are missing", error=exc))
+    return jsonify(sent=True)

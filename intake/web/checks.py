@@ -62,7 +62,16 @@ def check_report(data: dict[str, object], keyring: Keyring, max_bytes: int) -> C
     if len(body) not in BODY_SIZES:
         raise ReportRefused(_("a sealed body cannot be %(n)s bytes long: pad it as docs/format.md §5 says",
                                 n=len(body)))
-    lengths = data.get("lengths")
+    lengths = stream_lengths(data.get("lengths"), len(header) + len(body), max_bytes)
+    lookup = _bytes(data, "lookup") if data.get("lookup") is not None else None
+    if lookup is not None and len(lookup) != 32:
+        raise ReportRefused(_("`lookup` must be 32 bytes, the hash of the codename's token (docs/format.md §12.3)"))
+    return CheckedReport(header, body, lengths, tuple(parsed.key_ids), lookup)
+
+
+def stream_lengths(lengths: object, sealed: int, max_bytes: int) -> tuple[int, ...]:
+    """Check `lengths` (at most 32 sealed stream lengths, each framed as §7 says) and the whole size, `sealed`
+    bytes of header and body included, against the service's limit."""
     if not isinstance(lengths, list) or len(lengths) > MAX_ATTACHMENTS or not all(
             type(n) is int for n in lengths):
         raise ReportRefused(_("`lengths` must list at most %(n)s stream lengths as integers", n=MAX_ATTACHMENTS))
@@ -70,10 +79,7 @@ def check_report(data: dict[str, object], keyring: Keyring, max_bytes: int) -> C
         if plain_size(length) is None:
             raise ReportRefused(_("attachment %(i)s cannot be a sealed stream of %(n)s bytes (docs/format.md §7)",
                                     i=i, n=length))
-    if len(header) + len(body) + sum(lengths) > max_bytes:
+    if sealed + sum(lengths) > max_bytes:
         raise ReportRefused(_("the report is larger than this service takes (%(n)s MiB): leave out some "
                                 "files", n=max_bytes // (1 << 20)), 413)
-    lookup = _bytes(data, "lookup") if data.get("lookup") is not None else None
-    if lookup is not None and len(lookup) != 32:
-        raise ReportRefused(_("`lookup` must be 32 bytes, the hash of the codename's token (docs/format.md §12.3)"))
-    return CheckedReport(header, body, tuple(lengths), tuple(parsed.key_ids), lookup)
+    return tuple(lengths)

@@ -20,6 +20,7 @@ from werkzeug.formparser import FormDataParser
 from intake.crypto.envelope import MAX_ATTACHMENTS, Sealer
 from intake.crypto.keys import Recipient
 from intake.crypto.stream import PART
+from intake.storage.cases import CARRIER
 from intake.storage.lifecycle import add_stream, append_parts, open_arrival
 from intake.web.ahead import Ahead, leading_fields
 
@@ -35,11 +36,13 @@ class UploadRefused(Exception):
 
 
 class Arrival:
-    """One report being sealed as it arrives: its Sealer, its case in storage and its streams."""
+    """One report (or follow-up, whose files go unpadded into a carrier) being sealed as it arrives:
+    its Sealer, its case in storage and its streams."""
 
-    def __init__(self, engine: Engine, recipients: list[Recipient]) -> None:
+    def __init__(self, engine: Engine, recipients: list[Recipient], follow_up: bool = False) -> None:
         self.engine = engine
         self.sealer = Sealer(recipients)
+        self.follow_up = follow_up
         self.case_id: int | None = None
         self.writers: list[SealingWriter] = []
         self._storing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake-store")
@@ -53,7 +56,7 @@ class Arrival:
             raise UploadRefused(_("A report carries at most %(n)s files: send the others in a second report.",
                                   n=MAX_ATTACHMENTS))
         if self.case_id is None:
-            self.case_id = open_arrival(self.engine)
+            self.case_id = open_arrival(self.engine, CARRIER if self.follow_up else "server")
         idx = len(self.writers)
         add_stream(self.engine, self.case_id, idx)
         writer = SealingWriter(self, idx, stored_name(filename), stored_type(content_type))
@@ -107,7 +110,7 @@ class SealingWriter:
 
     def __init__(self, arrival: Arrival, idx: int, filename: str, content_type: str) -> None:
         self.arrival, self.idx, self.filename, self.content_type = arrival, idx, filename, content_type
-        self.stream = arrival.sealer.attachment()
+        self.stream = arrival.sealer.attachment(padded=not arrival.follow_up)  # format.md §12.4
         self.pending = bytearray(self.stream.start())
         self.batch: list[bytes] = []
         self.parts = 0

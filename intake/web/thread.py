@@ -8,23 +8,22 @@ that one request, opens the thread, seals a follow-up, and keeps nothing.
 from __future__ import annotations
 
 import base64
-import binascii
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 
-from intake.crypto.codename import CodenameKeys, InvalidCodename, derive_keys, lookup_of
-from intake.crypto.envelope import BODY_SIZES, parse_header
+from intake.crypto.codename import CodenameKeys, InvalidCodename, derive_keys
 from intake.crypto.errors import CryptoError, InvalidKey
 from intake.crypto.keys import Identity
 from intake.crypto.message import open_message, seal_message
-from intake.keys.keyring import KeyringError
 from intake.storage.admission import Refused
 from intake.storage.cases import StorageError
-from intake.storage.threads import add_follow_up, case_by_lookup, salt, thread
+from intake.storage.followups import admit_follow_up
+from intake.storage.threads import case_by_lookup, salt, thread
 from intake.web.boxes import open_value, seal_value
 from intake.web.guards import form_expired, no_space, nojs_busy, refusal
 from intake.web.limits import below_floor
@@ -35,6 +34,7 @@ MAX_MESSAGE = 20000
 DERIVING = threading.BoundedSemaphore(2)  # Argon2id takes 64 MiB: at most two at once per process
 WAIT = 20.0
 PURPOSE = b"thread keys"
+LEADING = 256 * 1024  # the text fields before a follow-up's files, read ahead (web/ahead.py)
 PAGE_LIFETIME = 3600  # a thread page can send a follow-up for an hour; then the codename is asked again
 
 
@@ -60,6 +60,7 @@ class Shown:
     sender: str
     day: str
     text: str
+    files: tuple[str, ...]
 
 
 @bp.get("/check")
@@ -81,7 +82,7 @@ def derive_in_turn(typed: str) -> CodenameKeys:
         DERIVING.release()
 
 
-def _spend_nojs() -> None:
+def spend_nojs() -> None:
     """Spend one unit of this worker's no-JS budget (web/limits.py), or refuse with a 429."""
     if not state().nojs.take():
         raise nojs_busy()
@@ -89,16 +90,16 @@ def _spend_nojs() -> None:
 
 def _derive(typed: str) -> CodenameKeys:
     """The codename's keys, once the no-JS budget paid for the derivation (cheap checks first)."""
-    _spend_nojs()
+    spend_nojs()
     return derive_in_turn(typed)
 
 
-def _form_keys() -> CodenameKeys:
+def form_keys(fields: Mapping[str, str]) -> CodenameKeys:
     """The keys from the typed codename, or from the sealed keys a thread page carries."""
-    if "sealed" not in request.form:
-        return _derive(request.form.get("codename", ""))
+    if "sealed" not in fields:
+        return _derive(fields.get("codename", ""))
     try:
-        value = open_value(PURPOSE, request.form["sealed"])
+        value = open_value(PURPOSE, fields["sealed"])
         keys = CodenameKeys(base64.b64decode(str(value["token"])), Identity(base64.b64decode(str(value["reply"]))))
         fresh = float(value["until"]) >= time.time()  # type: ignore[arg-type]
     except (ValueError, KeyError, TypeError, InvalidKey):
@@ -109,118 +110,63 @@ def _form_keys() -> CodenameKeys:
     return keys
 
 
-@bp.post("/check")
-def check_post() -> tuple[str, int]:
-    """Derive the keys in memory, send the follow-up if any, show the thread; keep nothing."""
-    intake = state()
-    if not intake.tokens.valid(request.form.get("csrf_token")):
-        raise form_expired()
-    text = request.form.get("message", "").strip()
+def message_text(fields: Mapping[str, str]) -> str:
+    """The follow-up's text, stripped; 400 when too long."""
+    text = fields.get("message", "").strip()
     if len(text) > MAX_MESSAGE:
         abort(400, _("Shorten your message to at most 20,000 characters and send it again."))
-    keys = _form_keys()
+    return text
+
+
+def store_text(case_id: int, keys: CodenameKeys, text: str, path: str | None) -> None:
+    """Seal a follow-up of text alone and store it, its bytes counted on `path` (None: counted already)."""
+    intake = state()
+    try:
+        sealed = seal_message(intake.keyring.current().recipients(), keys.identity.recipient, "reporter", text)
+        admit_follow_up(intake.engine, case_id, sealed.header, sealed.body, (), path, intake.limits)
+    except Refused as exc:
+        raise refusal(exc) from None
+    except (StorageError, ValueError) as exc:
+        abort(409, str(exc))
+
+
+@bp.post("/check")
+def check_post() -> tuple[str, int]:
+    """Derive the keys in memory, send the follow-up if any (its files sealed as they arrive), show the thread;
+    keep nothing."""
+    from intake.web.followup import receive_follow_up
+
+    intake = state()
+    multipart = request.mimetype == "multipart/form-data"
+    fields = request.read_ahead(LEADING) if multipart else request.form  # type: ignore[attr-defined]
+    if not intake.tokens.valid(fields.get("csrf_token")):
+        raise form_expired()
+    text = message_text(fields)
+    keys = form_keys(fields)
     found = case_by_lookup(intake.engine, keys.lookup)
     if found is None:
         abort(404, wrong_codename())
     case_id, _ref, status = found
-    if text:
-        if "sealed" in request.form:
-            _spend_nojs()
+    sent = bool(text)
+    if multipart:
+        sent = receive_follow_up(case_id, keys)
+    elif text:
+        if "sealed" in fields:
+            spend_nojs()
         if below_floor(intake.disk, len(text.encode()), intake.settings.free_floor):
             raise no_space()
-        try:
-            sealed = seal_message(intake.keyring.current().recipients(), keys.identity.recipient, "reporter", text)
-            add_follow_up(intake.engine, case_id, sealed.header, sealed.body, "server", intake.settings.daily_bytes)
-        except Refused as exc:
-            raise refusal(exc) from None
-        except (StorageError, ValueError) as exc:
-            abort(409, str(exc))
+        store_text(case_id, keys, text, "server")
     shown = []
     for message in thread(intake.engine, case_id):
         try:
-            opened = open_message(message.header, message.body, 0, [keys.identity], keys.identity.recipient,
-                                  message.sender)
-            shown.append(Shown(message.sender, message.day.isoformat(), opened.body.text))
+            opened = open_message(message.header, message.body, len(message.lengths), [keys.identity],
+                                  keys.identity.recipient, message.sender)
+            shown.append(Shown(message.sender, message.day.isoformat(), opened.body.text,
+                               tuple(f.name for f in opened.body.attachments)))
         except (CryptoError, ValueError, TypeError, RecursionError):  # one damaged message never hides the others
             shown.append(Shown(message.sender, message.day.isoformat(),
-                               _("(This message could not be opened: it is damaged.)")))
+                               _("(This message could not be opened: it is damaged.)"), ()))
     carried = seal_value(PURPOSE, {"token": base64.b64encode(keys.token).decode(), "until": time.time() + PAGE_LIFETIME,
                                    "reply": base64.b64encode(keys.identity.secret_key).decode()})
-    return render_template("check.html", shown=shown, status=status_words(status), sent=bool(text),
+    return render_template("check.html", shown=shown, status=status_words(status), sent=sent,
                            sealed=carried, form_token=intake.tokens.issue()), 200
-
-
-def _token() -> tuple[dict, bytes]:
-    """The JSON request and the lookup of its token; 400 on a malformed one."""
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        abort(400, _("send a JSON object with the token the page derived from the codename"))
-    value = data.get("token")
-    try:
-        token = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)) if isinstance(value, str) else b""
-    except (binascii.Error, ValueError):
-        token = b""
-    if len(token) != 32:
-        abort(400, _("`token` must be 32 bytes in base64url, as the page derives it (docs/format.md §12.3)"))
-    return data, lookup_of(token)
-
-
-def _found(lookup: bytes) -> tuple[int, str, str]:
-    found = case_by_lookup(state().engine, lookup)
-    if found is None:
-        abort(404, wrong_codename())
-    return found
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-@bp.post("/api/v1/thread")
-def thread_json() -> Response:
-    """The sealed thread of the case whose token this is, with its status in words."""
-    data, lookup = _token()
-    if set(data) != {"token"}:
-        abort(400, _("send only `token`"))
-    case_id, _ref, status = _found(lookup)
-    messages = [{"from": m.sender, "day": m.day.isoformat(), "header": _b64(m.header), "body": _b64(m.body)}
-                for m in thread(state().engine, case_id)]
-    return jsonify(status=status_words(status), thread=messages)
-
-
-@bp.post("/api/v1/thread/messages")
-def post_message() -> tuple[Response, int]:
-    """Store a follow-up the page sealed to the reply key and the active reviewer keys (§12.4)."""
-    intake = state()
-    data, lookup = _token()
-    solved = intake.work.verify(data.get("pow_challenge"), data.get("pow_nonce"))
-    header, body = _field(data, "header"), _field(data, "body")
-    try:
-        parsed = parse_header(header)
-        if len(parsed.key_ids) < 2:
-            raise CryptoError("a follow-up has the reporter's stanza and the reviewers'")
-        intake.keyring.current().check_key_ids(parsed.key_ids[1:])
-    except (CryptoError, KeyringError) as exc:
-        abort(400, _("the sealed header is not valid (%(error)s): reload the page and send it again", error=exc))
-    if len(body) not in BODY_SIZES:
-        abort(400, _("a sealed body cannot be %(n)s bytes long: pad it as docs/format.md §5 says", n=len(body)))
-    case_id = _found(lookup)[0]
-    if below_floor(intake.disk, len(header) + len(body), intake.settings.free_floor):
-        raise no_space()
-    try:
-        add_follow_up(intake.engine, case_id, header, body, "browser", intake.settings.daily_bytes, solved.spent,
-                      solved.day)
-    except Refused as exc:
-        raise refusal(exc) from None
-    except StorageError as exc:
-        abort(409, str(exc))
-    intake.work.load.add()
-    return jsonify(sent=True), 201
-
-
-def _field(data: dict, name: str) -> bytes:
-    value = data.get(name)
-    try:
-        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)) if isinstance(value, str) else b""
-    except (binascii.Error, ValueError):
-        abort(400, _("`%(name)s` is not base64url: send it encoded as base64url", name=name))

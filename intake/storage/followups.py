@@ -1,0 +1,95 @@
+"""A reporter's follow-up on its way in (format.md §12.4), admitted all or nothing as reports are.
+
+A follow-up without files is appended to its thread at once. A follow-up's files arrive in a
+**carrier**: an incomplete case (sealed_by "message") that is never shown, filled through the same
+upload path as a report (web/api.py) or sealed on arrival (web/followup.py). So the budgets, the
+pending-bytes cap and the idle sweep that guard reports guard it too. `deliver` checks every stream
+and moves them into the thread in the one transaction that appends the message, then deletes the
+carrier: the thread never shows a follow-up whose files are not all there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Engine, Integer, delete, insert, literal, select
+
+from intake.storage.admission import Limits, Refused
+from intake.storage.budgets import charge, pending_bytes, spend
+from intake.storage.cases import StorageError
+from intake.storage.db import writing
+from intake.storage.lifecycle import CARRIER, check_whole, insert_case, set_streams
+from intake.storage.schema import attachments, carriers, cases, message_attachments, message_parts, parts
+from intake.storage.threads import append_message
+
+
+def admit_follow_up(engine: Engine, case_id: int, header: bytes, body: bytes, lengths: Sequence[int],
+                    path: str | None, limits: Limits, spent: bytes | None = None, day: int | None = None) -> str | None:
+    """Spend the proof of work (API: `spent` digest of day `day`), count the bytes on `path` (None: counted
+    already), and store a reporter's message (None) or open a carrier for its files (its upload token):
+    all or nothing.
+
+    Raises Refused("replayed"), Refused("pending") or Refused("daily") as admission.admit_case does.
+    """
+    with writing(engine) as conn:
+        if spent is not None and not spend(conn, spent, day):  # type: ignore[arg-type]
+            raise Refused("replayed")
+        if lengths and pending_bytes(conn) + sum(lengths) > limits.pending_bytes:
+            raise Refused("pending")
+        if path is not None and not charge(conn, path, len(header) + len(body) + sum(lengths), limits.daily_bytes):
+            raise Refused("daily")
+        if not lengths:
+            append_message(conn, case_id, "reporter", header, body)
+            return None
+        if conn.execute(select(cases.c.id).where(cases.c.id == case_id, cases.c.complete.is_(True))).first() is None:
+            raise StorageError("no such case: it may have been deleted")
+        carrier, _ref, token = insert_case(conn, header, body, CARRIER, (), lengths, complete=False)
+        conn.execute(insert(carriers).values(case_id=carrier, thread_case=case_id))
+        return token
+
+
+def is_carrier(engine: Engine, case_id: int) -> bool:
+    """Whether this incomplete case carries a follow-up's files rather than a report's."""
+    with engine.connect() as conn:
+        return conn.execute(select(cases.c.sealed_by).where(cases.c.id == case_id)).scalar() == CARRIER
+
+
+def carrier_header(engine: Engine, case_id: int) -> bytes:
+    """The sealed header of the follow-up a carrier holds (to check its keys before it is delivered)."""
+    with engine.connect() as conn:
+        return conn.execute(select(cases.c.header).where(cases.c.id == case_id)).scalar_one()
+
+
+def deliver(engine: Engine, carrier_id: int, header: bytes | None = None, body: bytes | None = None,
+            lengths: Sequence[int] = (), thread_case: int | None = None) -> int:
+    """Move a carrier's streams, each stored whole, into its thread as a reporter's message; return its place.
+
+    A carrier sealed on arrival gives its header, body, stream lengths and thread here; an upload gave
+    them when it opened. One transaction: a crash leaves either the carrier or the message, never half.
+    """
+    with writing(engine) as conn:
+        row = conn.execute(select(cases.c.header, cases.c.body, carriers.c.thread_case)
+                           .outerjoin(carriers, carriers.c.case_id == cases.c.id)
+                           .where(cases.c.id == carrier_id, cases.c.complete.is_(False),
+                                  cases.c.sealed_by == CARRIER)).first()
+        if row is None:
+            raise StorageError("no follow-up waits with that id: it finished, expired or never began")
+        if header is None or body is None:
+            header, body, thread_case = row.header, row.body, row.thread_case
+        else:
+            set_streams(conn, carrier_id, lengths)
+        if thread_case is None:
+            raise StorageError("the case this follow-up was for is gone")
+        check_whole(conn, carrier_id)
+        seq = append_message(conn, thread_case, "reporter", header, body)
+        case, place = literal(thread_case, Integer), literal(seq, Integer)
+        conn.execute(insert(message_attachments).from_select(
+            ["case_id", "seq", "idx", "length"],
+            select(case, place, attachments.c.idx, attachments.c.length).where(attachments.c.case_id == carrier_id)))
+        conn.execute(insert(message_parts).from_select(
+            ["pid", "case_id", "seq", "idx", "part", "data"],
+            select(parts.c.pid, case, place, parts.c.idx, parts.c.part, parts.c.data)
+            .where(parts.c.case_id == carrier_id)))
+        conn.execute(delete(parts).where(parts.c.case_id == carrier_id))
+        conn.execute(delete(cases).where(cases.c.id == carrier_id))
+        return seq

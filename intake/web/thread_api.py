@@ -1,0 +1,112 @@
+"""The thread API for pages with JavaScript (docs/openapi.yaml): the sealed thread fetched with the token the
+page derived, and follow-ups the page sealed; a follow-up's files upload through /api/v1/uploads."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from flask import Blueprint, Response, abort, jsonify, request
+from flask_babel import gettext as _
+
+from intake.crypto.codename import lookup_of
+from intake.crypto.envelope import BODY_SIZES, parse_header
+from intake.crypto.errors import CryptoError
+from intake.keys.keyring import KeyringError
+from intake.storage.admission import Refused
+from intake.storage.cases import StorageError, part_count
+from intake.storage.followups import admit_follow_up
+from intake.storage.threads import case_by_lookup, thread
+from intake.web.checks import ReportRefused, stream_lengths
+from intake.web.guards import no_space, refusal
+from intake.web.limits import below_floor
+from intake.web.state import state
+from intake.web.thread import status_words, wrong_codename
+
+bp = Blueprint("thread_api", __name__, url_prefix="/api/v1/thread")
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _decoded(value: object) -> bytes | None:
+    """The bytes of a base64url text, or None."""
+    try:
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)) if isinstance(value, str) else b""
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _field(data: dict, name: str) -> bytes:
+    value = _decoded(data.get(name))
+    if value is None:
+        abort(400, _("`%(name)s` is not base64url: send it encoded as base64url", name=name))
+    return value
+
+
+def _token() -> tuple[dict, bytes]:
+    """The JSON request and the lookup of its token; 400 on a malformed one."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(400, _("send a JSON object with the token the page derived from the codename"))
+    token = _decoded(data.get("token"))
+    if token is None or len(token) != 32:
+        abort(400, _("`token` must be 32 bytes in base64url, as the page derives it (docs/format.md §12.3)"))
+    return data, lookup_of(token)
+
+
+def _found(lookup: bytes) -> tuple[int, str, str]:
+    found = case_by_lookup(state().engine, lookup)
+    if found is None:
+        abort(404, wrong_codename())
+    return found
+
+
+@bp.post("")
+def thread_json() -> Response:
+    """The sealed thread of the case whose token this is, with its status in words."""
+    data, lookup = _token()
+    if set(data) != {"token"}:
+        abort(400, _("send only `token`"))
+    case_id, _ref, status = _found(lookup)
+    messages = [{"from": m.sender, "day": m.day.isoformat(), "header": _b64(m.header), "body": _b64(m.body),
+                 "lengths": list(m.lengths)} for m in thread(state().engine, case_id)]
+    return jsonify(status=status_words(status), thread=messages)
+
+
+@bp.post("/messages")
+def post_message() -> tuple[Response, int]:
+    """Store a follow-up the page sealed to the reply key and the active reviewer keys (§12.4); with files,
+    open an upload for their sealed streams."""
+    intake = state()
+    data, lookup = _token()
+    solved = intake.work.verify(data.get("pow_challenge"), data.get("pow_nonce"))
+    header, body = _field(data, "header"), _field(data, "body")
+    try:
+        parsed = parse_header(header)
+        if len(parsed.key_ids) < 2:
+            raise CryptoError("a follow-up has the reporter's stanza and the reviewers'")
+        intake.keyring.current().check_key_ids(parsed.key_ids[1:])
+    except (CryptoError, KeyringError) as exc:
+        abort(400, _("the sealed header is not valid (%(error)s): reload the page and send it again", error=exc))
+    if len(body) not in BODY_SIZES:
+        abort(400, _("a sealed body cannot be %(n)s bytes long: pad it as docs/format.md §5 says", n=len(body)))
+    try:
+        lengths = stream_lengths(data.get("lengths", []), len(header) + len(body), intake.settings.max_report_bytes)
+    except ReportRefused as exc:
+        abort(exc.status, str(exc))
+    case_id = _found(lookup)[0]
+    if below_floor(intake.disk, len(header) + len(body) + sum(lengths), intake.settings.free_floor):
+        raise no_space()
+    try:
+        token = admit_follow_up(intake.engine, case_id, header, body, lengths, "browser", intake.limits,
+                                solved.spent, solved.day)
+    except Refused as exc:
+        raise refusal(exc) from None
+    except StorageError as exc:
+        abort(409, str(exc))
+    intake.work.load.add()
+    if token is None:
+        return jsonify(sent=True), 201
+    return jsonify(upload=token, missing={str(i): list(range(part_count(n))) for i, n in enumerate(lengths)}), 201
