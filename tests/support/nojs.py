@@ -21,11 +21,12 @@ def form(token: str, **changes: object) -> dict[str, object]:
     return data
 
 
-def post(client, data: dict[str, object]):
-    """POST /report as a browser would, encoded in memory (the test client would spool to a temp file)."""
+def post(client, data: dict[str, object], path: str = "/report"):
+    """POST a multipart form (to /report unless told) as a browser would, encoded in memory (the test client
+    would spool to a temp file)."""
     values = MultiDict()
     for key, value in data.items():
         for item in value if isinstance(value, list) else [value]:
             values.add(key, FileStorage(item[0], item[1], content_type=item[2]) if isinstance(item, tuple) else item)
     boundary, body = encode_multipart(values)
-    return client.post("/report", data=body, content_type=f"multipart/form-data; boundary={boundary}")
+    return client.post(path, data=body, content_type=f"multipart/form-data; boundary={boundary}")

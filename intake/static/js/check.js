@@ -1,28 +1,25 @@
 // Checking back with JavaScript (docs/format.md §12): the codename's keys are derived here, only the token is
-// sent, the sealed thread is opened here and follow-ups are sealed here. Without WebAssembly the form posts
-// the codename to the server instead, which derives the keys for that one request.
+// sent, the sealed thread is opened here and follow-ups are sealed here, their photos cleaned first and their
+// files uploaded in sealed parts as a report's are (upload.js). Without WebAssembly the form posts the codename
+// to the server instead, which derives the keys for that one request.
 
-import { b64url, ready } from "./seal.js";
-import { messageFile, openMessage, sealMessage } from "./thread.js";
+import { MAX_ATTACHMENTS, b64url, newReportKey, ready } from "./seal.js";
+import { openMessageHead, sealMessageBody, sealMessageHeader } from "./thread.js";
 import { derive, saltOf } from "./derive.js";
-import { SendError, loadKeyring, solveWork } from "./upload.js";
+import { clean } from "./metadata.js";
+import { SendError, Upload, loadKeyring, manifestOf, solveWork, streamLength } from "./upload.js";
 
 const $ = (id) => document.getElementById(id);
 const texts = $("js-check").dataset;
 const S = () => globalThis.sodium;
 const mode = ready().then(() => "page", () => "server");
+// The API client: the page's form token in a header (no cookie: there is none), errors in the page's language.
+const client = new Upload({ csrf: document.querySelector("meta[name=csrf-token]").content,
+  onProgress: (fraction) => { $("progress").value = fraction; }, onRetry: () => say(texts.msgRetry) });
 let keys = null;
+let warned = ""; // the files that could not be cleaned, once the reporter has been told of them
 
-async function api(url, data) {
-  // POST JSON to the thread API with the page's form token (no cookie: there is none), asking for errors in
-  // the page's language.
-  const response = await fetch(url, { method: "POST", cache: "no-store", credentials: "omit", body: JSON.stringify(data),
-    headers: { "Content-Type": "application/json", "Accept-Language": document.documentElement.lang,
-      "X-CSRFToken": document.querySelector("meta[name=csrf-token]").content } });
-  const answer = await response.json().catch(() => ({}));
-  if (!response.ok) throw new SendError(response.status, answer.error || response.statusText);
-  return answer;
-}
+const api = (url, data) => client.request("POST", url, JSON.stringify(data), "application/json");
 
 function say(text, error = false) {
   $("check-status").textContent = text;
@@ -30,26 +27,38 @@ function say(text, error = false) {
 }
 
 const bytes = (text) => S().from_base64(text, S().base64_variants.URLSAFE_NO_PADDING);
+const items = (names) => names.map((name) => Object.assign(document.createElement("li"), { textContent: name }));
+
+function opened(m) {
+  // A message's text and file names (it has as many files as sealed lengths); a damaged one says so.
+  try {
+    const { body } = openMessageHead(bytes(m.header), bytes(m.body), m.lengths.length, [keys.identity], keys.recipient,
+      m.from);
+    return { text: body.text, names: body.attachments.map((a) => a.name) };
+  } catch (e) {
+    return { text: texts.msgDamaged, names: [] };
+  }
+}
 
 function render(thread) {
-  // Each message opened here, oldest first; one that fails to open says so and the others still show.
-  const items = thread.map((m) => {
-    let text;
-    try {
-      const sealed = messageFile({ header: bytes(m.header), body: bytes(m.body), streams: [] });
-      text = openMessage(sealed, [keys.identity], keys.recipient, m.from).body.text;
-    } catch (e) {
-      text = texts.msgDamaged;
-    }
+  // Each message opened here, oldest first, its file names under its text; one that fails to open says so and
+  // the others still show.
+  const shown = thread.map((m) => {
+    const { text, names } = opened(m);
     const item = document.createElement("li");
     item.className = `message from-${m.from}`;
     const meta = Object.assign(document.createElement("p"), { className: "meta",
       textContent: `${m.from === "reviewer" ? texts.msgReviewers : texts.msgYou}, ${m.day}` });
     item.append(meta, Object.assign(document.createElement("p"), { className: "text", textContent: text }));
+    if (names.length) {
+      const files = Object.assign(document.createElement("ul"), { className: "files" });
+      files.append(...items(names));
+      item.append(files);
+    }
     return item;
   });
-  $("thread").replaceChildren(...items);
-  $("no-messages").hidden = items.length > 0;
+  $("thread").replaceChildren(...shown);
+  $("no-messages").hidden = shown.length > 0;
 }
 
 async function load() {
@@ -80,25 +89,61 @@ async function open(event) {
   }
 }
 
+async function cleaned(chosen) {
+  // The chosen files, photos rebuilt without location and camera details (metadata.js, always: a follow-up
+  // has no "keep the original" box); and the names of those that could not be cleaned.
+  const files = [];
+  for (const file of chosen) files.push({ name: file.name, type: file.type, ...(await clean(file)) });
+  return { files, unclean: files.filter((f) => !f.cleaned).map((f) => f.name) };
+}
+
+async function seal(text, files) {
+  // Seal the follow-up to the reply key and the reviewers' keys (§12.4), its files unpadded, and send it; with
+  // files the server shows it in the thread once their sealed parts have all arrived.
+  const keyring = await loadKeyring();
+  const messageKey = newReportKey();
+  const manifest = await manifestOf(files);
+  const body = sealMessageBody(messageKey, "reporter", text, manifest);
+  const header = sealMessageHeader(messageKey, keys.recipient, keyring.recipients);
+  const begun = await api("/api/v1/thread/messages", { token: b64url(keys.token), header: b64url(header),
+    body: b64url(body), lengths: manifest.map((m) => streamLength(m.size, false)), ...(await solveWork()) });
+  if (!begun.upload) return;
+  $("progress").value = 0;
+  $("progress").hidden = false;
+  await client.fill(begun, messageKey, files, false);
+}
+
 async function send(event) {
   event.preventDefault();
   const text = $("message").value.trim();
-  if (!text || !keys) return;
-  $("message-form").querySelector("button").disabled = true;
-  say(texts.msgSealing);
+  const chosen = $("attachments").files;
+  if ((!text && !chosen.length) || !keys) return;
+  if (chosen.length > MAX_ATTACHMENTS) { say(texts.msgTooMany, true); return; }
+  const button = $("message-form").querySelector("button");
+  button.disabled = true;
+  say(texts.msgPreparing);
   try {
-    const keyring = await loadKeyring();
-    const sealed = sealMessage(keyring.recipients, keys.recipient, "reporter", text);
-    await api("/api/v1/thread/messages", { token: b64url(keys.token), header: b64url(sealed.header),
-      body: b64url(sealed.body), ...(await solveWork()) });
-    $("message").value = "";
-    await load();
-    say(texts.msgSent);
+    const { files, unclean } = await cleaned(chosen);
+    if (unclean.length && unclean.join("\n") !== warned) {
+      warned = unclean.join("\n");
+      say(texts.msgUnclean, true);
+      $("unclean").replaceChildren(...items(unclean));
+      return;
+    }
+    say(texts.msgSealing);
+    await seal(text, files);
   } catch (e) {
     say(`${texts.msgFailed} ${e instanceof SendError ? e.message : texts.msgBroken}`, true);
+    return;
   } finally {
-    $("message-form").querySelector("button").disabled = false;
+    button.disabled = false;
+    $("progress").hidden = true;
   }
+  $("message-form").reset();
+  warned = "";
+  $("unclean").replaceChildren();
+  say(texts.msgSent);
+  await load().catch(() => {});
 }
 
 $("check-form").addEventListener("submit", open);

@@ -120,12 +120,19 @@ function openMessageBody(messageKey, sealed, streams) {
   return value;
 }
 
-export function openMessage(data, identities, reply, sender) {
-  // Open a sealed message file of the thread whose reply recipient is `reply`, recorded as from `sender`.
-  const { header, body, streams } = readEnvelope(data);
+export function openMessageHead(header, body, attachments, identities, reply, sender) {
+  // Open the header and body of a message with `attachments` streams, of the thread whose reply recipient is
+  // `reply`, recorded as from `sender` (§12.4 steps 1-5): {messageKey, body}.
   checkThread(header, reply);
   const messageKey = openHeader(header, identities);
-  const opened = openMessageBody(messageKey, body, streams.length);
+  const opened = openMessageBody(messageKey, body, attachments);
   if (opened.from !== sender) throw new FormatError("wrong sender", "the message says another sender than the store");
+  return { messageKey, body: opened };
+}
+
+export function openMessage(data, identities, reply, sender) {
+  // Open a whole sealed message file, its attachments too.
+  const { header, body, streams } = readEnvelope(data);
+  const { messageKey, body: opened } = openMessageHead(header, body, streams.length, identities, reply, sender);
   return { body: opened, files: streams.map((s, i) => openStream(messageKey, i, s, opened.attachments[i])) };
 }

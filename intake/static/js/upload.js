@@ -45,11 +45,23 @@ async function sha256(blob) {
   return hash.hex();
 }
 
-async function* sealedParts(reportKey, index, blob) {
-  // The sealed stream of attachment `index`, the file then its zero padding (format.md §7.1), in parts of
-  // exactly 1 MiB (the last holds the rest).
+export async function manifestOf(files) {
+  // The manifest entries (format.md §5.1) of `files` ({name, type, blob}), one file read at a time.
+  const manifest = [];
+  for (const f of files) manifest.push({ name: f.name, type: f.type || "application/octet-stream", size: f.blob.size, sha256: await sha256(f.blob) });
+  return manifest;
+}
+
+export function streamLength(size, padded) {
+  // The sealed length of a file's stream: padded for a report (format.md §7.1), not for a message (§12.4).
+  return sealedLength(padded ? padme(size) : size);
+}
+
+async function* sealedParts(reportKey, index, blob, padded) {
+  // The sealed stream of attachment `index`, the file then its zero padding if `padded` (format.md §7.1), in
+  // parts of exactly 1 MiB (the last holds the rest).
   const sealer = new StreamSealer(reportKey, index);
-  const total = padme(blob.size);
+  const total = padded ? padme(blob.size) : blob.size;
   let pending = [sealer.header];
   let pendingBytes = sealer.header.length;
   for (let at = 0; ; at += CHUNK) {
@@ -73,7 +85,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export class Upload {
   // One report's upload: begin (a report without files is stored then), send every missing part
-  // (retrying over a broken connection), complete.
+  // (retrying over a broken connection), complete. A follow-up's files upload through fill() alone.
   constructor({ csrf, work = null, onProgress = () => {}, onRetry = () => {} }) {
     // `work`: a promise of a proof of work solved ahead (while the reporter wrote), or null.
     this.csrf = csrf;
@@ -85,11 +97,10 @@ export class Upload {
   async send(fields, files, website = "", reply = null) {
     // Seal `fields` and `files` (Blobs with a name) to the keyring and upload them; return the case ref.
     // `reply` ({recipient, lookup} of a codename, §12.3) puts the reply key in the body and sends the lookup.
-    const manifest = [];
-    for (const f of files) manifest.push({ name: f.name, type: f.type || "application/octet-stream", size: f.blob.size, sha256: await sha256(f.blob) });
+    const manifest = await manifestOf(files);
     const reportKey = newReportKey();
     const body = sealBody(reportKey, fields, manifest, reply ? reply.recipient.text : null);
-    const lengths = manifest.map((m) => sealedLength(padme(m.size)));
+    const lengths = manifest.map((m) => streamLength(m.size, true));
     let begun;
     for (let attempt = 0; !begun; attempt++) {
       const keyring = await loadKeyring();
@@ -107,18 +118,24 @@ export class Upload {
       }
     }
     if (begun.ref) return begun.ref;
-    const total = lengths.reduce((a, b) => a + b, 0) || 1;
+    return (await this.fill(begun, reportKey, files, true)).ref;
+  }
+
+  async fill({ upload, missing }, key, files, padded) {
+    // Seal each of `files` under `key` (§7) and send the parts the server misses, then complete the upload;
+    // return the server's answer.
+    const total = files.reduce((n, f) => n + streamLength(f.blob.size, padded), 0) || 1;
     let done = 0;
     for (let i = 0; i < files.length; i++) {
       let number = 0;
-      for await (const part of sealedParts(reportKey, i, files[i].blob)) {
-        if (begun.missing[String(i)].includes(number)) await this.putPart(begun.upload, i, number, part);
+      for await (const part of sealedParts(key, i, files[i].blob, padded)) {
+        if (missing[String(i)].includes(number)) await this.putPart(upload, i, number, part);
         done += part.length;
         this.onProgress(done / total);
         number++;
       }
     }
-    return (await this.request("POST", `/api/v1/uploads/${begun.upload}/complete`)).ref;
+    return this.request("POST", `/api/v1/uploads/${upload}/complete`);
   }
 
   async request(method, url, body = null, type = null) {
