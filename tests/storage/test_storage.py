@@ -15,7 +15,7 @@ from intake.storage import lifecycle
 from intake.storage.budgets import IDLE_SWEEPS
 from intake.storage.db import connect, integrity_ok, upgrade
 from intake.storage.schema import case_keys, parts
-from tests.support.storage import begin_case, replace_header, set_status, store_case
+from tests.support.storage import begin_case, migrate_to, replace_header, set_status, store_case
 
 
 def sealed(identities, files=()):
@@ -175,24 +175,11 @@ def test_unsupported_database_url() -> None:
         connect("mysql://localhost/x")
 
 
-def _migrate(engine, revision: str, down: bool = False) -> None:
-    from alembic import command
-    from alembic.config import Config
-
-    from intake.storage.db import MIGRATIONS
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        (command.downgrade if down else command.upgrade)(config, revision)
-
-
 def test_part_ids_random_and_kept_by_migration(db_url, identities) -> None:
     """Parts stored under schema 0005 keep their bytes through 0006 (and back), and every part, old or new, gets
     a random id: no key, visible or hidden (SQLite's rowid), counts up in the order parts arrived."""
     engine = connect(db_url)
-    _migrate(engine, "0005_threads")
+    migrate_to(engine, "0005_threads")
     report = sealed(identities, [os.urandom(2 * PART + 5)])
     old = split(report.streams[0])
     with engine.begin() as conn:
@@ -208,7 +195,7 @@ def test_part_ids_random_and_kept_by_migration(db_url, identities) -> None:
                           "VALUES (7, 1, 'reporter', :d, :h, :b, true)"),
                      {"d": dt.date.today(), "h": b"h", "b": b"b"})
     for down in (False, True, False):
-        _migrate(engine, "0005_threads" if down else "head", down=down)
+        migrate_to(engine, "0005_threads" if down else "head", down=down)
         assert b"".join(store.iter_parts(engine, 7, 0)) == report.streams[0]
     new = [sealed(identities, [os.urandom(PART + 1)]) for _ in range(3)]
     for report in new:

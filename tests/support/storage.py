@@ -72,3 +72,17 @@ def store_follow_up(engine: Engine, case_id: int, sealed: SealedReport) -> int:
         for number in range(part_count(len(stream))):
             put_part(engine, carrier, idx, number, stream[number * PART:(number + 1) * PART])
     return deliver(engine, carrier)
+
+
+def migrate_to(engine: Engine, revision: str, down: bool = False) -> None:
+    """Upgrade (or downgrade) the database to an Alembic revision."""
+    from alembic import command
+    from alembic.config import Config
+
+    from intake.storage.db import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        (command.downgrade if down else command.upgrade)(config, revision)

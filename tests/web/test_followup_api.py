@@ -88,6 +88,13 @@ def test_files_arrive_whole_or_not_at_all(client, site):
     assert [(m["from"], m["lengths"]) for m in shown] == [("reporter", [len(s) for s in sealed.streams])]
     assert _count(site, cases) == 1
     assert _count(site, carriers) == 0
+    with site.engine.connect() as conn:
+        part_ids = conn.execute(select(message_parts.c.pid)).scalars().all()
+        assert len(part_ids) == 3
+        assert all(pid > 1 << 32 for pid in part_ids), "message part ids count up"
+        if site.engine.dialect.name == "sqlite":
+            with pytest.raises(Exception, match="no such column: rowid"):
+                conn.exec_driver_sql("SELECT rowid FROM message_attachments")
     stored = thread(site.engine, case_id)[0]
     opened = open_message(stored.header, stored.body, len(stored.lengths), site.identities[1:],
                           keys.identity.recipient, "reporter")

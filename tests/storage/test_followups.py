@@ -1,0 +1,130 @@
+"""Follow-ups' files in storage: delivered whole in one transaction or not at all, swept when abandoned, purged
+with their case, and migrated up and down (storage/followups.py, migration 0007)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import func, select
+
+from intake.crypto.keys import Identity
+from intake.crypto.message import seal_message
+from intake.crypto.report import seal_report
+from intake.crypto.stream import PART
+from intake.storage import threads
+from intake.storage.admission import Limits, Refused
+from intake.storage.budgets import IDLE_SWEEPS
+from intake.storage.cases import StorageError, get_case
+from intake.storage.followups import admit_follow_up, deliver
+from intake.storage.lifecycle import expire_uploads, put_part, upload_case
+from intake.storage.retention import delete_cases
+from intake.storage.schema import attachments, carriers, cases, message_attachments, message_parts, messages, parts
+from tests.support.storage import store_case, store_follow_up
+
+LIMITS = Limits(daily_bytes=1 << 30, pending_bytes=1 << 30)
+
+
+def _case(engine, identities) -> tuple[int, Identity]:
+    reply = Identity.generate()
+    report = seal_report([i.recipient for i in identities], {"description": "x"}, reply_key=str(reply.recipient))
+    ref = store_case(engine, report.header, report.body, "browser", [i.recipient.key_id for i in identities], [])
+    return get_case(engine, ref).id, reply
+
+
+def _message(identities, reply, size=2 * PART + 9):
+    return seal_message([i.recipient for i in identities], reply.recipient, "reporter", "see the files",
+                        [("a.bin", "application/octet-stream", [os.urandom(size)]), ("b.txt", "text/plain", [b"b"])])
+
+
+def _counts(engine) -> list[int]:
+    with engine.connect() as conn:
+        return [conn.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in (cases, carriers, attachments, parts, messages, message_attachments, message_parts)]
+
+
+def _begin(engine, case_id, sealed) -> int:
+    token = admit_follow_up(engine, case_id, sealed.header, sealed.body, [len(s) for s in sealed.streams],
+                            "browser", LIMITS)
+    return upload_case(engine, token)
+
+
+def test_delivered_whole_or_not_at_all(engine, identities) -> None:
+    case_id, reply = _case(engine, identities)
+    sealed = _message(identities, reply)
+    carrier = _begin(engine, case_id, sealed)
+    stream = sealed.streams[0]
+    put_part(engine, carrier, 0, 0, stream[:PART])
+    put_part(engine, carrier, 1, 0, sealed.streams[1])
+    with pytest.raises(StorageError, match="stream 0 is not stored whole"):
+        deliver(engine, carrier)
+    assert _counts(engine) == [2, 1, 2, 2, 0, 0, 0]
+    for number in (1, 2):
+        put_part(engine, carrier, 0, number, stream[number * PART:(number + 1) * PART])
+    assert deliver(engine, carrier) == 1
+    assert _counts(engine) == [1, 0, 0, 0, 1, 2, 4]
+    with pytest.raises(StorageError, match="no follow-up waits"):
+        deliver(engine, carrier)
+
+
+def test_a_full_thread_keeps_the_carrier_and_stores_nothing(engine, identities, monkeypatch) -> None:
+    case_id, reply = _case(engine, identities)
+    carrier = _begin(engine, case_id, sealed := _message(identities, reply, size=10))
+    for idx, stream in enumerate(sealed.streams):
+        put_part(engine, carrier, idx, 0, stream)
+    monkeypatch.setattr(threads, "MAX_MESSAGES", 0)
+    with pytest.raises(StorageError, match="the most one case keeps"):
+        deliver(engine, carrier)
+    assert _counts(engine) == [2, 1, 2, 2, 0, 0, 0]
+
+
+def test_budgets_refuse_before_anything_is_stored(engine, identities) -> None:
+    case_id, reply = _case(engine, identities)
+    sealed = _message(identities, reply)
+    lengths = [len(s) for s in sealed.streams]
+    with pytest.raises(Refused, match="pending"):
+        admit_follow_up(engine, case_id, sealed.header, sealed.body, lengths, "browser", Limits(1 << 30, PART))
+    with pytest.raises(Refused, match="daily"):
+        admit_follow_up(engine, case_id, sealed.header, sealed.body, lengths, "browser", Limits(PART, 1 << 30))
+    with pytest.raises(StorageError, match="no such case"):
+        admit_follow_up(engine, case_id + 1, sealed.header, sealed.body, lengths, "browser", LIMITS)
+    assert _counts(engine) == [1, 0, 0, 0, 0, 0, 0]
+
+
+def test_abandoned_carriers_are_swept(engine, identities) -> None:
+    case_id, reply = _case(engine, identities)
+    carrier = _begin(engine, case_id, _message(identities, reply))
+    put_part(engine, carrier, 1, 0, _message(identities, reply).streams[1])
+    for _ in range(IDLE_SWEEPS - 1):
+        assert expire_uploads(engine) == 0
+    assert expire_uploads(engine) == 1
+    assert _counts(engine) == [1, 0, 0, 0, 0, 0, 0]
+
+
+def test_purge_takes_threads_files_and_carriers(engine, identities) -> None:
+    case_id, reply = _case(engine, identities)
+    other_id, other_reply = _case(engine, identities)
+    store_follow_up(engine, case_id, _message(identities, reply))
+    store_follow_up(engine, other_id, _message(identities, other_reply, size=5))
+    _begin(engine, case_id, _message(identities, reply))
+    delete_cases(engine, [case_id])
+    assert _counts(engine) == [1, 0, 0, 0, 1, 2, 2]
+    assert [m.lengths for m in threads.thread(engine, other_id)] == [(24 + 5 + 17, 24 + 1 + 17)]
+
+
+def test_migration_0007_down_and_up(db_url, identities) -> None:
+    from intake.storage.db import connect, upgrade
+    from tests.support.storage import migrate_to
+
+    engine = connect(db_url)
+    upgrade(engine)
+    case_id, reply = _case(engine, identities)
+    store_follow_up(engine, case_id, _message(identities, reply, size=5))
+    _begin(engine, case_id, _message(identities, reply, size=5))
+    migrate_to(engine, "0006_part_ids", down=True)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(cases)).scalar_one() == 1, "carriers dropped"
+        assert conn.execute(select(func.count()).select_from(messages)).scalar_one() == 1
+    upgrade(engine)
+    assert _counts(engine) == [1, 0, 0, 0, 1, 0, 0]
+    engine.dispose()
