@@ -5,20 +5,25 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from intake.crypto.codename import derive_keys, make_codename
 from intake.crypto.message import open_message, seal_message
 from intake.crypto.report import seal_report
 from intake.operations.notify import news_since
-from intake.storage.cases import get_case
+from intake.storage.admission import Limits
+from intake.storage.cases import get_case, iter_parts
 from intake.storage.db import connect, writing
+from intake.storage.followups import admit_follow_up
 from intake.storage.lifecycle import set_lookup
+from intake.storage.schema import cases
 from intake.storage.threads import add_message, case_by_lookup, mark_read, salt, thread
 from tests.support import run_cli
 from tests.support.keytools import Instance
-from tests.support.storage import store_case
+from tests.support.storage import store_case, store_follow_up
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+FILE = bytes(range(256)) * 5000  # 1.2 MiB: two parts
 
 
 def _threaded(site: Instance) -> tuple[str, object]:
@@ -34,6 +39,8 @@ def _threaded(site: Instance) -> tuple[str, object]:
     for sender, text in (("reviewer", "which street?"), ("reporter", "the market street")):
         sealed = seal_message(recipients, keys.identity.recipient, sender, text)
         add_message(site.engine, case_id, sender, sealed.header, sealed.body)
+    store_follow_up(site.engine, case_id, seal_message(recipients, keys.identity.recipient, "reporter", "",
+                                                       [("map.png", "image/png", [FILE])]))
     return ref, keys
 
 
@@ -43,6 +50,10 @@ def test_backup_and_restore_keep_threads(tmp_path: Path, db_url: str) -> None:
     site.setup("alice")
     ref, keys = _threaded(site)
     backup = tmp_path / "intake.backup"
+    recipients = site.keyring().recipients()
+    uploading = seal_message(recipients, keys.identity.recipient, "reporter", "", [("x", "text/plain", [b"x"])])
+    admit_follow_up(site.engine, case_by_lookup(site.engine, keys.lookup)[0], uploading.header, uploading.body,
+                    [len(uploading.streams[0])], "browser", Limits(1 << 30, 1 << 30))
     run_cli("intake", "backup", "--out", str(backup), cwd=site.root, env=site.env)
     restored_url = f"sqlite:///{tmp_path / 'b' / 'instance' / 'intake.db'}"
     env = {**site.env, "INTAKE_INSTANCE": str(tmp_path / "b" / "instance"), "INTAKE_DATABASE_URL": restored_url}
@@ -54,9 +65,15 @@ def test_backup_and_restore_keep_threads(tmp_path: Path, db_url: str) -> None:
         found = case_by_lookup(engine, keys.lookup)
         assert found is not None
         assert found[1] == ref
-        texts = [open_message(m.header, m.body, 0, [keys.identity], keys.identity.recipient, m.sender).body.text
-                 for m in thread(engine, found[0])]
-        assert texts == ["which street?", "the market street"]
+        stored = thread(engine, found[0])
+        opened = [open_message(m.header, m.body, len(m.lengths), [keys.identity], keys.identity.recipient, m.sender)
+                  for m in stored]
+        assert [m.body.text for m in opened] == ["which street?", "the market street", ""]
+        last = stored[-1]
+        assert b"".join(opened[-1].attachment(0, iter_parts(engine, found[0], 0, seq=last.seq), last.lengths[0])) \
+            == FILE
+        with engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(cases)).scalar_one() == 1, "a carrier was restored"
     finally:
         engine.dispose()
         site.engine.dispose()
