@@ -1,4 +1,5 @@
-"""A no-JavaScript follow-up in multipart: its files sealed as they arrive into a carrier, as a report's are.
+"""A no-JavaScript follow-up, sealed by the server: text alone, or in multipart with its files sealed as they
+arrive into a carrier, as a report's are.
 
 `POST /check` reads the text fields before the first file ahead (web/ahead.py): the form token and
 the sealed keys a thread page carries come first (templates/check.html), so a forged post or an
@@ -9,21 +10,52 @@ a report's (web/sealing.py), unpadded as format.md §12.4 says, into a carrier
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import abort, request
 from flask_babel import gettext as _
 
 from intake.crypto.codename import CodenameKeys
-from intake.crypto.message import seal_message_around
+from intake.crypto.message import seal_message, seal_message_around
+from intake.storage.admission import Refused
 from intake.storage.budgets import charge
 from intake.storage.cases import StorageError
 from intake.storage.db import writing
-from intake.storage.followups import deliver
+from intake.storage.followups import admit_follow_up, deliver
 from intake.storage.lifecycle import discard
-from intake.web.guards import daily_spent, no_space
+from intake.web.guards import daily_spent, no_space, nojs_busy, refusal
 from intake.web.limits import below_floor
 from intake.web.sealing import Arrival, UploadRefused
 from intake.web.state import state
-from intake.web.thread import LEADING, message_text, spend_nojs, store_text
+
+LEADING = 256 * 1024  # the text fields before a follow-up's files, read ahead (web/ahead.py)
+MAX_MESSAGE = 20000
+
+
+def spend_nojs() -> None:
+    """Spend one unit of this worker's no-JS budget (web/limits.py), or refuse with a 429."""
+    if not state().nojs.take():
+        raise nojs_busy()
+
+
+def message_text(fields: Mapping[str, str]) -> str:
+    """The follow-up's text, stripped; 400 when too long."""
+    text = fields.get("message", "").strip()
+    if len(text) > MAX_MESSAGE:
+        abort(400, _("Shorten your message to at most 20,000 characters and send it again."))
+    return text
+
+
+def store_text(case_id: int, keys: CodenameKeys, text: str, path: str | None) -> None:
+    """Seal a follow-up of text alone and store it, its bytes counted on `path` (None: counted already)."""
+    intake = state()
+    try:
+        sealed = seal_message(intake.keyring.current().recipients(), keys.identity.recipient, "reporter", text)
+        admit_follow_up(intake.engine, case_id, sealed.header, sealed.body, (), path, intake.limits)
+    except Refused as exc:
+        raise refusal(exc) from None
+    except (StorageError, ValueError) as exc:
+        abort(409, str(exc))
 
 
 def _admit() -> None:

@@ -1,8 +1,9 @@
 """Checking back with a codename (format.md §12): the thread read and answered, with or without JavaScript.
 
-With JavaScript the page derives the keys and sends only the token (`/api/v1/thread`); it opens the
+With JavaScript the page derives the keys and sends only the token (web/thread_api.py); it opens the
 thread and seals follow-ups itself. Without JavaScript `POST /check` derives the keys in memory for
-that one request, opens the thread, seals a follow-up, and keeps nothing.
+that one request, opens the thread, seals a follow-up (its files as they arrive: web/followup.py),
+and keeps nothing.
 """
 
 from __future__ import annotations
@@ -19,22 +20,18 @@ from flask_babel import gettext as _
 from intake.crypto.codename import CodenameKeys, InvalidCodename, derive_keys
 from intake.crypto.errors import CryptoError, InvalidKey
 from intake.crypto.keys import Identity
-from intake.crypto.message import open_message, seal_message
-from intake.storage.admission import Refused
-from intake.storage.cases import StorageError
-from intake.storage.followups import admit_follow_up
+from intake.crypto.message import open_message
 from intake.storage.threads import case_by_lookup, salt, thread
 from intake.web.boxes import open_value, seal_value
-from intake.web.guards import form_expired, no_space, nojs_busy, refusal
+from intake.web.followup import LEADING, message_text, receive_follow_up, spend_nojs, store_text
+from intake.web.guards import form_expired, no_space
 from intake.web.limits import below_floor
 from intake.web.state import state
 
 bp = Blueprint("thread", __name__)
-MAX_MESSAGE = 20000
 DERIVING = threading.BoundedSemaphore(2)  # Argon2id takes 64 MiB: at most two at once per process
 WAIT = 20.0
 PURPOSE = b"thread keys"
-LEADING = 256 * 1024  # the text fields before a follow-up's files, read ahead (web/ahead.py)
 PAGE_LIFETIME = 3600  # a thread page can send a follow-up for an hour; then the codename is asked again
 
 
@@ -82,12 +79,6 @@ def derive_in_turn(typed: str) -> CodenameKeys:
         DERIVING.release()
 
 
-def spend_nojs() -> None:
-    """Spend one unit of this worker's no-JS budget (web/limits.py), or refuse with a 429."""
-    if not state().nojs.take():
-        raise nojs_busy()
-
-
 def _derive(typed: str) -> CodenameKeys:
     """The codename's keys, once the no-JS budget paid for the derivation (cheap checks first)."""
     spend_nojs()
@@ -110,32 +101,10 @@ def form_keys(fields: Mapping[str, str]) -> CodenameKeys:
     return keys
 
 
-def message_text(fields: Mapping[str, str]) -> str:
-    """The follow-up's text, stripped; 400 when too long."""
-    text = fields.get("message", "").strip()
-    if len(text) > MAX_MESSAGE:
-        abort(400, _("Shorten your message to at most 20,000 characters and send it again."))
-    return text
-
-
-def store_text(case_id: int, keys: CodenameKeys, text: str, path: str | None) -> None:
-    """Seal a follow-up of text alone and store it, its bytes counted on `path` (None: counted already)."""
-    intake = state()
-    try:
-        sealed = seal_message(intake.keyring.current().recipients(), keys.identity.recipient, "reporter", text)
-        admit_follow_up(intake.engine, case_id, sealed.header, sealed.body, (), path, intake.limits)
-    except Refused as exc:
-        raise refusal(exc) from None
-    except (StorageError, ValueError) as exc:
-        abort(409, str(exc))
-
-
 @bp.post("/check")
 def check_post() -> tuple[str, int]:
     """Derive the keys in memory, send the follow-up if any (its files sealed as they arrive), show the thread;
     keep nothing."""
-    from intake.web.followup import receive_follow_up
-
     intake = state()
     multipart = request.mimetype == "multipart/form-data"
     fields = request.read_ahead(LEADING) if multipart else request.form  # type: ignore[attr-defined]
