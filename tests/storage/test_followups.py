@@ -8,6 +8,7 @@ import os
 import pytest
 from sqlalchemy import func, select
 
+from intake.crypto.errors import CryptoError
 from intake.crypto.keys import Identity
 from intake.crypto.message import seal_message
 from intake.crypto.report import seal_report
@@ -128,3 +129,24 @@ def test_migration_0007_down_and_up(db_url, identities) -> None:
     upgrade(engine)
     assert _counts(engine) == [1, 0, 0, 0, 1, 0, 0]
     engine.dispose()
+
+
+def test_rewrap_leaves_carriers_and_reseals_delivered_files(engine, identities) -> None:
+    from intake.crypto.message import open_message
+    from intake.keys.rewrap import rewrap
+
+    case_id, reply = _case(engine, identities)
+    store_follow_up(engine, case_id, _message(identities, reply, size=5))
+    carrier = _begin(engine, case_id, _message(identities, reply, size=5))
+    with engine.connect() as conn:
+        held = conn.execute(select(cases.c.header).where(cases.c.id == carrier)).scalar_one()
+    kept = identities[1:]
+    outcome = rewrap(engine, identities[:1], [i.recipient for i in kept], jobs=1)
+    assert outcome.failed == []
+    assert outcome.rewrapped == 2, "the report and the delivered follow-up"
+    with engine.connect() as conn:
+        assert conn.execute(select(cases.c.header).where(cases.c.id == carrier)).scalar_one() == held
+    stored = threads.thread(engine, case_id)[0]
+    with pytest.raises(CryptoError, match="not sealed to any of your keys"):
+        open_message(stored.header, stored.body, 2, identities[:1], reply.recipient, "reporter")
+    assert open_message(stored.header, stored.body, 2, kept, reply.recipient, "reporter").body.text == "see the files"
