@@ -18,13 +18,10 @@ from flask_babel import gettext as _
 from intake.crypto.codename import CodenameKeys
 from intake.crypto.message import seal_message, seal_message_around
 from intake.storage.admission import Refused
-from intake.storage.budgets import charge
 from intake.storage.cases import StorageError
-from intake.storage.db import writing
 from intake.storage.followups import admit_follow_up, deliver
 from intake.storage.lifecycle import discard
-from intake.web.guards import daily_spent, no_space, nojs_busy, refusal
-from intake.web.limits import below_floor
+from intake.web.guards import charge_server_post, nojs_busy, refusal
 from intake.web.sealing import Arrival, UploadRefused
 from intake.web.state import state
 
@@ -58,22 +55,11 @@ def store_text(case_id: int, keys: CodenameKeys, text: str, path: str | None) ->
         abort(409, str(exc))
 
 
-def _admit() -> None:
-    """The budgets of a multipart post, paid before a file is sealed: one no-JS unit, the floor, the day's bytes."""
-    intake = state()
-    spend_nojs()
-    size = request.content_length or LEADING
-    if below_floor(intake.disk, size, intake.settings.free_floor):
-        raise no_space()
-    with writing(intake.engine) as conn:
-        if not charge(conn, "server", size, intake.settings.daily_bytes):
-            raise daily_spent()
-
-
 def receive_follow_up(case_id: int, keys: CodenameKeys) -> bool:
     """Seal a multipart follow-up (text, files or both) to the thread of `case_id`; False when it was empty."""
     intake = state()
-    _admit()
+    spend_nojs()
+    charge_server_post(request.content_length or LEADING)
     reviewers = intake.keyring.current().recipients()
     arrival = Arrival(intake.engine, reviewers, follow_up=True)
     request.arrival = arrival  # type: ignore[attr-defined]

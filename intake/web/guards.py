@@ -13,6 +13,9 @@ from flask import Flask, abort, request
 from flask_babel import gettext as _
 
 from intake.storage.admission import Refused
+from intake.storage.budgets import charge
+from intake.storage.db import writing
+from intake.web.limits import below_floor
 from intake.web.origin import cross_origin
 from intake.web.state import state
 
@@ -64,6 +67,16 @@ def nojs_busy() -> GuardError:
     """The 429 of a spent no-JS budget."""
     return GuardError(_("The service is receiving many reports without JavaScript right now. Nothing was "
                         "stored: wait a minute and send yours again, or turn JavaScript on."), 429)
+
+
+def charge_server_post(size: int) -> None:
+    """Count a post the server seals against today's bytes, refusing it below the free-disk floor or past them."""
+    intake = state()
+    if below_floor(intake.disk, size, intake.settings.free_floor):
+        raise no_space()
+    with writing(intake.engine) as conn:
+        if not charge(conn, "server", size, intake.settings.daily_bytes):
+            raise daily_spent()
 
 
 def check_write() -> None:

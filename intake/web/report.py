@@ -6,13 +6,10 @@ from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 
 from intake.crypto.codename import make_codename
-from intake.storage.budgets import charge
-from intake.storage.db import writing
 from intake.storage.lifecycle import complete_case, discard, open_arrival
 from intake.text.zawgyi import zawgyi_fields
 from intake.web.forms import ReportForm
-from intake.web.guards import automated, daily_spent, form_expired, no_space, nojs_busy
-from intake.web.limits import below_floor
+from intake.web.guards import automated, charge_server_post, form_expired, nojs_busy
 from intake.web.receipt import receipt_page
 from intake.web.sealing import Arrival, UploadRefused
 from intake.web.state import state
@@ -53,12 +50,7 @@ def admit_post() -> None:
         raise automated()
     if not intake.nojs.take():
         raise nojs_busy()
-    size = request.content_length or LEADING
-    if below_floor(intake.disk, size, intake.settings.free_floor):
-        raise no_space()
-    with writing(intake.engine) as conn:
-        if not charge(conn, "server", size, intake.settings.daily_bytes):
-            raise daily_spent()
+    charge_server_post(request.content_length or LEADING)
 
 
 @bp.post("/report")
