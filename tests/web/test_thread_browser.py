@@ -12,32 +12,11 @@ import pytest
 from tests.support.browser import CHROMIUM_ARGS, Watched, wait_receipt
 from tests.support.canary import hits, new_canary, temp_entries
 from tests.support.keytools import Instance
+from tests.support.recorder import Recorder
 from tests.support.threads import Team
 from tests.support.web import Server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-class Recorder:
-    """Every request (method, URL, headers, body) and every response body the page exchanged, through page.route."""
-
-    def __init__(self, page) -> None:
-        self.sent: list[bytes] = []
-        self.received: list[bytes] = []
-        page.route("**/*", self._route)
-
-    def _route(self, route) -> None:
-        request = route.request
-        self.sent.append(f"{request.method} {request.url}\n{request.all_headers()}\n".encode()
-                         + (request.post_data_buffer or b""))
-        response = route.fetch()
-        self.received.append(str(response.headers).encode() + b"\n" + response.body())
-        route.fulfill(response=response)
-
-    def leaks(self, secrets: list[str], into: list[bytes]) -> list[str]:
-        """Which secrets occur in the recorded bytes, with or without spaces."""
-        blob = b"\n".join(into)
-        return [s for s in secrets if s.encode() in blob or s.replace(" ", "").encode() in blob]
 
 
 def test_js_thread_round_trip(tmp_path):
