@@ -116,7 +116,7 @@ def _deliver(carrier_id: int) -> Response:
         state().keyring.current().check_key_ids(parse_header(carrier_header(engine, carrier_id)).key_ids[1:])
     except (CryptoError, KeyringError):
         discard(engine, carrier_id)
-        abort(409, _("the reviewers' keys changed while your files were uploading: reload the page and send "
+        abort(409, _("the reviewers' keys changed while your files were uploading, so nothing was stored: send "
                      "the message again"))
     try:
         deliver(engine, carrier_id)
