@@ -17,8 +17,8 @@ from intake.errors import IntakeError
 from intake.storage.cases import STATUSES
 
 MAGIC = b"INTAKE-BUNDLE-1\n"
-FORMAT = "intake-bundle-2"
-FORMATS = ("intake-bundle-1", FORMAT)  # version 1 has no threads and no import key
+FORMAT = "intake-bundle-3"
+FORMATS = ("intake-bundle-1", "intake-bundle-2", FORMAT)  # 1: no threads, no import key; 2: no message files
 TRAILER_MAGIC = b"INTKBNDL"
 TRAILER = struct.Struct(">8sQQ32s")
 MAX_MANIFEST = 1 << 28
@@ -42,7 +42,7 @@ class BundleNote:
 
 @dataclass(frozen=True)
 class BundleMessage:
-    """A sealed message of a case's thread as the bundle lists it (version 2)."""
+    """A sealed message of a case's thread as the bundle lists it (version 2; its files' streams from version 3)."""
 
     seq: int
     sender: str
@@ -50,6 +50,7 @@ class BundleMessage:
     unread: bool
     header: tuple[int, int]
     body: tuple[int, int]
+    attachments: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,19 +104,31 @@ def read_bundle(f: BinaryIO) -> tuple[dict[str, object], list[BundleCase]]:
 
 
 class _Cursor:
-    """Checks that the ranges of the manifest cover the data area in order, with no gap (§3)."""
+    """Checks that the ranges of the manifest cover the data area in order, with no gap and no overlap (§3)."""
 
     def __init__(self, end: int) -> None:
         self.at, self.end = len(MAGIC), end
 
-    def take(self, pair: object) -> tuple[int, int]:
+    def take(self, pair: object, what: str) -> tuple[int, int]:
+        """The next range, `what` it holds named in the error if it is not exactly where the previous one ended."""
         if not (isinstance(pair, list) and len(pair) == 2 and all(type(n) is int for n in pair)):
-            raise ValueError("a range must be [offset, length]")
+            raise ValueError(f"the range of {what} is not [offset, length]")
         offset, length = pair
-        if offset != self.at or length < 0 or offset + length > self.end:
-            raise ValueError(f"a range at {offset} does not follow the previous one at {self.at}")
+        if offset < len(MAGIC) or length < 0 or offset + length > self.end:
+            raise ValueError(f"{what} lies outside the data area (bytes {len(MAGIC)} to {self.end}): {pair}")
+        if offset != self.at:
+            how = "overlaps the previous range" if offset < self.at else "leaves a gap after the previous range"
+            raise ValueError(f"{what} {how}, which ends at {self.at}: {pair}")
         self.at += length
         return offset, length
+
+    def sealed(self, item: dict, what: str) -> tuple[tuple[int, int], tuple[int, int]]:
+        """The ranges of a sealed header and body, in this order."""
+        return self.take(item["header"], f"{what}'s header"), self.take(item["body"], f"{what}'s body")
+
+    def streams(self, pairs: list, what: str) -> tuple[tuple[int, int], ...]:
+        """The ranges of attachment streams, in index order (`what` 1, `what` 2...)."""
+        return tuple(self.take(pair, f"{what} {i + 1}") for i, pair in enumerate(pairs))
 
 
 def _date(text: object) -> dt.date:
@@ -129,6 +142,7 @@ def _cases(manifest: object, end: int) -> list[BundleCase]:
             manifest["cases"], list):
         raise ValueError(f"it is not an {' or '.join(FORMATS)} manifest")
     cursor, found, refs = _Cursor(end), [], set()
+    files = manifest["format"] == FORMAT
     for item in manifest["cases"]:
         ref, status, sealed_by = item["ref"], item["status"], item["sealed_by"]
         if not (isinstance(ref, str) and _REF.fullmatch(ref)) or ref in refs:
@@ -136,11 +150,13 @@ def _cases(manifest: object, end: int) -> list[BundleCase]:
         if status not in STATUSES or sealed_by not in SEALERS or not isinstance(item["attachments"], list):
             raise ValueError(f"case {ref} has an unknown status, sealer or attachment list")
         refs.add(ref)
-        header, body = cursor.take(item["header"]), cursor.take(item["body"])
-        streams = tuple(cursor.take(pair) for pair in item["attachments"])
-        notes = tuple(BundleNote(_date(n["created"]), cursor.take(n["header"]), cursor.take(n["body"]))
-                      for n in item["notes"])
-        thread = tuple(_message(m, cursor) for m in item.get("thread", ()))
+        header, body = cursor.sealed(item, f"case {ref}")
+        streams = cursor.streams(item["attachments"], f"case {ref}'s attachment")
+        notes = tuple(BundleNote(_date(n["created"]), *cursor.sealed(n, f"case {ref}'s note {i + 1}"))
+                      for i, n in enumerate(item["notes"]))
+        thread = tuple(_message(m, cursor, f"case {ref}'s message", files) for m in item.get("thread", ()))
+        if any(b.seq <= a.seq for a, b in zip(thread, thread[1:], strict=False)):
+            raise ValueError(f"case {ref}'s thread is not in the order of its messages' seq, each once")
         found.append(BundleCase(ref, _date(item["received"]), status, sealed_by, header, body, streams, notes,
                                 thread))
     if cursor.at != end:
@@ -148,11 +164,15 @@ def _cases(manifest: object, end: int) -> list[BundleCase]:
     return found
 
 
-def _message(item: dict, cursor: _Cursor) -> BundleMessage:
+def _message(item: dict, cursor: _Cursor, what: str, files: bool) -> BundleMessage:
     if item["from"] not in ("reviewer", "reporter") or type(item["seq"]) is not int or type(item["unread"]) is not bool:
         raise ValueError("a thread message has an unknown sender, or a malformed seq or unread")
-    return BundleMessage(item["seq"], item["from"], _date(item["day"]), item["unread"], cursor.take(item["header"]),
-                         cursor.take(item["body"]))
+    what = f"{what} {item['seq']}"
+    if files != isinstance(item.get("attachments"), list):
+        raise ValueError(f"{what} must list its files' streams in a version 3 bundle, and only there")
+    header, body = cursor.sealed(item, what)
+    streams = cursor.streams(item.get("attachments", []), f"{what}'s file")
+    return BundleMessage(item["seq"], item["from"], _date(item["day"]), item["unread"], header, body, streams)
 
 
 def open_bundle(path: Path) -> tuple[BinaryIO, dict[str, object], list[BundleCase]]:

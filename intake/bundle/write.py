@@ -16,7 +16,7 @@ from intake.bundle.read import FORMAT, MAGIC, trailer
 from intake.crypto.keys import Recipient
 from intake.storage.cases import iter_cases, iter_parts
 from intake.storage.notes import case_notes
-from intake.storage.threads import thread
+from intake.storage.threads import Message, thread
 
 
 @dataclass(frozen=True)
@@ -72,8 +72,7 @@ def _write(w: _Writer, engine: Engine, since: dt.date | None,
         entry["attachments"] = [_stream(w, engine, case.id, idx, length) for idx, length in enumerate(case.lengths)]
         entry["notes"] = [{"created": n.created.isoformat(), "header": w.put(n.header), "body": w.put(n.body)}
                           for n in case_notes(engine, case.id)]
-        entry["thread"] = [{"seq": m.seq, "from": m.sender, "day": m.day.isoformat(), "unread": m.unread,
-                            "header": w.put(m.header), "body": w.put(m.body)} for m in thread(engine, case.id)]
+        entry["thread"] = [_message(w, engine, case.id, m) for m in thread(engine, case.id)]
         cases.append(entry)
     manifest = json.dumps({"format": FORMAT, "created": dt.datetime.now(dt.UTC).date().isoformat(),
                            "since": since.isoformat() if since else None,
@@ -85,11 +84,18 @@ def _write(w: _Writer, engine: Engine, since: dt.date | None,
     return tuple(c["ref"] for c in cases), w.sha.hexdigest(), w.at
 
 
-def _stream(w: _Writer, engine: Engine, case_id: int, idx: int, length: int) -> list[int]:
+def _message(w: _Writer, engine: Engine, case_id: int, m: Message) -> dict[str, object]:
+    """A message's plain columns, then its header, body and files' streams written in this order (bundle.md §3)."""
+    return {"seq": m.seq, "from": m.sender, "day": m.day.isoformat(), "unread": m.unread,
+            "header": w.put(m.header), "body": w.put(m.body),
+            "attachments": [_stream(w, engine, case_id, idx, length, m.seq) for idx, length in enumerate(m.lengths)]}
+
+
+def _stream(w: _Writer, engine: Engine, case_id: int, idx: int, length: int, seq: int | None = None) -> list[int]:
     start = w.at
-    for part in iter_parts(engine, case_id, idx):
+    for part in iter_parts(engine, case_id, idx, seq=seq):
         w.write(part)
     if w.at - start != length:
-        raise ValueError(f"attachment {idx} of case {case_id} holds {w.at - start} bytes, not {length}: "
-                         "check the database")
+        what = f"attachment {idx}" if seq is None else f"file {idx} of message {seq}"
+        raise ValueError(f"{what} of case {case_id} holds {w.at - start} bytes, not {length}: check the database")
     return [start, length]

@@ -102,7 +102,7 @@ def list_cases(session: Session, as_json: bool, status: str | None, since: dt.da
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead of text.")
 @click.pass_obj
 def show(session: Session, case: str, as_json: bool) -> None:
-    """Show a case: its fields, attachments (checked, with their metadata), notes and thread.
+    """Show a case: its fields, attachments (checked, with their metadata), notes and thread (files listed).
 
     Showing a thread on the database marks the reporter's messages in it read.
     """
@@ -114,11 +114,12 @@ def show(session: Session, case: str, as_json: bool) -> None:
 @main.command()
 @click.argument("case")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder to write report.json and the attachments into (made if missing).")
-@click.option("--keep-metadata", is_flag=True, help="Keep the attachments byte for byte, metadata and all.")
+              help="Folder to write report.json, the attachments and thread/ (the messages' files) into "
+                   "(made if missing).")
+@click.option("--keep-metadata", is_flag=True, help="Keep every file byte for byte, metadata and all.")
 @click.pass_obj
 def export(session: Session, case: str, out_dir: Path, keep_metadata: bool) -> None:
-    """Export a case into DIR: report.json and its attachments, checked, with metadata removed."""
+    """Export a case into DIR: report.json, its attachments and its thread's files, checked, metadata removed."""
     from intake.review.export import export_case
 
     export_case(session, case, out_dir, keep_metadata)

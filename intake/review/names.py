@@ -88,3 +88,8 @@ def numbered(name: str, n: int) -> str:
     """`photo.jpg` as its n-th alternative: `photo (n).jpg`."""
     stem, dot, ext = name.rpartition(".")
     return f"{stem} ({n}).{ext}" if dot and stem else f"{name} ({n})"
+
+
+def message_file_name(seq: int, index: int, name: str) -> str:
+    """A safe file name for file `index` of message `seq` that says both: `message-3-file-1-photo.jpg`."""
+    return file_name(f"message-{seq}-file-{index + 1}-{name}", index)

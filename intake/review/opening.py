@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from intake.crypto.errors import CryptoError
 from intake.crypto.report import OpenedReport, open_report
@@ -12,6 +13,9 @@ from intake.review.notes import open_notes
 from intake.review.session import Session
 from intake.storage.cases import Case
 from intake.text import zawgyi
+
+if TYPE_CHECKING:
+    from intake.review.thread import ThreadMessage
 
 
 @dataclass(frozen=True, repr=False)
@@ -30,11 +34,16 @@ class OpenCase:
         """The case's notes, opened where they are sealed to one of the reviewer's keys."""
         return open_notes(self.session.source.notes(self.case), self.session.identities)
 
-    def thread(self) -> list[dict[str, object]]:
+    def thread(self) -> list[ThreadMessage]:
         """The case's thread, opened with the reviewer's identities and the body's reply key."""
         from intake.review.thread import open_thread, reply_recipient
 
         return open_thread(self.session.source.thread(self.case), self.session.identities, reply_recipient(self))
+
+    def message_plaintext(self, item: ThreadMessage, idx: int) -> Iterator[bytes]:
+        """File `idx` of an opened message in clear, chunk by chunk; its size and SHA-256 are checked at the end."""
+        seq, lengths = item.message.seq, item.message.lengths
+        return item.opened.attachment(idx, self.session.source.message_parts(self.case, seq, idx), lengths[idx])
 
     def summary(self) -> dict[str, object]:
         """What report.json and `show --json` say about the case itself."""

@@ -1,4 +1,4 @@
-"""`intake-review show`: a case's fields, attachments (checked, with their metadata) and notes."""
+"""`intake-review show`: a case's fields, attachments (checked, with their metadata), notes and thread."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def show_case(session: Session, ref: str, as_json: bool) -> None:
     limits()
     case = open_case(session, ref)
     data = {**case.summary(), "attachments": [check_attachment(case, i) for i in range(len(case.case.lengths))],
-            "notes": case.notes(), "thread": case.thread()}
+            "notes": case.notes(), "thread": [message.shown for message in case.thread()]}
     if as_json:
         echo(dump_json(data))
     else:
@@ -101,8 +101,10 @@ def _print(data: dict[str, object]) -> None:
         head = f"  {terminal_text(str(message['day']))}  {terminal_text(str(message['from']))}"
         if "error" in message:
             out(f"{head}  (not opened: {terminal_text(str(message['error']))})")
-        else:
-            out(f"{head}: " + terminal_text(str(message["text"]), keep_newlines=True).replace("\n", "\n    "))
+            continue
+        out(f"{head}: " + terminal_text(str(message["text"]), keep_newlines=True).replace("\n", "\n    "))
+        for n, a in enumerate(message["attachments"], 1):
+            out(f"     file {n}. {terminal_text(a['name'])}  {terminal_text(a['type'])}  {human_size(a['size'])}")
 
 
 def _unicode(text: object) -> str:

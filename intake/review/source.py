@@ -35,6 +35,10 @@ class DatabaseSource:
         """The sealed parts of one attachment, in order."""
         return iter_parts(self.engine, case.id, idx)
 
+    def message_parts(self, case: Case, seq: int, idx: int) -> Iterator[bytes]:
+        """The sealed parts of file `idx` of message `seq` of the case's thread, in order."""
+        return iter_parts(self.engine, case.id, idx, seq=seq)
+
     def notes(self, case: Case) -> list[Note]:
         """The sealed notes of a case, oldest first."""
         return case_notes(self.engine, case.id)
@@ -83,7 +87,15 @@ class BundleSource:
 
     def parts(self, case: Case, idx: int) -> Iterator[bytes]:
         """The sealed parts of one attachment, 1 MiB at a time."""
-        offset, length = self.entries[case.id].attachments[idx]
+        return self._stream(self.entries[case.id].attachments[idx])
+
+    def message_parts(self, case: Case, seq: int, idx: int) -> Iterator[bytes]:
+        """The sealed parts of file `idx` of message `seq` (its place is unique in a bundle), 1 MiB at a time."""
+        message = next(m for m in self.entries[case.id].thread if m.seq == seq)
+        return self._stream(message.attachments[idx])
+
+    def _stream(self, span: tuple[int, int]) -> Iterator[bytes]:
+        offset, length = span
         while length:
             self.file.seek(offset)
             data = self.file.read(min(PART, length))
@@ -98,10 +110,10 @@ class BundleSource:
         return [Note(n.created, self._read(n.header), self._read(n.body)) for n in entry.notes]
 
     def thread(self, case: Case) -> list[Message]:
-        """The sealed messages of a case as exported, oldest first (none from a bundle of version 1)."""
+        """The sealed messages of a case as exported, oldest first (none from version 1, none with files from 2)."""
         entry: BundleCase = self.entries[case.id]
-        return [Message(m.seq, m.sender, m.day, self._read(m.header), self._read(m.body), m.unread)
-                for m in entry.thread]
+        return [Message(m.seq, m.sender, m.day, self._read(m.header), self._read(m.body), m.unread,
+                        tuple(length for _, length in m.attachments)) for m in entry.thread]
 
     def unread(self) -> set[str]:
         """The references of cases with reporter messages unread when the bundle was made."""

@@ -1,13 +1,14 @@
-"""A case's thread for reviewers: opened for `show`, answered by `reply` (docs/format.md §12.4)."""
+"""A case's thread for reviewers: opened for `show` and `export`, answered by `reply` (docs/format.md §12.4)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from intake.crypto.errors import CryptoError
 from intake.crypto.keys import Identity, Recipient
-from intake.crypto.message import open_message, seal_message
+from intake.crypto.message import OpenedMessage, open_message, seal_message
 from intake.errors import BadValue
 from intake.review.errors import ReviewError
 from intake.review.names import terminal_text
@@ -30,23 +31,36 @@ def reply_recipient(case: OpenCase) -> Recipient | None:
         return None
 
 
+@dataclass(frozen=True, repr=False)
+class ThreadMessage:
+    """A message of the thread: as stored, as `show` lists it, and opened (None when it does not open)."""
+
+    message: Message
+    shown: dict[str, object]
+    opened: OpenedMessage | None = None
+
+
 def open_thread(messages: Sequence[Message], identities: Sequence[Identity],
-                reply: Recipient | None) -> list[dict[str, object]]:
-    """Each message in clear (from, day, text), or with the reason it could not be opened."""
-    opened: list[dict[str, object]] = []
+                reply: Recipient | None) -> list[ThreadMessage]:
+    """Each message in clear (place, from, day, text, its files listed), or with the reason it could not be opened."""
+    opened: list[ThreadMessage] = []
     for message in messages:
-        entry: dict[str, object] = {"from": message.sender, "day": message.day.isoformat()}
+        entry: dict[str, object] = {"seq": message.seq, "from": message.sender, "day": message.day.isoformat()}
+        result = None
         if reply is None:
             entry["error"] = "the report has no reply key, so no message belongs to it"
         else:
             try:
-                entry["text"] = open_message(message.header, message.body, 0, identities, reply,
-                                             message.sender).body.text
+                result = open_message(message.header, message.body, len(message.lengths), identities, reply,
+                                      message.sender)
             except CryptoError as exc:
                 entry["error"] = exc.expect
             except (ValueError, TypeError, RecursionError):  # one hostile message never hides the others
                 entry["error"] = "damaged body"
-        opened.append(entry)
+        if result is not None:
+            entry["text"] = result.body.text
+            entry["attachments"] = [{"name": a.name, "type": a.type, "size": a.size} for a in result.body.attachments]
+        opened.append(ThreadMessage(message, entry, result))
     return opened
 
 
