@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from intake.crypto.report import seal_report
 from intake.storage.db import integrity_ok
 from intake.storage.schema import attachments, case_keys, cases, parts
 from tests.support import run_cli
-from tests.support.proof import Reporter, open_all, stored_whole
+from tests.support.proof import Reporter, kill_during, open_all, stored_whole
 from tests.support.web import Server, make_site
 
 pytestmark = pytest.mark.soak
@@ -98,13 +97,7 @@ def test_sigkill_during_uploads(backend: str, tmp_path: Path, request: pytest.Fi
         jobs = [(f"{kind.replace(' ', '-')}-{round_}-{i}", kind) for i, kind in
                 enumerate(rng.choice(KINDS) for _ in range(PER_ROUND))]
         threads = [threading.Thread(target=upload, args=(server.url, uid, kind, receipts, lock)) for uid, kind in jobs]
-        for t in threads:
-            t.start()
-        time.sleep(rng.uniform(0.05, 1.5))
-        server.kill()
-        for t in threads:
-            t.join(timeout=60)
-        assert not any(t.is_alive() for t in threads), f"a client hung after the kill (seed {seed})"
+        kill_during(server, threads, rng, seed, latest=1.5)
         assert check(site, receipts) >= len(receipts), f"seed {seed}"
     with site.engine.connect() as conn:
         partial = conn.execute(select(func.count()).select_from(cases).where(cases.c.complete.is_(False))).scalar_one()

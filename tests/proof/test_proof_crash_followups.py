@@ -10,7 +10,6 @@ from __future__ import annotations
 import random
 import re
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -26,7 +25,7 @@ from intake.storage.db import integrity_ok
 from intake.storage.schema import cases, message_attachments, message_parts
 from intake.storage.threads import case_by_lookup, salt, thread
 from tests.support import run_cli
-from tests.support.proof import Reporter
+from tests.support.proof import Reporter, kill_during
 from tests.support.threads import SEALED, check_nojs, form_token
 from tests.support.web import Server, b64, make_site, solve
 
@@ -124,13 +123,7 @@ def test_sigkill_during_follow_ups(backend: str, tmp_path: Path, request: pytest
             sealed_keys = SEALED.search(check_nojs(http, server.url, codename=codename).text).group(1)
         uids = [f"{rng.choice(('nojs', 'api'))}-{round_}-{i}" for i in range(PER_ROUND)]
         threads = [threading.Thread(target=one, args=(server.url, keys, sealed_keys, uid, taken, lock)) for uid in uids]
-        for t in threads:
-            t.start()
-        time.sleep(rng.uniform(0.2, 2.5))
-        server.kill()
-        for t in threads:
-            t.join(timeout=60)
-        assert not any(t.is_alive() for t in threads), f"a client hung after the kill (seed {seed})"
+        kill_during(server, threads, rng, seed, latest=2.5)
         check(site, case_id, keys, taken)
     result = run_cli("intake", "expire-uploads", "--all", cwd=tmp_path, env=site.env)
     assert re.search(r"expired \d+ abandoned uploads", result.stderr)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import random
 import re
+import threading
+import time
 
 import requests
 from sqlalchemy import Engine, func, select
@@ -115,3 +118,14 @@ def stored_whole(engine: Engine) -> list[str]:
                             .group_by(cases.c.ref, attachments.c.idx, attachments.c.length)).all()
     return [f"{ref} stream {idx}: {count} parts, {total} of {length} bytes" for ref, idx, length, count, total in sums
             if total != length or count != max(1, -(-length // PART))]
+
+
+def kill_during(server, clients: list[threading.Thread], rng: random.Random, seed: int, latest: float) -> None:
+    """Start the clients, SIGKILL the server at a random moment before `latest` seconds, wait for every client."""
+    for client in clients:
+        client.start()
+    time.sleep(rng.uniform(0.05, latest))
+    server.kill()
+    for client in clients:
+        client.join(timeout=60)
+    assert not any(c.is_alive() for c in clients), f"a client hung after the kill (seed {seed})"
