@@ -1,4 +1,5 @@
-"""The same sealed rows on SQLite and on PostgreSQL: small cases per second, 1 MiB parts per second.
+"""The same sealed rows on SQLite and on PostgreSQL: small cases per second, 1 MiB parts per second (sealed on
+arrival; uploaded for a report; uploaded for a follow-up).
 
 Run: .venv/bin/python bench/storage.py [--cases 2000] [--mib 64] [--json]. Both databases are measured in
 the same run, on this machine (PostgreSQL on loopback, INTAKE_BENCH_POSTGRES to override).
@@ -15,15 +16,26 @@ import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from intake.crypto.keys import Identity
 from intake.crypto.report import seal_report
 from intake.crypto.stream import PART
+from intake.storage.admission import Limits
 from intake.storage.db import connect, upgrade, writing
-from intake.storage.lifecycle import add_stream, append_parts, complete_case, insert_case, open_arrival
+from intake.storage.followups import admit_follow_up, deliver
+from intake.storage.lifecycle import (
+    add_stream,
+    append_parts,
+    complete_case,
+    insert_case,
+    open_arrival,
+    put_part,
+    upload_case,
+)
 from intake.web.sealing import BATCH
 
+UNLIMITED = Limits(daily_bytes=1 << 40, pending_bytes=1 << 40)
 POSTGRES = os.environ.get("INTAKE_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -49,8 +61,41 @@ def measure(url: str, cases: int, mib: int) -> dict[str, float]:
         append_parts(engine, case_id, 0, first, chunks[first:first + BATCH])
     complete_case(engine, case_id, big.header, big.body, key_ids, [len(stream)])
     part_rate = len(stream) / PART / (time.perf_counter() - start)
+    rates = {"small cases/s": small_rate, "parts (MiB)/s": part_rate,
+             **uploaded(engine, big.header, big.body, key_ids, stream)}
     engine.dispose()
-    return {"small cases/s": small_rate, "parts (MiB)/s": part_rate}
+    return rates
+
+
+def uploaded(engine: Engine, header: bytes, body: bytes, key_ids: list[str], stream: bytes) -> dict[str, float]:
+    """The same stream uploaded part by part (web/api.py) as a report's file, then as a follow-up's (its carrier
+    delivered into the thread: one more copy, storage/followups.py)."""
+    chunks = [stream[i:i + PART] for i in range(0, len(stream), PART)]
+    with writing(engine) as conn:
+        thread_case = insert_case(conn, header, body, "browser", key_ids, [], complete=True)[0]
+
+    def put_all(owner: int) -> None:
+        for number, chunk in enumerate(chunks):
+            put_part(engine, owner, 0, number, chunk)
+
+    def report() -> None:
+        with writing(engine) as conn:
+            owner = insert_case(conn, header, body, "browser", key_ids, [len(stream)], complete=False)[0]
+        put_all(owner)
+        complete_case(engine, owner)
+
+    def follow_up() -> None:
+        owner = upload_case(engine, admit_follow_up(engine, thread_case, header, body, [len(stream)], "browser",
+                                                    UNLIMITED))
+        put_all(owner)
+        deliver(engine, owner)
+
+    rates = {}
+    for name, run in (("report upload (MiB)/s", report), ("follow-up upload (MiB)/s", follow_up)):
+        start = time.perf_counter()
+        run()
+        rates[name] = len(chunks) / (time.perf_counter() - start)
+    return rates
 
 
 def main() -> None:
