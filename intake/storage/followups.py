@@ -48,16 +48,12 @@ def admit_follow_up(engine: Engine, case_id: int, header: bytes, body: bytes, le
         return token
 
 
-def is_carrier(engine: Engine, case_id: int) -> bool:
-    """Whether this incomplete case carries a follow-up's files rather than a report's."""
+def carrier_header(engine: Engine, case_id: int) -> bytes | None:
+    """The sealed header of the follow-up an incomplete case carries (to check its keys before it is
+    delivered), or None when the case carries a report."""
     with engine.connect() as conn:
-        return conn.execute(select(cases.c.sealed_by).where(cases.c.id == case_id)).scalar() == CARRIER
-
-
-def carrier_header(engine: Engine, case_id: int) -> bytes:
-    """The sealed header of the follow-up a carrier holds (to check its keys before it is delivered)."""
-    with engine.connect() as conn:
-        return conn.execute(select(cases.c.header).where(cases.c.id == case_id)).scalar_one()
+        return conn.execute(select(cases.c.header).where(cases.c.id == case_id,
+                                                         cases.c.sealed_by == CARRIER)).scalar()
 
 
 def deliver(engine: Engine, carrier_id: int, header: bytes | None = None, body: bytes | None = None,

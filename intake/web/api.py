@@ -13,7 +13,7 @@ from intake.crypto.stream import PART
 from intake.keys.keyring import KeyringError
 from intake.storage.admission import Refused, admit_case
 from intake.storage.cases import StorageError, part_count
-from intake.storage.followups import carrier_header, deliver, is_carrier
+from intake.storage.followups import carrier_header, deliver
 from intake.storage.lifecycle import complete_case, discard, missing_parts, put_part, upload_case
 from intake.web.checks import check_report
 from intake.web.guards import no_space, refusal
@@ -99,8 +99,9 @@ def complete(token: str) -> Response:
     files, append the follow-up to its thread."""
     intake = state()
     case_id = _case(token)
-    if is_carrier(intake.engine, case_id):
-        return _deliver(case_id)
+    held = carrier_header(intake.engine, case_id)
+    if held is not None:
+        return _deliver(case_id, held)
     try:
         ref = complete_case(intake.engine, case_id)
     except StorageError as exc:
@@ -108,12 +109,12 @@ def complete(token: str) -> Response:
     return jsonify(ref=ref)
 
 
-def _deliver(carrier_id: int) -> Response:
-    """Append an uploaded follow-up to its thread, if the reviewers' keys it was sealed to are still the active
-    ones (a rewrap while it uploaded would leave it open to a retired key: it is refused and dropped)."""
+def _deliver(carrier_id: int, header: bytes) -> Response:
+    """Append an uploaded follow-up to its thread, if the reviewers' keys its `header` seals it to are still the
+    active ones (a rewrap while it uploaded would leave it open to a retired key: it is refused and dropped)."""
     engine = state().engine
     try:
-        state().keyring.current().check_key_ids(parse_header(carrier_header(engine, carrier_id)).key_ids[1:])
+        state().keyring.current().check_key_ids(parse_header(header).key_ids[1:])
     except (CryptoError, KeyringError):
         discard(engine, carrier_id)
         abort(409, _("the reviewers' keys changed while your files were uploading, so nothing was stored: send "

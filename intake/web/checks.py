@@ -33,14 +33,22 @@ class CheckedReport:
     lookup: bytes | None = None
 
 
+def from_b64url(value: str) -> bytes | None:
+    """The bytes of a base64url text (padding optional), or None when it is not base64url."""
+    try:
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError):
+        return None
+
+
 def _bytes(data: dict[str, object], name: str) -> bytes:
     value = data.get(name)
     if not isinstance(value, str):
         raise ReportRefused(_("`%(name)s` is missing: send it as base64url text", name=name))
-    try:
-        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-    except (binascii.Error, ValueError):
-        raise ReportRefused(_("`%(name)s` is not base64url: send it encoded as base64url", name=name)) from None
+    decoded = from_b64url(value)
+    if decoded is None:
+        raise ReportRefused(_("`%(name)s` is not base64url: send it encoded as base64url", name=name))
+    return decoded
 
 
 def check_report(data: dict[str, object], keyring: Keyring, max_bytes: int) -> CheckedReport:

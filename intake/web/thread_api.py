@@ -4,7 +4,6 @@ page derived, and follow-ups the page sealed; a follow-up's files upload through
 from __future__ import annotations
 
 import base64
-import binascii
 
 from flask import Blueprint, Response, abort, jsonify, request
 from flask_babel import gettext as _
@@ -17,7 +16,7 @@ from intake.storage.admission import Refused
 from intake.storage.cases import StorageError, part_count
 from intake.storage.followups import admit_follow_up
 from intake.storage.threads import case_by_lookup, thread
-from intake.web.checks import ReportRefused, stream_lengths
+from intake.web.checks import ReportRefused, from_b64url, stream_lengths
 from intake.web.guards import no_space, refusal
 from intake.web.limits import below_floor
 from intake.web.state import state
@@ -31,11 +30,8 @@ def _b64(data: bytes) -> str:
 
 
 def _decoded(value: object) -> bytes | None:
-    """The bytes of a base64url text, or None."""
-    try:
-        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)) if isinstance(value, str) else b""
-    except (binascii.Error, ValueError):
-        return None
+    """The bytes of a base64url text (none when it is missing), or None when it is not base64url."""
+    return from_b64url(value) if isinstance(value, str) else b""
 
 
 def _field(data: dict, name: str) -> bytes:

@@ -75,12 +75,10 @@ def check(site, receipts: dict[str, str]) -> int:
     return len(opened)
 
 
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def test_sigkill_during_uploads(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+def test_sigkill_during_uploads(db_url: str, tmp_path: Path) -> None:
     """Fifty uploads on both paths, small and large, cut by SIGKILL at random moments; nothing half-stored."""
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
-    db_url = f"sqlite:///{tmp_path / 'intake.db'}" if backend == "sqlite" else request.getfixturevalue("pg_url")
     site = make_site(tmp_path, db_url)
     server = Server({**site.env, "INTAKE_POW_BITS": "0"}, tmp_path)
     receipts: dict[str, str] = {}

@@ -101,11 +101,9 @@ def check(site, case_id: int, keys, taken: list[str]) -> None:
         assert found[uid] == [(n, d) for n, _, d in files_of(uid)], uid
 
 
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def test_sigkill_during_follow_ups(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+def test_sigkill_during_follow_ups(db_url: str, tmp_path: Path) -> None:
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
-    db_url = f"sqlite:///{tmp_path / 'intake.db'}" if backend == "sqlite" else request.getfixturevalue("pg_url")
     site = make_site(tmp_path, db_url)
     server = Server({**site.env, "INTAKE_POW_BITS": "0"}, tmp_path).start()
     codename = make_codename()

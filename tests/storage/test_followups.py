@@ -80,6 +80,7 @@ def test_a_full_thread_keeps_the_carrier_and_stores_nothing(engine, identities, 
 
 
 def test_budgets_refuse_before_anything_is_stored(engine, identities) -> None:
+    """A replayed proof of work, the pending bytes, the day's bytes, a case gone: refused, nothing kept."""
     case_id, reply = _case(engine, identities)
     sealed = _message(identities, reply)
     lengths = [len(s) for s in sealed.streams]
@@ -87,6 +88,11 @@ def test_budgets_refuse_before_anything_is_stored(engine, identities) -> None:
         admit_follow_up(engine, case_id, sealed.header, sealed.body, lengths, "browser", Limits(1 << 30, PART))
     with pytest.raises(Refused, match="daily"):
         admit_follow_up(engine, case_id, sealed.header, sealed.body, lengths, "browser", Limits(PART, 1 << 30))
+    token = admit_follow_up(engine, case_id, sealed.header, sealed.body, lengths, "browser", LIMITS, bytes(16), 20000)
+    with pytest.raises(Refused, match="replayed"):
+        admit_follow_up(engine, case_id, sealed.header, sealed.body, lengths, "browser", LIMITS, bytes(16), 20000)
+    expire_uploads(engine, every=True)
+    assert token is not None
     with pytest.raises(StorageError, match="no such case"):
         admit_follow_up(engine, case_id + 1, sealed.header, sealed.body, lengths, "browser", LIMITS)
     assert _counts(engine) == [1, 0, 0, 0, 0, 0, 0]

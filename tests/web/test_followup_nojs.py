@@ -17,6 +17,7 @@ from intake.storage.cases import iter_parts
 from intake.storage.schema import attachments, cases, message_parts, messages, parts
 from intake.storage.threads import case_by_lookup, salt, thread
 from intake.web.boxes import seal_value
+from intake.web.limits import Bucket
 from intake.web.thread import PURPOSE
 from tests.support.canary import hits, new_canary, temp_entries
 from tests.support.keytools import Instance
@@ -106,6 +107,19 @@ def test_bad_posts_keep_nothing(client, site, app):
         assert answer.status_code == status, (fields.keys(), answer.status_code)
         assert says in answer.get_data(as_text=True)
         assert _rows(site) == before, fields.keys()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_flood_of_posts_with_files_is_refused_before_sealing(client, site, app):
+    """Each post with files spends a place in the worker's no-JS budget before a byte is sealed; past it, a 429."""
+    _keys, page = _thread_page(client, site)
+    app.extensions["intake"].nojs = Bucket(1)
+    photo = ("pole.jpg", "image/jpeg", PHOTO)
+    assert _send(client, page, attachments=_files(photo)).status_code == 200
+    before = _rows(site)
+    flooded = _send(client, page, attachments=_files(photo))
+    assert flooded.status_code == 429
+    assert _rows(site) == before
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
