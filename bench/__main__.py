@@ -2,8 +2,9 @@
 
 Rows: seal (intake.crypto sealing a file vs age), nojs (server-side sealing vs age and gpg), api (a large
 browser-sealed upload and small reports a second vs bare endpoints), review (intake-review list vs bare
-PyNaCl), rewrap (vs bare PyNaCl), storage (SQLite vs PostgreSQL), weight (the form page in Chromium over a
-Tor-on-a-phone network, with JavaScript vs without). The table is printed and written to bench/out/latest.json.
+PyNaCl), rewrap (vs bare PyNaCl), storage (SQLite vs PostgreSQL), layout (the sweep's rebuild of a SQLite
+file vs copying it), weight (the form page in Chromium over a Tor-on-a-phone network, with JavaScript vs
+without). The table is printed and written to bench/out/latest.json.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from bench.common import ROOT, PeakMemory, Row
 
-ROWS = ("seal", "nojs", "api", "review", "rewrap", "storage", "weight")
+ROWS = ("seal", "nojs", "api", "review", "rewrap", "storage", "layout", "weight")
 
 
 def script(name: str, *args: str) -> tuple[dict, float]:
@@ -72,6 +73,14 @@ def storage(quick: bool) -> list[Row]:
         Row("storage: a follow-up's files uploaded, SQLite", "MiB/s", sqlite["follow-up upload (MiB)/s"],
             "a report's files, same upload", sqlite["report upload (MiB)/s"],
             note="delivery copies the streams into the thread once, under the write lock")]
+
+
+def layout(quick: bool) -> list[Row]:
+    """The hourly sweep's rebuild of a SQLite file in random order vs copying the file with fsync."""
+    got, rss = script("layout", "--mib", str(64 if quick else 1024), "--runs", str(1 if quick else 3))
+    return [Row(f"sweep: rebuild a {got['mib']} MiB SQLite file", "s", got["rebuild_s"], "cp + sync of the file",
+                got["copy_s"], higher_is_better=False, goal="< 30 s (writers' busy timeout)", met=got["rebuild_s"] < 30,
+                memory_mib={"bench process": rss}, note="writers wait meanwhile (docs/web.md)")]
 
 
 def weight(quick: bool) -> list[Row]:

@@ -7,7 +7,8 @@
 - `upkeep`: whether the last sweep was in an odd or an even hour (not the hour itself), shared by
   every process so that the first to see the hour change sweeps: it drops old days, and expires
   uploads left idle for IDLE_SWEEPS sweeps (each stored part resets a case's count), then has
-  SQLite checkpoint and truncate its WAL so that deleted rows do not stay readable there.
+  SQLite rebuild its file in random order and truncate its WAL (storage/layout.py), so that neither
+  deleted rows nor the order of arrival stay readable there.
 """
 
 from __future__ import annotations
@@ -90,9 +91,3 @@ def age_uploads(conn: Connection, every: bool = False) -> list[int]:
         query = query.where(cases.c.idle >= IDLE_SWEEPS)
     return list(conn.execute(query).scalars())
 
-
-def truncate_wal(engine: Engine) -> None:
-    """On SQLite, copy the WAL into the database and truncate it, so that deleted rows leave no copy there."""
-    if engine.dialect.name == "sqlite":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -22,9 +22,10 @@ from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, u
 
 from intake.clock import today
 from intake.crypto.stream import PART, plain_size
-from intake.storage.budgets import age_uploads, truncate_wal
+from intake.storage.budgets import age_uploads
 from intake.storage.cases import CARRIER, StorageError, new_ref, part_count
 from intake.storage.db import writing
+from intake.storage.layout import shuffle_file
 from intake.storage.schema import attachments, case_keys, case_lookups, cases, parts
 
 ID_SPACE = (1 << 31) - 1
@@ -190,7 +191,7 @@ def expire_uploads(engine: Engine, every: bool = False) -> int:
         stale = age_uploads(conn, every)
     for case_id in stale:
         discard(engine, case_id)
-    truncate_wal(engine)
+    shuffle_file(engine)
     return len(stale)
 
 

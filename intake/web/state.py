@@ -16,8 +16,9 @@ from intake.crypto.keyfile import write_private
 from intake.settings import Settings
 from intake.storage.admission import Limits
 from intake.storage.batches import GroupCommit
-from intake.storage.budgets import sweep, truncate_wal
+from intake.storage.budgets import sweep
 from intake.storage.db import connect, upgrade
+from intake.storage.layout import shuffle_file
 from intake.storage.lifecycle import discard
 from intake.web.keyring_watch import KeyringWatch
 from intake.web.limits import Bucket
@@ -53,13 +54,14 @@ class Intake:
         return Path(database).parent if database else None
 
     def sweep(self) -> None:
-        """Take part in the hourly sweep (storage/budgets.py): discard the uploads it found idle, truncate the WAL."""
+        """Take part in the hourly sweep (storage/budgets.py): discard the uploads it found idle, rebuild the
+        SQLite file in random order and truncate its WAL (storage/layout.py)."""
         stale = sweep(self.engine, time.time(), day_number())
         if stale is None:
             return
         for case_id in stale:
             discard(self.engine, case_id)
-        truncate_wal(self.engine)
+        shuffle_file(self.engine)
 
     def start_sweeper(self) -> None:
         """Sweep now and every SWEEP_CHECK seconds in a thread of this process (a gunicorn worker).

@@ -1,0 +1,45 @@
+"""The database file's physical layout: rebuilt at each hourly sweep so that it keeps no order of arrival.
+
+SQLite gives a new row's overflow pages (every value over about 4 KB: sealed bodies, 1 MiB parts) the
+next free pages, so a copy of the file tells the order in which rows were written, whatever their keys.
+`VACUUM` builds a fresh copy of the file, table by table in key order, and puts it in place in one
+transaction (through the WAL: a crash before it commits leaves the old file whole). Every table a
+reporter's rows go into is keyed by a random id (case ids, part ids), so the rebuilt pages fall in
+random order. docs/web.md ("Nothing finer than the day") gives the reasoning and the cost.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from intake.storage.writers import queue_for
+
+log = logging.getLogger("intake.storage")
+
+
+def _room(database: Path) -> bool:
+    """Whether the database's disk holds two more copies of it (VACUUM's temporary copy and its WAL)."""
+    size = sum(p.stat().st_size for p in (database, database.with_name(database.name + "-wal")) if p.exists())
+    return shutil.disk_usage(database.parent).free > 2 * size
+
+
+def shuffle_file(engine: Engine) -> bool:
+    """On SQLite, rebuild the file in key order (random order) and truncate its WAL; False when not done.
+
+    Writers of this process wait for their turn, others up to SQLite's busy timeout. Not done on
+    PostgreSQL (docs/web.md says what its files keep), nor when the disk lacks room for the copy.
+    """
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database:
+        return False
+    if not _room(Path(database)):
+        log.warning("the database was not rebuilt: its disk lacks room for two copies of it; free some space")
+        return False
+    with queue_for(database).turn(), engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM")
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    return True
