@@ -25,7 +25,7 @@ def titles() -> dict[int, str]:
     """What each status means for the reporter."""
     return {400: _("The report was not accepted"), 403: _("Not allowed"), 404: _("Nothing here"),
             405: _("Not allowed"),
-            408: _("The report arrived too slowly"),
+            408: _("The report arrived too slowly"), 411: _("The report was not accepted"),
             409: _("Please try again"), 413: _("The report is too large"), 429: _("Too many reports right now"),
             503: _("The service cannot take reports right now")}
 

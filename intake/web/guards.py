@@ -1,10 +1,10 @@
 """The cheap checks every write passes before it can spend anything shared (docs/web.md, "Floods").
 
 In this order, each refusing before the next costs anything: the method and size (routing and
-MAX_CONTENT_LENGTH), another origin (web/origin.py), the form token (web/tokens.py: in the
-`X-CSRFToken` header for the API, in the form's first field for the no-JS post), then the
-honeypot, then per path: the proof of work (API) or the no-JS budget, the free-space floor and the
-daily bytes; only then is anything sealed or stored.
+MAX_CONTENT_LENGTH; a write must declare its length: a chunked body gets a 411), another origin
+(web/origin.py), the form token (web/tokens.py: in the `X-CSRFToken` header for the API, in the
+form's first field for the no-JS post), then the honeypot, then per path: the proof of work (API)
+or the no-JS budget, the free-space floor and the daily bytes; only then is anything sealed or stored.
 """
 
 from __future__ import annotations
@@ -79,10 +79,18 @@ def charge_server_post(size: int) -> None:
             raise daily_spent()
 
 
+def length_required() -> GuardError:
+    """The 411 of a write whose body is chunked: every size check and budget starts from the declared length."""
+    return GuardError(_("This service takes a form or an upload only with its length given in advance. Nothing was "
+                        "stored: send it again from the site's own page."), 411)
+
+
 def check_write() -> None:
-    """Refuse a write from another origin, and an API write without the form token in its header."""
+    """Refuse a chunked write, a write from another origin, and an API write without the form token in its header."""
     if request.method not in WRITES:
         return
+    if "Transfer-Encoding" in request.headers:
+        raise length_required()
     if cross_origin(request):
         abort(403, _("A page of another website tried to send this. Nothing was stored: open this site's own "
                      "page and send your report from there."))

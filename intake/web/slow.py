@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from intake.settings import Settings
 
 PREFETCH = 64 * 1024  # body bytes read by the worker's main loop before a thread takes the request
+LENGTH_DIGITS = 18  # a Content-Length of more digits is larger than PREFETCH anyway (and int() refuses 4,300)
 HEAD_LIMIT = 32 * 1024  # the longest request line and headers the main loop waits for
 
 
@@ -124,39 +125,21 @@ class DeadlineSocket(socket.socket):
 
 
 def request_head(head: bytes) -> tuple[int, bool, bool]:
-    """How many body bytes to wait for before a thread takes the request, whether it is chunked, and
-    whether the client waits for a 100 Continue; a rough reading, as gunicorn's parser does the strict one."""
-    wanted, chunked, expect = 0, False, False
-    for line in head.split(b"\r\n")[1:]:
+    """How many body bytes to wait for before a thread takes the request, whether it names a transfer coding
+    (refused: every write declares its length, docs/web.md "Slow clients"), and whether the client waits for a
+    100 Continue. A rough reading that errs towards seeing a header (any line break, any case, any spacing);
+    gunicorn's parser does the strict one."""
+    wanted, coded, expect = 0, False, False
+    for line in head.splitlines()[1:]:
         name, _, value = line.partition(b":")
         name, value = name.strip().lower(), value.strip().lower()
         if name == b"content-length" and value.isdigit():
-            wanted = min(int(value), PREFETCH)
+            wanted = PREFETCH if len(value) > LENGTH_DIGITS else min(int(value), PREFETCH)
         elif name == b"transfer-encoding":
-            chunked, wanted = True, PREFETCH
+            coded = True
         elif name == b"expect":
             expect = value == b"100-continue" and head.split(b"\r\n", 1)[0].endswith(b"HTTP/1.1")
-    return wanted, chunked, expect
-
-
-def chunked_done(body: bytes | bytearray) -> bool:
-    """Whether a chunked body has arrived up to its last chunk and trailers (or is malformed)."""
-    pos = 0
-    while True:
-        eol = body.find(b"\r\n", pos)
-        if eol < 0:
-            return False
-        try:
-            size = int(bytes(body[pos:eol]).split(b";", 1)[0], 16)
-        except ValueError:
-            return True
-        if size < 0:
-            return True
-        if size == 0:
-            return body.find(b"\r\n\r\n", eol) >= 0
-        pos = eol + 2 + size + 2
-        if pos > len(body):
-            return False
+    return wanted, coded, expect
 
 
 def plain_response(status: int, reason: str, text: str) -> bytes:

@@ -6,7 +6,9 @@ site. This worker reads each request's line and headers, and the first PREFETCH 
 in its main loop without blocking (where a slow client costs a buffer, not a thread), under the rules
 of `intake.web.slow`; a thread then reads the rest through a DeadlineSocket under the same rules.
 A client that breaks them gets a 408 where one can still be sent, and its connection is closed.
-Nothing here logs or keeps a client's address. docs/web.md, "Slow clients", explains the choice.
+Whatever goes wrong while the main loop reads one connection refuses that connection alone (a 400),
+never the worker and the requests its threads are serving. Nothing here logs or keeps a client's
+address. docs/web.md, "Slow clients", explains the choice.
 """
 
 from __future__ import annotations
@@ -21,12 +23,16 @@ from typing import Any
 from gunicorn import util
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
-from intake.web.slow import HEAD_LIMIT, DeadlineSocket, Limits, chunked_done, plain_response, request_head
+from intake.web.slow import HEAD_LIMIT, DeadlineSocket, Limits, plain_response, request_head
 
 EARLY_BUDGET = 32 << 20  # bytes a worker holds, in all, for requests that no thread has taken yet
 LINGER = 2.0  # seconds a closed connection's unread bytes are drained, so that its answer is not reset
 LINGER_BYTES = 64 * 1024
-ANSWERS = {408: ("Request Timeout", "The request arrived too slowly and was dropped. Nothing was stored: send it "
+ANSWERS = {400: ("Bad Request", "The request could not be read. Nothing was stored: send it again from the "
+                                "site's own page.\n"),
+           411: ("Length Required", "This service takes a request body only with its Content-Length, never "
+                                    "chunked. Nothing was stored: send it again from the site's own page.\n"),
+           408: ("Request Timeout", "The request arrived too slowly and was dropped. Nothing was stored: send it "
                                     "again.\n"),
            431: ("Request Header Fields Too Large", "The request's headers are too large.\n"),
            503: ("Service Unavailable", "The server is busy. Nothing was stored: try again in a minute.\n")}
@@ -41,20 +47,19 @@ class DeadlineConn(TConn):
         self.early = bytearray()
         self.head_end: int | None = None
         self.wanted = self.last = 0.0
-        self.chunked = self.continued = self.prefetched = False
+        self.continued = self.prefetched = False
 
     def begin(self, now: float) -> None:
         """Wait for a new request on this connection."""
         self.early, self.head_end, self.last = bytearray(), None, now
-        self.chunked = self.continued = False
+        self.continued = False
         self.sock.clock.headers(now)
 
     def ready(self) -> bool:
         """Whether enough of the request is in for a thread to take it without waiting on the client."""
         if self.head_end is None:
             return False
-        body = memoryview(self.early)[self.head_end:]
-        return len(body) >= self.wanted or (self.chunked and chunked_done(body))
+        return len(self.early) - self.head_end >= self.wanted
 
     def close(self, graceful: bool = False) -> None:
         """Close; a graceful close lingers in the main loop instead of blocking it (gunicorn's waits up to 2 s)."""
@@ -109,6 +114,15 @@ class DeadlineWorker(ThreadWorker):
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.read_early, conn))
 
     def read_early(self, conn: DeadlineConn, _sock: object = None) -> None:
+        """Read what arrived; any error refuses this connection alone (a 400), and the loop goes on."""
+        try:
+            self.take_early(conn)
+        except Exception as exc:  # noqa: BLE001 - one hostile request must never end the worker
+            self.log.error("a request that could not be read was refused (%s)", type(exc).__name__)
+            if conn in self.early_conns:
+                self.refuse(conn, 400)
+
+    def take_early(self, conn: DeadlineConn) -> None:
         """Read what arrived; hand the request to a thread once its headers and first body bytes are in."""
         try:
             data = conn.sock.recv(64 * 1024)
@@ -131,7 +145,10 @@ class DeadlineWorker(ThreadWorker):
                     self.refuse(conn, 503)
                 return
             conn.head_end = end + 4
-            conn.wanted, conn.chunked, expect = request_head(bytes(conn.early[:end]))
+            conn.wanted, coded, expect = request_head(bytes(conn.early[:end]))
+            if coded:
+                self.refuse(conn, 411)
+                return
             conn.sock.clock.body(conn.last, len(conn.early) - conn.head_end)
             if expect and conn.wanted > len(conn.early) - conn.head_end:
                 conn.continued = True
@@ -140,7 +157,9 @@ class DeadlineWorker(ThreadWorker):
             self.dispatch(conn)
 
     def forget(self, conn: DeadlineConn) -> None:
-        """Stop waiting for this connection's request in the main loop."""
+        """Stop waiting for this connection's request in the main loop (once)."""
+        if conn not in self.early_conns:
+            return
         self.early_conns.discard(conn)
         self.early_bytes -= len(conn.early)
         try:
@@ -196,13 +215,15 @@ class DeadlineWorker(ThreadWorker):
             return
         except OSError:
             data = b""
-        self.lingering[sock][1] += len(data)
-        if not data or self.lingering[sock][1] >= LINGER_BYTES:
+        drained = self.lingering.get(sock)
+        if drained is None or not data or drained[1] + len(data) >= LINGER_BYTES:
             self.close_lingering(sock)
+        else:
+            drained[1] += len(data)
 
     def close_lingering(self, sock: socket.socket) -> None:
         """Close a lingering socket for good."""
-        del self.lingering[sock]
+        self.lingering.pop(sock, None)
         try:
             self.poller.unregister(sock)
         except (KeyError, ValueError, OSError):
