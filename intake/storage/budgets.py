@@ -3,7 +3,10 @@
 - `spent_work`: a keyed digest of each spent proof-of-work challenge and the challenge's day,
   keyed by the digest (SQLite WITHOUT ROWID), so neither a time nor an insertion order is kept;
   the days that can no longer be spent are dropped whole.
-- `stored_bytes`: the bytes taken today on each path, against a daily budget.
+- `stored_bytes`: the bytes taken today on each path, against a daily budget. The server path (no
+  JavaScript) counts sealed bytes in the transaction that stores them (`charge_stored`), so a post
+  that declares a size and hangs up costs only what arrived, and a crash leaves the count equal to
+  what was written; a declared size is only checked against what is left (`left_today`).
 - `upkeep`: whether the last sweep was in an odd or an even hour (not the hour itself), shared by
   every process so that the first to see the hour change sweeps: it drops old days, and expires
   uploads left idle for IDLE_SWEEPS sweeps (each stored part resets a case's count), then has
@@ -55,6 +58,23 @@ def spend(conn: Connection, digest: bytes, day: int) -> bool:
 def charge(conn: Connection, path: str, size: int, cap: int) -> bool:
     """Count `size` bytes against today's budget of `path` ("browser" or "server"); False, counting nothing, if over."""
     return conn.execute(_CHARGE, {"day": today(), "path": path, "n": size, "cap": cap}).first() is not None
+
+
+class DaySpent(Exception):
+    """Today's byte budget of a path is spent: what was being stored is refused (docs/web.md, "Floods")."""
+
+
+def charge_stored(conn: Connection, path: str, size: int, cap: int) -> None:
+    """Count `size` bytes stored in `conn`'s transaction against today's budget of `path`; DaySpent if over."""
+    if size and not charge(conn, path, size, cap):
+        raise DaySpent(path)
+
+
+def left_today(conn: Connection, path: str, cap: int) -> int:
+    """The bytes still free today on `path`: a declared size is checked against it, never spent from it."""
+    spent = conn.execute(select(stored_bytes.c.bytes).where(stored_bytes.c.day == today(),
+                                                            stored_bytes.c.path == path)).scalar()
+    return cap - (spent or 0)
 
 
 def pending_bytes(conn: Connection) -> int:

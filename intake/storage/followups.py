@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from sqlalchemy import Engine, Integer, delete, insert, literal, select
 
 from intake.storage.admission import Limits, Refused
-from intake.storage.budgets import charge, pending_bytes, spend
+from intake.storage.budgets import charge, charge_stored, pending_bytes, spend
 from intake.storage.cases import StorageError
 from intake.storage.db import writing
 from intake.storage.lifecycle import CARRIER, check_whole, insert_case, set_streams
@@ -57,11 +57,12 @@ def carrier_header(engine: Engine, case_id: int) -> bytes | None:
 
 
 def deliver(engine: Engine, carrier_id: int, header: bytes | None = None, body: bytes | None = None,
-            lengths: Sequence[int] = (), thread_case: int | None = None) -> int:
+            lengths: Sequence[int] = (), thread_case: int | None = None, daily: int | None = None) -> int:
     """Move a carrier's streams, each stored whole, into its thread as a reporter's message; return its place.
 
-    A carrier sealed on arrival gives its header, body, stream lengths and thread here; an upload gave
-    them when it opened. One transaction: a crash leaves either the carrier or the message, never half.
+    A carrier sealed on arrival gives its header, body, stream lengths and thread here (with `daily`,
+    header and body are counted on the server path's budget); an upload gave them when it opened.
+    One transaction: a crash leaves either the carrier or the message, never half.
     """
     with writing(engine) as conn:
         row = conn.execute(select(cases.c.header, cases.c.body, carriers.c.thread_case)
@@ -74,6 +75,8 @@ def deliver(engine: Engine, carrier_id: int, header: bytes | None = None, body: 
             header, body, thread_case = row.header, row.body, row.thread_case
         else:
             set_streams(conn, carrier_id, lengths)
+            if daily is not None:
+                charge_stored(conn, "server", len(header) + len(body), daily)
         if thread_case is None:
             raise StorageError("the case this follow-up was for is gone")
         check_whole(conn, carrier_id)

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, u
 
 from intake.clock import today
 from intake.crypto.stream import PART, plain_size
-from intake.storage.budgets import age_uploads
+from intake.storage.budgets import age_uploads, charge_stored
 from intake.storage.cases import CARRIER, StorageError, new_ref, part_count
 from intake.storage.db import writing
 from intake.storage.layout import shuffle_file
@@ -83,11 +83,15 @@ def add_stream(engine: Engine, case_id: int, idx: int) -> None:
         conn.execute(insert(attachments).values(case_id=case_id, idx=idx, length=0))
 
 
-def append_parts(engine: Engine, case_id: int, idx: int, first: int, data: Sequence[bytes]) -> None:
-    """Store sealed parts `first`, `first + 1`, ... of an arriving stream in one transaction (fewer fsyncs)."""
+def append_parts(engine: Engine, case_id: int, idx: int, first: int, data: Sequence[bytes],
+                 daily: int | None = None) -> None:
+    """Store sealed parts `first`, `first + 1`, ... of an arriving stream in one transaction (fewer fsyncs);
+    with `daily`, count them on the server path's budget of that many bytes a day in it (DaySpent if over)."""
     if not all(0 < len(part) <= PART for part in data):
         raise StorageError(f"a part must hold 1 to {PART} bytes")
     with writing(engine) as conn:
+        if daily is not None:
+            charge_stored(conn, "server", sum(len(part) for part in data), daily)
         conn.execute(insert(parts), [{"case_id": case_id, "idx": idx, "part": first + n, "data": part}
                                      for n, part in enumerate(data)])
         conn.execute(update(cases).where(cases.c.id == case_id, cases.c.idle != 0).values(idle=0))
@@ -127,14 +131,17 @@ def missing_parts(engine: Engine, case_id: int) -> dict[int, list[int]]:
 
 def complete_case(engine: Engine, case_id: int, header: bytes | None = None, body: bytes | None = None,
                   key_ids: Sequence[str] = (), lengths: Sequence[int] | None = None,
-                  lookup: bytes | None = None) -> str:
+                  lookup: bytes | None = None, daily: int | None = None) -> str:
     """Check that every stream is stored whole and make the case visible, in one transaction; return its ref.
 
-    An arriving case gives its header, body, key ids, stream lengths and codename lookup here; an upload
+    An arriving case gives its header, body, key ids, stream lengths and codename lookup here (with
+    `daily`, header and body are counted on the server path's budget in the same transaction); an upload
     gave them when it opened.
     """
     with writing(engine) as conn:
         values: dict[str, object] = {}
+        if header is not None and daily is not None:
+            charge_stored(conn, "server", len(header) + len(body or b""), daily)
         if lookup is not None:
             set_lookup(conn, case_id, lookup)
         if header is not None:

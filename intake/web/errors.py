@@ -10,8 +10,9 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import ClientDisconnected, HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
+from intake.storage.budgets import DaySpent
 from intake.web.checks import ReportRefused
-from intake.web.guards import GuardError
+from intake.web.guards import GuardError, daily_spent
 from intake.web.keyring_watch import KeyringUnavailable
 from intake.web.sealing import UploadRefused
 from intake.web.slow import SlowClient
@@ -82,6 +83,7 @@ def init_app(app: Flask) -> None:
     """Register the handlers."""
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(GuardError, lambda exc: respond(exc.status, str(exc)))
+    app.register_error_handler(DaySpent, lambda _exc: respond(503, str(daily_spent())))
     app.register_error_handler(WorkRefused, lambda exc: respond(exc.status, _(str(exc))))
     app.register_error_handler(ReportRefused, lambda exc: respond(exc.status, str(exc)))
     app.register_error_handler(UploadRefused, lambda exc: respond(400, str(exc)))

@@ -21,7 +21,7 @@ from intake.storage.admission import Refused
 from intake.storage.cases import StorageError
 from intake.storage.followups import admit_follow_up, deliver
 from intake.storage.lifecycle import discard
-from intake.web.guards import charge_server_post, nojs_busy, refusal
+from intake.web.guards import check_server_post, nojs_busy, refusal
 from intake.web.sealing import Arrival, UploadRefused
 from intake.web.state import state
 
@@ -43,8 +43,8 @@ def message_text(fields: Mapping[str, str]) -> str:
     return text
 
 
-def store_text(case_id: int, keys: CodenameKeys, text: str, path: str | None) -> None:
-    """Seal a follow-up of text alone and store it, its bytes counted on `path` (None: counted already)."""
+def store_text(case_id: int, keys: CodenameKeys, text: str, path: str) -> None:
+    """Seal a follow-up of text alone and store it, its sealed bytes counted on `path` as it is stored."""
     intake = state()
     try:
         sealed = seal_message(intake.keyring.current().recipients(), keys.identity.recipient, "reporter", text)
@@ -59,9 +59,9 @@ def receive_follow_up(case_id: int, keys: CodenameKeys) -> bool:
     """Seal a multipart follow-up (text, files or both) to the thread of `case_id`; False when it was empty."""
     intake = state()
     spend_nojs()
-    charge_server_post(request.content_length or LEADING)
+    check_server_post(request.content_length or 0)
     reviewers = intake.keyring.current().recipients()
-    arrival = Arrival(intake.engine, reviewers, follow_up=True)
+    arrival = Arrival(intake.engine, reviewers, follow_up=True, daily=intake.settings.daily_bytes)
     request.arrival = arrival  # type: ignore[attr-defined]
     delivered = False
     try:
@@ -77,11 +77,12 @@ def receive_follow_up(case_id: int, keys: CodenameKeys) -> bool:
         text = message_text(form)
         if not arrival.writers:
             if text:
-                store_text(case_id, keys, text, None)
+                store_text(case_id, keys, text, "server")
             return bool(text)
         try:
             header, body = seal_message_around(arrival.sealer, keys.identity.recipient, "reporter", text)
-            deliver(intake.engine, arrival.case_id, header, body, arrival.lengths, case_id)  # type: ignore[arg-type]
+            deliver(intake.engine, arrival.case_id, header, body, arrival.lengths, case_id,  # type: ignore[arg-type]
+                    intake.settings.daily_bytes)
         except (StorageError, ValueError) as exc:
             abort(409, str(exc))
         delivered = True

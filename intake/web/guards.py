@@ -13,8 +13,7 @@ from flask import Flask, abort, request
 from flask_babel import gettext as _
 
 from intake.storage.admission import Refused
-from intake.storage.budgets import charge
-from intake.storage.db import writing
+from intake.storage.budgets import left_today
 from intake.web.limits import below_floor
 from intake.web.origin import cross_origin
 from intake.web.state import state
@@ -69,13 +68,14 @@ def nojs_busy() -> GuardError:
                         "stored: wait a minute and send yours again, or turn JavaScript on."), 429)
 
 
-def charge_server_post(size: int) -> None:
-    """Count a post the server seals against today's bytes, refusing it below the free-disk floor or past them."""
+def check_server_post(declared: int) -> None:
+    """Refuse a post the server would seal when its declared size would pass the free-disk floor or what is left
+    of today's bytes: a check that spends nothing, as the bytes are counted when they are stored."""
     intake = state()
-    if below_floor(intake.disk, size, intake.settings.free_floor):
+    if below_floor(intake.disk, declared, intake.settings.free_floor):
         raise no_space()
-    with writing(intake.engine) as conn:
-        if not charge(conn, "server", size, intake.settings.daily_bytes):
+    with intake.engine.connect() as conn:
+        if declared > left_today(conn, "server", intake.settings.daily_bytes):
             raise daily_spent()
 
 

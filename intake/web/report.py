@@ -9,7 +9,7 @@ from intake.crypto.codename import make_codename
 from intake.storage.lifecycle import complete_case, discard, open_arrival
 from intake.text.zawgyi import zawgyi_fields
 from intake.web.forms import ReportForm
-from intake.web.guards import automated, charge_server_post, form_expired, nojs_busy
+from intake.web.guards import automated, check_server_post, form_expired, nojs_busy
 from intake.web.receipt import receipt_page
 from intake.web.sealing import Arrival, UploadRefused
 from intake.web.state import state
@@ -50,7 +50,7 @@ def admit_post() -> None:
         raise automated()
     if not intake.nojs.take():
         raise nojs_busy()
-    charge_server_post(request.content_length or LEADING)
+    check_server_post(request.content_length or 0)
 
 
 @bp.post("/report")
@@ -59,7 +59,7 @@ def post_report() -> tuple[str, int]:
     intake = state()
     admit_post()
     keyring = intake.keyring.current()
-    arrival = Arrival(intake.engine, keyring.recipients())
+    arrival = Arrival(intake.engine, keyring.recipients(), daily=intake.settings.daily_bytes)
     request.arrival = arrival  # type: ignore[attr-defined]
     ref = None
     try:
@@ -88,7 +88,8 @@ def post_report() -> tuple[str, int]:
         keys = derive_in_turn(codename)
         body = sealer.body(fields, reply_key=str(keys.identity.recipient), zawgyi=zawgyi_fields(fields))
         ref = complete_case(intake.engine, case_id, sealer.header(), body,
-                            [r.key_id for r in sealer.recipients], arrival.lengths, lookup=keys.lookup)
+                            [r.key_id for r in sealer.recipients], arrival.lengths, lookup=keys.lookup,
+                            daily=intake.settings.daily_bytes)
     finally:
         arrival.close()
         if ref is None and arrival.case_id is not None:

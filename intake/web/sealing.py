@@ -37,10 +37,12 @@ class UploadRefused(Exception):
 
 class Arrival:
     """One report (or follow-up, whose files go unpadded into a carrier) being sealed as it arrives:
-    its Sealer, its case in storage and its streams."""
+    its Sealer, its case in storage and its streams; with `daily`, each batch of parts is counted on the
+    server path's daily budget in the transaction that stores it."""
 
-    def __init__(self, engine: Engine, recipients: list[Recipient], follow_up: bool = False) -> None:
-        self.engine = engine
+    def __init__(self, engine: Engine, recipients: list[Recipient], follow_up: bool = False,
+                 daily: int | None = None) -> None:
+        self.engine, self.daily = engine, daily
         self.sealer = Sealer(recipients)
         self.follow_up = follow_up
         self.case_id: int | None = None
@@ -66,7 +68,7 @@ class Arrival:
     def store(self, idx: int, first: int, batch: list[bytes]) -> None:
         """Store a batch of sealed parts in the background while the next one is sealed (one at a time)."""
         self.wait()
-        self._stored = self._storing.submit(append_parts, self.engine, self.case_id, idx, first, batch)
+        self._stored = self._storing.submit(append_parts, self.engine, self.case_id, idx, first, batch, self.daily)
 
     def wait(self) -> None:
         """Wait until every batch handed over is stored, raising a storage error here."""
