@@ -19,9 +19,18 @@ from intake.storage.cases import STATUSES
 def main() -> None:
     """intake: a secure, anonymous incident-reporting intake service.
 
-    Settings come from INTAKE_INSTANCE (default ./instance), INTAKE_DATABASE_URL (default SQLite in
-    the instance folder), INTAKE_KEYS_DIR (default ./keys) and INTAKE_SIGNING_KEY (default
-    <instance>/admin-signing.key).
+    \b
+    Settings (environment variables; README.md lists them all):
+      INTAKE_KEYRING_SIGNER  required by the server and every command that reads the
+                             keyring: the intake-signer-1:... line `intake keys init`
+                             printed, or a file holding it (docs/keys.md)
+      INTAKE_INSTANCE        the instance folder (default ./instance)
+      INTAKE_DATABASE_URL    default: SQLite intake.db in the instance folder
+      INTAKE_KEYS_DIR        the public keyring's folder (default ./keys)
+      INTAKE_SIGNING_KEY     default: <instance>/admin-signing.key
+      INTAKE_ONION           the onion address, sent as Onion-Location
+      INTAKE_SMTP_*          the mail server of `intake notify` (docs/deploy.md)
+    `intake demo` writes the first five for its instance into <instance>/demo.env.
     """
 
 
@@ -42,9 +51,12 @@ def init() -> None:
 def expire_uploads(every: bool) -> None:
     """Sweep abandoned uploads now: each run counts one idle sweep, as the server does every hour (docs/web.md)."""
     from intake.storage.db import connect
+    from intake.storage.instance import require_instance
     from intake.storage.lifecycle import expire_uploads as expire
 
-    engine = connect(Settings.from_env().database_url)
+    settings = Settings.from_env()
+    require_instance(settings)
+    engine = connect(settings.database_url)
     try:
         click.echo(f"expired {expire(engine, every)} abandoned uploads", err=True)
     finally:
@@ -64,8 +76,10 @@ def export_sealed(out_file: Path, since: dt.datetime | None) -> None:
     from intake.bundle.write import export_sealed as write_bundle
     from intake.keys.audit import record
     from intake.storage.db import connect
+    from intake.storage.instance import require_instance
 
     settings = Settings.from_env()
+    require_instance(settings)
     engine = connect(settings.database_url)
     try:
         done = write_bundle(engine, out_file, since.date() if since else None,
@@ -94,18 +108,15 @@ def import_replies(replies_file: Path) -> None:
     from intake.bundle.replies import import_identity
     from intake.bundle.replies import import_replies as run
     from intake.keys.audit import record
-    from intake.keys.keyring import load_keyring, read_signer
-    from intake.storage.db import connect
+    from intake.keys.trust import verified
+    from intake.storage.instance import database
 
     settings = Settings.from_env()
-    keyring = load_keyring(settings.keys_dir, read_signer(settings.signing_key))
-    engine = connect(settings.database_url)
-    try:
+    with database(settings) as engine:
+        keyring = verified(settings, engine)  # signed by INTAKE_KEYRING_SIGNER, never older than one in use
         stored, known = run(engine, replies_file, import_identity(settings.instance),
                             [entry.recipient for entry in keyring.active])
         record(engine, "import-replies", {"stored": stored, "already": known})
-    finally:
-        engine.dispose()
     click.echo(f"stored {stored} replies ({known} were already stored)", err=True)
 
 

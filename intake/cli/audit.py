@@ -40,9 +40,10 @@ def audit_verify() -> None:
     from intake.keys.audit import entries, verify
     from intake.keys.keyring import load_keyring
     from intake.keys.trust import rollback_problems, trusted_signer
-    from intake.storage.instance import database
+    from intake.storage.instance import database, require_instance
 
     settings = Settings.from_env()
+    require_instance(settings)
     signer = trusted_signer(settings)
     keyring = load_keyring(settings.keys_dir, signer, require_active=False)
     checkpoint = keyring.extra.get("audit")

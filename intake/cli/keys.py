@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from intake.cli.passphrase import PASSPHRASE_FILE, read_passphrase
+from intake.keys.keyring import grouped
 from intake.settings import Settings
 
 OUT_DIR = click.Path(file_okay=False, path_type=Path)
@@ -29,7 +30,7 @@ def keys_new(name: str, out_dir: Path, passphrase_file: Path | None) -> None:
 
     passphrase = read_passphrase(passphrase_file, confirm=True, prompt="passphrase for the new key")
     pub, key, key_id = new_key_pair(name, out_dir, passphrase, Settings.from_env().kdf_profile)
-    click.echo(key_id)
+    click.echo(grouped(key_id))
     click.echo(f"wrote {pub} (share it with the admin) and {key} (keep it private, never commit it)", err=True)
 
 
@@ -56,7 +57,7 @@ def keys_add(pubfile: Path, name: str | None, passphrase_file: Path | None) -> N
     from intake.keys.admin import add_key
 
     entry = add_key(Settings.from_env(), pubfile, name, read_passphrase(passphrase_file, prompt="admin passphrase"))
-    click.echo(entry.key_id)
+    click.echo(grouped(entry.key_id))
     click.echo(f"added {entry.name}: new reports are sealed to this key from now on", err=True)
 
 
@@ -73,7 +74,7 @@ def keys_list(as_json: bool) -> None:
     click.echo(f"{'name':<16} {'status':<8} {'created':<10} {'retired':<10} {'cases':>6}  key id")
     for row in data["keys"]:
         click.echo(f"{row['name']:<16} {row['status']:<8} {row['created']:<10} {row['retired'] or '-':<10} "
-                   f"{row['cases']:>6}  {row['key_id']}")
+                   f"{row['cases']:>6}  {grouped(row['key_id'])}")
     click.echo(f"keyring fingerprint: {data['fingerprint']} (serial {data['serial']}, signed {data['date'] or '?'})")
     stale = [r["name"] for r in data["keys"] if r["status"] in ("retired", "unknown") and r["cases"]]
     if stale:
@@ -89,7 +90,7 @@ def keys_retire(name: str, passphrase_file: Path | None) -> None:
     from intake.keys.admin import retire_key
 
     entry, stored = retire_key(Settings.from_env(), name, read_passphrase(passphrase_file, prompt="admin passphrase"))
-    click.echo(entry.key_id)
+    click.echo(grouped(entry.key_id))
     hint = f"{stored} stored cases still open with it: run `intake keys rewrap`" if stored else "it opens no case"
     click.echo(f"retired {name}'s key: new reports are no longer sealed to it; {hint}", err=True)
 
@@ -109,14 +110,14 @@ def keys_rotate(name: str, out_dir: Path, pubfile: Path | None, key_passphrase_f
     from intake.keys.admin import rotate_key
 
     admin = read_passphrase(passphrase_file, prompt="admin passphrase")
-    secret = None if pubfile else read_passphrase(key_passphrase_file, confirm=True,
+    secret = None if pubfile else read_passphrase(key_passphrase_file, confirm=True, option="--key-passphrase-file",
                                                   prompt=f"passphrase for {name}'s new key")
     old, new, written = rotate_key(Settings.from_env(), name, admin, out_dir, secret, pubfile)
-    click.echo(new.key_id)
+    click.echo(grouped(new.key_id))
     if written:
         click.echo(f"wrote {written[0]} and {written[1]} (give the key file to {name}, never commit it)", err=True)
-    click.echo(f"{name}: key {new.key_id} active, {old.key_id} retired; now run `intake keys rewrap` so the old "
-               "key opens nothing stored", err=True)
+    click.echo(f"{name}: key {grouped(new.key_id)} active, {grouped(old.key_id)} retired; now run "
+               "`intake keys rewrap` so the old key opens nothing stored", err=True)
 
 
 @keys.command("rewrap")
@@ -143,7 +144,7 @@ def keys_recovery(out_dir: Path, replace_old: bool, passphrase_file: Path | None
 
     passphrase = read_passphrase(passphrase_file, prompt="admin passphrase")
     key_id, written = make_recovery(Settings.from_env(), out_dir, passphrase, replace_old)
-    click.echo(key_id)
+    click.echo(grouped(key_id))
     click.echo(f"wrote {written[0]} and {written[1]}: print them, lock the paper away, then delete both files; "
                "run `intake keys rewrap` to add the recovery key to stored cases", err=True)
 

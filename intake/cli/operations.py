@@ -32,8 +32,10 @@ def backup(out_file: Path) -> None:
     from intake.keys.audit import record
     from intake.operations.backup import backup as run
     from intake.storage.db import connect
+    from intake.storage.instance import require_instance
 
     settings = Settings.from_env()
+    require_instance(settings)
     done = run(settings.database_url, out_file)
     engine = connect(settings.database_url)
     try:
@@ -63,9 +65,13 @@ def restore(backup_file: Path) -> None:
 def notify() -> None:
     """Tell each reviewer (notify.json) whether anything arrived since the last notice; at most once a day."""
     from intake.operations.notify import notify as run
+    from intake.operations.notify import require_settings
     from intake.storage.db import connect
+    from intake.storage.instance import require_instance
 
     settings = Settings.from_env()
+    require_instance(settings)
+    require_settings(settings)
     engine = connect(settings.database_url)
     try:
         sent = run(settings, engine)

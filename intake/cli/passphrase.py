@@ -12,8 +12,9 @@ PASSPHRASE_FILE = click.option("--passphrase-file", type=click.Path(dir_okay=Fal
                                help="Read the passphrase from the first line of FILE instead of asking.")
 
 
-def read_passphrase(path: Path | None, confirm: bool = False, prompt: str = "passphrase") -> bytes:
-    """Return the passphrase from `path` (first line) or ask for it on the terminal."""
+def read_passphrase(path: Path | None, confirm: bool = False, prompt: str = "passphrase",
+                    option: str = "--passphrase-file") -> bytes:
+    """Return the passphrase from `path` (first line) or ask for it on the terminal; `option` names `path`'s option."""
     if path is not None:
         try:
             lines = path.read_text(encoding="utf-8").splitlines()
@@ -23,5 +24,5 @@ def read_passphrase(path: Path | None, confirm: bool = False, prompt: str = "pas
             raise IntakeError(f"passphrase file {path} is empty: write the passphrase on its first line")
         return lines[0].encode()
     if not click.get_text_stream("stdin").isatty():
-        raise IntakeError("no terminal to ask for the passphrase: give --passphrase-file FILE")
+        raise IntakeError(f"no terminal to ask for the {prompt}: give {option} FILE")
     return click.prompt(prompt, hide_input=True, confirmation_prompt=confirm).encode()

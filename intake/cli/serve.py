@@ -24,14 +24,34 @@ def serve(host: str, port: int) -> None:
               show_default=True, help="Folder for the demo instance (database, keys, demo identity).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port on 127.0.0.1.")
 def demo(instance: Path, port: int) -> None:
-    """Create a demo instance with a demo reviewer key, print how to read its cases, and serve it."""
-    from intake.demo import demo_settings, make_demo
+    """Create a demo instance with a demo reviewer key and demo.env, print how to use them, and serve it."""
+    from intake.demo import demo_commands, demo_settings, make_demo, write_env
+    from intake.web.serve import check_port
     from intake.web.serve import serve as run
 
+    check_port("127.0.0.1", port)
     settings = demo_settings(instance, Settings.from_env())
     key_file, settings = make_demo(settings)
-    click.echo(f"demo instance in {settings.instance}; open http://127.0.0.1:{port}/ and send a report", err=True)
-    click.echo("read the cases with:", err=True)
-    click.echo(f"intake-review --identity {key_file} --passphrase-file {settings.instance / 'demo.passphrase'} "
-               f"--db {settings.database_url} list")
+    env_file = write_env(settings, scripts_dir())
+    first, then = demo_commands(settings, key_file, scripts_dir(), Path.cwd())
+    click.echo(f"demo instance in {settings.instance}: open http://127.0.0.1:{port}/ and send a report "
+               "(Ctrl-C stops the demo)", err=True)
+    click.echo(f"then, in another terminal in {Path.cwd()}, load the demo's settings ({env_file}: INTAKE_INSTANCE, "
+               "INTAKE_DATABASE_URL, INTAKE_KEYS_DIR, INTAKE_KEYRING_SIGNER, and this install on PATH) and read "
+               "the cases:", err=True)
+    for line in first:
+        click.echo(line)
+    click.echo("with CASE a case that list printed (the demo's admin passphrase is demo.passphrase too: give "
+               "--passphrase-file to `intake keys add` and the like):", err=True)
+    for line in then:
+        click.echo(line)
     run(settings, "127.0.0.1", port)
+
+
+def scripts_dir() -> Path:
+    """The folder holding the running `intake` and its `intake-review` (the virtual environment's bin/)."""
+    import sys
+    import sysconfig
+
+    here = Path(sys.argv[0]).absolute().parent
+    return here if (here / "intake-review").exists() else Path(sysconfig.get_path("scripts"))

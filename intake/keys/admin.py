@@ -46,7 +46,7 @@ def init_keyring(settings: Settings, passphrase: bytes) -> str:
     path = admin_key(settings)
     if path.exists():
         raise AlreadyExists(f"{path} already exists: the keyring is set up (see `intake keys list`)")
-    with database(settings) as engine:
+    with database(settings, create=True) as engine:
         signer = create_signing_key(path, passphrase, settings.kdf_profile)
         commit(settings, engine, Keyring(signer=signer), unlock_signing_key(path, passphrase), "keys init",
                {"signer": signer})

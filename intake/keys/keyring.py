@@ -83,8 +83,8 @@ class Keyring:
     @property
     def fingerprint(self) -> str:
         """A short digest of the recipients, for reviewers to publish and reporters to compare."""
-        digest = generichash(20, FINGERPRINT_DOMAIN + "\n".join(sorted(map(str, self.recipients()))).encode()).hex()
-        return " ".join(digest[i:i + 4] for i in range(0, 40, 4))
+        listed = "\n".join(sorted(map(str, self.recipients())))
+        return grouped(generichash(20, FINGERPRINT_DOMAIN + listed.encode()).hex())
 
     def check_key_ids(self, key_ids: Sequence[str]) -> None:
         """Refuse a new report unless it is sealed to exactly the current recipients (format.md §4)."""
@@ -134,12 +134,23 @@ def create_signing_key(path: Path, passphrase: bytes, kdf_profile: str = "modera
     return public
 
 
+def grouped(hex_text: str) -> str:
+    """Hex digits in groups of four, as people read them out by phone: fingerprints and key ids for humans."""
+    return " ".join(hex_text[i:i + 4] for i in range(0, len(hex_text), 4))
+
+
+def no_signing_key(path: Path) -> str:
+    """What to do when the admin signing key file is missing: fix the setting, or restore it (never a new one)."""
+    return (f"no admin signing key at {path}: set INTAKE_SIGNING_KEY (or INTAKE_INSTANCE) to where it is, or restore "
+            "it from your backup; only a brand-new instance runs `intake keys init`")
+
+
 def read_signer(path: Path) -> str:
     """The public half of the admin signing key, read without its passphrase."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise KeyringError(f"no admin signing key at {path}: run `intake keys init` first") from exc
+        raise KeyringError(no_signing_key(path)) from exc
     for line in lines:
         if line.startswith("public-key: "):
             return line.removeprefix("public-key: ")
@@ -151,7 +162,7 @@ def unlock_signing_key(path: Path, passphrase: bytes) -> nacl.signing.SigningKey
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise KeyringError(f"no admin signing key at {path}: run `intake keys init` first") from exc
+        raise KeyringError(no_signing_key(path)) from exc
     fields, seed = unlock(SIGNING_KEY_FILE, text, passphrase)
     key = nacl.signing.SigningKey(seed)
     if SIGNER_PREFIX + b64encode(bytes(key.verify_key)) != fields.get("public-key"):
@@ -166,7 +177,8 @@ def load_keyring(keys_dir: Path, signer: str, require_active: bool = True) -> Ke
         data = json.loads(path.read_text(encoding="utf-8"))
         signature = b64decode(data.pop("signature"), 64)
     except FileNotFoundError as exc:
-        raise KeyringError(f"no keyring at {path}: run `intake keys init`, then `intake keys add`") from exc
+        raise KeyringError(f"no keyring at {path}: set INTAKE_KEYS_DIR to the folder of keyring.json (on a new "
+                           "instance, run `intake keys init`, then `intake keys add`)") from exc
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise KeyringError(f"the keyring {path} is unreadable or unsigned: {exc}") from exc
     if data.get("signer") != signer:

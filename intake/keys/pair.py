@@ -8,6 +8,7 @@ from pathlib import Path
 from intake.crypto.keyfile import lock_identity, write_private
 from intake.crypto.keys import Identity
 from intake.errors import AlreadyExists, BadValue
+from intake.keys.keyring import grouped
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
@@ -30,5 +31,6 @@ def new_key_pair(name: str, out_dir: Path, passphrase: bytes, kdf_profile: str =
     identity = Identity.generate()
     comment = f"# intake identity for {name}: keep it private\n"
     write_private(key, comment + lock_identity(identity, passphrase, kdf_profile))
-    pub.write_text(f"# intake recipient {name}, key id {identity.key_id}\n{identity.recipient}\n", encoding="utf-8")
+    pub.write_text(f"# intake recipient {name}, key id {grouped(identity.key_id)}\n{identity.recipient}\n",
+                   encoding="utf-8")
     return pub, key, identity.key_id

@@ -11,6 +11,7 @@ from intake.crypto.keyfile import write_private
 from intake.crypto.keys import Identity
 from intake.errors import AlreadyExists, IntakeError
 from intake.keys.admin import commit, current
+from intake.keys.keyring import grouped
 from intake.keys.trust import admin_signing_key
 from intake.settings import Settings
 from intake.storage.instance import database
@@ -20,7 +21,7 @@ TEXT_NAME, QR_NAME = "recovery-identity.txt", "recovery-identity.png"
 
 def sheet(identity: Identity) -> str:
     """The printable text of the recovery sheet."""
-    return (f"# intake recovery identity, key id {identity.key_id}, made {today().isoformat()}\n"
+    return (f"# intake recovery identity, key id {grouped(identity.key_id)}, made {today().isoformat()}\n"
             "# Anyone holding the line below can open every stored case. It has no passphrase.\n"
             "# Print this sheet (and the QR code), lock it away offline, then delete these files.\n"
             "# To use it: intake-review --identity THIS_FILE --db URL list\n"
@@ -33,7 +34,7 @@ def make_recovery(settings: Settings, out_dir: Path, passphrase: bytes, replace_
 
     keyring = current(settings)
     if keyring.recovery and not replace_old:
-        raise IntakeError(f"a recovery key ({keyring.recovery.key_id}) is already set: give --replace to "
+        raise IntakeError(f"a recovery key ({grouped(keyring.recovery.key_id)}) is already set: give --replace to "
                                    "make a new one, then run `intake keys rewrap`")
     key = admin_signing_key(settings, passphrase)
     text_path, qr_path = out_dir / TEXT_NAME, out_dir / QR_NAME

@@ -169,19 +169,25 @@ def check_settings(settings: Settings) -> Iterator[Finding]:
 
 def run_checks(settings: Settings) -> list[Finding]:
     """Every check, in order; a check that cannot run becomes one failed line, never a traceback."""
+    import datetime as dt
+
+    from intake.operations.upkeep import check_backup, check_notices, check_onion, check_signing_key
     from intake.storage.db import connect
 
     found: list[Finding] = []
+    today = dt.datetime.now(dt.UTC).date()
     if not settings.instance.is_dir():
-        return [fail("instance", f"no instance folder at {settings.instance}: run `intake init`")]
+        return [fail("instance", f"no instance folder at {settings.instance}: set INTAKE_INSTANCE to your instance "
+                                 "folder, or run `intake init` to make a new one")]
     keyring_findings, keyring = check_keyring(settings)
     found += keyring_findings
+    found.append(check_signing_key(settings, keyring.signer if keyring else None))
     sqlite_file = settings.database_url.removeprefix("sqlite:///") if settings.database_url.startswith("sqlite") else ""
     if sqlite_file and not Path(sqlite_file).exists():
         found.append(fail("database", f"no database at {sqlite_file}: run `intake init`"))
     else:
         engine = connect(settings.database_url)
-        steps: list[Callable[[], Finding]] = [lambda: check_schema(engine)]
+        steps: list[Callable[[], Finding]] = [lambda: check_schema(engine), lambda: check_backup(engine, today)]
         if keyring is not None:
             steps.append(lambda: check_audit(engine, keyring))
         try:
@@ -192,6 +198,8 @@ def run_checks(settings: Settings) -> list[Finding]:
     found += check_permissions(settings, settings.signing_key)
     found.append(check_disk(settings))
     found += check_settings(settings)
+    found += check_onion(settings)
+    found.append(check_notices(settings, today))
     return found
 
 

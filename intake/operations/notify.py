@@ -128,10 +128,32 @@ def news_since(engine: Engine, state: dict[str, object]) -> tuple[bool, dict[str
     return bool(ids - seen or set(unread) - read), {"seen": sorted(ids), "unread_messages": [list(u) for u in unread]}
 
 
+def missing_settings(settings: Settings) -> list[str]:
+    """Every setting `intake notify` lacks, each with what it must hold (empty when all are there)."""
+    missing = []
+    if not settings.smtp_host:
+        missing.append("INTAKE_SMTP_HOST (the mail server)")
+    if not settings.smtp_from:
+        missing.append("INTAKE_SMTP_FROM (the sender address)")
+    elif not ADDRESS.fullmatch(settings.smtp_from):
+        missing.append(f"INTAKE_SMTP_FROM ({settings.smtp_from!r} is not a plain e-mail address)")
+    if settings.smtp_user and not settings.smtp_password_file:
+        missing.append("INTAKE_SMTP_PASSWORD_FILE (the file with INTAKE_SMTP_USER's password)")
+    if not settings.notify_path.exists():
+        missing.append(f"the reviewers' addresses in {settings.notify_path} (or INTAKE_NOTIFY_FILE naming them)")
+    return missing
+
+
+def require_settings(settings: Settings) -> None:
+    """Refuse, naming every missing setting at once, unless `intake notify` has all it needs."""
+    missing = missing_settings(settings)
+    if missing:
+        raise OperationError(f"cannot send notices: set {'; '.join(missing)} (docs/deploy.md, \"Notices\")")
+
+
 def send(settings: Settings, messages: list[EmailMessage]) -> None:
     """Deliver the messages over one TLS connection (STARTTLS or implicit TLS), never in plain text."""
-    if not settings.smtp_host or not settings.smtp_from:
-        raise OperationError("set INTAKE_SMTP_HOST and INTAKE_SMTP_FROM (docs/deploy.md, \"Notices\")")
+    require_settings(settings)
     context = ssl.create_default_context(cafile=str(settings.smtp_ca_file) if settings.smtp_ca_file else None)
     where = f"{settings.smtp_host}:{settings.smtp_port}"
     try:
@@ -169,15 +191,13 @@ def _password(settings: Settings) -> str:
 
 def notify(settings: Settings, engine: Engine, today: dt.date | None = None) -> int:
     """Send today's notice to every reviewer, unless one went out today; return how many messages were sent."""
+    require_settings(settings)
     day = today or dt.datetime.now(dt.UTC).date()
     state = read_state(settings)
     if state.get("day") == day.isoformat():
         return 0
     reviewers = read_reviewers(settings.notify_path)
     news, after = news_since(engine, state)
-    sender = settings.smtp_from or ""
-    if not ADDRESS.fullmatch(sender):
-        raise OperationError(f"INTAKE_SMTP_FROM={sender!r} is not a plain e-mail address")
-    send(settings, [message(sender, r, news, day) for r in reviewers])
+    send(settings, [message(settings.smtp_from or "", r, news, day) for r in reviewers])
     write_state(settings, {"day": day.isoformat(), **after})
     return len(reviewers)

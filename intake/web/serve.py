@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from typing import Any
 
 from flask import Flask
@@ -71,11 +73,29 @@ class Server(BaseApplication):
         return self.app
 
 
+def check_port(host: str, port: int) -> None:
+    """Refuse at once, naming the port, when nothing can listen on host:port (gunicorn would retry, then fail)."""
+    from intake.errors import IntakeError
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds: TIME_WAIT is no obstacle
+            probe.bind(address)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise IntakeError(f"port {port} is in use: try --port {port + 1 if port < 65535 else 8000}, "
+                              "or stop what is listening there") from None
+        raise IntakeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; check --host and --port") from None
+
+
 def serve(settings: Settings, host: str, port: int) -> None:
-    """Build the app on these settings (refusing a bad keyring) and serve it until stopped."""
+    """Build the app on these settings (refusing a bad keyring or a port in use) and serve it until stopped."""
     from intake.errors import IntakeError
     from intake.web import create_app
 
+    check_port(host, port)
     try:
         app = create_app(settings)
     except ValueError as exc:

@@ -13,6 +13,7 @@ import pytest
 from intake.crypto.keyfile import read_identity_file
 from intake.crypto.keys import Recipient
 from intake.crypto.report import seal_report
+from intake.keys.keyring import grouped
 from intake.storage.db import connect
 from tests.support import run_cli
 from tests.support.storage import store_case
@@ -50,7 +51,8 @@ def _new_key(home: Path, name: str) -> Path:
 def test_keys_new_writes_private_key_file(home: Path) -> None:
     """NAME.key is mode 0600, holds neither passphrase nor raw key, and unlocks to NAME.pub's key."""
     result = run_cli("intake", "keys", "new", "alice", "--out", "rev", "--passphrase-file", "pw", cwd=home)
-    key_id = result.stdout.strip()
+    key_id = result.stdout.strip().replace(" ", "")
+    assert result.stdout.strip() == grouped(key_id)  # in groups of four, to read out by phone (issue 20, item 26)
     key, pub = home / "rev" / "alice.key", home / "rev" / "alice.pub"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     identity = read_identity_file(key, b"correct horse battery staple")

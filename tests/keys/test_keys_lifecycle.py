@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from intake.crypto.keys import Identity
+from intake.keys.keyring import grouped
 from intake.storage.schema import notes
 from tests.support.keytools import Instance, bulk_cases, header_key_ids
 
@@ -38,7 +39,8 @@ def test_rotate_rewrap_retire_three_reviewers_and_recovery(inst: Instance) -> No
 
     rotated = inst.run("keys", "rotate", "alice", "--out", str(inst.root / "new"), "--passphrase-file",
                        str(inst.admin_pw), "--key-passphrase-file", str(inst.reviewer_pw))
-    new_alice = rotated.stdout.strip()
+    new_alice = rotated.stdout.strip().replace(" ", "")
+    assert rotated.stdout.strip() == grouped(new_alice)
     assert "now run `intake keys rewrap`" in rotated.stderr
     listed = {k["key_id"]: k for k in inst.listing()["keys"]}
     assert listed[old_alice]["status"] == "retired"
@@ -115,7 +117,7 @@ def test_rotate_to_a_key_the_reviewer_made(lite: Instance) -> None:
     keys = lite.setup("alice", "bob")
     lite.run("keys", "new", "alice", "--out", str(lite.root / "laptop"), "--passphrase-file", str(lite.reviewer_pw))
     rotated = lite.admin("keys", "rotate", "alice", "--pub", str(lite.root / "laptop" / "alice.pub"))
-    assert rotated.stdout.strip() == lite.identity(lite.root / "laptop" / "alice.key").key_id
+    assert rotated.stdout.strip() == grouped(lite.identity(lite.root / "laptop" / "alice.key").key_id)
     assert not (lite.root / "alice.key").exists()
     reused = lite.admin("keys", "rotate", "bob", "--pub", str(keys["alice"].with_suffix(".pub")), check=False)
     assert reused.returncode == 1
@@ -127,7 +129,9 @@ def test_rotate_to_a_key_the_reviewer_made(lite: Instance) -> None:
 
 def test_recovery_sheet_is_private_and_not_replaced_silently(lite: Instance) -> None:
     lite.setup("alice")
-    key_id = lite.admin("keys", "recovery", "--out", str(lite.root / "sheet")).stdout.strip()
+    printed = lite.admin("keys", "recovery", "--out", str(lite.root / "sheet")).stdout.strip()
+    key_id = printed.replace(" ", "")
+    assert printed == grouped(key_id)
     text, png = lite.root / "sheet" / "recovery-identity.txt", lite.root / "sheet" / "recovery-identity.png"
     assert stat.S_IMODE(text.stat().st_mode) == 0o600
     assert stat.S_IMODE(png.stat().st_mode) == 0o600

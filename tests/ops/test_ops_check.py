@@ -115,7 +115,8 @@ def test_missing_instance_and_database(tmp_path: Path) -> None:
     site.engine.dispose()
     code, failed = check(site)
     assert code == 1
-    assert failed == [f"FAIL  instance: no instance folder at {tmp_path / 'instance'}: run `intake init`"]
+    assert failed == [f"FAIL  instance: no instance folder at {tmp_path / 'instance'}: set INTAKE_INSTANCE to your "
+                      "instance folder, or run `intake init` to make a new one"]
     (tmp_path / "instance").mkdir(mode=0o700)
     code, failed = check(site)
     assert any("run `intake init`" in line and "database" in line for line in failed)

@@ -61,6 +61,7 @@ def test_demo(tmp_path: Path):
     process = subprocess.Popen([str(BIN / "intake"), "demo", "--instance", str(instance), "--port", str(port)],
                                cwd=tmp_path, stdout=subprocess.PIPE, stderr=log)
     try:
+        assert process.stdout.readline().decode().strip() == ". demo/demo.env"
         command = process.stdout.readline().decode().split()
         deadline = time.monotonic() + 60
         while True:
@@ -72,11 +73,12 @@ def test_demo(tmp_path: Path):
                 assert process.poll() is None, (tmp_path / "demo.log").read_text()
                 time.sleep(0.3)
         assert len(keyring["recipients"]) == 1
-        assert command[:2] == ["intake-review", "--identity"]
+        assert command[:2] == [str(BIN / "intake-review"), "--identity"]  # runs with no venv on PATH
         assert command[-1] == "list"
         assert (instance / "demo.passphrase").stat().st_mode & 0o777 == 0o600
         assert (instance / "demo.key").stat().st_mode & 0o777 == 0o600
-        listed = run_cli(*command[:-1], "list", "--json", cwd=tmp_path)
+        listed = subprocess.run(["sh", "-c", f". demo/demo.env && {' '.join(command)} --json"], cwd=tmp_path,
+                                capture_output=True, text=True, timeout=120, check=True)
         assert json.loads(listed.stdout) == []
     finally:
         process.terminate()
