@@ -56,9 +56,10 @@ def check_signing_key(settings: Settings, signer: str | None) -> Finding:
     from intake.keys.keyring import KeyringError, read_signer
 
     path = settings.signing_key
-    if not path.exists():
-        return fail("signing key", f"no admin signing key at {path}, so no reviewer key can be added, retired or "
-                                   "rotated: restore it from your backup (or set INTAKE_SIGNING_KEY to where it is)")
+    if not path.exists():  # a web node has none by design (docs/deploy.md, step 16); a restored admin machine must
+        return warn("signing key", f"no admin signing key at {path}: fine on a web node; on the machine where you "
+                                   "run `intake keys`, restore it from your backup (or set INTAKE_SIGNING_KEY to "
+                                   "where it is), else no reviewer key can be added, retired or rotated")
     try:
         public = read_signer(path)
     except KeyringError as exc:

@@ -19,8 +19,14 @@ class DatabaseSource:
     read_only = False
 
     def __init__(self, url: str) -> None:
+        from intake.review.errors import FAILED, ReviewError
         from intake.storage.db import connect
+        from intake.storage.instance import sqlite_path
 
+        missing = sqlite_path(url)
+        if missing is not None and not missing.is_file():  # SQLite would make an empty file: reading creates nothing
+            raise ReviewError(f"no database at {missing}", "check --db (or INTAKE_DATABASE_URL): the server's "
+                              "database, made by `intake init`", FAILED)
         self.engine = connect(url)
 
     def cases(self, status: str | None = None, since: dt.date | None = None) -> Iterator[Case]:

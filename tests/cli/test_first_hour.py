@@ -83,6 +83,19 @@ def test_missing_sqlite_database_names_the_url(tmp_path: Path) -> None:
     assert tree(tmp_path) == {"instance"}
 
 
+def test_review_on_a_missing_database_creates_nothing(tmp_path: Path) -> None:
+    """Item 21: `intake-review list` on a SQLite file that is not there says so, and makes no empty database."""
+    (tmp_path / "pw").write_text("reviewer passphrase\n")
+    bare(tmp_path, "keys", "new", "r", "--passphrase-file", "pw").check_returncode()
+    before = tree(tmp_path)
+    result = bare(tmp_path, "--identity", "r.key", "--passphrase-file", "pw", "--db", "sqlite:///gone.db", "list",
+                  program="intake-review")
+    assert result.returncode == 1, result.stderr
+    assert "no database at" in result.stderr
+    assert "--db" in result.stderr
+    assert tree(tmp_path) == before
+
+
 def test_notify_names_every_missing_setting(tmp_path: Path) -> None:
     """Item 23: `intake notify` with nothing set names the mail server, the sender and the address list at once."""
     bare(tmp_path, "init").check_returncode()
@@ -156,6 +169,7 @@ def test_check_tells_notices_backup_signing_key_and_onion(site: Instance) -> Non
     failed = site.run("check", check=False)
     assert failed.returncode == 1
     assert "restore it from your backup" in lines(failed, "signing key")[0]
+    assert lines(failed, "signing key")[0].startswith("warn")  # a web node has none by design
     assert "checksum" in lines(failed, "onion")[0]
     assert lines(failed, "onion")[0].startswith("FAIL")
     notices = lines(failed, "notices")[0]
