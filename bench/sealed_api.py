@@ -81,7 +81,9 @@ def upload_intake(port: int, header: bytes, body: bytes, parts: list[bytes]) -> 
     for number, part in enumerate(parts):
         client.call("PUT", f"/api/v1/uploads/{token}/0/{number}", part, 204)
     client.call("POST", f"/api/v1/uploads/{token}/complete")
-    return time.perf_counter() - start
+    elapsed = time.perf_counter() - start
+    client.conn.close()
+    return elapsed
 
 
 def upload_bare(port: int, parts: list[bytes]) -> float:

@@ -13,13 +13,16 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from intake.storage.writers import queue_for
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+DURABLE = ("FULL", 1000)  # SQLite's synchronous level and automatic checkpoint (pages) of every connection
+WAL_KEPT = 64 << 20  # bytes of WAL kept after a checkpoint: parts of large uploads grow it until one (LAZY)
+LAZY = ("NORMAL", 0)  # the same, for one transaction that no receipt depends on (writing(durable=False))
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     """WAL for concurrent readers, secure_delete so deleted data is zeroed, foreign keys on."""
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-    for pragma in ("journal_mode=WAL", "secure_delete=ON", "foreign_keys=ON", "synchronous=FULL",
-                   "busy_timeout=30000"):
+    for pragma in ("journal_mode=WAL", "secure_delete=ON", "foreign_keys=ON", f"synchronous={DURABLE[0]}",
+                   f"wal_autocheckpoint={DURABLE[1]}", f"journal_size_limit={WAL_KEPT}", "busy_timeout=30000"):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
 
@@ -36,20 +39,52 @@ def connect(url: str) -> Engine:
 
 
 @contextmanager
-def writing(engine: Engine) -> Iterator[Connection]:
+def writing(engine: Engine, durable: bool = True) -> Iterator[Connection]:
     """A write transaction, committed on success; on SQLite begun IMMEDIATE, in its turn (storage/writers.py).
 
     BEGIN IMMEDIATE takes SQLite's write lock at once, so a transaction that reads before it
     writes never fails to upgrade its lock; the turn makes writers queue instead of polling that
     lock. PostgreSQL locks rows, so its writers run side by side. Not reentrant.
+
+    `durable=False` is for the parts of an upload that no receipt depends on yet (docs/web.md,
+    "One durable point"): its commit does not wait for the disk (SQLite: `synchronous=NORMAL` and
+    no automatic checkpoint for this one transaction; PostgreSQL: `synchronous_commit` off), so it
+    survives a crash of the process but perhaps not of the machine. The durable commit that
+    completes the case flushes the log up to itself, so every part before it is on disk then.
     """
     if engine.dialect.name != "sqlite" or not engine.url.database:
         with engine.begin() as conn:
+            if not durable and engine.dialect.name == "postgresql":
+                conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
             yield conn
         return
-    with queue_for(engine.url.database).turn(), engine.begin() as conn:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-        yield conn
+    with queue_for(engine.url.database).turn(), engine.connect() as conn:
+        if durable:
+            with conn.begin():
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                yield conn
+            return
+        raw = conn.connection.driver_connection  # SQLite refuses these pragmas inside a transaction
+        raw.execute(f"PRAGMA synchronous={LAZY[0]}")
+        raw.execute(f"PRAGMA wal_autocheckpoint={LAZY[1]}")
+        try:
+            with conn.begin():
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                yield conn
+        finally:
+            raw.execute(f"PRAGMA synchronous={DURABLE[0]}")
+            raw.execute(f"PRAGMA wal_autocheckpoint={DURABLE[1]}")
+
+
+def checkpoint(engine: Engine) -> None:
+    """On SQLite, copy the WAL into the database now (PASSIVE: it waits for no one), after an upload completes.
+
+    Parts stored with `durable=False` take no automatic checkpoint, so the WAL holds them until
+    this one: each upload pays for one checkpoint (two fsyncs) at its end, whatever its size.
+    """
+    if engine.dialect.name == "sqlite" and engine.url.database:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def upgrade(engine: Engine) -> None:

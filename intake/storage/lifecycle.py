@@ -8,8 +8,10 @@ invisible, until `complete_case` checks every part in the transaction that makes
 request calls `discard`, and a crashed or abandoned one is removed by `expire_uploads` (idle sweeps,
 storage/budgets.py: no expiry time is stored). Case ids are random, not in order of arrival.
 
-Writes: every write here is one `writing(engine)` transaction (db.py). Group commit (batches.py)
-applies only where many small transactions of concurrent requests must share one commit: the
+Writes: every write here is one `writing(engine)` transaction (db.py). Opening a case to seal into and
+storing parts do not wait for the disk (`durable=False`): nothing is promised until `complete_case`,
+whose durable commit makes every part before it durable too (docs/web.md, "One durable point").
+Group commit (batches.py) applies only where many small transactions of concurrent requests must share one commit: the
 admission of browser-sealed reports (admission.py), which runs `insert_case` inside it.
 """
 
@@ -24,7 +26,7 @@ from intake.clock import today
 from intake.crypto.stream import PART, plain_size
 from intake.storage.budgets import age_uploads, charge_stored
 from intake.storage.cases import CARRIER, StorageError, new_ref, part_count
-from intake.storage.db import writing
+from intake.storage.db import checkpoint, writing
 from intake.storage.layout import shuffle_file
 from intake.storage.schema import attachments, case_keys, case_lookups, cases, parts
 
@@ -73,13 +75,13 @@ def set_lookup(conn: Connection, case_id: int, lookup: bytes) -> None:
 
 def open_arrival(engine: Engine, sealed_by: str = "server") -> int:
     """Open an empty, incomplete case to seal streams into (no upload token); return its id."""
-    with writing(engine) as conn:
+    with writing(engine, durable=False) as conn:
         return insert_case(conn, b"", b"", sealed_by, (), (), complete=False, token=False)[0]
 
 
 def add_stream(engine: Engine, case_id: int, idx: int) -> None:
     """Register attachment stream `idx` of an arriving case; its length is given when the case completes."""
-    with writing(engine) as conn:
+    with writing(engine, durable=False) as conn:
         conn.execute(insert(attachments).values(case_id=case_id, idx=idx, length=0))
 
 
@@ -89,7 +91,7 @@ def append_parts(engine: Engine, case_id: int, idx: int, first: int, data: Seque
     with `daily`, count them on the server path's budget of that many bytes a day in it (DaySpent if over)."""
     if not all(0 < len(part) <= PART for part in data):
         raise StorageError(f"a part must hold 1 to {PART} bytes")
-    with writing(engine) as conn:
+    with writing(engine, durable=False) as conn:
         if daily is not None:
             charge_stored(conn, "server", sum(len(part) for part in data), daily)
         conn.execute(insert(parts), [{"case_id": case_id, "idx": idx, "part": first + n, "data": part}
@@ -99,7 +101,7 @@ def append_parts(engine: Engine, case_id: int, idx: int, first: int, data: Seque
 
 def put_part(engine: Engine, case_id: int, idx: int, part: int, data: bytes) -> None:
     """Store one part of an uploading attachment whose length is known (idempotent for the same bytes)."""
-    with writing(engine) as conn:
+    with writing(engine, durable=False) as conn:
         length = conn.execute(select(attachments.c.length).join(cases, cases.c.id == attachments.c.case_id).where(
             attachments.c.case_id == case_id, attachments.c.idx == idx, cases.c.complete.is_(False))).scalar()
         if length is None:
@@ -155,7 +157,9 @@ def complete_case(engine: Engine, case_id: int, header: bytes | None = None, bod
             complete=True, upload_token=None, idle=0, received=today(), **values))
         if done.rowcount != 1:
             raise StorageError("no upload waits with that id")
-        return conn.execute(select(cases.c.ref).where(cases.c.id == case_id)).scalar_one()
+        ref = conn.execute(select(cases.c.ref).where(cases.c.id == case_id)).scalar_one()
+    checkpoint(engine)
+    return ref
 
 
 def check_whole(conn: Connection, case_id: int) -> None:

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, PngImagePlugin
+from sqlalchemy import delete
 
 from intake.storage.cases import iter_cases
+from intake.storage.schema import parts
 from tests.support import VECTORS
 from tests.support.browser import Watched, fill, wait_receipt
 from tests.support.web import files_containing, open_stored
@@ -129,6 +131,44 @@ def test_resume_after_cut(browser, live):
     assert files == [("long.webm", video)]
     context.close()
     assert leaks(site, server, description.encode()) == []
+
+
+def test_part_lost_in_a_machine_crash_is_sent_again(browser, live):
+    """A part the server acknowledged but lost (as a crash of its machine loses a part committed without an
+    fsync: docs/web.md, "One durable point") shows as missing; the page seals that stream again, sends it
+    and completes, and the case opens whole."""
+    site, server = live
+    context = browser.new_context()
+    watched = Watched(context)
+    page = watched.page
+    completes: list[int] = []
+
+    def route(request_route) -> None:
+        request = request_route.request
+        if request.method == "POST" and request.url.endswith("/complete") and not completes:
+            with site.engine.begin() as conn:  # the lost part: acknowledged, then gone
+                conn.execute(delete(parts).where(parts.c.idx == 0, parts.c.part == 1))
+        if request.method == "POST" and request.url.endswith("/complete"):
+            completes.append(1)
+        request_route.continue_()
+
+    page.route("**/api/v1/uploads/**", route)
+    page.goto(server.url + "/")
+    page.wait_for_selector("html[data-sealing=ready]")
+    description = "canary-lost-part-8a1e a patrol at the bridge"
+    fill(page, description)
+    video = bytes(range(256)) * (10 * 1024)
+    page.set_input_files("#attachments", [{"name": "bridge.webm", "mimeType": "video/webm", "buffer": video}])
+    page.click("button[type=submit]")
+    page.wait_for_selector("#unclean li")
+    page.click("button[type=submit]")
+    ref = wait_receipt(page)
+    watched.problems = [p for p in watched.problems if "409" not in p]
+    watched.check()
+    assert len(completes) == 2
+    _, files, _ = open_stored(site.engine, ref, site.identities)
+    assert files == [("bridge.webm", video)]
+    context.close()
 
 
 def test_without_javascript(browser, live):

@@ -135,6 +135,25 @@ export class Upload {
         number++;
       }
     }
+    try {
+      return await this.request("POST", `/api/v1/uploads/${upload}/complete`);
+    } catch (e) {
+      if (!(e instanceof SendError && e.status === 409)) throw e;
+      return this.refill(upload, key, files, padded, e);
+    }
+  }
+
+  async refill(upload, key, files, padded, refusal) {
+    // A part the server acknowledged can be lost if its machine crashed before the report was complete
+    // (docs/web.md, "One durable point"): ask which parts are missing, seal each stream that lost one anew
+    // (a new stream header) and send all of it, then complete. Any other 409 is the server's answer.
+    const lost = await this.request("GET", `/api/v1/uploads/${upload}`).then((s) => s.missing, () => null);
+    const streams = lost ? files.map((_, i) => i).filter((i) => (lost[String(i)] || []).length > 0) : [];
+    if (streams.length === 0) throw refusal;
+    for (const i of streams) {
+      let number = 0;
+      for await (const part of sealedParts(key, i, files[i].blob, padded)) await this.putPart(upload, i, number++, part);
+    }
     return this.request("POST", `/api/v1/uploads/${upload}/complete`);
   }
 

@@ -1,0 +1,24 @@
+"""fsyncs per report on a live `intake serve` under strace: a small constant, whatever the file's size, on both
+ways in (docs/web.md, "One durable point"). Before, one 64 MiB no-JS report cost 69, one per batch of parts
+and two per automatic checkpoint."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from bench.fsyncs import measure
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(shutil.which("strace") is None, reason="strace is missing: run .ci/setup")]
+MOST = 5  # admission (one commit, one WAL restart), completion (one commit), one checkpoint (WAL and database)
+
+
+def test_fsyncs_per_report_do_not_grow_with_the_file(tmp_path):
+    """A report with a 1 MiB file and one with a 64 MiB file cost the same few fsyncs, without JavaScript and
+    through the upload API."""
+    counts = measure(tmp_path, (1, 64))
+    for way, by_size in counts.items():
+        assert by_size[1] == by_size[64], (way, by_size)
+        assert 1 <= by_size[64] <= MOST, (way, by_size)
