@@ -16,7 +16,8 @@ from intake.storage.lifecycle import insert_case
 
 
 class Refused(Exception):
-    """A guard refused the report: `reason` is "replayed", "pending" (too many bytes still uploading) or "daily"."""
+    """A guard refused the report: `reason` is "replayed", "pending" (too many bytes still uploading), "held" (this
+    case's own follow-ups hold their share of the pending bytes) or "daily"."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -29,6 +30,7 @@ class Limits:
 
     daily_bytes: int
     pending_bytes: int
+    case_bytes: int = 500 << 20  # the follow-ups of one case uploading at once (storage/followups.py)
 
 
 @dataclass(frozen=True)

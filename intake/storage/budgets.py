@@ -9,9 +9,9 @@
   what was written; a declared size is only checked against what is left (`left_today`).
 - `upkeep`: whether the last sweep was in an odd or an even hour (not the hour itself), shared by
   every process so that the first to see the hour change sweeps: it drops old days, and expires
-  uploads left idle for IDLE_SWEEPS sweeps (each stored part resets a case's count), then has
-  SQLite rebuild its file in random order and truncate its WAL (storage/layout.py), so that neither
-  deleted rows nor the order of arrival stay readable there.
+  uploads left idle for IDLE_SWEEPS sweeps (each newly stored part resets a case's count; a part sent
+  again does not), then has SQLite rebuild its file in random order and truncate its WAL
+  (storage/layout.py), so that neither deleted rows nor the order of arrival stay readable there.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache
 
-from sqlalchemy import Connection, Date, Engine, Insert, bindparam, delete, func, select, text, update
+from sqlalchemy import Connection, Date, Engine, Insert, bindparam, case, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from intake.clock import today
@@ -75,6 +75,12 @@ def left_today(conn: Connection, path: str, cap: int) -> int:
     spent = conn.execute(select(stored_bytes.c.bytes).where(stored_bytes.c.day == today(),
                                                             stored_bytes.c.path == path)).scalar()
     return cap - (spent or 0)
+
+
+def refund(conn: Connection, path: str, day: dt.date, size: int) -> None:
+    """Give back `size` bytes counted on `path` on `day` that never arrived (an upload expired or discarded)."""
+    conn.execute(update(stored_bytes).where(stored_bytes.c.day == day, stored_bytes.c.path == path).values(
+        bytes=case((stored_bytes.c.bytes > size, stored_bytes.c.bytes - size), else_=0)))
 
 
 def pending_bytes(conn: Connection) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Engine, Integer, delete, insert, literal, select
+from sqlalchemy import Connection, Engine, Integer, delete, func, insert, literal, select
 
 from intake.storage.admission import Limits, Refused
 from intake.storage.budgets import charge, charge_stored, pending_bytes, spend
@@ -22,6 +22,8 @@ from intake.storage.lifecycle import CARRIER, check_whole, insert_case, set_stre
 from intake.storage.schema import attachments, carriers, cases, message_attachments, message_parts, parts
 from intake.storage.threads import append_message
 
+CARRIERS_PER_CASE = 2  # follow-ups with files of one case uploading at once
+
 
 def admit_follow_up(engine: Engine, case_id: int, header: bytes, body: bytes, lengths: Sequence[int],
                     path: str | None, limits: Limits, spent: bytes | None = None, day: int | None = None) -> str | None:
@@ -29,11 +31,15 @@ def admit_follow_up(engine: Engine, case_id: int, header: bytes, body: bytes, le
     already), and store a reporter's message (None) or open a carrier for its files (its upload token):
     all or nothing.
 
-    Raises Refused("replayed"), Refused("pending") or Refused("daily") as admission.admit_case does.
+    Raises Refused("replayed"), Refused("pending") or Refused("daily") as admission.admit_case does, and
+    Refused("held") when this case's follow-ups under way already hold CARRIERS_PER_CASE uploads or
+    `limits.case_bytes` declared bytes (docs/web.md, "Floods").
     """
     with writing(engine) as conn:
         if spent is not None and not spend(conn, spent, day):  # type: ignore[arg-type]
             raise Refused("replayed")
+        if lengths and held_by_case(conn, case_id, sum(lengths), limits.case_bytes):
+            raise Refused("held")
         if lengths and pending_bytes(conn) + sum(lengths) > limits.pending_bytes:
             raise Refused("pending")
         if path is not None and not charge(conn, path, len(header) + len(body) + sum(lengths), limits.daily_bytes):
@@ -46,6 +52,17 @@ def admit_follow_up(engine: Engine, case_id: int, header: bytes, body: bytes, le
         carrier, _ref, token = insert_case(conn, header, body, CARRIER, (), lengths, complete=False)
         conn.execute(insert(carriers).values(case_id=carrier, thread_case=case_id))
         return token
+
+
+def held_by_case(conn: Connection, case_id: int, more: int, cap: int) -> bool:
+    """Whether a case's follow-ups under way hold their share already: CARRIERS_PER_CASE uploads, or `cap` declared
+    bytes with `more` (so one codename cannot hold the pending-bytes cap of everyone)."""
+    open_ = select(carriers.c.case_id).join(cases, cases.c.id == carriers.c.case_id).where(
+        carriers.c.thread_case == case_id, cases.c.complete.is_(False))
+    count = conn.execute(select(func.count()).select_from(open_.subquery())).scalar_one()
+    declared = conn.execute(select(func.coalesce(func.sum(attachments.c.length), 0))
+                            .where(attachments.c.case_id.in_(open_))).scalar_one()
+    return count >= CARRIERS_PER_CASE or int(declared) + more > cap
 
 
 def carrier_header(engine: Engine, case_id: int) -> bytes | None:

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, u
 
 from intake.clock import today
 from intake.crypto.stream import PART, plain_size
-from intake.storage.budgets import age_uploads, charge_stored
+from intake.storage.budgets import age_uploads, charge_stored, refund
 from intake.storage.cases import CARRIER, StorageError, new_ref, part_count
 from intake.storage.db import checkpoint, writing
 from intake.storage.layout import shuffle_file
@@ -100,19 +100,20 @@ def append_parts(engine: Engine, case_id: int, idx: int, first: int, data: Seque
 
 
 def put_part(engine: Engine, case_id: int, idx: int, part: int, data: bytes) -> None:
-    """Store one part of an uploading attachment whose length is known (idempotent for the same bytes)."""
+    """Store one part of an uploading attachment whose length is known (idempotent for the same bytes); only a
+    part not stored before counts as progress against the idle sweep."""
     with writing(engine, durable=False) as conn:
         length = conn.execute(select(attachments.c.length).join(cases, cases.c.id == attachments.c.case_id).where(
             attachments.c.case_id == case_id, attachments.c.idx == idx, cases.c.complete.is_(False))).scalar()
         if length is None:
             raise StorageError("no upload waits for that attachment")
         check_part(length, part, data)
-        conn.execute(update(cases).where(cases.c.id == case_id, cases.c.idle != 0).values(idle=0))
         key = and_(parts.c.case_id == case_id, parts.c.idx == idx, parts.c.part == part)
         if conn.execute(select(func.count()).select_from(parts).where(key)).scalar():
-            conn.execute(update(parts).where(key).values(data=data))
+            conn.execute(update(parts).where(key).values(data=data))  # sent again: no progress, the idle count stays
         else:
             conn.execute(insert(parts).values(case_id=case_id, idx=idx, part=part, data=data))
+            conn.execute(update(cases).where(cases.c.id == case_id, cases.c.idle != 0).values(idle=0))
 
 
 def check_part(length: int, part: int, data: bytes) -> None:
@@ -187,10 +188,27 @@ def set_streams(conn: Connection, case_id: int, lengths: Sequence[int]) -> None:
 
 
 def discard(engine: Engine, case_id: int) -> None:
-    """Delete an incomplete case and everything stored for it."""
+    """Delete an incomplete case and everything stored for it, giving its declared bytes that never arrived back
+    to the day's budget of the browser path (docs/web.md, "Floods")."""
     with writing(engine) as conn:
+        refund_unarrived(conn, case_id)
         conn.execute(delete(parts).where(parts.c.case_id == case_id))
         conn.execute(delete(cases).where(cases.c.id == case_id, cases.c.complete.is_(False)))
+
+
+def refund_unarrived(conn: Connection, case_id: int) -> None:
+    """Refund, in `conn`'s transaction, the stream bytes an incomplete upload declared (and was charged) but never
+    sent: a case or a follow-up's carrier of the browser path; no-JS arrivals declare nothing."""
+    row = conn.execute(select(cases.c.received, cases.c.sealed_by).where(
+        cases.c.id == case_id, cases.c.complete.is_(False), cases.c.sealed_by.in_(("browser", CARRIER)))).first()
+    if row is None:
+        return
+    declared = conn.execute(select(func.coalesce(func.sum(attachments.c.length), 0))
+                            .where(attachments.c.case_id == case_id)).scalar_one()
+    arrived = conn.execute(select(func.coalesce(func.sum(func.length(parts.c.data)), 0))
+                           .where(parts.c.case_id == case_id)).scalar_one()
+    if declared > arrived:
+        refund(conn, "browser", row.received, int(declared) - int(arrived))
 
 
 def expire_uploads(engine: Engine, every: bool = False) -> int:

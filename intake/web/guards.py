@@ -44,6 +44,9 @@ def refusal(refused: Refused) -> GuardError:
     """What to tell a reporter whose report a guard refused as it was stored."""
     if refused.reason == "replayed":
         return GuardError(_("this proof of work was already used: reload the page and send the report again"))
+    if refused.reason == "held":
+        return GuardError(_("Your earlier follow-up with files is still uploading. Nothing was stored: let it "
+                            "finish, or send this one again in an hour."), 429)
     if refused.reason == "pending":
         return GuardError(_("Many uploads are under way right now. Nothing was stored: send your report again in "
                             "an hour, or without its largest files now."), 503)

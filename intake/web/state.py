@@ -45,7 +45,7 @@ class Intake:
     @property
     def limits(self) -> Limits:
         """The byte budgets of a browser-sealed report."""
-        return Limits(self.settings.daily_bytes, self.settings.pending_bytes)
+        return Limits(self.settings.daily_bytes, self.settings.pending_bytes, self.settings.max_report_bytes)
 
     @property
     def disk(self) -> Path | None:

@@ -1,0 +1,125 @@
+"""Issue 19, finding 5, against a live `intake serve`: one codename's follow-up carriers that declare large files
+and never send them cannot hold the pending-bytes cap, keep themselves alive by sending one part again, or drain
+the browser path's daily budget once they expire (docs/web.md, "Floods")."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from intake.crypto.codename import derive_keys, make_codename
+from intake.crypto.message import seal_message
+from intake.crypto.report import seal_report
+from intake.crypto.stream import PART
+from intake.storage.budgets import IDLE_SWEEPS
+from intake.storage.lifecycle import expire_uploads
+from intake.storage.schema import stored_bytes
+from intake.storage.threads import salt
+from tests.support.web import Server, b64, make_site, solve
+
+MIB = 1 << 20
+pytestmark = pytest.mark.slow
+
+
+def framed(plain: int) -> int:
+    """The sealed length of a stream of `plain` bytes (format.md §7)."""
+    return 24 + plain + 17 * (plain // 65536 + 1)
+
+
+SIX = framed(6 * MIB)  # each carrier declares 6 MiB; one follow-up may declare 8 MiB (the report limit)
+
+
+class Api:
+    """One client of the API, with the page's form token."""
+
+    def __init__(self, url: str) -> None:
+        self.url, self.http = url, requests.Session()
+        page = self.http.get(url + "/", timeout=60).text
+        self.http.headers["X-CSRFToken"] = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+
+    def work(self) -> dict[str, str]:
+        """A solved proof of work."""
+        got = self.http.get(self.url + "/api/v1/challenge", timeout=60).json()
+        return {"pow_challenge": got["challenge"], "pow_nonce": solve(got["challenge"], got["bits"])}
+
+    def report(self, site, lengths=(), lookup=None, reply=None) -> requests.Response:  # noqa: ANN001
+        """POST /api/v1/reports: a sealed report declaring stream `lengths`."""
+        sealed = seal_report([i.recipient for i in site.identities], {"incident_type": "drone", "description": "x"},
+                             reply_key=str(reply) if reply else None)
+        data = {"keyring_serial": 1, "header": b64(sealed.header), "body": b64(sealed.body), "lengths": list(lengths),
+                "website": "", **self.work()}
+        if lookup is not None:
+            data["lookup"] = b64(lookup)
+        return self.http.post(self.url + "/api/v1/reports", json=data, timeout=60)
+
+    def follow_up(self, site, keys, lengths) -> requests.Response:  # noqa: ANN001
+        """POST /api/v1/thread/messages: a follow-up declaring stream `lengths` it never means to send."""
+        sealed = seal_message([i.recipient for i in site.identities], keys.identity.recipient, "reporter", "files")
+        data = {"token": b64(keys.token), "header": b64(sealed.header), "body": b64(sealed.body),
+                "lengths": list(lengths), **self.work()}
+        return self.http.post(self.url + "/api/v1/thread/messages", json=data, timeout=60)
+
+    def put(self, upload: str, part: int, data: bytes) -> int:
+        """PUT one part; its status."""
+        return self.http.put(f"{self.url}/api/v1/uploads/{upload}/0/{part}", data=data, timeout=60).status_code
+
+
+@pytest.fixture
+def live(tmp_path, db_url):
+    """A live server taking reports of 8 MiB, 20 MiB uploading at once and 16 MiB a day on each path."""
+    site = make_site(tmp_path, db_url, max_report_bytes=8 * MIB)
+    site.env.update(INTAKE_PENDING_BYTES=str(20 * MIB), INTAKE_DAILY_BYTES=str(16 * MIB))
+    server = Server(site.env, tmp_path).start()
+    api = Api(server.url)
+    keys = derive_keys(make_codename(), salt(site.engine))
+    assert api.report(site, lookup=keys.lookup, reply=keys.identity.recipient).status_code == 201
+    yield site, server, api, keys
+    server.stop()
+    site.engine.dispose()
+
+
+def test_one_codename_cannot_hold_the_pending_bytes(live):
+    """Carriers of one case are capped at one follow-up's size (and two at once), so an honest report with a
+    file is still taken; before, three carriers of 6 MiB held 18 of the 20 MiB and the report got a 503."""
+    site, _server, api, keys = live
+    assert api.follow_up(site, keys, [SIX]).status_code == 201
+    for _ in range(2):
+        held = api.follow_up(site, keys, [SIX])
+        assert held.status_code == 429, held.text
+        assert "still uploading" in held.json()["error"]
+    assert api.follow_up(site, keys, [framed(MIB)]).status_code == 201  # within the case's share: a second carrier
+    assert api.follow_up(site, keys, [framed(1000)]).status_code == 429  # but never a third at once
+    honest = Api(_server.url).report(site, lengths=[SIX])
+    assert honest.status_code == 201, honest.text
+
+
+def test_a_part_sent_again_does_not_keep_a_carrier_alive(live):
+    """Re-sending the one part stored never resets the idle count: the carrier expires after IDLE_SWEEPS sweeps."""
+    site, _server, api, keys = live
+    upload = api.follow_up(site, keys, [SIX]).json()["upload"]
+    part = os.urandom(PART)
+    assert api.put(upload, 0, part) == 204
+    expired = 0
+    for _ in range(IDLE_SWEEPS):
+        assert api.put(upload, 0, part) == 204  # the same part again, each hour
+        expired += expire_uploads(site.engine)
+    assert expired == 1
+    assert api.http.get(f"{api.url}/api/v1/uploads/{upload}", timeout=60).status_code == 404
+
+
+def test_expired_carriers_give_back_the_bytes_that_never_came(live):
+    """Declaring 6 MiB, sending 1 MiB and letting it expire, again and again, does not spend the day's 16 MiB:
+    the 5 MiB that never came are refunded; before, the third declaration got a 503 for the day."""
+    site, _server, api, keys = live
+    for _ in range(4):
+        answer = api.follow_up(site, keys, [SIX])
+        assert answer.status_code == 201, answer.text
+        assert api.put(answer.json()["upload"], 0, os.urandom(PART)) == 204
+        assert expire_uploads(site.engine, every=True) == 1
+    with site.engine.connect() as conn:
+        spent = conn.execute(select(stored_bytes.c.bytes).where(stored_bytes.c.path == "browser")).scalar_one()
+    assert 4 * PART <= spent < 4 * PART + 64 * 1024, "what arrived (and the sealed texts) stays counted"
