@@ -1,12 +1,14 @@
 """The proof of work of the API, priced by recent load (docs/web.md, "Floods").
 
-A challenge is the day number, the number of zero bits asked for, 16 random bytes and a MAC:
-issuing one writes nothing and holds no finer time than the day. A solution is a nonce such that
+A challenge is the day number, the number of zero bits asked for, the minute it was issued, 12 random
+bytes and a MAC: issuing one writes nothing, and the minute lives only inside the challenge (what is
+stored of a spent one is a keyed digest and its day). A solution is a nonce such that
 BLAKE2b-256("intake-pow-v2" || challenge || nonce) starts with that many zero bits. As in Tor's
 onion-service defence (proposal 327), the effort asked for rises with the load: one more bit, so
 twice the work, each time the reports admitted in the last minute double past `easy_rate`. A
-solution must also reach the current effort less SLACK bits, so challenges stockpiled while the
-service was quiet are worth little once it is busy. The load is counted in this process's memory
+solution must also reach the current effort, less SLACK bits while its challenge is at most
+FRESH_MINUTES old, so challenges stockpiled while the service was quiet are worth little once it
+is busy, and nothing once they are a few minutes old. The load is counted in this process's memory
 only (in 10-second slots, forgotten after a minute) and scaled by the number of workers.
 """
 
@@ -32,9 +34,15 @@ def N_(message: str) -> str:
 
 DOMAIN = b"intake-pow-v2"
 SLACK = 2
+FRESH_MINUTES = 5  # a challenge older than this gets no slack: it must reach the current effort
 MAX_RISE = 12
 SLOT = 10
 SLOTS = 6
+
+
+def minute() -> int:
+    """The minutes since the epoch: the age of a challenge is counted in them (a test may set this clock)."""
+    return int(time.time() // 60)
 
 
 class WorkRefused(Exception):
@@ -105,7 +113,7 @@ class ProofOfWork:
     def challenge(self) -> tuple[str, int]:
         """A new challenge and the zero bits it asks for."""
         bits = self.effort()
-        raw = struct.pack(">IB", day_number(), bits) + secrets.token_bytes(16)
+        raw = struct.pack(">IBI", day_number(), bits, minute() & 0xFFFFFFFF) + secrets.token_bytes(12)
         return base64.urlsafe_b64encode(raw + self._mac(raw)).decode().rstrip("="), bits
 
     def verify(self, challenge: object, nonce: object) -> Solved:
@@ -118,12 +126,13 @@ class ProofOfWork:
             raw = b""
         if len(raw) != 37 or not hmac.compare_digest(self._mac(raw[:21]), raw[21:]):
             raise WorkRefused(N_("the proof of work is not valid: reload the page and send the report again"))
-        day, bits = struct.unpack(">IB", raw[:5])
+        day, bits, issued = struct.unpack(">IBI", raw[:9])
         if not 0 <= day_number() - day <= 1:
             raise WorkRefused(N_("the proof of work has expired: reload the page and send the report again"))
         zeros = leading_zero_bits(generichash(32, DOMAIN + challenge.encode() + nonce.encode()))
         if zeros < bits:
             raise WorkRefused(N_("the proof of work is not solved: reload the page and send the report again"))
-        if zeros < self.effort() - SLACK:
+        slack = SLACK if 0 <= (minute() - issued) & 0xFFFFFFFF <= FRESH_MINUTES else 0
+        if zeros < self.effort() - slack:
             raise WorkRefused(N_("the service is busy and asks for more work now: solve a new challenge"), 429)
         return Solved(self._mac(b"spent" + raw[:21]), day)

@@ -8,7 +8,8 @@ import itertools
 import pytest
 
 from intake.crypto.keys import generichash
-from intake.web.work import DOMAIN, MAX_RISE, SLACK, ProofOfWork, WorkRefused, leading_zero_bits
+from intake.web import work as work_module
+from intake.web.work import DOMAIN, FRESH_MINUTES, MAX_RISE, SLACK, ProofOfWork, WorkRefused, leading_zero_bits
 from tests.support.web import begin, csrf_token, rows, sealed
 
 
@@ -71,6 +72,30 @@ def test_stockpiled_work_is_refused_under_load(client, site, app):
     busy = client.get("/api/v1/challenge").get_json()
     assert busy["bits"] == work.effort()
     assert begin(client, token, sealed(site, ())).status_code == 201
+
+
+def test_old_challenges_get_no_slack(monkeypatch):
+    """Issue 19.11: a challenge stockpiled more than FRESH_MINUTES ago must reach the full current effort."""
+    clock = [work_module.minute()]
+    monkeypatch.setattr(work_module, "minute", lambda: clock[0])
+    work = ProofOfWork(b"secret", base_bits=4, easy_rate=8, workers=1)
+    challenge, bits = work.challenge()
+    for _ in range(8 * 4):
+        work.load.add()
+    assert work.effort() == bits + SLACK
+    nonce = nonce_with(challenge, bits, bits + SLACK - 1)  # enough when issued, SLACK bits short now
+    clock[0] += FRESH_MINUTES
+    work.verify(challenge, nonce)
+    clock[0] += 1
+    with pytest.raises(WorkRefused) as refused:
+        work.verify(challenge, nonce)
+    assert refused.value.status == 429
+    clock[0] -= FRESH_MINUTES + 2  # a challenge "from the future" (a clock set back) gets no slack either
+    with pytest.raises(WorkRefused):
+        work.verify(challenge, nonce)
+    full = nonce_with(challenge, bits + SLACK, 64)
+    clock[0] += 60
+    assert work.verify(challenge, full).day == work.verify(challenge, full).day
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
