@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     app.config.update(test_config or {})
     app.jinja_env.globals.pop("config", None)
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals.update(max_bytes=settings.max_report_bytes, max_mib=settings.max_report_bytes >> 20)
     state.init_app(app, settings)
     security.init_app(app)
     static.init_app(app)

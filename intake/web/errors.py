@@ -43,7 +43,10 @@ def respond(status: int, message: str) -> tuple[Response | str, int]:
     if request.path.startswith("/api/"):
         return jsonify(error=message), status
     title = titles().get(status, _("Something went wrong"))
-    return render_template("error.html", title=title, message=message, status=status), status
+    checking = request.path.startswith(("/check", "/receipt"))
+    if checking and status in (400, 404):
+        title = _("Your codename could not be checked")
+    return render_template("error.html", title=title, message=message, status=status, checking=checking), status
 
 
 def http_error(exc: HTTPException) -> tuple[Response | str, int] | tuple[Response | str, int, dict[str, str]]:

@@ -98,8 +98,7 @@ def check_write() -> None:
         abort(403, _("A page of another website tried to send this. Nothing was stored: open this site's own "
                      "page and send your report from there."))
     if request.path.startswith("/api/") and not state().tokens.valid(request.headers.get("X-CSRFToken")):
-        abort(400, _("send the form token of the page (meta csrf-token) in the X-CSRFToken header: reload the "
-                     "page"))
+        raise form_expired()  # the page's words: the API's clients are the pages (docs/openapi.yaml names the header)
 
 
 def init_app(app: Flask) -> None:

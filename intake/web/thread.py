@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -22,7 +21,7 @@ from intake.crypto.errors import CryptoError, InvalidKey
 from intake.crypto.keys import Identity
 from intake.crypto.message import open_message
 from intake.storage.threads import case_by_lookup, salt, thread
-from intake.web.boxes import open_value, seal_value
+from intake.web.boxes import BoxExpired, open_value, seal_value
 from intake.web.followup import LEADING, message_text, receive_follow_up, spend_nojs, store_text
 from intake.web.guards import form_expired, no_space
 from intake.web.limits import below_floor
@@ -31,14 +30,13 @@ from intake.web.state import state
 bp = Blueprint("thread", __name__)
 DERIVING = threading.BoundedSemaphore(2)  # Argon2id takes 64 MiB: at most two at once per process
 WAIT = 20.0
-PURPOSE = b"thread keys"
-PAGE_LIFETIME = 3600  # a thread page can send a follow-up for an hour; then the codename is asked again
+PURPOSE = b"thread keys"  # a thread page can send a follow-up while its box lives (web/boxes.py), then asks again
 
 
 def status_words(status: str) -> str:
     """The case's status as the reporter reads it."""
     if status == "new":
-        return _("Received: no reviewer has marked it yet.")
+        return _("Received, not yet marked by a reviewer.")
     if status in ("closed", "spam"):
         return _("Closed.")
     return _("Being reviewed.")
@@ -91,14 +89,12 @@ def form_keys(fields: Mapping[str, str]) -> CodenameKeys:
         return _derive(fields.get("codename", ""))
     try:
         value = open_value(PURPOSE, fields["sealed"])
-        keys = CodenameKeys(base64.b64decode(str(value["token"])), Identity(base64.b64decode(str(value["reply"]))))
-        fresh = float(value["until"]) >= time.time()  # type: ignore[arg-type]
+        return CodenameKeys(base64.b64decode(str(value["token"])), Identity(base64.b64decode(str(value["reply"]))))
+    except BoxExpired:
+        abort(400, _("This page has expired. Open the check page and type your codename again."))
     except (ValueError, KeyError, TypeError, InvalidKey):
         abort(400, _("This page was not made by this service, or it is damaged. Open the check page and type "
                      "your codename again."))
-    if not fresh:
-        abort(400, _("This page has expired. Open the check page and type your codename again."))
-    return keys
 
 
 @bp.post("/check")
@@ -135,7 +131,7 @@ def check_post() -> tuple[str, int]:
         except (CryptoError, ValueError, TypeError, RecursionError):  # one damaged message never hides the others
             shown.append(Shown(message.sender, message.day.isoformat(),
                                _("(This message could not be opened: it is damaged.)"), ()))
-    carried = seal_value(PURPOSE, {"token": base64.b64encode(keys.token).decode(), "until": time.time() + PAGE_LIFETIME,
+    carried = seal_value(PURPOSE, {"token": base64.b64encode(keys.token).decode(),
                                    "reply": base64.b64encode(keys.identity.secret_key).decode()})
     return render_template("check.html", shown=shown, status=status_words(status), sent=sent,
                            sealed=carried, form_token=intake.tokens.issue()), 200

@@ -90,7 +90,6 @@ def browser_flow(flows: Flows, url: str) -> str:
             else:
                 page.fill(f"#{name}", value)
         page.set_input_files("#attachments", [{"name": n, "mimeType": t, "buffer": d} for n, t, d in files])
-        page.click("button[type=submit]")
         page.wait_for_selector("#unclean li")
         page.click("button[type=submit]")
         ref = wait_receipt(page)

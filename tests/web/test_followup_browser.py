@@ -75,7 +75,7 @@ def send(page, files: list[tuple[str, str, bytes]], text: str = "") -> str:
 def press(page) -> str:
     """Press the button of the follow-up and wait until the page says how it went."""
     page.evaluate("document.getElementById('check-status').textContent = ''")
-    page.click("#message-form button")
+    page.click("#message-form button[type=submit]")
     page.wait_for_function(OUTCOME, timeout=60000)
     return page.inner_text("#check-status")
 
@@ -114,10 +114,13 @@ def test_follow_up_with_a_photo_and_a_video(browser, live, tmp_path):
         ref, codename = report(context, server.url)
         watched, recorder = check_back(context, server.url, codename)
         page = watched.page
-        assert send(page, [("street.jpg", "image/jpeg", photo), ("clip.mp4", "video/mp4", video)], text) \
-            == page.get_attribute("#js-check", "data-msg-unclean")
-        assert page.locator("#unclean li").all_inner_texts() == ["clip.mp4"]
-        assert not any(b"/api/v1/thread/messages" in s for s in recorder.sent), "sent before the reporter agreed"
+        page.fill("#message", text)
+        page.set_input_files("#attachments", [{"name": n, "mimeType": t, "buffer": d} for n, t, d in
+                                              [("street.jpg", "image/jpeg", photo), ("clip.mp4", "video/mp4", video)]])
+        page.wait_for_selector("#unclean li")  # issue 20.8: told as soon as the files are chosen, above the button
+        assert page.inner_text("#files-message") == page.get_attribute("#js-check", "data-msg-unclean")
+        assert page.locator("#unclean .name").all_inner_texts() == ["clip.mp4"]
+        assert not any(b"/api/v1/thread/messages" in s for s in recorder.sent), "sent before the reporter pressed"
         assert press(page) == page.get_attribute("#js-check", "data-msg-sent")
         page.wait_for_selector("#thread .files li")
         assert shown(page) == [[text, ["street.jpg", "clip.mp4"]]]

@@ -103,26 +103,27 @@ def test_check_form_refuses_what_is_malformed(client, site):
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_thread_page_expires(app, client, site):
+def test_thread_page_expires(app, client, site, monkeypatch):
+    """A thread page's box opens for INTAKE_PAGE_BOX_SECONDS, then never again (issue 19.2)."""
     import base64
-    import time
 
-    from intake.web.boxes import seal_value
-    from intake.web.thread import PAGE_LIFETIME, PURPOSE
+    from intake.web import boxes
+    from intake.web.thread import PURPOSE
 
     keys = derive_keys(make_codename(), salt(site.engine))
     assert report_with_lookup(client, site, keys.lookup, keys.identity.recipient)[0] == 201
+    lifetime = site.settings.page_box_seconds
     with app.test_request_context():
-        old = seal_value(PURPOSE, {"token": base64.b64encode(keys.token).decode(), "until": time.time() - 1,
-                                   "reply": base64.b64encode(keys.identity.secret_key).decode()})
-        fresh = seal_value(PURPOSE, {"token": base64.b64encode(keys.token).decode(),
-                                     "until": time.time() + PAGE_LIFETIME,
-                                     "reply": base64.b64encode(keys.identity.secret_key).decode()})
-    expired = _check(client, {"sealed": old, "message": "late"})
+        box = boxes.seal_value(PURPOSE, {"token": base64.b64encode(keys.token).decode(),
+                                         "reply": base64.b64encode(keys.identity.secret_key).decode()})
+    made = boxes.now()
+    monkeypatch.setattr(boxes, "now", lambda: made + lifetime + 1)
+    expired = _check(client, {"sealed": box, "message": "late"})
     assert expired.status_code == 400
     assert "This page has expired" in expired.get_data(as_text=True)
     assert _count(site, messages) == 0
-    sent = _check(client, {"sealed": fresh, "message": "in time"})
+    monkeypatch.setattr(boxes, "now", lambda: made + lifetime - 1)
+    sent = _check(client, {"sealed": box, "message": "in time"})
     assert sent.status_code == 200
     assert "in time" in sent.get_data(as_text=True)
     assert _count(site, messages) == 1

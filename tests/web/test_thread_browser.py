@@ -7,6 +7,8 @@ answer's plaintext, the codename is in no request, and the canary search finds n
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.support.browser import CHROMIUM_ARGS, Watched, wait_receipt
@@ -43,7 +45,7 @@ def test_js_thread_round_trip(tmp_path):
             ref = wait_receipt(page)
             codename = page.inner_text("#codename")
             assert len(codename.split()) == 5
-            group = int(page.inner_text("#confirm-group"))
+            group = int(re.search(r"type group (\d) of your codename", page.inner_text("#typed-label")).group(1))
             page.fill("#typed", "99999" if codename.split()[group - 1] != "99999" else "00000")
             page.click("#confirm-js button")
             assert "does not match" in page.inner_text("#confirm-result")
@@ -70,7 +72,7 @@ def test_js_thread_round_trip(tmp_path):
             assert any(url.endswith("/static/js/derive-worker.js") for url in workers)
             assert "Received" in check.inner_text("#case-status")
             check.fill("#message", answer)
-            check.click("#message-form button")
+            check.click("#message-form button[type=submit]")
             check.wait_for_function("() => document.querySelectorAll('#thread .text').length === 2", timeout=60000)
             assert [t.strip() for t in check.locator("#thread .text").all_inner_texts()] == [reply, answer]
             watched.check()

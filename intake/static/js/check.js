@@ -3,10 +3,10 @@
 // files uploaded in sealed parts as a report's are (upload.js). Without WebAssembly the form posts the codename
 // to the server instead, which derives the keys for that one request.
 
-import { MAX_ATTACHMENTS, b64url, newReportKey, ready } from "./seal.js";
+import { b64url, newReportKey, ready } from "./seal.js";
 import { openMessageHead, sealMessageBody, sealMessageHeader } from "./thread.js";
 import { derive, saltOf } from "./derive.js";
-import { clean } from "./metadata.js";
+import { Chosen } from "./files.js";
 import { SendError, Upload, loadKeyring, manifestOf, solveWork, streamLength } from "./upload.js";
 
 const $ = (id) => document.getElementById(id);
@@ -17,7 +17,9 @@ const mode = ready().then(() => "page", () => "server");
 const client = new Upload({ csrf: document.querySelector("meta[name=csrf-token]").content,
   onProgress: (fraction) => { $("progress").value = fraction; }, onRetry: () => say(texts.msgRetry) });
 let keys = null;
-let warned = ""; // the files that could not be cleaned, once the reporter has been told of them
+let workAhead = null; // the next follow-up's proof of work, solved while the reporter writes
+// A follow-up's photos are always cleaned (metadata.js): it has no "keep the original" box.
+const chosen = new Chosen($("attachments"), texts);
 
 const api = (url, data) => client.request("POST", url, JSON.stringify(data), "application/json");
 
@@ -67,6 +69,19 @@ async function load() {
   render(answer.thread);
   $("check-form").hidden = true;
   $("js-thread").hidden = false;
+  if (!workAhead) solveAhead();
+}
+
+function solveAhead() {
+  workAhead = solveWork();
+  workAhead.catch(() => {});
+}
+
+async function work() {
+  // The proof of work solved ahead, or one solved now if that failed; the next starts when the thread reloads.
+  const ahead = workAhead;
+  workAhead = null;
+  return (ahead && (await ahead.catch(() => null))) || solveWork();
 }
 
 async function open(event) {
@@ -89,14 +104,6 @@ async function open(event) {
   }
 }
 
-async function cleaned(chosen) {
-  // The chosen files, photos rebuilt without location and camera details (metadata.js, always: a follow-up
-  // has no "keep the original" box); and the names of those that could not be cleaned.
-  const files = [];
-  for (const file of chosen) files.push({ name: file.name, type: file.type, ...(await clean(file)) });
-  return { files, unclean: files.filter((f) => !f.cleaned).map((f) => f.name) };
-}
-
 async function seal(text, files) {
   // Seal the follow-up to the reply key and the reviewers' keys (§12.4), its files unpadded, and send it; with
   // files the server shows it in the thread once their sealed parts have all arrived.
@@ -105,8 +112,16 @@ async function seal(text, files) {
   const manifest = await manifestOf(files);
   const body = sealMessageBody(messageKey, "reporter", text, manifest);
   const header = sealMessageHeader(messageKey, keys.recipient, keyring.recipients);
-  const begun = await api("/api/v1/thread/messages", { token: b64url(keys.token), header: b64url(header),
-    body: b64url(body), lengths: manifest.map((m) => streamLength(m.size, false)), ...(await solveWork()) });
+  const request = { token: b64url(keys.token), header: b64url(header), body: b64url(body),
+    lengths: manifest.map((m) => streamLength(m.size, false)) };
+  let begun;
+  try {
+    begun = await api("/api/v1/thread/messages", { ...request, ...(await work()) });
+  } catch (e) {
+    // 429: the load rose since the work was solved; 400: it may have expired (a page open for long). Once more.
+    if (!(e instanceof SendError && (e.status === 429 || e.status === 400))) throw e;
+    begun = await api("/api/v1/thread/messages", { ...request, ...(await solveWork()) });
+  }
   if (!begun.upload) return;
   $("progress").value = 0;
   $("progress").hidden = false;
@@ -116,20 +131,14 @@ async function seal(text, files) {
 async function send(event) {
   event.preventDefault();
   const text = $("message").value.trim();
-  const chosen = $("attachments").files;
-  if ((!text && !chosen.length) || !keys) return;
-  if (chosen.length > MAX_ATTACHMENTS) { say(texts.msgTooMany, true); return; }
-  const button = $("message-form").querySelector("button");
+  if ((!text && !$("attachments").files.length) || !keys) return;
+  const problem = await chosen.review();
+  if (problem) { say(problem, true); return; }
+  const button = $("message-form").querySelector("button[type=submit]");
   button.disabled = true;
   say(texts.msgPreparing);
   try {
-    const { files, unclean } = await cleaned(chosen);
-    if (unclean.length && unclean.join("\n") !== warned) {
-      warned = unclean.join("\n");
-      say(texts.msgUnclean, true);
-      $("unclean").replaceChildren(...items(unclean));
-      return;
-    }
+    const files = await chosen.files();
     say(texts.msgSealing);
     await seal(text, files);
   } catch (e) {
@@ -140,8 +149,7 @@ async function send(event) {
     $("progress").hidden = true;
   }
   $("message-form").reset();
-  warned = "";
-  $("unclean").replaceChildren();
+  chosen.clear();
   say(texts.msgSent);
   await load().catch(() => {});
 }

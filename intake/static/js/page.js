@@ -5,7 +5,7 @@
 import { ready } from "./seal.js";
 import { makeCodename, normalise } from "./codename.js";
 import { derive, saltOf } from "./derive.js";
-import { clean } from "./metadata.js";
+import { Chosen } from "./files.js";
 import { postForm } from "./post.js";
 import { SendError, Upload, loadKeyring, solveWork } from "./upload.js";
 
@@ -14,7 +14,7 @@ const form = $("report-form");
 const texts = $("js-seal").dataset;
 const FIELDS = ["incident_type", "occurred", "location", "description", "device"];
 const TEXT_FIELDS = ["occurred", "location", "description", "device"];
-let confirmedUnclean = false;
+const chosen = new Chosen(form.elements.attachments, texts, () => form.elements.keep_original.checked);
 let workAhead = null; // solved while the reporter writes, so that sending need not wait for it
 
 function quickExit(event) {
@@ -23,27 +23,10 @@ function quickExit(event) {
   window.location.replace(event.currentTarget.href);
 }
 
-function show(status) {
+function show(status, error = false) {
   $("progress-box").hidden = false;
   $("status").textContent = status;
-}
-
-function listUnclean(names) {
-  const list = $("unclean");
-  list.replaceChildren(...names.map((n) => Object.assign(document.createElement("li"), { textContent: n })));
-}
-
-async function prepare() {
-  // Each chosen file, cleaned unless the reporter keeps originals; and the names that could not be cleaned.
-  const keep = form.elements.keep_original.checked;
-  const files = [];
-  const unclean = [];
-  for (const file of form.elements.attachments.files) {
-    const { blob, cleaned } = keep ? { blob: file, cleaned: true } : await clean(file);
-    if (!cleaned) unclean.push(file.name);
-    files.push({ name: file.name, type: file.type, blob });
-  }
-  return { files, unclean };
+  $("status").className = error ? "error" : "";
 }
 
 async function sealingMode() {
@@ -92,7 +75,7 @@ function showCodename(codename) {
   if (!codename) return;
   const group = globalThis.sodium ? globalThis.sodium.randombytes_uniform(5) : Math.floor(Math.random() * 5);
   $("codename").textContent = codename;
-  $("confirm-group").textContent = String(group + 1);
+  $("typed-label").textContent = texts.msgTypeGroup.replace("{n}", String(group + 1));
   $("codename-box").hidden = false;
   $("confirm-js").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -108,26 +91,28 @@ function showCodename(codename) {
 async function submit(event) {
   event.preventDefault();
   const fields = Object.fromEntries(FIELDS.map((name) => [name, form.elements[name].value]));
-  if (!fields.description.trim()) { show(texts.msgDescription); return; }
+  if (!fields.description.trim()) { show(texts.msgDescription, true); return; }
+  if (await chosen.review()) { $("files-note").scrollIntoView({ block: "center" }); return; }
   show(texts.msgPreparing);
-  const { files, unclean } = await prepare();
-  if (unclean.length && !confirmedUnclean) {
-    confirmedUnclean = true;
-    show(texts.msgUnclean);
-    listUnclean(unclean);
-    return;
-  }
+  const files = await chosen.files();
   form.querySelector("button[type=submit]").disabled = true;
   try {
     const { ref, codename } = await send(fields, files);
     form.reset();
+    chosen.clear();
     form.hidden = true;
     $("progress-box").hidden = true;
     $("receipt").textContent = ref;
+    if ((await mode) === "server") {
+      $("sealed-in-page").hidden = true;
+      $("sealed-by-server").hidden = false;
+    }
     showCodename(codename);
     $("receipt-box").hidden = false;
+    $("receipt-heading").focus(); // the receipt and the codename, not the bottom of the page the form left
+    $("receipt-heading").scrollIntoView({ block: "start" });
   } catch (e) {
-    show(`${texts.msgFailed} ${e instanceof SendError ? e.message : texts.msgBroken}`);
+    show(`${texts.msgFailed} ${e instanceof SendError ? e.message : texts.msgBroken}`, true);
     form.querySelector("button[type=submit]").disabled = false;
     if ((await mode) === "page") workAhead = solveWork();
   }
@@ -142,6 +127,7 @@ function watchZawgyi(event) {
 
 $("quick-exit").addEventListener("click", quickExit);
 form.addEventListener("input", watchZawgyi);
+form.elements.keep_original.addEventListener("change", () => chosen.review());
 form.addEventListener("submit", submit);
 mode.then((m) => {
   if (m === "page") {
