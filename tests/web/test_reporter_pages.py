@@ -17,7 +17,7 @@ from tests.support.browser import phone, wait_receipt
 from tests.support.catalogs import catalog
 from tests.support.photos import CANARIES, pixels, thumbnail_photo
 from tests.support.web import Server, make_site
-from tests.web.test_followup_browser import stored
+from tests.web.test_followup_browser import report, stored
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 LANGS = ("en", "km", "my")
@@ -192,14 +192,8 @@ def test_follow_up_photo_cleaned_without_webassembly(browser, served):
     """Issue 19.14: JavaScript on, WebAssembly off, the thread page the server made: the photo is rebuilt before
     the form posts it, so the server receives no GPS or camera details."""
     _site, server, _root = served
-    context, page, _problems = phone(browser)
-    page.goto(server.url + "/")
-    page.wait_for_selector("html[data-sealing=ready]")
-    page.select_option("#incident_type", "drone")
-    page.fill("#description", "a drone over the market")
-    page.click("#report-form button[type=submit]")
-    ref = wait_receipt(page)
-    codename = page.inner_text("#codename")
+    context, _page, _problems = phone(browser)
+    ref, codename = report(context, server.url)
     context.close()
     context, page, problems = phone(browser)
     context.add_init_script("delete window.WebAssembly;")
@@ -226,13 +220,7 @@ def test_follow_up_work_solved_while_typing(browser, served):
     button sends at once, without a challenge in between."""
     _site, server, _root = served
     context, page, problems = phone(browser)
-    page.goto(server.url + "/")
-    page.wait_for_selector("html[data-sealing=ready]")
-    page.select_option("#incident_type", "drone")
-    page.fill("#description", "a drone over the market")
-    page.click("#report-form button[type=submit]")
-    wait_receipt(page)
-    codename = page.inner_text("#codename")
+    _ref, codename = report(context, server.url)
     seen: list[str] = []
     page.on("request", lambda r: seen.append(r.url.split("/", 3)[3]))
     page.goto(server.url + "/check")
@@ -240,7 +228,6 @@ def test_follow_up_work_solved_while_typing(browser, served):
     page.fill("#codename", codename)
     page.click("#check-form button")
     page.wait_for_selector("#js-thread:not([hidden])", timeout=60000)
-    page.wait_for_function("() => true")
     page.wait_for_timeout(300)
     assert "api/v1/challenge" in seen, "solved ahead, while the reporter writes"
     seen.append("PRESSED")
