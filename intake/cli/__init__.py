@@ -51,11 +51,11 @@ def init() -> None:
 def expire_uploads(every: bool) -> None:
     """Sweep abandoned uploads now: each run counts one idle sweep, as the server does every hour (docs/web.md)."""
     from intake.storage.db import connect
-    from intake.storage.instance import require_instance
+    from intake.storage.instance import require_database
     from intake.storage.lifecycle import expire_uploads as expire
 
     settings = Settings.from_env()
-    require_instance(settings)
+    require_database(settings)
     engine = connect(settings.database_url)
     try:
         click.echo(f"expired {expire(engine, every)} abandoned uploads", err=True)

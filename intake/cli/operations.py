@@ -32,10 +32,10 @@ def backup(out_file: Path) -> None:
     from intake.keys.audit import record
     from intake.operations.backup import backup as run
     from intake.storage.db import connect
-    from intake.storage.instance import require_instance
+    from intake.storage.instance import require_database
 
     settings = Settings.from_env()
-    require_instance(settings)
+    require_database(settings)
     done = run(settings.database_url, out_file)
     engine = connect(settings.database_url)
     try:

@@ -29,6 +29,11 @@ def require_instance(settings: Settings) -> None:
         raise NoInstance(f"no instance folder at {settings.instance}; nothing was created",
                          "set INTAKE_INSTANCE to your instance folder (the default is ./instance, in the current "
                          "folder), or make a new instance with `intake init`")
+    require_database(settings)
+
+
+def require_database(settings: Settings) -> None:
+    """Refuse, creating nothing, when the database is a SQLite file that does not exist (connecting would make it)."""
     sqlite_file = sqlite_path(settings.database_url)
     if sqlite_file is not None and not sqlite_file.is_file():
         raise NoInstance(f"no database at {sqlite_file}; nothing was created",

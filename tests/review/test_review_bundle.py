@@ -21,6 +21,7 @@ def bundle(engine, db_url, tmp_path):
     ref = store(engine, [alice.recipient], [("photo.raw", "image/x-raw", PHOTO), ("empty.txt", "text/plain", b"")])
     browser, identity, body = store_vector(engine, "05-success-multi-chunk.vec")
     out = tmp_path / "cases.bundle"
+    (tmp_path / "instance").mkdir(mode=0o700)  # the instance folder holds the import key a bundle carries
     done = run_cli("intake", "export-sealed", "--out", str(out), cwd=tmp_path, env={"INTAKE_DATABASE_URL": db_url})
     assert "2 cases" in done.stderr
     return {"alice": alice, "ref": ref, "browser": browser, "identity": identity, "body": body, "path": out,
@@ -113,6 +114,8 @@ def test_rehashed_but_malformed_manifest_is_refused(bundle, tmp_path):
 
 def test_export_sealed_without_a_schema_leaves_no_file(tmp_path):
     out = tmp_path / "cases.bundle"
+    (tmp_path / "instance").mkdir(mode=0o700)
+    (tmp_path / "empty.db").touch()  # an empty SQLite database, with no schema
     result = run_cli("intake", "export-sealed", "--out", str(out), cwd=tmp_path, check=False,
                      env={"INTAKE_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"})
     assert result.returncode == 1

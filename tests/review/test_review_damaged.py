@@ -164,6 +164,7 @@ def test_bundle_of_hostile_and_planted_cases(alice, planted, tmp_path, engine):
     with engine.begin() as conn:
         conn.execute(update(cases).where(cases.c.ref == planted["marked"]).values(status="new", sealed_by="server"))
     path = tmp_path / "cases.bundle"
+    (tmp_path / "instance").mkdir(mode=0o700, exist_ok=True)  # where the import key lives
     run_cli("intake", "export-sealed", "--out", str(path), cwd=tmp_path,
             env={"INTAKE_DATABASE_URL": planted["where"][1]})
     where = ("--bundle", str(path))

@@ -16,6 +16,7 @@ SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 def _export_sealed(db_url: str, tmp_path: Path) -> Path:
     out = tmp_path / "cases.bundle"
+    (tmp_path / "instance").mkdir(mode=0o700, exist_ok=True)  # where the import key lives
     run_cli("intake", "export-sealed", "--out", str(out), cwd=tmp_path, env={"INTAKE_DATABASE_URL": db_url})
     return out
 
