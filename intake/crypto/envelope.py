@@ -28,7 +28,8 @@ from intake.crypto.keys import Identity, Recipient, generichash
 from intake.crypto.stream import StreamSealer
 
 MAGIC = b"INTK"
-VERSION = 1
+VERSION = 1  # the header of §4; also the version byte of the body's additional data, whatever the header's
+REPORTER_VERSION = 2  # a header whose stanza 0 is the reporter's stanza (§4.1)
 KEY_BYTES = 32
 KEY_ID_BYTES = 16
 SEALED_KEY_BYTES = KEY_BYTES + sodium.crypto_box_SEALBYTES
@@ -68,16 +69,33 @@ class Header:
         """The key ids of the recipients, in header order."""
         return [kid for kid, _ in self.stanzas]
 
+    @property
+    def version(self) -> int:
+        """The header's version byte: 1, or 2 when stanza 0 is the reporter's (§4.1)."""
+        return self.raw[4]
+
+    @property
+    def reporter(self) -> str | None:
+        """The key id of the reporter's stanza (stanza 0 of a version 2 header), else None."""
+        return self.stanzas[0][0] if self.version == REPORTER_VERSION else None
+
+    @property
+    def reviewer_key_ids(self) -> list[str]:
+        """The key ids of every stanza but the reporter's: those the keyring must account for."""
+        return self.key_ids[1:] if self.reporter else self.key_ids
+
 
 def stanza_count(prefix: bytes) -> int:
     """Check the first 6 bytes of a header and return its stanza count (§4 steps 1-3)."""
     if len(prefix) < 6 or prefix[:4] != MAGIC:
         raise MalformedHeader("not an intake header: the magic bytes are missing")
-    if prefix[4] != VERSION:
+    if prefix[4] not in (VERSION, REPORTER_VERSION):
         raise UnsupportedVersion(f"format version {prefix[4]} is not supported: upgrade intake")
     count = prefix[5]
     if not 1 <= count <= MAX_STANZAS:
         raise MalformedHeader(f"a header must have 1 to {MAX_STANZAS} stanzas, not {count}")
+    if prefix[4] == REPORTER_VERSION and count < 2:
+        raise MalformedHeader("a version 2 header has the reporter's stanza and at least one reviewer's")
     return count
 
 
@@ -99,16 +117,35 @@ def _mac(report_key: bytes, signed: bytes) -> bytes:
     return generichash(MAC_BYTES, signed, derive(report_key, MAC_KEY_ID))
 
 
-def seal_header(report_key: bytes, recipients: Sequence[Recipient]) -> bytes:
-    """Write a header sealing K to each recipient (§4)."""
-    if not 1 <= len(recipients) <= MAX_STANZAS:
-        raise ValueError(f"a report needs 1 to {MAX_STANZAS} recipients, not {len(recipients)}")
+def _stanza(report_key: bytes, recipient: Recipient) -> bytes:
+    return bytes.fromhex(recipient.key_id) + sodium.crypto_box_seal(report_key, recipient.public_key)
+
+
+def _signed(report_key: bytes, version: int, stanzas: Sequence[bytes]) -> bytes:
+    """Magic, version, count and stanzas, then the MAC under mac_key (§4)."""
+    signed = MAGIC + bytes([version, len(stanzas)]) + b"".join(stanzas)
+    return signed + _mac(report_key, signed)
+
+
+def _check_recipients(recipients: Sequence[Recipient], reporter: str | None) -> None:
+    room = MAX_STANZAS - (reporter is not None)
+    if not 1 <= len(recipients) <= room:
+        raise ValueError(f"a report needs 1 to {room} reviewer recipients, not {len(recipients)}")
     ids = [r.key_id for r in recipients]
     if len(set(ids)) != len(ids):
         raise ValueError("the same recipient is listed twice")
-    signed = MAGIC + bytes([VERSION, len(recipients)]) + b"".join(
-        bytes.fromhex(r.key_id) + sodium.crypto_box_seal(report_key, r.public_key) for r in recipients)
-    return signed + _mac(report_key, signed)
+    if reporter in ids:
+        raise ValueError("the reporter's reply key is a reviewer's key: refuse it")
+
+
+def seal_header(report_key: bytes, recipients: Sequence[Recipient], reporter: Recipient | None = None) -> bytes:
+    """Write a header sealing K to each recipient (§4); with `reporter`, a version 2 header whose stanza 0 seals K
+    to the reporter's reply recipient (§4.1)."""
+    _check_recipients(recipients, reporter.key_id if reporter else None)
+    stanzas = [_stanza(report_key, r) for r in recipients]
+    if reporter is None:
+        return _signed(report_key, VERSION, stanzas)
+    return _signed(report_key, REPORTER_VERSION, [_stanza(report_key, reporter), *stanzas])
 
 
 @dataclass(frozen=True, repr=False)
@@ -144,9 +181,15 @@ def open_header(raw: bytes, identities: Iterable[Identity]) -> Opened:
     raise NoMatchingIdentity("this report is not sealed to any of your keys")
 
 
-def rewrap_header(report_key: bytes, recipients: Sequence[Recipient]) -> bytes:
-    """Return a new header for the same K, sealed to exactly `recipients` (§4)."""
-    return seal_header(report_key, recipients)
+def rewrap_header(opened: Opened, recipients: Sequence[Recipient]) -> bytes:
+    """A new header for the same K, sealed to exactly `recipients`; a version 2 header keeps its reporter's stanza
+    byte for byte, in first place (§4.1)."""
+    header = opened.header
+    if header.reporter is None:
+        return seal_header(opened.report_key, recipients)
+    _check_recipients(recipients, header.reporter)
+    stanzas = [header.raw[6:6 + STANZA_BYTES], *(_stanza(opened.report_key, r) for r in recipients)]
+    return _signed(opened.report_key, REPORTER_VERSION, stanzas)
 
 
 def padded_size(json_length: int) -> int:
@@ -229,9 +272,9 @@ class Sealer:
         """Seal the body, with the manifest of every attachment sealed so far."""
         return seal_body(self.report_key, Body(dict(fields), list(self.manifest), reply_key, zawgyi=tuple(zawgyi)))
 
-    def header(self) -> bytes:
-        """Seal K to the recipients."""
-        return seal_header(self.report_key, self.recipients)
+    def header(self, reporter: Recipient | None = None) -> bytes:
+        """Seal K to the recipients, and to the reporter's reply recipient when given (§4.1)."""
+        return seal_header(self.report_key, self.recipients, reporter)
 
 
 def attachment_key(report_key: bytes, index: int) -> bytes:

@@ -55,6 +55,24 @@ class MalformedEnvelope(CryptoError):
     expect = "malformed envelope"
 
 
+class WrongThread(CryptoError):
+    """The reporter's stanza is not this thread's reply recipient: the message or report belongs elsewhere."""
+
+    expect = "wrong thread"
+
+
+class ThreadMacError(CryptoError):
+    """The message is not bound to this thread: it was forged by someone who can write the store, or moved."""
+
+    expect = "thread mac"
+
+
+class WrongSender(CryptoError):
+    """The message says another sender than the one the store recorded: it was altered, do not trust it."""
+
+    expect = "wrong sender"
+
+
 class InvalidKey(CryptoError):
     """A public or private key is malformed or unsafe to use."""
 
@@ -82,6 +100,9 @@ ALL = (
     DamagedAttachment,
     TruncatedAttachment,
     MalformedEnvelope,
+    WrongThread,
+    ThreadMacError,
+    WrongSender,
 )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hmac
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -24,40 +26,44 @@ from intake.crypto.envelope import (
     seal_header,
     seal_padded,
 )
-from intake.crypto.errors import CryptoError, DamagedBody, MalformedHeader
+from intake.crypto.errors import DamagedBody, MalformedHeader, ThreadMacError, WrongSender, WrongThread
 from intake.crypto.keys import Identity, Recipient, generichash
 from intake.crypto.report import SealedReport, open_attachment, seal_files
 
+__all__ = ["WrongSender", "WrongThread", "ThreadMacError"]
+
 MESSAGE_BODY_KEY_ID = 3
+THREAD_INPUT_ID = 4
+MESSAGE_VERSION = 2
+THREAD_DOMAIN = b"intake-thread-v1"
 SENDERS = ("reviewer", "reporter")
-_MEMBERS = {"version", "from", "text", "attachments"}
+_MEMBERS = {1: {"version", "from", "text", "attachments"}, 2: {"version", "from", "text", "attachments", "thread"}}
 
 
-class WrongThread(CryptoError):
-    """This message belongs to another case's thread: it was moved or the case is another one."""
-
-    expect = "wrong thread"
-
-
-class WrongSender(CryptoError):
-    """The message says another sender than the one the store recorded: it was altered, do not trust it."""
-
-    expect = "wrong sender"
+def thread_mac(report_key: bytes, reply: Recipient) -> str:
+    """The message's thread MAC in base64url: H(32, KDF(4, K), key = H(32, "intake-thread-v1" || reply_pk)) (§12.4)."""
+    thread_key = generichash(32, THREAD_DOMAIN + reply.public_key)
+    mac = generichash(32, derive(report_key, THREAD_INPUT_ID), thread_key)
+    return base64.urlsafe_b64encode(mac).decode("ascii").rstrip("=")
 
 
 @dataclass(frozen=True)
 class MessageBody:
-    """An opened message: who sent it, its text and the manifest of its attachments."""
+    """An opened message: who sent it, its text, the manifest of its attachments and (version 2) its thread MAC."""
 
     sender: str
     text: str
     attachments: list[ManifestEntry] = field(default_factory=list)
+    version: int = MESSAGE_VERSION
+    thread: str | None = None
 
     def to_json(self) -> bytes:
         """Serialise as a message body's JSON (§12.4)."""
-        return json.dumps({"version": 1, "from": self.sender, "text": self.text,
-                           "attachments": [a.as_json() for a in self.attachments]},
-                          ensure_ascii=False, separators=(",", ":")).encode()
+        data: dict[str, object] = {"version": self.version, "from": self.sender, "text": self.text,
+                                   "attachments": [a.as_json() for a in self.attachments]}
+        if self.version >= 2:
+            data["thread"] = self.thread
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _refuse_constant(name: str) -> None:
@@ -70,11 +76,18 @@ def parse_message_json(data: bytes, attachments: int) -> MessageBody:
         value = json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise DamagedBody("the message body is not UTF-8 JSON, or nests too deep") from exc
-    if not isinstance(value, dict) or set(value) != _MEMBERS:
-        raise DamagedBody("a message body has exactly the members version, from, text and attachments")
+    if not isinstance(value, dict) or "version" not in value:
+        raise DamagedBody("a message body is an object with a version")
+    version = value["version"]
+    if not _integer(version) or version not in _MEMBERS:
+        raise DamagedBody("the message body is not version 1 or 2")
+    version = int(version)
+    if set(value) != _MEMBERS[version]:
+        raise DamagedBody(f"a version {version} message body has exactly the members {sorted(_MEMBERS[version])}")
     sender, text, manifest = value["from"], value["text"], value["attachments"]
-    if not _integer(value["version"]) or value["version"] != 1:
-        raise DamagedBody("the message body is not version 1")
+    thread = value.get("thread")
+    if version == 2 and not (isinstance(thread, str) and _b64url_32(thread)):
+        raise DamagedBody("the message's thread MAC is not 32 bytes in base64url")
     if sender not in SENDERS or not _text(text) or not isinstance(manifest, list):
         raise DamagedBody("the message body's from, text or attachments has the wrong type")
     if len(manifest) > MAX_ATTACHMENTS or len(manifest) != attachments:
@@ -82,7 +95,14 @@ def parse_message_json(data: bytes, attachments: int) -> MessageBody:
     entries = [_entry(item) for item in manifest]
     if not text and not entries:
         raise DamagedBody("the message is empty")
-    return MessageBody(sender, text, entries)
+    return MessageBody(sender, text, entries, version, thread)
+
+
+def _b64url_32(text: str) -> bool:
+    """43 characters of canonical base64url without padding: 32 bytes."""
+    if len(text) != 43 or not set(text) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"):
+        return False
+    return base64.urlsafe_b64encode(base64.urlsafe_b64decode(text + "=")).decode().rstrip("=") == text
 
 
 def _entry(item: object) -> ManifestEntry:
@@ -135,10 +155,10 @@ def seal_message_around(sealer: Sealer, reply: Recipient, sender: str, text: str
     """The header and body of a message whose streams `sealer` has sealed (unpadded, §12.4)."""
     if sender not in SENDERS:
         raise ValueError(f"a message is from one of {SENDERS}, not {sender!r}")
-    body = MessageBody(sender, text, list(sealer.manifest))
+    key = sealer.report_key
+    body = MessageBody(sender, text, list(sealer.manifest), MESSAGE_VERSION, thread_mac(key, reply))
     if not text and not body.attachments:
         raise ValueError("a message needs a text or an attachment")
-    key = sealer.report_key
     return (seal_message_header(key, reply, sealer.recipients),
             seal_padded(derive(key, MESSAGE_BODY_KEY_ID), body.to_json()))
 
@@ -149,6 +169,14 @@ class OpenedMessage:
 
     opened: Opened
     body: MessageBody
+    reply: Recipient
+
+    @property
+    def bound(self) -> bool:
+        """Whether the message is known to come from someone who knows the reply recipient (§12.4): a version 2
+        message's thread MAC was checked, or the reporter opened stanza 0. A version 1 message opened by a
+        reviewer is not: anyone who can write the store could have sealed it to the public keyring."""
+        return self.body.version >= 2 or self.opened.key_id == self.reply.key_id
 
     def attachment(self, index: int, parts: Iterable[bytes], length: int | None = None) -> Iterator[bytes]:
         """Open attachment `index` from its sealed parts, checking size and SHA-256 at the end."""
@@ -161,8 +189,10 @@ def check_thread(header: bytes, reply: Recipient) -> None:
     parsed = parse_header(header)
     if len(parsed.stanzas) < 2:
         raise MalformedHeader("a message header has the reporter's stanza and at least one reviewer's")
+    if parsed.version != 1:
+        raise MalformedHeader("a message header is version 1: its stanza 0 is the reporter's by §12.4")
     if parsed.stanzas[0][0] != reply.key_id:
-        raise WrongThread(WrongThread.__doc__)
+        raise WrongThread("this message belongs to another case's thread: it was moved or the case is another one")
 
 
 def open_message(header: bytes, body: bytes, attachments: int, identities: Sequence[Identity],
@@ -172,16 +202,19 @@ def open_message(header: bytes, body: bytes, attachments: int, identities: Seque
     opened = open_header(header, identities)
     data = open_padded(derive(opened.report_key, MESSAGE_BODY_KEY_ID), body, "message")
     message = parse_message_json(data, attachments)
+    if message.version >= 2 and not hmac.compare_digest(str(message.thread), thread_mac(opened.report_key, reply)):
+        raise ThreadMacError("the message is not bound to this thread: someone who can write the store forged it, "
+                             "or moved it from another thread; do not act on it")
     if message.sender != sender:
         raise WrongSender(WrongSender.__doc__)
-    return OpenedMessage(opened, message)
+    return OpenedMessage(opened, message, reply)
 
 
 def rewrap_message_header(header: bytes, identities: Sequence[Identity], reviewers: Sequence[Recipient]) -> bytes:
     """A new header for the same K: stanza 0 kept byte for byte, new reviewer stanzas, new MAC (§12.4)."""
     parsed = parse_header(header)
-    if len(parsed.stanzas) < 2:
-        raise MalformedHeader("a message header has the reporter's stanza and at least one reviewer's")
+    if len(parsed.stanzas) < 2 or parsed.version != 1:
+        raise MalformedHeader("a message header is version 1, with the reporter's stanza and at least one reviewer's")
     reporter = header[6:6 + STANZA_BYTES]
     ids = [r.key_id for r in reviewers]
     if not 1 <= len(ids) <= MAX_STANZAS - 1 or len(set(ids)) != len(ids) or parsed.stanzas[0][0] in ids:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from intake.crypto.envelope import Body, ManifestEntry, Opened, Sealer, attachment_key, open_body, open_header
-from intake.crypto.errors import DamagedAttachment
+from intake.crypto.errors import CryptoError, DamagedAttachment, WrongThread
 from intake.crypto.keys import Identity, Recipient
 from intake.crypto.stream import open_stream, padme
 
@@ -23,11 +23,15 @@ class SealedReport:
 
 def seal_report(recipients: Sequence[Recipient], fields: dict[str, str],
                 files: Iterable[tuple[str, str, Iterable[bytes]]] = (), reply_key: str | None = None,
-                report_key: bytes | None = None) -> SealedReport:
-    """Seal a report and its files (name, media type, chunks) in memory; for small reports and tests."""
+                report_key: bytes | None = None, reporter_stanza: bool = True) -> SealedReport:
+    """Seal a report and its files (name, media type, chunks) in memory; for small reports and tests.
+
+    With a reply key the header carries the reporter's stanza (§4.1) unless `reporter_stanza` is false (a report
+    as written before it existed)."""
     sealer = Sealer(recipients, report_key)
     streams = seal_files(sealer, files)
-    return SealedReport(sealer.header(), sealer.body(fields, reply_key), streams)
+    reporter = Recipient.parse(reply_key) if reply_key is not None and reporter_stanza else None
+    return SealedReport(sealer.header(reporter), sealer.body(fields, reply_key), streams)
 
 
 def seal_files(sealer: Sealer, files: Iterable[tuple[str, str, Iterable[bytes]]],
@@ -61,7 +65,23 @@ class OpenedReport:
 def open_report(header: bytes, body: bytes, attachments: int, identities: Sequence[Identity]) -> OpenedReport:
     """Open a report's header and body with one of `identities`."""
     opened = open_header(header, identities)
-    return OpenedReport(opened, open_body(opened.report_key, body, attachments))
+    report = OpenedReport(opened, open_body(opened.report_key, body, attachments))
+    check_reporter_stanza(report)
+    return report
+
+
+def check_reporter_stanza(report: OpenedReport) -> None:
+    """§4.1: a version 2 header's stanza 0 is sealed to the body's own reply key, else *wrong thread*."""
+    reporter = report.opened.header.reporter
+    if reporter is None:
+        return
+    try:
+        reply = Recipient.parse(report.body.reply_key) if report.body.reply_key is not None else None
+    except CryptoError:
+        reply = None
+    if reply is None or reply.key_id != reporter:
+        raise WrongThread("the report's extra stanza is not sealed to its own reply key: do not trust who else "
+                          "can read it")
 
 
 def open_attachment(report_key: bytes, index: int, entry: ManifestEntry, parts: Iterable[bytes],

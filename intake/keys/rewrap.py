@@ -1,4 +1,5 @@
-"""`intake keys rewrap`: re-seal every stored report key to exactly the current keyring (format.md §4, §12.4).
+"""`intake keys rewrap`: re-seal every stored report key to exactly the current keyring (format.md §4, §4.1, §12.4);
+a reporter's stanza (a report's, a message's) is kept byte for byte.
 
 Each case's header is swapped by a conditional update (only where it is still the header that was
 read), many cases to a transaction, so a crash leaves every case sealed to its old or its new key set;
@@ -68,10 +69,12 @@ def _reseal(task: tuple[bool, list[tuple[int, str, bytes]]]) -> tuple[bool, list
     out: list[Row] = []
     for row_id, label, header in page:
         try:
-            out.append((row_id, label, header, rewrap_header(open_header(header, identities).report_key, recipients),
+            out.append((row_id, label, header, rewrap_header(open_header(header, identities), recipients),
                         None))
         except CryptoError as exc:
             out.append((row_id, label, header, None, f"{exc.expect}: {exc}"))
+        except ValueError as exc:  # a reporter's stanza named like a reviewer key: only a hostile report does that
+            out.append((row_id, label, header, None, f"refused: {exc}"))
     return of_notes, out
 
 
@@ -82,7 +85,7 @@ def _pending(engine: Engine, target: set[str], outcome: Outcome, advance) -> Ite
             todo = []
             for row in page:
                 try:
-                    done = set(parse_header(row[2]).key_ids) == target
+                    done = set(parse_header(row[2]).reviewer_key_ids) == target
                 except CryptoError as exc:
                     outcome.failed.append(f"{row[1]}: {exc.expect}: {exc}")
                     continue

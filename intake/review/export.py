@@ -55,6 +55,8 @@ def export_case(session: Session, ref: str, out: Path, keep_metadata: bool) -> N
     for message in thread:
         if "error" in message:
             echo(terminal_text(f"message {message['seq']}: not opened ({message['error']})"), err=True)
+        elif "unverified" in message:
+            echo(terminal_text(f"message {message['seq']}: UNVERIFIED ({message['unverified']})"), err=True)
     echo(terminal_text(f"exported case {case.case.ref} into {out}"), err=True)
     bad = [(label, item) for label, item in named if item["file"] is None]
     if bad:

@@ -51,7 +51,9 @@ class OpenCase:
         return {"id": self.case.ref, "received": self.case.received.isoformat(), "status": self.case.status,
                 "sealed_by": self.case.sealed_by, "opened_with": {"key_id": key_id,
                                                                  "identity": self.session.key_name(key_id)},
-                "fields": self.report.body.fields, "reply_key": self.report.body.reply_key,
+                "fields": self.report.body.fields,
+                # whether the reporter can check back; the reply key itself is a secret of the thread (format.md §12.4)
+                "codename": self.report.body.reply_key is not None,
                 "warnings": zawgyi.field_warnings(self.report.body.fields, self.report.body.zawgyi)}
 
 

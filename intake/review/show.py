@@ -100,8 +100,11 @@ def _print(data: dict[str, object]) -> None:
     for message in data["thread"]:
         head = f"  {terminal_text(str(message['day']))}  {terminal_text(str(message['from']))}"
         if "error" in message:
-            out(f"{head}  (not opened: {terminal_text(str(message['error']))})")
+            why = f" - {message['why']}" if "why" in message else ""
+            out(f"{head}  (not opened: {terminal_text(str(message['error']))}){why}")
             continue
+        if "unverified" in message:
+            head += f"  [UNVERIFIED: {message['unverified']}]"
         out(f"{head}: " + terminal_text(str(message["text"]), keep_newlines=True).replace("\n", "\n    "))
         for n, a in enumerate(message["attachments"], 1):
             out(f"     file {n}. {terminal_text(a['name'])}  {terminal_text(a['type'])}  {human_size(a['size'])}")

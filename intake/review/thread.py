@@ -18,6 +18,12 @@ from intake.review.terminal import echo
 from intake.storage.threads import Message
 
 MAX_REPLY = 20000
+UNVERIFIED = ("written before messages were bound to their thread (message version 1): anyone who could write "
+              "the database could have written it, so confirm with the reporter before acting on it")
+WHY = {"thread mac": "not bound to this thread: forged by someone who can write the database, or moved from "
+                     "another thread; do not act on it",
+       "wrong thread": "sealed to another thread's reply key: moved from another case; do not act on it",
+       "wrong sender": "it says another sender than the database records: altered; do not act on it"}
 
 
 def reply_recipient(case: OpenCase) -> Recipient | None:
@@ -55,9 +61,13 @@ def open_thread(messages: Sequence[Message], identities: Sequence[Identity],
                                       message.sender)
             except CryptoError as exc:
                 entry["error"] = exc.expect
+                if exc.expect in WHY:
+                    entry["why"] = WHY[exc.expect]
             except (ValueError, TypeError, RecursionError):  # one hostile message never hides the others
                 entry["error"] = "damaged body"
         if result is not None:
+            if not result.bound:
+                entry["unverified"] = UNVERIFIED
             entry["text"] = result.body.text
             entry["attachments"] = [{"name": a.name, "type": a.type, "size": a.size} for a in result.body.attachments]
         opened.append(ThreadMessage(message, entry, result))

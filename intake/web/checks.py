@@ -60,7 +60,7 @@ def check_report(data: dict[str, object], keyring: Keyring, max_bytes: int) -> C
         raise ReportRefused(_("the sealed header is not valid (%(error)s): reload the page and send the "
                                 "report again", error=exc)) from None
     try:
-        keyring.check_key_ids(parsed.key_ids)
+        keyring.check_key_ids(parsed.reviewer_key_ids)
     except KeyringError as exc:
         if data.get("keyring_serial") != keyring.serial:
             raise ReportRefused(_("the reviewers' keys changed since this page was loaded: load "
@@ -74,7 +74,10 @@ def check_report(data: dict[str, object], keyring: Keyring, max_bytes: int) -> C
     lookup = _bytes(data, "lookup") if data.get("lookup") is not None else None
     if lookup is not None and len(lookup) != 32:
         raise ReportRefused(_("`lookup` must be 32 bytes, the hash of the codename's token (docs/format.md §12.3)"))
-    return CheckedReport(header, body, lengths, tuple(parsed.key_ids), lookup)
+    if parsed.reporter is not None and lookup is None:
+        raise ReportRefused(_("a header with a reporter's stanza needs the codename's `lookup` (docs/format.md "
+                              "§4.1): send it, or seal the report without that stanza"))
+    return CheckedReport(header, body, lengths, tuple(parsed.reviewer_key_ids), lookup)
 
 
 def stream_lengths(lengths: object, sealed: int, max_bytes: int) -> tuple[int, ...]:

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 
 from intake.crypto.codename import make_codename
+from intake.crypto.envelope import MAX_STANZAS
 from intake.storage.lifecycle import complete_case, discard, open_arrival
 from intake.text.zawgyi import zawgyi_fields
 from intake.web.forms import ReportForm
@@ -87,7 +88,8 @@ def post_report() -> tuple[str, int]:
         codename = make_codename()
         keys = derive_in_turn(codename)
         body = sealer.body(fields, reply_key=str(keys.identity.recipient), zawgyi=zawgyi_fields(fields))
-        ref = complete_case(intake.engine, case_id, sealer.header(), body,
+        reporter = keys.identity.recipient if len(sealer.recipients) < MAX_STANZAS else None  # §4.1
+        ref = complete_case(intake.engine, case_id, sealer.header(reporter), body,
                             [r.key_id for r in sealer.recipients], arrival.lengths, lookup=keys.lookup,
                             daily=intake.settings.daily_bytes)
     finally:

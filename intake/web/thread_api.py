@@ -81,8 +81,8 @@ def post_message() -> tuple[Response, int]:
     header, body = _field(data, "header"), _field(data, "body")
     try:
         parsed = parse_header(header)
-        if len(parsed.key_ids) < 2:
-            raise CryptoError("a follow-up has the reporter's stanza and the reviewers'")
+        if len(parsed.key_ids) < 2 or parsed.version != 1:
+            raise CryptoError("a follow-up's header is version 1, with the reporter's stanza and the reviewers'")
         intake.keyring.current().check_key_ids(parsed.key_ids[1:])
     except (CryptoError, KeyringError) as exc:
         abort(400, _("the sealed header is not valid (%(error)s): reload the page and send it again", error=exc))

@@ -73,7 +73,8 @@ def test_header_writer_refuses_17_recipients_and_duplicates() -> None:
 @pytest.mark.parametrize(("mutate", "error"), [
     (lambda h: h[:5], MalformedHeader),
     (lambda h: b"XNTK" + h[4:], MalformedHeader),
-    (lambda h: h[:4] + b"\x02" + h[5:], UnsupportedVersion),
+    (lambda h: h[:4] + b"\x03" + h[5:], UnsupportedVersion),  # 2 is the reporter's stanza's header (§4.1)
+    (lambda h: h[:4] + b"\x02\x01" + h[6:6 + 96] + h[-32:], MalformedHeader),  # version 2 needs a reviewer stanza
     (lambda h: h[:4] + b"\x00" + h[5:], UnsupportedVersion),
     (lambda h: h[:5] + b"\x00" + h[6:], MalformedHeader),
     (lambda h: h[:5] + b"\x11" + h[6:], MalformedHeader),
@@ -119,7 +120,7 @@ def test_open_header_does_not_try_foreign_stanzas(identities) -> None:
 def test_rewrap_keeps_key_and_changes_recipients(identities) -> None:
     """A rewrapped header carries the same K to exactly the new recipients (§4)."""
     old = seal_header(KEY, [identities[0].recipient])
-    new = rewrap_header(open_header(old, [identities[0]]).report_key, [i.recipient for i in identities[1:]])
+    new = rewrap_header(open_header(old, [identities[0]]), [i.recipient for i in identities[1:]])
     assert open_header(new, [identities[2]]).report_key == KEY
     with pytest.raises(NoMatchingIdentity):
         open_header(new, [identities[0]])

@@ -17,7 +17,8 @@ def test_enough_vectors_cover_every_failure() -> None:
     kinds = {v.expect for v in VECTORS}
     assert len(VECTORS) >= 20
     assert kinds == {"success", "no match", "header mac", "malformed header", "unsupported version",
-                     "damaged body", "damaged attachment", "truncated attachment", "malformed envelope"}
+                     "damaged body", "damaged attachment", "truncated attachment", "malformed envelope",
+                     "wrong thread"}
 
 
 @pytest.mark.parametrize("vector", VECTORS, ids=[v.name for v in VECTORS])

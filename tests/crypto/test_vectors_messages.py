@@ -18,7 +18,8 @@ from tests.support.messagevectors import codename_vectors, message_vectors, open
 MESSAGES = message_vectors()
 NORMALISE = codename_vectors("60")
 DERIVE = codename_vectors("61")
-EXPECTS = {"success", "no match", "header mac", "malformed header", "damaged body", "wrong thread", "wrong sender"}
+EXPECTS = {"success", "no match", "header mac", "malformed header", "damaged body", "wrong thread", "wrong sender",
+           "thread mac"}
 
 
 def test_vectors_cover_every_outcome() -> None:
@@ -65,8 +66,9 @@ def test_same_codename_in_any_script_derives_the_same_keys() -> None:
 def test_message_vector(vector) -> None:
     """§12.4: each message vector opens to its body and files, or fails with exactly its named error."""
     if vector.expect == "success":
-        body, files = open_message_file(vector)
+        body, files, bound = open_message_file(vector)
         assert body == vector.body
+        assert vector.bound is None or bound is vector.bound
         assert [hashlib.sha256(f).hexdigest() for f in files] == [a["sha256"] for a in body["attachments"]]
     else:
         with pytest.raises(CryptoError) as caught:
@@ -142,3 +144,12 @@ def test_thread_and_sender_are_checked_before_trust() -> None:
         open_message(sealed.header, sealed.body, 0, [reviewer], other.recipient, "reporter")
     with pytest.raises(WrongSender):
         open_message(sealed.header, sealed.body, 0, [reviewer], me.recipient, "reviewer")
+
+
+def test_version_1_messages_are_bound_only_when_the_reporter_opens_them() -> None:
+    """§12.4: a version 1 message (62-91, no thread MAC) is unverified for a reviewer: anyone who can write the store
+    could have sealed it to the public keyring; the reporter opening stanza 0 knows its writer had the reply key."""
+    by_name = {v.name: v for v in MESSAGES}
+    assert open_message_file(by_name["62-message-reply-by-reviewer"])[2] is False
+    assert open_message_file(by_name["63-message-reply-by-reporter"])[2] is True
+    assert open_message_file(by_name["97-message-success-bound"])[2] is True

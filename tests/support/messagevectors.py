@@ -25,6 +25,7 @@ class MessageVector:
     sender: str
     body: dict | None
     data: bytes
+    bound: bool | None = None  # from 97 on: whether the opener knows the message is bound to its thread (§12.4)
 
 
 def load_message(path: Path) -> MessageVector:
@@ -34,7 +35,8 @@ def load_message(path: Path) -> MessageVector:
     values = dict(pairs)
     body = json.loads(values["body"]) if "body" in values else None
     return MessageVector(path.stem, values["expect"], [Identity.parse(v) for k, v in pairs if k == "identity"],
-                         Recipient.parse(values["reply"]), values["from"], body, data)
+                         Recipient.parse(values["reply"]), values["from"], body, data,
+                         {"yes": True, "no": False}.get(values.get("bound", "")))
 
 
 def message_vectors() -> list[MessageVector]:
@@ -47,10 +49,10 @@ def codename_vectors(name: str) -> list[dict]:
     return json.loads(next(VECTORS.glob(f"{name}-*.json")).read_text())
 
 
-def open_message_file(vector: MessageVector) -> tuple[dict, list[bytes]]:
-    """Open a sealed message file: the body as JSON and every attachment's plaintext."""
+def open_message_file(vector: MessageVector) -> tuple[dict, list[bytes], bool]:
+    """Open a sealed message file: the body as JSON, every attachment's plaintext and whether it is bound."""
     f = io.BytesIO(vector.data)
     env = read_envelope(f)
     opened = open_message(env.header, env.body, len(env.streams), vector.identities, vector.reply, vector.sender)
     files = [b"".join(opened.attachment(i, stream_parts(f, off, n), n)) for i, (off, n) in enumerate(env.streams)]
-    return json.loads(opened.body.to_json()), files
+    return json.loads(opened.body.to_json()), files, opened.bound

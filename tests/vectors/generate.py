@@ -2,7 +2,7 @@
 
 Run `python tests/vectors/generate.py` from the repository root (`--new` writes only the vectors
 that have no file yet, leaving the committed ones byte for byte; vectors 01-33 predate body version 2
-and are kept so, as the version-1 cases that must still open). Every vector is a file of
+and are kept so, as the version-1 cases that must still open; 92-96 are the reporter's stanza of §4.1). Every vector is a file of
 `key: value` lines, a blank line, then a sealed report file (format.md §8), as bytes:
 
     expect: success | no match | header mac | malformed header | unsupported version |
@@ -29,6 +29,7 @@ import nacl.bindings as sodium
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from intake.crypto.codename import derive_keys  # noqa: E402
 from intake.crypto.container import write_envelope  # noqa: E402
 from intake.crypto.envelope import (  # noqa: E402
     BODY_AD,
@@ -43,6 +44,8 @@ from intake.crypto.envelope import (  # noqa: E402
 from intake.crypto.keys import Identity  # noqa: E402
 from intake.crypto.report import SealedReport, seal_report  # noqa: E402
 from intake.crypto.stream import CHUNK, SEALED_CHUNK, TAG_FINAL, TAG_MESSAGE, seal_stream  # noqa: E402
+from tests.vectors.generate_messages import CANON, grouped  # noqa: E402
+from tests.vectors.reporter import reporter_vectors  # noqa: E402
 from tests.vectors.strict import strict_vectors  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -132,8 +135,9 @@ def main() -> None:
     write("10-no-match", "no match", [stranger], envelope(three), "sealed to three others")
     h = bytearray(base.header); h[0:4] = b"INTX"
     write("11-malformed-header-magic", "malformed header", [ids[0]], envelope(base, bytes(h)), "wrong magic")
-    h = bytearray(base.header); h[4] = 2
-    write("12-unsupported-version", "unsupported version", [ids[0]], envelope(base, bytes(h)), "version 2")
+    h = bytearray(base.header); h[4] = 3
+    write("12-unsupported-version", "unsupported version", [ids[0]], envelope(base, bytes(h)),
+          "version 3 (version 2 is the header with a reporter's stanza, format.md §4.1)")
     h = bytearray(base.header[:6]); h[5] = 0
     write("13-malformed-header-no-stanza", "malformed header", [ids[0]], envelope(base, bytes(h) + base.header[-32:]),
           "zero stanzas")
@@ -195,6 +199,7 @@ def main() -> None:
     write("33-damaged-body-reply-key", "damaged body", [ids[0]], envelope(base, body=seal_body(key, Body(
         FIELDS, [], "intake-recipient-1:" + "A" * 43))), "authentic body whose reply key is all zeros")
     strict_vectors(write, envelope, authentic_body, raw_stream, pattern, ids[0], FIELDS)
+    reporter_vectors(write, envelope, FIELDS, derive_keys(grouped(CANON), bytes(16)).identity)
     print(f"wrote {len(list(HERE.glob('*.vec')))} vectors to {HERE}")
 
 

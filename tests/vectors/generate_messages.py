@@ -12,10 +12,13 @@ Run `python tests/vectors/generate_messages.py` from the repository root. It wri
     reply: intake-recipient-1:...        (the thread's reply recipient)
     from: reviewer | reporter            (the sender the store recorded)
     body: {...}                          (success only: the message JSON an opener must return)
+    bound: yes | no                      (success, from 97 on: whether the opener knows it is bound, §12.4)
     comment: what the vector tests
 
 The JSON files are deterministic; sealing is random, so a new run writes other `.msg` bytes with the
-same meaning. Only files named 60 and up are touched: generate.py owns the `.vec` files.
+same meaning (`--new` writes only the `.msg` files that do not exist yet, leaving the committed ones byte
+for byte: 62-91 are version 1 messages, written before the thread MAC; 97-99 are version 2). Only files
+named 60 and up are touched: generate.py owns the `.vec` files.
 """
 
 from __future__ import annotations
@@ -28,20 +31,32 @@ import sys
 from pathlib import Path
 
 import nacl.bindings as sodium
+import nacl.utils
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from intake.crypto.codename import derive_keys, normalise  # noqa: E402
 from intake.crypto.container import read_envelope, write_envelope  # noqa: E402
-from intake.crypto.envelope import BODY_AD, BODY_KEY_ID, NONCE_BYTES, Body, derive, open_header, seal_body  # noqa: E402
+from intake.crypto.envelope import (  # noqa: E402
+    BODY_AD,
+    BODY_KEY_ID,
+    MAC_KEY_ID,
+    NONCE_BYTES,
+    Body,
+    derive,
+    open_header,
+    seal_body,
+)
 from intake.crypto.errors import CryptoError  # noqa: E402
-from intake.crypto.keys import Identity, Recipient  # noqa: E402
+from intake.crypto.keys import Identity, Recipient, generichash  # noqa: E402
 from intake.crypto.message import (  # noqa: E402
     MESSAGE_BODY_KEY_ID,
+    MessageBody,
     open_message,
     rewrap_message_header,
     seal_message,
     seal_padded,
+    thread_mac,
 )
 from intake.crypto.report import SealedReport  # noqa: E402
 
@@ -129,20 +144,24 @@ def envelope(message: SealedReport, header: bytes | None = None, body: bytes | N
 def write(name: str, expect: str, identities: list[Identity], reply: Recipient, sender: str, data: bytes,
           comment: str) -> None:
     """Write one message vector, with the body an opener must return when it expects success."""
+    if "--new" in sys.argv and (HERE / f"{name}.msg").exists():
+        return
     lines = [f"expect: {expect}", *(f"identity: {i.text()}" for i in identities), f"reply: {reply}",
              f"from: {sender}"]
     if expect == "success":
-        lines.append("body: " + json.dumps(_opened_json(data, identities, reply, sender), ensure_ascii=False,
-                                           separators=(",", ":")))
+        body, bound = _opened_json(data, identities, reply, sender)
+        lines.append("body: " + json.dumps(body, ensure_ascii=False, separators=(",", ":")))
+        if name >= "97":
+            lines.append(f"bound: {'yes' if bound else 'no'}")
     lines.append(f"comment: {comment}")
     (HERE / f"{name}.msg").write_bytes("\n".join(lines).encode() + b"\n\n" + data)
 
 
-def _opened_json(data: bytes, identities: list[Identity], reply: Recipient, sender: str) -> dict:
-    """Open a success vector with the Python implementation, for its `body:` line."""
+def _opened_json(data: bytes, identities: list[Identity], reply: Recipient, sender: str) -> tuple[dict, bool]:
+    """Open a success vector with the Python implementation, for its `body:` and `bound:` lines."""
     env = read_envelope(io.BytesIO(data))
     opened = open_message(env.header, env.body, len(env.streams), identities, reply, sender)
-    return json.loads(opened.body.to_json())
+    return json.loads(opened.body.to_json()), opened.bound
 
 
 def _opened(message: SealedReport, who: Identity, reply: Recipient):
@@ -158,7 +177,8 @@ def authentic(key: bytes, data: bytes) -> bytes:
 def main() -> None:
     """Write every vector of §12."""
     for old in [*HERE.glob("*.msg"), HERE / "60-codename-normalise.json", HERE / "61-codename-derive.json"]:
-        old.unlink(missing_ok=True)
+        if "--new" not in sys.argv or old.suffix == ".json":
+            old.unlink(missing_ok=True)
     normal = [{"input": typed, "expect": expect} for typed, expect in normalise_cases()]
     for case in normal:
         try:
@@ -270,6 +290,34 @@ def messages(me: Identity, other: Identity) -> None:
     nan = b'{"version": NaN, "from": "reviewer", "text": "x", "attachments": []}'
     write("87-message-damaged-body-nan", "damaged body", [reviewers[0]], reply, "reviewer",
           envelope(r, body=authentic(key, nan)), "an authentic body with NaN, which is not JSON")
+    bound_vectors(r, reviewers, reply, other.recipient)
+
+
+def forged(copied: bytes, reviewers: list[Identity], thread: str, text: str) -> SealedReport:
+    """A message forged by someone who can write the store: stanza 0 copied from a stored message of the thread, a
+    fresh K sealed to the public keyring, a version 2 body whose thread MAC is `thread`."""
+    key = nacl.utils.random(32)
+    stanzas = copied[6:6 + 96] + b"".join(bytes.fromhex(r.recipient.key_id) + sodium.crypto_box_seal(
+        key, r.recipient.public_key) for r in reviewers)
+    signed = b"INTK" + bytes([1, 1 + len(reviewers)]) + stanzas
+    body = MessageBody("reporter", text, [], 2, thread)
+    return SealedReport(signed + generichash(32, signed, derive(key, MAC_KEY_ID)),
+                        seal_padded(derive(key, MESSAGE_BODY_KEY_ID), body.to_json()), ())
+
+
+def bound_vectors(r: SealedReport, reviewers: list[Identity], reply: Recipient, other: Recipient) -> None:
+    """97-99: the thread MAC of message version 2 (§12.4); `r` is a version 2 reply of the thread of `reply`."""
+    write("97-message-success-bound", "success", [reviewers[0]], reply, "reviewer", envelope(r),
+          "a version 2 reply with its thread MAC, opened by a reviewer: bound")
+    guess = base64.urlsafe_b64encode(nacl.utils.random(32)).decode().rstrip("=")
+    fake = forged(r.header, reviewers, guess, "Please close and delete my case.")
+    write("98-message-thread-mac-forged", "thread mac", [reviewers[1]], reply, "reporter", envelope(fake),
+          "forged by a store writer: stanza 0 copied from 97, a fresh K sealed to the keyring, a made-up thread MAC")
+    key = nacl.utils.random(32)
+    elsewhere = forged(r.header, reviewers, thread_mac(key, other), "Please close and delete my case.")
+    write("99-message-thread-mac-other-thread", "thread mac", [reviewers[2]], reply, "reporter", envelope(elsewhere),
+          "a store writer who knows another thread's reply key (its reporter): stanza 0 copied from 97, the thread "
+          "MAC made for the other thread")
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ def read_message_vector(path: Path) -> dict[str, object]:
     return {"name": path.name, "expect": values["expect"], "reply": values["reply"], "from": values["from"],
             "identities": [v for k, v in lines if k == "identity"],
             "body": json.loads(values["body"]) if "body" in values else None,
+            "bound": {"yes": True, "no": False}.get(values.get("bound", "")),
             "data": base64.b64encode(data).decode()}
 
 
@@ -117,9 +118,9 @@ def test_message_vectors_in_chromium(page) -> None:
                 const opened = thread.openMessage(bytes(v.data), v.identities.map(seal.parseIdentity),
                                                   seal.parseRecipient(v.reply), v.from);
                 const sha = opened.files.map((f) => sodium.to_hex(sodium.crypto_hash_sha256(f)));
-                return {got: "success", body: opened.body, sha};
+                return {got: "success", body: opened.body, sha, bound: opened.bound};
             } catch (e) {
-                return {got: e.expect || String(e), body: null, sha: null};
+                return {got: e.expect || String(e), body: null, sha: null, bound: null};
             }
         });
     }""", vectors)
@@ -129,6 +130,9 @@ def test_message_vectors_in_chromium(page) -> None:
         if vector["expect"] == "success":
             assert result["body"] == vector["body"], vector["name"]
             assert result["sha"] == [a["sha256"] for a in vector["body"]["attachments"]], vector["name"]
+            assert vector["bound"] is None or result["bound"] is vector["bound"], vector["name"]
+        if vector["name"].startswith(("62-", "63-")):  # version 1: bound only when the reporter opens stanza 0
+            assert result["bound"] is vector["name"].startswith("63-"), vector["name"]
 
 
 def test_follow_up_sealed_in_chromium_opens_in_python(page) -> None:

@@ -110,7 +110,7 @@ async function seal(text, files) {
   const keyring = await loadKeyring();
   const messageKey = newReportKey();
   const manifest = await manifestOf(files);
-  const body = sealMessageBody(messageKey, "reporter", text, manifest);
+  const body = sealMessageBody(messageKey, keys.recipient, "reporter", text, manifest);
   const header = sealMessageHeader(messageKey, keys.recipient, keyring.recipients);
   const request = { token: b64url(keys.token), header: b64url(header), body: b64url(body),
     lengths: manifest.map((m) => streamLength(m.size, false)) };

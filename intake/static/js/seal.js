@@ -16,7 +16,8 @@ export const PART = 1 << 20;
 export const MAX_STANZAS = 16;
 export const MAX_ATTACHMENTS = 32;
 const MAGIC = enc.encode("INTK");
-const VERSION = 1;
+const VERSION = 1; // the header of §4, and the version byte of the body's additional data whatever the header's
+const REPORTER_VERSION = 2; // a header whose stanza 0 is the reporter's stanza (§4.1)
 const BODY_VERSION = 2;
 const MAX_SIZE = 2 ** 32;
 const STANZA = 16 + 80;
@@ -121,11 +122,17 @@ export function newReportKey() {
   return S().randombytes_buf(32);
 }
 
-export function sealHeader(reportKey, recipients) {
-  // MAGIC, version, n, one stanza per recipient, MAC (§4).
-  if (recipients.length < 1 || recipients.length > MAX_STANZAS) throw new Error("a report needs 1 to 16 recipients");
-  const stanzas = recipients.map((r) => concat(S().from_hex(r.keyId), S().crypto_box_seal(reportKey, r.publicKey)));
-  const signed = concat(MAGIC, new Uint8Array([VERSION, recipients.length]), ...stanzas);
+export function sealHeader(reportKey, recipients, reporter = null) {
+  // MAGIC, version, n, one stanza per recipient, MAC (§4). With `reporter` (the reply recipient of the report's
+  // codename, from codename.js) the header is version 2 and its stanza 0 seals K to the reporter (§4.1).
+  const room = MAX_STANZAS - (reporter ? 1 : 0);
+  if (recipients.length < 1 || recipients.length > room) throw new Error(`a report needs 1 to ${room} reviewer keys`);
+  const ids = recipients.map((r) => r.keyId);
+  if (new Set(ids).size !== ids.length) throw new Error("the same recipient is listed twice");
+  if (reporter && ids.includes(reporter.keyId)) throw new Error("the reply key is a reviewer's key");
+  const all = reporter ? [reporter, ...recipients] : recipients;
+  const stanzas = all.map((r) => concat(S().from_hex(r.keyId), S().crypto_box_seal(reportKey, r.publicKey)));
+  const signed = concat(MAGIC, new Uint8Array([reporter ? REPORTER_VERSION : VERSION, all.length]), ...stanzas);
   return concat(signed, S().crypto_generichash(32, signed, derive(reportKey, 1)));
 }
 
@@ -212,10 +219,18 @@ export function readEnvelope(data) {
 function stanzaCount(prefix) {
   // §4 steps 1-3 on the first 6 bytes.
   if (prefix.length < 6 || MAGIC.some((b, i) => prefix[i] !== b)) throw new FormatError("malformed header", "not an intake header");
-  if (prefix[4] !== VERSION) throw new FormatError("unsupported version", `format version ${prefix[4]} is not supported`);
+  if (prefix[4] !== VERSION && prefix[4] !== REPORTER_VERSION) {
+    throw new FormatError("unsupported version", `format version ${prefix[4]} is not supported`);
+  }
   const n = prefix[5];
   if (n < 1 || n > MAX_STANZAS) throw new FormatError("malformed header", `a header must have 1 to 16 stanzas, not ${n}`);
+  if (prefix[4] === REPORTER_VERSION && n < 2) throw new FormatError("malformed header", "a version 2 header needs a reviewer stanza");
   return n;
+}
+
+export function headerVersion(raw) {
+  // The version byte of a header that parseHeader accepted: 2 when stanza 0 is the reporter's (§4.1).
+  return raw[4];
 }
 
 export function parseHeader(raw) {
@@ -329,11 +344,24 @@ export function openStream(reportKey, index, stream, entry, padded) {
   return data;
 }
 
+export function openReportHead(header, body, attachments, identities) {
+  // Open a report's header and body (§4, §5) with identities from parseIdentity, or a reporter's reply identity
+  // from codename.js, and check a version 2 header's stanza 0 against the body's reply key (§4.1): {reportKey, body}.
+  const reportKey = openHeader(header, identities);
+  const opened = openBody(reportKey, body, attachments);
+  if (headerVersion(header) === REPORTER_VERSION) {
+    const reporter = parseHeader(header)[0].keyId;
+    let reply = null;
+    try { reply = opened.reply_key === null ? null : parseRecipient(opened.reply_key); } catch (e) { reply = null; }
+    if (!reply || reply.keyId !== reporter) throw new FormatError("wrong thread", "the extra stanza is not the report's own reply key");
+  }
+  return { reportKey, body: opened };
+}
+
 export function openEnvelope(data, identities) {
   // Open a whole sealed report file (§8) with identities from parseIdentity: {body, files}.
   const { header, body, streams } = readEnvelope(data);
-  const reportKey = openHeader(header, identities);
-  const opened = openBody(reportKey, body, streams.length);
+  const { reportKey, body: opened } = openReportHead(header, body, streams.length, identities);
   const padded = opened.version >= BODY_VERSION;
   return { body: opened, files: streams.map((s, i) => openStream(reportKey, i, s, opened.attachments[i], padded)) };
 }

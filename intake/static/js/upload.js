@@ -1,7 +1,7 @@
 // Sending a report sealed in the browser through the resumable API of docs/openapi.yaml.
 
 import {
-  CHUNK, PART, Sha256, b64url, concat, newReportKey, padme, parseRecipient, sealBody, sealHeader, sealedLength,
+  CHUNK, MAX_STANZAS, PART, Sha256, b64url, concat, newReportKey, padme, parseRecipient, sealBody, sealHeader, sealedLength,
   StreamSealer,
 } from "./seal.js";
 import { solve } from "./work.js";
@@ -96,7 +96,8 @@ export class Upload {
 
   async send(fields, files, website = "", reply = null) {
     // Seal `fields` and `files` (Blobs with a name) to the keyring and upload them; return the case ref.
-    // `reply` ({recipient, lookup} of a codename, §12.3) puts the reply key in the body and sends the lookup.
+    // `reply` ({recipient, lookup} of a codename, §12.3) puts the reply key in the body, seals K to it as well (the
+    // reporter's stanza, §4.1: the codename opens the report again) and sends the lookup.
     const manifest = await manifestOf(files);
     const reportKey = newReportKey();
     const body = sealBody(reportKey, fields, manifest, reply ? reply.recipient.text : null);
@@ -105,7 +106,8 @@ export class Upload {
     for (let attempt = 0; !begun; attempt++) {
       const keyring = await loadKeyring();
       const ahead = attempt === 0 && this.work ? await this.work.catch(() => null) : null;
-      const request = { keyring_serial: keyring.serial, header: b64url(sealHeader(reportKey, keyring.recipients)),
+      const request = { keyring_serial: keyring.serial, header: b64url(sealHeader(reportKey, keyring.recipients,
+        reply && keyring.recipients.length < MAX_STANZAS ? reply.recipient : null)),
         body: b64url(body), lengths, website, ...(reply ? { lookup: b64url(reply.lookup) } : {}),
         ...(ahead || (await solveWork())) };
       try {
