@@ -20,12 +20,14 @@ from intake.crypto.codename import CodenameKeys, InvalidCodename, derive_keys
 from intake.crypto.errors import CryptoError, InvalidKey
 from intake.crypto.keys import Identity
 from intake.crypto.message import open_message
+from intake.storage.cases import get_case
 from intake.storage.threads import case_by_lookup, salt, thread
 from intake.web.boxes import BoxExpired, open_value, seal_value
 from intake.web.followup import LEADING, message_text, receive_follow_up, spend_nojs, store_text
 from intake.web.guards import form_expired, no_space
 from intake.web.limits import below_floor
 from intake.web.state import state
+from intake.web.yours import labels, reopened
 
 bp = Blueprint("thread", __name__)
 DERIVING = threading.BoundedSemaphore(2)  # Argon2id takes 64 MiB: at most two at once per process
@@ -61,7 +63,7 @@ class Shown:
 @bp.get("/check")
 def check_page() -> tuple[str, int]:
     """The form where a reporter types the codename back."""
-    return render_template("check.html", shown=None, form_token=state().tokens.issue()), 200
+    return render_template("check.html", shown=None, labels=labels(), form_token=state().tokens.issue()), 200
 
 
 def derive_in_turn(typed: str) -> CodenameKeys:
@@ -111,7 +113,7 @@ def check_post() -> tuple[str, int]:
     found = case_by_lookup(intake.engine, keys.lookup)
     if found is None:
         abort(404, wrong_codename())
-    case_id, _ref, status = found
+    case_id, ref, status = found
     sent = bool(text)
     if multipart:
         sent = receive_follow_up(case_id, keys)
@@ -133,5 +135,7 @@ def check_post() -> tuple[str, int]:
                                _("(This message could not be opened: it is damaged.)"), ()))
     carried = seal_value(PURPOSE, {"token": base64.b64encode(keys.token).decode(),
                                    "reply": base64.b64encode(keys.identity.secret_key).decode()})
-    return render_template("check.html", shown=shown, status=status_words(status), sent=sent,
+    case = get_case(intake.engine, ref)
+    yours = reopened(case, keys.identity) if case is not None else None
+    return render_template("check.html", shown=shown, status=status_words(status), sent=sent, yours=yours,
                            sealed=carried, form_token=intake.tokens.issue()), 200

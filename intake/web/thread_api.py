@@ -9,11 +9,11 @@ from flask import Blueprint, Response, abort, jsonify, request
 from flask_babel import gettext as _
 
 from intake.crypto.codename import lookup_of
-from intake.crypto.envelope import BODY_SIZES, parse_header
+from intake.crypto.envelope import BODY_SIZES, REPORTER_VERSION, parse_header
 from intake.crypto.errors import CryptoError
 from intake.keys.keyring import KeyringError
 from intake.storage.admission import Refused
-from intake.storage.cases import StorageError, part_count
+from intake.storage.cases import Case, StorageError, get_case, part_count
 from intake.storage.followups import admit_follow_up
 from intake.storage.threads import case_by_lookup, thread
 from intake.web.checks import ReportRefused, from_b64url, stream_lengths
@@ -65,10 +65,18 @@ def thread_json() -> Response:
     data, lookup = _token()
     if set(data) != {"token"}:
         abort(400, _("send only `token`"))
-    case_id, _ref, status = _found(lookup)
+    case_id, ref, status = _found(lookup)
     messages = [{"from": m.sender, "day": m.day.isoformat(), "header": _b64(m.header), "body": _b64(m.body),
                  "lengths": list(m.lengths)} for m in thread(state().engine, case_id)]
-    return jsonify(status=status_words(status), thread=messages)
+    return jsonify(status=status_words(status), thread=messages, report=_report(get_case(state().engine, ref)))
+
+
+def _report(case: Case | None) -> dict[str, object] | None:
+    """The sealed header and body of a report the codename opens (header version 2, format.md §4.1), for the page
+    to open; None for a report sent before (its files are never sent back, only their lengths)."""
+    if case is None or case.header[4:5] != bytes([REPORTER_VERSION]):
+        return None
+    return {"header": _b64(case.header), "body": _b64(case.body), "lengths": list(case.lengths)}
 
 
 @bp.post("/messages")

@@ -9,7 +9,7 @@ import pytest
 from intake.crypto.codename import derive_keys, make_codename
 from intake.crypto.envelope import parse_header
 from intake.crypto.message import open_message, seal_message
-from intake.crypto.report import seal_report
+from intake.crypto.report import open_report, seal_report
 from intake.storage.cases import get_case
 from intake.storage.threads import add_message, salt, thread
 from tests.support import run_cli
@@ -46,10 +46,17 @@ def test_rewrap_reseals_messages(db_url, tmp_path):
         assert new.body == old.body
         opened = open_message(new.header, new.body, 0, [reporter.identity], reporter.identity.recipient, new.sender)
         assert opened.body.text in ("when?", "on monday")
+    case = get_case(inst.engine, ref)  # the report's own reporter's stanza (format.md §4.1) is kept too
+    assert case.header[4] == 2
+    assert case.header[6:6 + 96] == report.header[6:6 + 96]
+    assert set(parse_header(case.header).reviewer_key_ids) == target
+    assert old_alice not in parse_header(case.header).key_ids
+    assert open_report(case.header, case.body, 0, [reporter.identity]).body.fields == {"incident_type": "drone"}
     shown = run_cli("intake-review", "--identity", str(tmp_path / "new" / "alice.key"), "--passphrase-file",
                     str(inst.reviewer_pw), "--db", db_url, "show", ref, "--json", cwd=tmp_path, env=inst.env)
     assert [m["text"] for m in json.loads(shown.stdout)["thread"]] == ["when?", "on monday"]
     again = inst.run("keys", "rewrap", "--identity", str(keys["bob"]), "--passphrase-file", str(inst.reviewer_pw))
     assert [m.header for m in thread(inst.engine, case_id)] == [m.header for m in after]
+    assert get_case(inst.engine, ref).header == case.header
     assert again.returncode == 0
     inst.engine.dispose()

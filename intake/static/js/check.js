@@ -3,7 +3,7 @@
 // files uploaded in sealed parts as a report's are (upload.js). Without WebAssembly the form posts the codename
 // to the server instead, which derives the keys for that one request.
 
-import { b64url, newReportKey, ready } from "./seal.js";
+import { b64url, newReportKey, openReportHead, ready } from "./seal.js";
 import { openMessageHead, sealMessageBody, sealMessageHeader } from "./thread.js";
 import { derive, saltOf } from "./derive.js";
 import { Chosen } from "./files.js";
@@ -42,6 +42,41 @@ function opened(m) {
   }
 }
 
+function sizeText(size) {
+  // A file size in B, KB or MB, as the page without JavaScript writes it (web/yours.py).
+  if (size < 1000) return `${size} B`;
+  if (size < 1000 * 1000) return `${Math.floor(size / 1000)} KB`;
+  const tenths = Math.floor(size / 100000);
+  return `${Math.floor(tenths / 10)}.${tenths % 10} MB`;
+}
+
+function renderReport(report) {
+  // The reporter's own report, opened here with the codename's reply identity (docs/format.md §4.1): its fields
+  // under the form's labels and the names and sizes of its files (never the files); or why it cannot be shown.
+  const note = (text) => { $("report-note").textContent = text; $("report-note").hidden = false; };
+  $("report-fields").replaceChildren();
+  $("report-files").replaceChildren();
+  $("report-files-title").hidden = true;
+  $("report-note").hidden = true;
+  if (!report) { note(texts.msgReportOld); return; }
+  let body;
+  try {
+    ({ body } = openReportHead(bytes(report.header), bytes(report.body), report.lengths.length, [keys.identity]));
+    if (body.reply_key !== keys.recipient.text) throw new Error("not this codename's report");
+  } catch (e) { note(texts.msgReportDamaged); return; }
+  const labels = JSON.parse(texts.labels);
+  const has = (name) => Object.prototype.hasOwnProperty.call(labels, name);
+  for (const [name, value] of Object.entries(body.fields)) {
+    if (!value) continue;
+    const shown = name === "incident_type" && has(`incident_type:${value}`) ? labels[`incident_type:${value}`] : value;
+    $("report-fields").append(Object.assign(document.createElement("dt"), { textContent: has(name) ? labels[name] : name }),
+      Object.assign(document.createElement("dd"), { className: "text-report", textContent: shown }));
+  }
+  const files = body.attachments.map((a) => `${a.name} (${sizeText(a.size)})`);
+  $("report-files").append(...files.map((name) => Object.assign(document.createElement("li"), { textContent: name })));
+  $("report-files-title").hidden = files.length === 0;
+}
+
 function render(thread) {
   // Each message opened here, oldest first, its file names under its text; one that fails to open says so and
   // the others still show.
@@ -66,6 +101,7 @@ function render(thread) {
 async function load() {
   const answer = await api("/api/v1/thread", { token: b64url(keys.token) });
   $("case-status").textContent = `${texts.msgStatus} ${answer.status}`;
+  renderReport(answer.report);
   render(answer.thread);
   $("check-form").hidden = true;
   $("js-thread").hidden = false;
