@@ -45,6 +45,12 @@ def case_by_lookup(engine: Engine, lookup: bytes) -> tuple[int, str, str] | None
     return tuple(row) if row else None  # type: ignore[return-value]
 
 
+def case_header(engine: Engine, case_id: int) -> bytes | None:
+    """The sealed header of a case (its reporter's stanza, if any, is stanza 0: format.md §4.1), or None."""
+    with engine.connect() as conn:
+        return conn.execute(select(cases.c.header).where(cases.c.id == case_id)).scalar_one_or_none()
+
+
 def thread(engine: Engine, case_id: int) -> list[Message]:
     """The sealed messages of a case, oldest first."""
     with engine.connect() as conn:

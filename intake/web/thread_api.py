@@ -15,7 +15,7 @@ from intake.keys.keyring import KeyringError
 from intake.storage.admission import Refused
 from intake.storage.cases import Case, StorageError, get_case, part_count
 from intake.storage.followups import admit_follow_up
-from intake.storage.threads import case_by_lookup, thread
+from intake.storage.threads import case_by_lookup, case_header, thread
 from intake.web.checks import ReportRefused, from_b64url, stream_lengths
 from intake.web.guards import no_space, refusal
 from intake.web.limits import below_floor
@@ -71,6 +71,15 @@ def thread_json() -> Response:
     return jsonify(status=status_words(status), thread=messages, report=_report(get_case(state().engine, ref)))
 
 
+def _reporter_key_id(case_id: int) -> str | None:
+    """The key id of the case's reporter's stanza (header version 2), which a follow-up's stanza 0 must carry."""
+    header = case_header(state().engine, case_id)
+    try:
+        return parse_header(header).reporter if header is not None else None
+    except CryptoError:
+        return None
+
+
 def _report(case: Case | None) -> dict[str, object] | None:
     """The sealed header and body of a report the codename opens (header version 2, format.md §4.1), for the page
     to open; None for a report sent before (its files are never sent back, only their lengths)."""
@@ -101,6 +110,10 @@ def post_message() -> tuple[Response, int]:
     except ReportRefused as exc:
         abort(exc.status, str(exc))
     case_id = _found(lookup)[0]
+    reporter = _reporter_key_id(case_id)
+    if reporter is not None and parsed.key_ids[0] != reporter:
+        abort(400, _("the follow-up is not sealed to this report's reply key (docs/format.md §12.4): reload the page "
+                     "and send it again"))
     if below_floor(intake.disk, len(header) + len(body) + sum(lengths), intake.settings.free_floor):
         raise no_space()
     try:

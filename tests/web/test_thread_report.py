@@ -14,13 +14,14 @@ import requests
 from intake.crypto.codename import derive_keys, make_codename
 from intake.crypto.envelope import MAC_KEY_ID, derive, parse_header
 from intake.crypto.keys import Identity, generichash
+from intake.crypto.message import seal_message
 from intake.crypto.report import SealedReport, open_report, seal_report
 from intake.storage.cases import count_by_key, get_case
 from intake.storage.threads import salt
 from tests.support.browser import Watched
 from tests.support.proof import Reporter
 from tests.support.threads import CODENAME, check_nojs
-from tests.support.web import b64
+from tests.support.web import b64, solve
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 OLD = "Your report cannot be shown here: it was sent before reports could be opened again with the codename."
@@ -64,6 +65,16 @@ def test_server_checks_the_reporter_stanza(live):
     assert parse_header(case.header).reporter == me.key_id
     assert me.key_id not in count_by_key(site.engine)
     assert open_report(case.header, case.body, 0, [keys.identity]).body.fields == {"description": "honest"}
+    answers = []
+    for reply in (stranger, me):  # a follow-up's stanza 0 must be the report's reporter's stanza's key id
+        sealed = seal_message(team, reply, "reporter", "more")
+        work = reporter.http.get(server.url + "/api/v1/challenge", timeout=60).json()
+        answers.append(reporter.http.post(
+            server.url + "/api/v1/thread/messages", headers={"X-CSRFToken": reporter.token}, timeout=60,
+            json={"token": b64(keys.token), "header": b64(sealed.header), "body": b64(sealed.body),
+                  "pow_challenge": work["challenge"], "pow_nonce": solve(work["challenge"], work["bits"])}))
+    assert [a.status_code for a in answers] == [400, 201], answers[0].text
+    assert "not sealed to this report's reply key" in answers[0].json()["error"]
     reporter.close()
 
 
