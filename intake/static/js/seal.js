@@ -1,4 +1,4 @@
-// The sealed report format of docs/format.md, version 1 (body version 2), on libsodium.js: sealing and opening.
+// The sealed report format of docs/format.md (headers 1 and 2, body version 2) on libsodium.js: sealing, opening.
 // Section numbers (§) refer to docs/format.md; tests/vectors/*.vec are run against this module.
 
 import { strictJson, wellFormed } from "./bodyjson.js";
