@@ -95,9 +95,9 @@ def serve(settings: Settings, host: str, port: int) -> None:
     from intake.errors import IntakeError
     from intake.web import create_app
 
-    check_port(host, port)
     try:
         app = create_app(settings)
     except ValueError as exc:
         raise IntakeError(f"not serving: {exc}") from None
+    check_port(host, port)  # before gunicorn, which would log, retry five times, then give up
     Server(app, host, port, settings.workers, Limits.of(settings)).run()

@@ -42,10 +42,9 @@ def listener() -> int:
         yield sock.getsockname()[1]
 
 
-@pytest.mark.parametrize("command", [["demo"], ["serve"]])
-def test_port_in_use_is_one_line_before_anything(tmp_path: Path, listener: int, command: list[str]) -> None:
+def test_demo_port_in_use_is_one_line_before_anything(tmp_path: Path, listener: int) -> None:
     """Item 3: a taken port is refused at once, before "open http://..." and before anything is created."""
-    result = bare(tmp_path, *command, "--port", str(listener), INTAKE_KEYRING_SIGNER=SIGNER)
+    result = bare(tmp_path, "demo", "--port", str(listener))
     assert result.returncode == 1, result.stderr
     assert f"port {listener} is in use: try --port" in result.stderr
     assert "open http" not in result.stderr
@@ -53,6 +52,16 @@ def test_port_in_use_is_one_line_before_anything(tmp_path: Path, listener: int, 
     assert "gunicorn" not in result.stderr.lower()
     assert result.stdout == ""
     assert tree(tmp_path) == set()
+
+
+def test_serve_port_in_use_is_one_line(site: Instance, listener: int) -> None:
+    """Item 3: `intake serve` on a taken port says so in one line, without gunicorn's five retries."""
+    result = site.run("serve", "--port", str(listener), check=False)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.strip().endswith(f"port {listener} is in use: try --port {listener + 1}, or stop what is "
+                                          "listening there")
+    assert "Retrying" not in result.stderr
+    assert "gunicorn" not in result.stderr.lower()
 
 
 READ_ONLY = [["export-sealed", "--out", "bundle"], ["import-replies", "replies.json"], ["expire-uploads"],
