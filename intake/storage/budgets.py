@@ -10,8 +10,10 @@
 - `upkeep`: whether the last sweep was in an odd or an even hour (not the hour itself), shared by
   every process so that the first to see the hour change sweeps: it drops old days, and expires
   uploads left idle for IDLE_SWEEPS sweeps (each newly stored part resets a case's count; a part sent
-  again does not), then has SQLite rebuild its file in random order and truncate its WAL
-  (storage/layout.py), so that neither deleted rows nor the order of arrival stay readable there.
+  again does not) and uploads begun before yesterday however they progress (`received`, their day:
+  one new part every few hours would otherwise hold a declared size for weeks), then has SQLite
+  rebuild its file in random order and truncate its WAL (storage/layout.py), so that neither deleted
+  rows nor the order of arrival stay readable there.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache
 
-from sqlalchemy import Connection, Date, Engine, Insert, bindparam, case, delete, func, select, text, update
+from sqlalchemy import Connection, Date, Engine, Insert, bindparam, case, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from intake.clock import today
@@ -110,10 +112,11 @@ def sweep(engine: Engine, now: float, day: int) -> list[int] | None:
 
 
 def age_uploads(conn: Connection, every: bool = False) -> list[int]:
-    """Count one more sweep for each incomplete case; return those idle for IDLE_SWEEPS sweeps (or all, `every`)."""
+    """Count one more sweep for each incomplete case; return those idle for IDLE_SWEEPS sweeps or begun before
+    yesterday (or all, `every`)."""
     conn.execute(update(cases).where(cases.c.complete.is_(False)).values(idle=cases.c.idle + 1))
     query = select(cases.c.id).where(cases.c.complete.is_(False))
     if not every:
-        query = query.where(cases.c.idle >= IDLE_SWEEPS)
+        query = query.where(or_(cases.c.idle >= IDLE_SWEEPS, cases.c.received < today() - dt.timedelta(days=1)))
     return list(conn.execute(query).scalars())
 

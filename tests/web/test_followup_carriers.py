@@ -4,12 +4,13 @@ the browser path's daily budget once they expire (docs/web.md, "Floods")."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 
 import pytest
 import requests
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from intake.crypto.codename import derive_keys, make_codename
 from intake.crypto.message import seal_message
@@ -17,7 +18,7 @@ from intake.crypto.report import seal_report
 from intake.crypto.stream import PART
 from intake.storage.budgets import IDLE_SWEEPS
 from intake.storage.lifecycle import expire_uploads
-from intake.storage.schema import stored_bytes
+from intake.storage.schema import cases, stored_bytes
 from intake.storage.threads import salt
 from tests.support.web import Server, b64, make_site, solve
 
@@ -123,3 +124,21 @@ def test_expired_carriers_give_back_the_bytes_that_never_came(live):
     with site.engine.connect() as conn:
         spent = conn.execute(select(stored_bytes.c.bytes).where(stored_bytes.c.path == "browser")).scalar_one()
     assert 4 * PART <= spent < 4 * PART + 64 * 1024, "what arrived (and the sealed texts) stays counted"
+
+
+def test_a_new_part_every_few_hours_does_not_keep_a_carrier_alive_for_weeks(live):
+    """Sending one new part before each sweep kept a carrier's declared bytes held for as many sweeps as it had
+    parts (500 MiB: 500 parts, 3 hours each, about two months per codename). An upload begun before yesterday
+    (its `received` day, set back here as two days passing would) expires at the next sweep however it
+    progresses, and what never came is given back."""
+    site, _server, api, keys = live
+    upload = api.follow_up(site, keys, [SIX]).json()["upload"]
+    for part in range(IDLE_SWEEPS + 1):
+        assert api.put(upload, part, os.urandom(PART)) == 204  # a new part each hour: progress, so it stays
+        assert expire_uploads(site.engine) == 0
+    with site.engine.begin() as conn:
+        began = conn.execute(select(cases.c.received).where(cases.c.upload_token == upload)).scalar_one()
+        conn.execute(update(cases).where(cases.c.upload_token == upload).values(received=began - dt.timedelta(days=2)))
+    assert api.put(upload, IDLE_SWEEPS + 1, os.urandom(PART)) == 204
+    assert expire_uploads(site.engine) == 1, "an upload begun two days ago is over, new parts or not"
+    assert api.http.get(f"{api.url}/api/v1/uploads/{upload}", timeout=60).status_code == 404
