@@ -1,4 +1,6 @@
-"""Concurrency: 16 reporters x 200 reports each against `intake serve`, on SQLite and on PostgreSQL.
+"""Concurrency: 16 reporters x 200 reports each against `intake serve`, on SQLite and PostgreSQL.
+
+That is CI's size; INTAKE_SOAK_SCALE scales the reports per client (tests/support/proof.py).
 
 Every receipt maps to exactly one stored case that opens to its own report: none lost, none duplicated, no 5xx.
 """
@@ -12,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.proof import Reporter, open_all, stored_whole
+from tests.support.proof import Reporter, open_all, soak_size, stored_whole
 from tests.support.web import Server, make_site
 
 pytestmark = pytest.mark.soak
-CLIENTS, REPORTS = 16, 200
+CLIENTS, REPORTS = 16, soak_size(200)
 
 
 def report(uid: str, n: int) -> tuple[dict[str, str], list[tuple[str, str, bytes]]]:
@@ -50,7 +52,7 @@ def client(url: str, number: int, receipts: list[tuple[str, str]], errors: list[
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_sixteen_clients(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    """3,200 reports at once: each receipt is one case that opens to its own report, and nothing else is stored."""
+    """3,200 reports at once (CI's size): each receipt is one case opening to its own report, nothing else stored."""
     db_url = f"sqlite:///{tmp_path / 'intake.db'}" if backend == "sqlite" else request.getfixturevalue("pg_url")
     site = make_site(tmp_path, db_url)
     server = Server({**site.env, "INTAKE_POW_BITS": "0", "INTAKE_NOJS_PER_MINUTE": "100000"}, tmp_path).start()

@@ -18,11 +18,11 @@ from intake.crypto.report import seal_report
 from intake.storage.db import integrity_ok
 from intake.storage.schema import attachments, case_keys, cases, parts
 from tests.support import run_cli
-from tests.support.proof import Reporter, kill_during, open_all, stored_whole
+from tests.support.proof import Reporter, kill_during, open_all, soak_size, stored_whole
 from tests.support.web import Server, make_site
 
 pytestmark = pytest.mark.soak
-ROUNDS, PER_ROUND = 10, 5
+ROUNDS, PER_ROUND = soak_size(10), 5  # 10 rounds at CI's size (INTAKE_SOAK_SCALE)
 KINDS = ("nojs small", "nojs large", "api small", "api large")
 
 

@@ -25,12 +25,12 @@ from intake.storage.db import integrity_ok
 from intake.storage.schema import cases, message_attachments, message_parts
 from intake.storage.threads import case_by_lookup, salt, thread
 from tests.support import run_cli
-from tests.support.proof import Reporter, kill_during
+from tests.support.proof import Reporter, kill_during, soak_size
 from tests.support.threads import SEALED, check_nojs, form_token
 from tests.support.web import Server, b64, make_site, solve
 
 pytestmark = pytest.mark.soak
-ROUNDS, PER_ROUND = 8, 4
+ROUNDS, PER_ROUND = soak_size(8), 4  # 8 rounds at CI's size (INTAKE_SOAK_SCALE)
 
 
 def files_of(uid: str) -> list[tuple[str, str, bytes]]:

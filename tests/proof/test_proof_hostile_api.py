@@ -20,10 +20,11 @@ from intake.crypto.report import open_report
 from intake.crypto.stream import PART, sealed_length
 from intake.storage.cases import get_case, iter_parts
 from tests.support.hostile_http import HANG, check_answer, measure, start_target
+from tests.support.proof import soak_size
 from tests.support.web import b64
 
 pytestmark = pytest.mark.soak
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+SETTINGS = settings(max_examples=soak_size(300), deadline=None, suppress_health_check=list(HealthCheck))
 JSONISH = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=40),
                     st.lists(st.integers(), max_size=4),
                     st.dictionaries(st.text(max_size=5), st.integers(), max_size=2))

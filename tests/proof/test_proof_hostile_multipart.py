@@ -14,9 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support.hostile_http import HANG, check_answer, measure, start_target
+from tests.support.proof import soak_size
 
 pytestmark = pytest.mark.soak
-SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+SETTINGS = settings(max_examples=soak_size(400), deadline=None, suppress_health_check=list(HealthCheck))
 BOUNDARY = "hostileBoundary7MA4YWxkTrZu0gW"
 
 

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, settings
 
 from tests.support import ROOT
 from tests.support.hostile_http import check_answer, start_target
+from tests.support.proof import soak_size
 
 pytestmark = pytest.mark.soak
 schema = schemathesis.openapi.from_path(ROOT / "docs" / "openapi.yaml")
@@ -33,7 +34,7 @@ def target(tmp_path_factory):
 
 
 @schema.parametrize()
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=soak_size(150), deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_conforms(case, target) -> None:
     """Answers match the spec (status, type, schema); refusals store nothing; nothing is slow or a 5xx."""
     before = target.rows()

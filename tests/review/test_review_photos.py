@@ -72,6 +72,7 @@ def test_export_rebuilds_the_primary_image(engine, db_url, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.serial  # which limit a bomb hits first (2 s of CPU, or 8 times that of wall time) needs idle cores
 def test_bombs_are_too_costly_and_the_rest_is_exported(engine, db_url, tmp_path):
     """Thousands of progressive scans hit the CPU limit, 192 MB of pixels the memory limit, 400 million pixels
     Pillow's limit; each is exported as it is, named too costly, and the photos beside them are cleaned."""

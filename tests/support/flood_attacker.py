@@ -1,9 +1,10 @@
 """A native client for the flood tests: solves the API's proof of work in C (hashlib's BLAKE2b) and sends sealed
 reports, as an attacker (`solver`: as many as it can for a time) or as reporters (`burst`: N reports).
 
-Run as its own process: python -m tests.support.flood_attacker MODE URL AMOUNT OUT.json [AT]
+Run as its own process: python -m tests.support.flood_attacker MODE URL AMOUNT OUT.json [GO]
 (AMOUNT: seconds or reports). A burst solves its N challenges first, as pages do while their reporters
-write, then sends them all at Unix time AT, solving again any the server finds too cheap by then.
+write, then creates OUT.json.ready and waits for the file GO, which holds the Unix time at which every
+client sends them all at once, solving again any the server finds too cheap by then.
 It writes what it did to OUT.json: statuses, receipts, solves, tries and its CPU time.
 """
 
@@ -17,6 +18,7 @@ import re
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 
 import requests
 
@@ -75,13 +77,22 @@ class Client:
                               timeout=120)
 
 
-def main(mode: str, url: str, amount: float, out: str, at: float = 0.0) -> None:
-    """Attack for `amount` seconds (solver) or send a burst of `amount` reports at `at`; write the record to `out`."""
+def start_together(out: str, go: str) -> None:
+    """Say this client is ready (OUT.ready), then wait for the file `go` and for the Unix time written in it."""
+    Path(out + ".ready").touch()
+    while not Path(go).exists():
+        time.sleep(0.01)
+    time.sleep(max(0.0, float(Path(go).read_text()) - time.time()))
+
+
+def main(mode: str, url: str, amount: float, out: str, go: str = "") -> None:
+    """Attack for `amount` seconds (solver) or send a burst of `amount` reports once `go` says; record it in `out`."""
     client = Client(url)
     statuses: Counter[int] = Counter()
     refs, waits = [], []
     solved = [client.work() for _ in range(int(amount))] if mode == "burst" else []
-    time.sleep(max(0.0, at - time.time()))
+    if mode == "burst":
+        start_together(out, go)
     started = time.monotonic()
     while (time.monotonic() - started < amount) if mode == "solver" else len(refs) < amount:
         began = time.monotonic()
@@ -105,4 +116,4 @@ def main(mode: str, url: str, amount: float, out: str, at: float = 0.0) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4], *map(float, sys.argv[5:6]))
+    main(sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4], *sys.argv[5:6])

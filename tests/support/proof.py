@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import threading
@@ -19,6 +20,18 @@ from tests.support.web import b64, solve
 
 RECEIPT = re.compile(r'id="receipt">([0-9A-Z-]{14})<')
 CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
+
+
+def soak_size(ci: int) -> int:
+    """A soak suite's size: CI's `ci` times INTAKE_SOAK_SCALE (default 1: CI's size), at least 1."""
+    scale = os.environ.get("INTAKE_SOAK_SCALE", "1")
+    try:
+        factor = float(scale)
+    except ValueError:
+        factor = -1.0
+    if not 0 < factor <= 100:
+        raise ValueError(f"INTAKE_SOAK_SCALE={scale!r}: give a number above 0 and at most 100 (1 is CI's size)")
+    return max(1, round(ci * factor))
 
 
 class Reporter:

@@ -195,6 +195,7 @@ def test_reply_sealed_in_python_opens_in_chromium(page) -> None:
     assert result == {"text": "Which day was it?", "forged": "wrong sender"}
 
 
+@pytest.mark.serial  # seconds, measured
 def test_derivation_cost_in_chromium(page) -> None:
     """Argon2id at §12.3's costs, in the page: the figures the spec quotes, unthrottled and with the CPU slowed 4x."""
     cdp = page.page.context.new_cdp_session(page.page)

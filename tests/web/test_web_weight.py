@@ -156,6 +156,7 @@ def test_nojs_pages_light(client, lang):
 
 @pytest.mark.browser
 @pytest.mark.slow
+@pytest.mark.serial  # seconds to seal, measured
 @pytest.mark.parametrize("encodings", [None, "gzip, deflate"])
 def test_ready_fast_over_tor(tmp_path, encodings):
     """With JavaScript, the form paints before the crypto arrives, and can seal within 8 s after at most 400 KB."""
