@@ -34,10 +34,12 @@ def release_together(clients: list[subprocess.Popen], outs: list[Path], go: Path
     """Wait until every client has solved its challenges (OUT.ready), then tell them all the same start, 1 s away."""
     deadline = time.monotonic() + 600
     while not all(Path(f"{out}.ready").exists() for out in outs):
-        if any(c.poll() is not None for c in clients) or time.monotonic() > deadline:
+        exited = [c.returncode for c in clients if c.poll() is not None]
+        if exited or time.monotonic() > deadline:
             for c in clients:
                 c.kill()
-            raise AssertionError("a client exited, or they did not all solve their challenges in 10 minutes")
+                c.wait()
+            raise AssertionError(f"clients exited ({exited}), or did not all solve their challenges in 10 minutes")
         time.sleep(0.05)
     unsent = go.with_name("go.tmp")
     unsent.write_text(repr(time.time() + 1))
