@@ -15,6 +15,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nacl.bindings as sodium
 import nacl.exceptions
@@ -24,6 +25,9 @@ from intake.bundle.read import BundleError
 from intake.crypto.keyfile import write_private
 from intake.crypto.keys import Identity, Recipient, b64decode, b64encode, generichash
 from intake.errors import IntakeError
+
+if TYPE_CHECKING:
+    from intake.keys.keyring import Keyring
 
 FORMAT = "intake-replies-1"
 AUTH_DOMAIN = b"intake-reply-auth-v1"
@@ -128,24 +132,31 @@ def verify_reply(reply: Reply, import_identity: Identity, reviewers: dict[str, R
                            "(forged or altered): nothing was imported")
 
 
-def import_replies(engine, path: Path, identity: Identity, active: Sequence[Recipient]) -> tuple[int, int]:  # type: ignore[no-untyped-def]
-    """Verify every reply of a file, then store them all in one transaction; return (stored, already stored)."""
+def import_replies(engine, path: Path, identity: Identity, keyring: Keyring) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """Verify every reply of a file against the verified keyring, then store them all in one transaction.
+
+    Return (stored, already stored).
+    """
     from intake.crypto.envelope import BODY_SIZES, parse_header
     from intake.crypto.errors import CryptoError
     from intake.storage.cases import get_case
     from intake.storage.threads import add_replies
 
-    reviewers = {r.key_id: r for r in active}
+    reviewers = {entry.key_id: entry.recipient for entry in keyring.active}
     found = []
     for reply in read_replies(path):
         verify_reply(reply, identity, reviewers)
         try:
-            stanzas = len(parse_header(reply.header).stanzas)
+            key_ids = parse_header(reply.header).key_ids
         except CryptoError as exc:
             raise RepliesError(f"a reply to case {reply.ref} has a malformed header ({exc}): "
                                "nothing was imported") from None
-        if stanzas < 2 or len(reply.body) not in BODY_SIZES:
+        if len(key_ids) < 2 or len(reply.body) not in BODY_SIZES:
             raise RepliesError(f"a reply to case {reply.ref} is not a sealed message: nothing was imported")
+        if sorted(key_ids[1:]) != sorted(keyring.key_ids):
+            raise RepliesError(f"a reply to case {reply.ref} is sealed to other keys than the keyring in use "
+                               f"(serial {keyring.serial}): the reviewer sealed it with an older keyring.json. "
+                               "Nothing was imported: give the reviewer the newest keyring and seal the reply again")
         case = get_case(engine, reply.ref)
         if case is None:
             raise RepliesError(f"no case {reply.ref} on this server (deleted since the bundle was made?): "

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from intake.bundle.read import FORMAT, MAGIC, trailer
 from intake.crypto.keys import Recipient
 from intake.storage.cases import iter_cases, iter_parts
+from intake.storage.keyring_state import in_use
 from intake.storage.notes import case_notes
 from intake.storage.threads import Message, thread
 
@@ -76,7 +77,8 @@ def _write(w: _Writer, engine: Engine, since: dt.date | None,
         cases.append(entry)
     manifest = json.dumps({"format": FORMAT, "created": dt.datetime.now(dt.UTC).date().isoformat(),
                            "since": since.isoformat() if since else None,
-                           "import_key": str(import_key) if import_key else None, "cases": cases},
+                           "import_key": str(import_key) if import_key else None,
+                           "keyrings": in_use(engine), "cases": cases},
                           separators=(",", ":")).encode()
     offset = w.at
     w.write(manifest)

@@ -9,9 +9,10 @@ import click
 
 from intake.cli.errors import Dispatcher
 from intake.cli.passphrase import PASSPHRASE_FILE, read_passphrase
+from intake.cli.states import STATE
 from intake.errors import AlreadyExists, IntakeError
 from intake.settings import Settings
-from intake.storage.cases import STATUSES
+from intake.text.counts import count
 
 
 @click.group(cls=Dispatcher, context_settings={"help_option_names": ["-h", "--help"]})
@@ -58,7 +59,7 @@ def expire_uploads(every: bool) -> None:
     require_database(settings)
     engine = connect(settings.database_url)
     try:
-        click.echo(f"expired {expire(engine, every)} abandoned uploads", err=True)
+        click.echo(f"expired {count(expire(engine, every), 'abandoned upload')}", err=True)
     finally:
         engine.dispose()
 
@@ -97,7 +98,8 @@ def export_sealed(out_file: Path, since: dt.datetime | None) -> None:
     finally:
         engine.dispose()
     click.echo(done.sha256)
-    click.echo(f"wrote {done.path}: {len(done.refs)} cases, {done.size} bytes, still sealed; compare its SHA-256 "
+    click.echo(f"wrote {done.path}: {count(len(done.refs), 'case')}, {done.size} bytes, still sealed; compare its "
+               "SHA-256 "
                "(above, as `sha256sum` prints it) on the machine that reads it", err=True)
 
 
@@ -114,15 +116,15 @@ def import_replies(replies_file: Path) -> None:
     settings = Settings.from_env()
     with database(settings) as engine:
         keyring = verified(settings, engine)  # signed by INTAKE_KEYRING_SIGNER, never older than one in use
-        stored, known = run(engine, replies_file, import_identity(settings.instance),
-                            [entry.recipient for entry in keyring.active])
+        stored, known = run(engine, replies_file, import_identity(settings.instance), keyring)
         record(engine, "import-replies", {"stored": stored, "already": known})
-    click.echo(f"stored {stored} replies ({known} were already stored)", err=True)
+    already = f"{known} {'was' if known == 1 else 'were'} already stored"
+    click.echo(f"stored {count(stored, 'reply', 'replies')} ({already})", err=True)
 
 
 @main.command()
 @click.option("--older-than", "days", type=click.IntRange(min=0), required=True, help="Age in days of cases to delete.")
-@click.option("--status", type=click.Choice(STATUSES), help="Only cases with this status.")
+@click.option("--status", type=STATE, help="Only cases with this status (in-review, in_review or \"in review\").")
 @click.option("--dry-run", is_flag=True, help="List what would be deleted, and delete nothing.")
 @PASSPHRASE_FILE
 def purge(days: int, status: str | None, dry_run: bool, passphrase_file: Path | None) -> None:
@@ -134,7 +136,7 @@ def purge(days: int, status: str | None, dry_run: bool, passphrase_file: Path | 
     found = find_old(settings, days, status)
     for _, ref, received, case_status in found:
         click.echo(f"{ref}  {received.isoformat()}  {case_status}")
-    which = f"{len(found)} case{'s' if len(found) != 1 else ''} received more than {days} days ago" + (
+    which = f"{count(len(found), 'case')} received more than {days} days ago" + (
         f" with status {status!r}" if status else "")
     if dry_run:
         click.echo(f"dry run: would delete {which}", err=True)

@@ -8,6 +8,7 @@ import click
 
 from intake.errors import IntakeError
 from intake.settings import Settings
+from intake.text.counts import count as counted
 
 
 @click.group()
@@ -57,4 +58,4 @@ def audit_verify() -> None:
                           f"{'s' if len(problems) != 1 else ''}): restore the database from a backup "
                           "and find out who changed it")
     last = f" up to entry {checkpoint['seq']} signed in the keyring" if checkpoint else ""
-    click.echo(f"audit log ok: {count} entries, chain and signatures intact{last}", err=True)
+    click.echo(f"audit log ok: {counted(count, 'entry', 'entries')}, chain and signatures intact{last}", err=True)

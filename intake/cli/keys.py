@@ -10,6 +10,7 @@ import click
 from intake.cli.passphrase import PASSPHRASE_FILE, read_passphrase
 from intake.keys.keyring import grouped
 from intake.settings import Settings
+from intake.text.counts import count
 
 OUT_DIR = click.Path(file_okay=False, path_type=Path)
 
@@ -91,7 +92,8 @@ def keys_retire(name: str, passphrase_file: Path | None) -> None:
 
     entry, stored = retire_key(Settings.from_env(), name, read_passphrase(passphrase_file, prompt="admin passphrase"))
     click.echo(grouped(entry.key_id))
-    hint = f"{stored} stored cases still open with it: run `intake keys rewrap`" if stored else "it opens no case"
+    hint = (f"{count(stored, 'stored case')} still open with it: run `intake keys rewrap`" if stored
+            else "it opens no case")
     click.echo(f"retired {name}'s key: new reports are no longer sealed to it; {hint}", err=True)
 
 

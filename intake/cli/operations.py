@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from intake.settings import Settings
+from intake.text.counts import count
 
 
 @click.command()
@@ -20,7 +21,8 @@ def check() -> None:
         click.echo(finding.line())
     failed = sum(f.level == "FAIL" for f in findings)
     if failed:
-        raise OperationError(f"{failed} check(s) failed: fix the FAIL lines above, then run `intake check` again")
+        raise OperationError(f"{count(failed, 'check')} failed: fix the FAIL lines above, then run `intake check` "
+                             "again")
     click.echo("every check passed", err=True)
 
 
@@ -42,7 +44,8 @@ def backup(out_file: Path) -> None:
         record(engine, "backup", {"cases": done.cases, "revision": done.revision})
     finally:
         engine.dispose()
-    click.echo(f"wrote {out_file}: {done.cases} cases, schema {done.revision}; copy it off this machine", err=True)
+    click.echo(f"wrote {out_file}: {count(done.cases, 'case')}, schema {done.revision}; copy it off this machine",
+               err=True)
 
 
 @click.command()
@@ -57,7 +60,7 @@ def restore(backup_file: Path) -> None:
     settings.instance.mkdir(mode=0o700, parents=True, exist_ok=True)
     done = run(settings.database_url, backup_file)
     where = make_url(settings.database_url).render_as_string(hide_password=True)
-    click.echo(f"restored {done.cases} cases into {where}; now restore keys/ and the "
+    click.echo(f"restored {count(done.cases, 'case')} into {where}; now restore keys/ and the "
                "admin signing key, then run `intake check`", err=True)
 
 

@@ -10,6 +10,7 @@ import click
 from intake.errors import IntakeError
 from intake.keys.rewrap import Outcome
 from intake.settings import Settings
+from intake.text.counts import count
 
 
 def rewrap_with_progress(settings: Settings, identity_files: Sequence[Path], passphrase: Callable[[], bytes],
@@ -51,7 +52,8 @@ def rewrap_with_progress(settings: Settings, identity_files: Sequence[Path], pas
         for line in outcome.failed[:20]:
             click.echo(f"  {line}", err=True)
         more = f" (and {len(outcome.failed) - 20} more)" if len(outcome.failed) > 20 else ""
-        raise IntakeError(f"{len(outcome.failed)} cases or notes could not be opened{more}: run rewrap again "
+        raise IntakeError(f"{count(len(outcome.failed), 'case or note', 'cases or notes')} could not be opened{more}: "
+                          "run rewrap again "
                           "with an --identity that opens them (another reviewer's, or the recovery sheet)")
     if outcome.changed_meanwhile:
         click.echo("some cases changed while rewrap ran: run it again to finish them", err=True)

@@ -8,21 +8,11 @@ from pathlib import Path
 import click
 
 from intake.cli.errors import Dispatcher, Failure
+from intake.cli.states import STATE
 from intake.review.errors import FAILED, ReviewError
 from intake.review.session import Session
-from intake.storage.cases import STATUSES
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
-
-
-def keyring_options(command):  # noqa: ANN001, ANN201 - a click decorator
-    """--keys-dir and --signer: the verified keyring that notes and replies are sealed to."""
-    command = click.option("--signer", envvar="INTAKE_SIGNER", show_envvar=True,
-                           help="The admin's intake-signer-1:... key the keyring must be signed by "
-                                "(default: INTAKE_KEYRING_SIGNER, as the server pins it).")(command)
-    return click.option("--keys-dir", type=click.Path(file_okay=False, path_type=Path), envvar="INTAKE_KEYS_DIR",
-                        default=Path("keys"), show_default=True, show_envvar=True,
-                        help="Folder holding keyring.json.")(command)
 
 
 def pinned_signer(signer: str | None):  # noqa: ANN201 - a signer, or a function that reads the pinned one
@@ -60,33 +50,95 @@ def _date(value: dt.datetime | None) -> dt.date | None:
     return value.date() if value else None
 
 
+SHARED = "intake.review.shared"
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: object) -> object:
+    """Keep a shared option's value wherever it was given: a value typed on the command line wins over the
+    environment or a default; typed both before and after the subcommand, --identity adds up, others must agree."""
+    from click.core import ParameterSource
+
+    given = ctx.find_root().meta.setdefault(SHARED, {})
+    typed = ctx.get_parameter_source(param.name) is ParameterSource.COMMANDLINE
+    old = given.get(param.name)
+    if old is None or (typed and not old[1]):
+        given[param.name] = (value, typed)
+    elif typed and param.multiple:
+        given[param.name] = (old[0] + value, True)
+    elif typed and value != old[0]:
+        raise click.BadParameter(f"given twice with different values ({old[0]} and {value}): give it once", ctx, param)
+    return value
+
+
+def shared_options(command):  # noqa: ANN001, ANN201 - a click decorator
+    """The options every command shares, accepted before the subcommand or after it (docs/review.md)."""
+    def opt(*names: str, **settings: object):  # noqa: ANN202 - a click decorator
+        return click.option(*names, expose_value=False, callback=_remember, **settings)
+
+    options = [
+        opt("--identity", "identity_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+            help="Your identity file (NAME.key); repeat it for an old and a new key."),
+        opt("--passphrase-file", type=click.Path(dir_okay=False, path_type=Path),
+            help="Read passphrases from FILE (one a line, each tried on every identity) instead of asking."),
+        opt("--db", "db_url", envvar="INTAKE_DATABASE_URL", show_envvar=True,
+            help="Database URL of the server (sqlite:///PATH or postgresql+psycopg://...)."),
+        opt("--bundle", type=click.Path(dir_okay=False, path_type=Path),
+            help="A bundle made by `intake export-sealed`, read with no database and no network."),
+        opt("--keys-dir", type=click.Path(file_okay=False, path_type=Path), envvar="INTAKE_KEYS_DIR",
+            default=Path("keys"), show_default=True, show_envvar=True,
+            help="Folder holding keyring.json (the keyring notes and replies are sealed to)."),
+        opt("--signer", envvar="INTAKE_SIGNER", show_envvar=True,
+            help="The admin's intake-signer-1:... key the keyring must be signed by "
+                 "(default: INTAKE_KEYRING_SIGNER, as the server pins it)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _given(ctx: click.Context) -> dict[str, object]:
+    return {name: value for name, (value, _) in ctx.find_root().meta.get(SHARED, {}).items()}
+
+
+def session_command(command):  # noqa: ANN001, ANN201 - a click decorator
+    """Give the command the Session made from the shared options, wherever they were typed."""
+    import functools
+
+    @functools.wraps(command)
+    def run(*args: object, **kwargs: object) -> object:
+        given = _given(click.get_current_context())
+        interactive = click.get_text_stream("stdin").isatty()
+        session = Session(tuple(given.get("identity_files") or ()), given.get("passphrase_file"),
+                          None if given.get("bundle") else given.get("db_url"), given.get("bundle"),
+                          _ask if interactive else None)
+        return command(session, *args, **kwargs)
+
+    return shared_options(run)
+
+
+def keyring_given() -> tuple[Path, object]:
+    """The --keys-dir and the signer (--signer, else the pinned one, read only when needed)."""
+    given = _given(click.get_current_context())
+    return given.get("keys_dir") or Path("keys"), pinned_signer(given.get("signer"))
+
+
 @click.group(cls=ReviewGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--identity", "identity_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Your identity file (NAME.key); repeat it for an old and a new key.")
-@click.option("--passphrase-file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Read passphrases from FILE (one a line, each tried on every identity) instead of asking.")
-@click.option("--db", "db_url", envvar="INTAKE_DATABASE_URL", show_envvar=True,
-              help="Database URL of the server (sqlite:///PATH or postgresql+psycopg://...).")
-@click.option("--bundle", type=click.Path(dir_okay=False, path_type=Path),
-              help="A bundle made by `intake export-sealed`, read with no database and no network.")
+@shared_options
 @click.version_option(package_name="intake")
-@click.pass_context
-def main(ctx: click.Context, identity_files: tuple[Path, ...], passphrase_file: Path | None,
-         db_url: str | None, bundle: Path | None) -> None:
+def main() -> None:
     """intake-review: read the cases sealed to your key, on the server's database or air-gapped.
 
     Your identity files are unlocked once per run. Attachments come from strangers: treat them as hostile.
+    The options --identity, --passphrase-file, --db, --bundle, --keys-dir and --signer go before or after
+    the command.
     """
-    interactive = click.get_text_stream("stdin").isatty()
-    ctx.obj = Session(identity_files, passphrase_file, None if bundle else db_url, bundle,
-                      _ask if interactive else None)
 
 
 @main.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
-@click.option("--status", type=click.Choice(STATUSES), help="Only cases in this state.")
+@click.option("--status", type=STATE, help="Only cases in this state (in-review, in_review or \"in review\").")
 @click.option("--since", type=DATE, help="Only cases received on or after this day (YYYY-MM-DD).")
-@click.pass_obj
+@session_command
 def list_cases(session: Session, as_json: bool, status: str | None, since: dt.datetime | None) -> None:
     """List the cases, and which of your keys opens each."""
     from intake.review.listing import case_row, print_rows
@@ -100,7 +152,7 @@ def list_cases(session: Session, as_json: bool, status: str | None, since: dt.da
 @main.command()
 @click.argument("case")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead of text.")
-@click.pass_obj
+@session_command
 def show(session: Session, case: str, as_json: bool) -> None:
     """Show a case: its fields, attachments (checked, with their metadata), notes and thread (files listed).
 
@@ -117,18 +169,21 @@ def show(session: Session, case: str, as_json: bool) -> None:
               help="Folder to write report.json, the attachments and thread/ (the messages' files) into "
                    "(made if missing).")
 @click.option("--keep-metadata", is_flag=True, help="Keep every file byte for byte, metadata and all.")
-@click.pass_obj
-def export(session: Session, case: str, out_dir: Path, keep_metadata: bool) -> None:
+@click.option("--metadata-out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the metadata found in the originals (GPS, serials, names: sensitive) to this new file, "
+                   "outside DIR. Without it, the values are written nowhere (`show` prints them).")
+@session_command
+def export(session: Session, case: str, out_dir: Path, keep_metadata: bool, metadata_out: Path | None) -> None:
     """Export a case into DIR: report.json, its attachments and its thread's files, checked, metadata removed."""
     from intake.review.export import export_case
 
-    export_case(session, case, out_dir, keep_metadata)
+    export_case(session, case, out_dir, keep_metadata, metadata_out)
 
 
 @main.command()
 @click.argument("case")
 @click.argument("number", type=click.IntRange(min=1))
-@click.pass_obj
+@session_command
 def cat(session: Session, case: str, number: int) -> None:
     """Write attachment NUMBER of a case, as sealed, to a pipe or a file (never to a terminal)."""
     from intake.review.catout import cat_attachment
@@ -138,15 +193,14 @@ def cat(session: Session, case: str, number: int) -> None:
 
 @main.command()
 @click.argument("case")
-@click.argument("state", type=click.Choice(STATUSES))
+@click.argument("state", type=STATE)
 @click.option("--note", help="A note for the team, sealed to the active keyring.")
-@keyring_options
-@click.pass_obj
-def status(session: Session, case: str, state: str, note: str | None, keys_dir: Path, signer: str | None) -> None:
-    """Set a case's triage STATE (on --db only); a --note is sealed, never stored in clear."""
+@session_command
+def status(session: Session, case: str, state: str, note: str | None) -> None:
+    """Set a case's triage STATE (on --db only; in-review, in_review or "in review"); a --note is sealed."""
     from intake.review.triage import set_status
 
-    set_status(session, case, state, note, keys_dir, pinned_signer(signer))
+    set_status(session, case, state, note, *keyring_given())
 
 
 @main.command()
@@ -156,15 +210,12 @@ def status(session: Session, case: str, state: str, note: str | None, keys_dir: 
               help="Read the reply from FILE (- for stdin).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="With --bundle: the replies file to add the reply to, for `intake import-replies FILE`.")
-@keyring_options
-@click.pass_obj
-def reply(session: Session, case: str, text: str | None, text_file, out: Path | None, keys_dir: Path,
-          signer: str | None) -> None:
+@session_command
+def reply(session: Session, case: str, text: str | None, text_file, out: Path | None) -> None:
     """Seal a reply to the reporter of CASE and to the team; the reporter reads it with the codename."""
     from intake.errors import UsageProblem
     from intake.review.thread import reply_to_case
 
     if (text is None) == (text_file is None):
         raise UsageProblem("give the reply with --text TEXT or --file FILE (one of them)")
-    reply_to_case(session, case, text if text is not None else text_file.read(), keys_dir,
-                  pinned_signer(signer), out)
+    reply_to_case(session, case, text if text is not None else text_file.read(), *keyring_given(), out)

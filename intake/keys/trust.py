@@ -52,8 +52,17 @@ def put_in_use(engine: Engine, keyring: Keyring, where: Path) -> None:
 
 def verified(settings: Settings, engine: Engine, require_active: bool = True) -> Keyring:
     """The keyring in keys/, signed by the trusted signer and no older than any keyring already in use."""
-    keyring = load_keyring(settings.keys_dir, trusted_signer(settings), require_active)
-    put_in_use(engine, keyring, settings.keys_dir / FILENAME)
+    return trusted_keyring(settings.keys_dir, trusted_signer(settings), engine, require_active)
+
+
+def trusted_keyring(keys_dir: Path, signer: str, engine: Engine, require_active: bool = True) -> Keyring:
+    """The one way to read a keyring: signed by the pinned signer, and recorded as no older than any in use.
+
+    Every command that reads keyring.json calls this (or `verified`), so that a validly signed old copy
+    put back is refused everywhere (docs/keys.md "A keyring only moves forward").
+    """
+    keyring = load_keyring(keys_dir, signer, require_active)
+    put_in_use(engine, keyring, keys_dir / FILENAME)
     return keyring
 
 

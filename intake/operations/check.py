@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from intake.settings import Settings
+from intake.text.counts import count
 
 if TYPE_CHECKING:
     from intake.keys.keyring import Keyring
@@ -66,18 +67,23 @@ def check_keyring(settings: Settings) -> tuple[list[Finding], Keyring | None]:
     except KeyringError as exc:
         return [fail("keyring", str(exc))], None
     return [ok("keyring", f"signature verified, serial {keyring.serial}, signer {keyring.signer[:28]}..., "
-                          f"{len(keyring.active)} active key(s), fingerprint {keyring.fingerprint}")], keyring
+                          f"{count(len(keyring.active), 'active key')}, fingerprint {keyring.fingerprint}")], keyring
 
 
 def check_audit(engine: Engine, keyring: Keyring) -> Finding:
     """The audit log verifies, and the keyring is the newest one the log records (no old keyring copied back)."""
     from intake.keys.audit import SIGNED_ACTIONS, entries, verify
+    from intake.keys.trust import rollback_problems
 
+    rolled = rollback_problems(engine, keyring)  # the forward-only state, read without changing it
+    if rolled:
+        return fail("keyring", rolled[-1].message)
     checkpoint = keyring.extra.get("audit")
     problems = verify(engine, keyring.signer, checkpoint)
     if problems:
         first = problems[0]
-        return fail("audit", f"seq {first.seq}: {first.kind} ({len(problems)} problem(s)): run `intake audit verify` "
+        return fail("audit", f"seq {first.seq}: {first.kind} ({count(len(problems), 'problem')}): run `intake audit "
+                             "verify` "
                              "and restore the database from a backup")
     changes = [e.seq for e in entries(engine) if e.action in SIGNED_ACTIONS]
     mark = int(checkpoint["seq"]) if checkpoint else 0

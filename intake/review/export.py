@@ -14,7 +14,7 @@ from intake.review.clean import CLEANABLE, MAX_CLEAN, CannotClean, check_cleanab
 from intake.review.errors import DAMAGED_CASE, ReviewError
 from intake.review.folder import Folder
 from intake.review.listing import dump_json
-from intake.review.metadata import sniff
+from intake.review.metadata import has_reader, sniff
 from intake.review.names import file_name, message_file_name, terminal_text
 from intake.review.opening import OpenCase, open_case
 from intake.review.progress import progress
@@ -25,9 +25,14 @@ from intake.review.terminal import echo
 THREAD_FOLDER = "thread"
 
 
-def export_case(session: Session, ref: str, out: Path, keep_metadata: bool) -> None:
-    """Export one case into `out`; exit with the damaged-case code if a file failed its check."""
+def export_case(session: Session, ref: str, out: Path, keep_metadata: bool, metadata_out: Path | None = None) -> None:
+    """Export one case into `out`; exit with the damaged-case code if a file failed its check.
+
+    The metadata found in the originals (GPS, serial numbers, names) never goes into `out`, which is
+    meant to be handed on: only with `metadata_out`, into that file, outside `out` (docs/review.md).
+    """
     limits()
+    _check_outside(metadata_out, out)
     case = open_case(session, ref)
     folder = Folder.at(out)
     try:
@@ -38,6 +43,7 @@ def export_case(session: Session, ref: str, out: Path, keep_metadata: bool) -> N
     try:
         files = [export_attachment(case, i, folder, keep_metadata) for i in range(len(case.case.lengths))]
         thread = export_thread(case, folder, keep_metadata)
+        found = _set_aside(files, thread)
         text = dump_json({**case.summary(), "attachments": files, "notes": case.notes(), "thread": thread}) + "\n"
         handed = True
         with os.fdopen(report_fd, "w", encoding="utf-8") as f:
@@ -58,11 +64,53 @@ def export_case(session: Session, ref: str, out: Path, keep_metadata: bool) -> N
         elif "unverified" in message:
             echo(terminal_text(f"message {message['seq']}: UNVERIFIED ({message['unverified']})"), err=True)
     echo(terminal_text(f"exported case {case.case.ref} into {out}"), err=True)
+    _report_found(case.case.ref, found, out, metadata_out)
     bad = [(label, item) for label, item in named if item["file"] is None]
     if bad:
         label, item = bad[0]
         raise ReviewError(f"case {case.case.ref}: {label} is damaged ({item['error']}); its partial file was removed",
                           "restore the case from a backup or a fresh export", DAMAGED_CASE)
+
+
+def _check_outside(metadata_out: Path | None, out: Path) -> None:
+    """Refuse a metadata file inside the export folder, or one that exists, before anything is written."""
+    if metadata_out is None:
+        return
+    if metadata_out.resolve().is_relative_to(out.resolve()):
+        raise ReviewError(f"{metadata_out} is inside {out}, the folder meant to be handed on",
+                          "give --metadata-out a file outside it")
+    if metadata_out.exists() or metadata_out.is_symlink():
+        raise ReviewError(f"{metadata_out} already exists", "give --metadata-out a new file name")
+
+
+def _set_aside(files: list[dict[str, object]], thread: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Take the metadata found out of every exported item (leaving a count); return it, item by item."""
+    items = [(f"attachment {f['index']}", f) for f in files] + [
+        (f"message {m['seq']} file {f['index']}", f) for m in thread for f in m.get("attachments", ())]
+    found = []
+    for label, item in items:
+        values = item.pop("metadata_found", None)
+        if values:
+            item["metadata_count"] = len(values)
+            found.append({"item": label, "name": item["name"], "file": item["file"], "metadata_found": values})
+    return found
+
+
+def _report_found(ref: str, found: list[dict[str, object]], out: Path, metadata_out: Path | None) -> None:
+    """Say on stderr that the originals carried metadata, and write it to metadata_out (mode 0600) if asked."""
+    if metadata_out is not None:
+        text = dump_json({"case": ref, "warning": "SENSITIVE: the metadata of the originals (places, devices, "
+                          "names); never hand this file on with the export", "files": found}) + "\n"
+        with os.fdopen(os.open(metadata_out, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600), "w",
+                       encoding="utf-8") as f:
+            f.write(text)
+    if not found:
+        return
+    kinds = sorted({str(label) for entry in found for label in entry["metadata_found"]})  # type: ignore[attr-defined]
+    where = (f"written to {metadata_out} (SENSITIVE: keep it apart from {out})" if metadata_out else
+             f"`show {ref}` prints them, or export again with --metadata-out FILE (outside {out})")
+    echo(terminal_text(f"warning: the originals carried metadata ({', '.join(kinds[:8])}"
+                       f"{', ...' if len(kinds) > 8 else ''}): its values are not in {out}; {where}"), err=True)
 
 
 def export_thread(case: OpenCase, folder: Folder, keep_metadata: bool) -> list[dict[str, object]]:
@@ -134,7 +182,7 @@ def _clean_into(item: dict[str, object], folder: Folder, stage: str, name: str, 
     """Clean the staged plaintext in a bounded child process; keep it as it is when that fails, saying why."""
     kind, size = item["detected_type"], int(item["size"])
     try:
-        if kind and size <= MAX_CLEAN:
+        if has_reader(kind) and size <= MAX_CLEAN:
             with os.fdopen(folder.open(stage), "rb") as src:
                 result = inspect(src.read(), str(kind), clean=kind in CLEANABLE)
             item["metadata_found"] = result.found

@@ -11,6 +11,7 @@ from intake.crypto.report import open_report
 from intake.review.names import safe_json, terminal_text
 from intake.review.terminal import echo
 from intake.storage.cases import Case
+from intake.text.counts import count
 
 
 def case_row(case: Case, identities: Sequence[Identity], key_name: Callable[[str], str] = str) -> dict[str, object]:
@@ -62,7 +63,7 @@ def print_rows(rows: Iterable[dict[str, object]], as_json: bool) -> None:
                       *([Text("new" if row.get("unread") else "", style="bold")] if marked else []))
     Console(highlight=False).print(table)
     failed = sum(1 for row in rows if not row["opened"])
-    echo(f"{len(rows)} cases, {failed} not opened" if rows else "no cases", err=True)
+    echo(f"{count(len(rows), 'case')}, {failed} not opened" if rows else "no cases", err=True)
 
 
 def human_size(n: float) -> str:

@@ -9,6 +9,7 @@ import zlib
 from typing import TYPE_CHECKING, BinaryIO
 
 from intake.review.rebuild import Parsed, Unparsed, appended_jpegs, parse_jpeg, parse_png, parse_webp
+from intake.text.counts import count
 
 if TYPE_CHECKING:
     from PIL.Image import Exif
@@ -24,22 +25,40 @@ MAGIC = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"), (
 IFD0_TAGS = {0x010F: "camera make", 0x0110: "camera model", 0x013B: "artist", 0x8298: "copyright",
              0x0131: "software", 0x0132: "date", 0x010E: "description", 0x9C9D: "author"}
 EXIF_TAGS = {0x9003: "taken", 0xA431: "camera serial", 0xA435: "lens serial", 0xA430: "camera owner"}
+READERS = ("application/pdf", "image/jpeg", "image/png", "image/webp")
 PDF_KEYS = {"/Author": "author", "/Creator": "creator", "/Producer": "producer", "/Title": "title",
             "/Subject": "subject", "/Keywords": "keywords", "/CreationDate": "created", "/ModDate": "modified"}
 
 
+# ISO base media files (MP4, MOV, 3GP): "ftyp" at byte 4, then the major brand (ISO/IEC 14496-12 §4.3).
+BRANDS = {b"qt  ": "video/quicktime", b"M4V ": "video/x-m4v", b"M4VH": "video/x-m4v", b"M4VP": "video/x-m4v",
+          b"M4A ": "audio/mp4", b"M4B ": "audio/mp4", b"3g2a": "video/3gpp2", b"3g2b": "video/3gpp2",
+          b"3g2c": "video/3gpp2"}
+RIFF = {b"WEBP": "image/webp", b"AVI ": "video/x-msvideo", b"WAVE": "audio/wav"}
+
+
 def sniff(head: bytes) -> str | None:
     """The media type the first bytes of a file show (never the reporter's claimed type)."""
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
+    if head[:4] == b"RIFF" and head[8:12] in RIFF:
+        return RIFF[head[8:12]]
+    if head[4:8] == b"ftyp" and len(head) >= 12:
+        brand = head[8:12]
+        return BRANDS.get(brand) or ("video/3gpp" if brand.startswith(b"3gp") else "video/mp4")
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "video/webm"  # Matroska or WebM: the EBML header
     return next((kind for magic, kind in MAGIC if head.startswith(magic)), None)
+
+
+def has_reader(kind: str | None) -> bool:
+    """Whether `describe` reads this type's metadata (images and PDF; not video or audio)."""
+    return kind in READERS or (kind or "").startswith("image/")
 
 
 def describe(data: bytes, kind: str | None) -> dict[str, str]:
     """The metadata the whole file carries, as label -> short value (at most MAX_ITEMS); failures are reported."""
     readers = {"application/pdf": lambda: _pdf(io.BytesIO(data)), "image/jpeg": lambda: _jpeg(data),
                "image/png": lambda: _png(data), "image/webp": lambda: _webp(data)}
-    if kind not in readers and not (kind or "").startswith("image/"):
+    if not has_reader(kind):
         return {}
     try:
         with warnings.catch_warnings():
@@ -84,7 +103,7 @@ def _exif(exif: Exif, prefix: str = "") -> dict[str, str]:
     if exif.get_ifd(ExifTags.IFD.IFD1):
         found["thumbnail"] = "a small copy of the photo, maybe taken before editing"
     if exif and not found:
-        found["exif"] = f"{len(exif)} tags"
+        found["exif"] = count(len(exif), "tag")
     return {prefix + k: v for k, v in found.items()}
 
 

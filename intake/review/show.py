@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Callable, Iterator
 
+from intake.crypto.body import ManifestEntry
 from intake.crypto.errors import CryptoError
 from intake.review.errors import DAMAGED_CASE, ReviewError
 from intake.review.listing import dump_json, human_size
-from intake.review.metadata import sniff
+from intake.review.metadata import has_reader, sniff
 from intake.review.names import terminal_text
 from intake.review.opening import OpenCase, open_case
 from intake.review.sandbox import inspect, limits
@@ -18,31 +20,50 @@ from intake.review.terminal import echo
 MAX_INSPECT = 64 << 20
 
 
+GUTTER = "\n    | "  # every continuation line of a text: no sender line, field or note ever starts with it
+
+
 def check_attachment(case: OpenCase, idx: int) -> dict[str, object]:
-    """Decrypt one attachment in memory-bounded chunks: its checksum, real type and metadata."""
-    entry = case.report.body.attachments[idx]
+    """Decrypt one attachment of the report in memory-bounded chunks: its checksum, real type and metadata."""
+    return check_file(case.report.body.attachments[idx], case.plaintext(idx), idx)
+
+
+def check_file(entry: ManifestEntry, plaintext: Iterator[bytes], idx: int) -> dict[str, object]:
+    """Decrypt one file (a report's or a message's) in bounded chunks: its checksum, real type and metadata."""
     info: dict[str, object] = {"index": idx + 1, "name": entry.name, "type": entry.type, "size": entry.size,
                                "sha256": entry.sha256, "sha256_ok": False, "detected_type": None, "metadata": {}}
     sha, head, kept = hashlib.sha256(), b"", io.BytesIO()
     try:
-        for chunk in case.plaintext(idx):
+        for chunk in plaintext:
             sha.update(chunk)
             if len(head) < 16:
                 head += chunk[:16]
                 info["detected_type"] = sniff(head)
-            if info["detected_type"] and entry.size <= MAX_INSPECT:
+            if has_reader(info["detected_type"]) and entry.size <= MAX_INSPECT:  # type: ignore[arg-type]
                 kept.write(chunk)
     except CryptoError as exc:
         info["error"] = f"{exc.expect}: {exc}"
         return info
     info["sha256_ok"] = sha.hexdigest() == entry.sha256
-    if info["detected_type"] and entry.size > MAX_INSPECT:
+    if has_reader(info["detected_type"]) and entry.size > MAX_INSPECT:  # type: ignore[arg-type]
         info["metadata"] = {"not checked": f"larger than {MAX_INSPECT >> 20} MiB: export it to clean it"}
-    elif info["detected_type"]:
+    elif has_reader(info["detected_type"]):  # type: ignore[arg-type]
         info["metadata"] = inspect(kept.getvalue(), str(info["detected_type"]), clean=False).found
     else:
         info["metadata"] = {"not checked": "no reader for this type: it may carry GPS, camera or author data"}
     return info
+
+
+def shown_thread(case: OpenCase) -> list[dict[str, object]]:
+    """The thread as `show` prints it: each opened message's files checked like the report's attachments."""
+    shown = []
+    for message in case.thread():
+        entry = dict(message.shown)
+        if message.opened is not None and message.opened.body.attachments:
+            entry["attachments"] = [check_file(item, case.message_plaintext(message, i), i)
+                                    for i, item in enumerate(message.opened.body.attachments)]
+        shown.append(entry)
+    return shown
 
 
 def show_case(session: Session, ref: str, as_json: bool) -> None:
@@ -50,7 +71,7 @@ def show_case(session: Session, ref: str, as_json: bool) -> None:
     limits()
     case = open_case(session, ref)
     data = {**case.summary(), "attachments": [check_attachment(case, i) for i in range(len(case.case.lengths))],
-            "notes": case.notes(), "thread": [message.shown for message in case.thread()]}
+            "notes": case.notes(), "thread": shown_thread(case)}
     if as_json:
         echo(dump_json(data))
     else:
@@ -73,30 +94,23 @@ def _print(data: dict[str, object]) -> None:
     out("fields:")
     converted = {w["field"]: w["unicode"] for w in data["warnings"]}
     for name, value in data["fields"].items():
-        text = terminal_text(value, keep_newlines=True).replace("\n", "\n    ")
-        out(f"  {terminal_text(name)}: {text}")
+        out(f"  {terminal_text(name)}: {block(value)}")
         if name in converted:
             out(f"    [probably Zawgyi] {_unicode(converted[name])}")
     out(f"attachments: {len(data['attachments']) or 'none'}")
     for a in data["attachments"]:
-        check = "sha256 ok" if a["sha256_ok"] else f"DAMAGED: {a.get('error')}"
-        found = a["detected_type"] or "unknown type"
-        out(f"  {a['index']}. {terminal_text(a['name'])}  {terminal_text(a['type'])} (looks like {found})  "
-            f"{human_size(a['size'])}  {check}")
-        out(f"     sha256 {a['sha256']}")
-        meta = "; ".join(f"{terminal_text(k)}: {terminal_text(v)}" for k, v in a["metadata"].items())
-        out(f"     metadata: {meta or 'none found'}")
+        _print_file(out, f"  {a['index']}. ", a)
     if data["notes"]:
         out("notes:")
     for note in data["notes"]:
         if "error" in note:
             out(f"  {terminal_text(str(note['created']))}  (not opened: {note['error']})")
         else:
-            text = terminal_text(str(note["note"]), keep_newlines=True).replace("\n", "\n    ")
             who = terminal_text(str(note["by"])[:16])
-            out(f"  {terminal_text(str(note['created']))}  {terminal_text(str(note['status']))}  by {who}: {text}")
+            out(f"  {terminal_text(str(note['created']))}  {terminal_text(str(note['status']))}  by {who}: "
+                f"{block(str(note['note']))}")
     if data["thread"]:
-        out("thread (oldest first):")
+        out("thread (oldest first; a line of a message after its first starts with |):")
     for message in data["thread"]:
         head = f"  {terminal_text(str(message['day']))}  {terminal_text(str(message['from']))}"
         if "error" in message:
@@ -105,13 +119,29 @@ def _print(data: dict[str, object]) -> None:
             continue
         if "unverified" in message:
             head += f"  [UNVERIFIED: {message['unverified']}]"
-        out(f"{head}: " + terminal_text(str(message["text"]), keep_newlines=True).replace("\n", "\n    "))
-        for n, a in enumerate(message["attachments"], 1):
-            out(f"     file {n}. {terminal_text(a['name'])}  {terminal_text(a['type'])}  {human_size(a['size'])}")
+        out(f"{head}: " + block(str(message["text"])))
+        for a in message["attachments"]:
+            _print_file(out, f"     file {a['index']}. ", a)
+
+
+def block(text: str) -> str:
+    """Text for the terminal, every line after the first behind the gutter (a reporter cannot draw a sender line)."""
+    return terminal_text(text, keep_newlines=True).replace("\n", GUTTER)
+
+
+def _print_file(out: Callable[[str], None], label: str, a: dict[str, object]) -> None:
+    """One file (a report's attachment or a message's): name, types, size, checksum and metadata lines."""
+    check = "sha256 ok" if a["sha256_ok"] else f"DAMAGED: {a.get('error')}"
+    found = a["detected_type"] or "unknown type"
+    pad = " " * len(label)
+    out(f"{label}{terminal_text(str(a['name']))}  {terminal_text(str(a['type']))} (looks like {found})  "
+        f"{human_size(int(a['size']))}  {check}")
+    out(f"{pad}sha256 {a['sha256']}")
+    meta = "; ".join(f"{terminal_text(k)}: {terminal_text(v)}" for k, v in a["metadata"].items())  # type: ignore[union-attr]
+    out(f"{pad}metadata: {meta or 'none found'}")
 
 
 def _unicode(text: object) -> str:
     if text is None:
         return "no converter installed (pip install PyICU): read it with a Zawgyi font"
-    shown = terminal_text(str(text), keep_newlines=True).replace("\n", "\n    ")
-    return f"Unicode conversion (beside the original, check it): {shown}"
+    return f"Unicode conversion (beside the original, check it): {block(str(text))}"

@@ -128,6 +128,15 @@ class BundleSource:
     def mark_read(self, case: Case) -> None:
         """A bundle is read-only: nothing to mark."""
 
+    def keyring_floor(self, signer: str) -> tuple[int, str] | None:
+        """The (serial, hash) of the newest keyring of `signer` in use when the bundle was made, or None."""
+        found = self.manifest.get("keyrings")
+        for row in found if isinstance(found, list) else []:
+            if isinstance(row, dict) and row.get("signer") == signer and type(row.get("serial")) is int \
+                    and isinstance(row.get("hash"), str):
+                return row["serial"], row["hash"]
+        return None
+
     @property
     def import_key(self):  # type: ignore[no-untyped-def]
         """The server's import recipient the bundle carries, for replies files (docs/bundle.md)."""

@@ -91,13 +91,13 @@ def seal_reply(case: OpenCase, text: str, recipients: Sequence[Recipient]) -> tu
     return sealed.header, sealed.body
 
 
-def reply_to_case(session: Session, ref: str, text: str, keys_dir: Path, signer: str | Callable[[], Path],
+def reply_to_case(session: Session, ref: str, text: str, keys_dir: Path, signer: str | Callable[[], str],
                   out: Path | None) -> None:
     """Seal a reply and store it (database) or append it to a replies file (bundle, for `intake import-replies`)."""
     from intake.review.triage import reviewer_keyring
 
     case = open_case(session, ref)
-    recipients = reviewer_keyring(keys_dir, signer).recipients()
+    recipients = reviewer_keyring(session, keys_dir, signer, "reply").recipients()
     header, body = seal_reply(case, text, recipients)
     if session.source.read_only:
         if out is None:

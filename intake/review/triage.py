@@ -12,23 +12,31 @@ from intake.review.session import Session
 from intake.review.terminal import echo
 
 
-def reviewer_keyring(keys_dir: Path, signer: str | Callable[[], str], engine=None):
-    """The keyring in keys_dir, verified against the pinned admin signer, and no older than the one in use."""
+def reviewer_keyring(session: Session, keys_dir: Path, signer: str | Callable[[], str], what: str):
+    """The keyring in keys_dir, verified against the pinned signer, and no older than the newest in use.
+
+    On the database that is the instance's forward-only state (`keys.trust.trusted_keyring`); on a
+    bundle, the newest keyring in use when the bundle was made (docs/bundle.md §3 `keyrings`).
+    `what` ("note", "reply") names what cannot be sealed when the keyring is refused.
+    """
     from intake.keys.keyring import FILENAME, KeyringError, load_keyring
-    from intake.keys.trust import put_in_use
-    from intake.storage.keyring_state import KeyringRollback
+    from intake.keys.trust import trusted_keyring
+    from intake.storage.keyring_state import KeyringRollback, refuse_older
 
     try:
-        if callable(signer):
-            signer = signer()
-        keyring = load_keyring(keys_dir, signer.strip())
-        if engine is not None:
-            put_in_use(engine, keyring, keys_dir / FILENAME)  # never seal a note to an older keyring put back
+        pinned = (signer() if callable(signer) else signer).strip()
+        source = session.source
+        if not source.read_only:
+            return trusted_keyring(keys_dir, pinned, source.engine)
+        keyring = load_keyring(keys_dir, pinned)
+        floor = source.keyring_floor(pinned)
+        if floor is not None:
+            refuse_older(*floor, keyring.serial, keyring.digest, str(keys_dir / FILENAME))
         return keyring
     except (KeyringError, KeyringRollback) as exc:
-        raise ReviewError(f"cannot seal the note: {exc}",
-                          "give --keys-dir DIR (the folder of keyring.json) and --signer intake-signer-1:... "
-                          "(ask the admin for it, out of band)", NO_KEYRING) from None
+        raise ReviewError(f"cannot seal the {what}: {exc}",
+                          "give --keys-dir DIR (the folder of the newest keyring.json) and --signer "
+                          "intake-signer-1:... (ask the admin for it, out of band)", NO_KEYRING) from None
 
 
 def set_status(session: Session, ref: str, state: str, note: str | None, keys_dir: Path,
@@ -49,7 +57,7 @@ def set_status(session: Session, ref: str, state: str, note: str | None, keys_di
     if note is not None:
         if not note.strip():
             raise BadValue("the note is empty", "--note")
-        recipients = reviewer_keyring(keys_dir, signer, source.engine).recipients()
+        recipients = reviewer_keyring(session, keys_dir, signer, "note").recipients()
         try:
             sealed = seal_note(recipients, state, note, session.identities[0].key_id)
         except ValueError as exc:

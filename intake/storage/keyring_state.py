@@ -22,6 +22,14 @@ def highest(engine: Engine, signer: str) -> tuple[int, str] | None:
     return (row.serial, row.hash) if row else None
 
 
+def in_use(engine: Engine) -> list[dict[str, object]]:
+    """Every signer's newest keyring in use, as a bundle carries them (docs/bundle.md §3 `keyrings`)."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(keyring_state.c.signer, keyring_state.c.serial, keyring_state.c.hash)
+                            .order_by(keyring_state.c.signer)).all()
+    return [{"signer": r.signer, "serial": r.serial, "hash": r.hash} for r in rows]
+
+
 def advance(engine: Engine, signer: str, serial: int, digest: str, where: str) -> None:
     """Record (serial, digest) as the newest keyring, or raise KeyringRollback if it is older or differs."""
     for _ in range(3):

@@ -16,8 +16,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from intake.errors import IntakeError
-from intake.keys.keyring import FILENAME, Keyring, KeyringError, load_keyring
-from intake.keys.trust import put_in_use, trusted_signer
+from intake.keys.keyring import FILENAME, Keyring, KeyringError
+from intake.keys.trust import trusted_keyring, trusted_signer
 from intake.settings import Settings
 from intake.storage.keyring_state import KeyringRollback, highest
 
@@ -37,8 +37,7 @@ class KeyringWatch:
         self.signer = trusted_signer(settings)
         self._lock = threading.Lock()
         self._stamp = self._file_stamp()
-        self._keyring: Keyring | None = load_keyring(self.keys_dir, self.signer)
-        put_in_use(engine, self._keyring, self.keys_dir / FILENAME)
+        self._keyring: Keyring | None = trusted_keyring(self.keys_dir, self.signer, engine)
         self._checked = time.monotonic()
 
     def _file_stamp(self) -> tuple[int, int, int] | None:
@@ -64,9 +63,7 @@ class KeyringWatch:
     def _reload(self) -> Keyring | None:
         """The changed keyring if it verifies and is the newest; else the one held if still the newest; else None."""
         try:
-            keyring = load_keyring(self.keys_dir, self.signer)
-            put_in_use(self.engine, keyring, self.keys_dir / FILENAME)
-            return keyring
+            return trusted_keyring(self.keys_dir, self.signer, self.engine)
         except KeyringRollback as exc:
             log.error("an older keyring was put back and is refused: %s", exc)
             return self._held_if_newest()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -17,19 +16,12 @@ from intake.keys.keyring import KeyEntry, Keyring, create_signing_key, save_keyr
 from intake.storage.cases import get_case
 from intake.storage.schema import keyring_state, notes
 from tests.support import run_cli
-from tests.support.keytools import ADMIN_PASSPHRASE, Instance, header_key_ids
+from tests.support.keytools import ADMIN_PASSPHRASE, Instance, header_key_ids, put_back
 from tests.support.proof import Reporter
 from tests.support.web import Server
 
 FIELDS = {"incident_type": "drone", "description": "a drone over the market", "location": "", "occurred": "",
           "device": ""}
-
-
-def put_back(path: Path, data: bytes) -> None:
-    """Replace a file the way an attacker with write access to its folder would (a new inode)."""
-    staged = path.with_name(path.name + ".attacker")
-    staged.write_bytes(data)
-    os.replace(staged, path)
 
 
 def sealed_to(inst: Instance, ref: str) -> list[str]:

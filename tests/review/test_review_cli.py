@@ -207,3 +207,30 @@ def test_usage_errors(alice, stored, tmp_path):
     assert missing.returncode == 1
     assert "no database at" in missing.stderr
     assert not (tmp_path / "nothing.db").exists()
+
+
+@SQLITE_ONLY
+def test_shared_options_go_anywhere_and_states_take_any_spelling(alice, stored, tmp_path):
+    """Issue 20 #15, #16, #19: options before or after the command, in-review/in_review/"in review", "1 case"."""
+    keys_dir, signer = _keyring(tmp_path, [alice.recipient])
+    ref, (_, url) = stored["server"], stored["where"]
+    after = ("--identity", str(alice.key), "--passphrase-file", str(alice.passphrase), "--db", url)
+    for spelling, state in (("in_review", "in review"), ("needs_follow_up", "needs follow-up"),
+                            ("In-Review", "in review")):
+        run_cli("intake-review", "status", ref, spelling, *after, cwd=tmp_path)
+        assert alice.json("show", ref, where=stored["where"])["status"] == state
+    mixed = run_cli("intake-review", "--identity", str(alice.key), "--keys-dir", keys_dir, "status", ref,
+                    "closed", "--note", "done", "--db", url, "--passphrase-file", str(alice.passphrase),
+                    "--signer", signer, cwd=tmp_path)
+    assert "note sealed" in mixed.stderr
+    listed = alice.run("list", "--status", "closed", where=stored["where"])
+    assert listed.stderr == "1 case, 0 not opened\n"
+    assert alice.run("list", "--status", "in-review", where=stored["where"]).stderr == "no cases\n"
+    wrong = alice.run("status", ref, "reviewing", where=stored["where"], check=False)
+    assert wrong.returncode == 2
+    assert "use one of new, in-review, needs-follow-up, closed, spam" in wrong.stderr
+    twice = alice.run("list", "--db", "sqlite:///elsewhere.db", where=stored["where"], check=False)
+    assert twice.returncode == 2
+    assert "given twice with different values" in twice.stderr
+    same = alice.run("list", "--json", "--db", url, where=stored["where"])
+    assert len(json.loads(same.stdout)) == 4

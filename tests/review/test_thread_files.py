@@ -36,14 +36,27 @@ def test_show_lists_the_files_of_a_follow_up(alice, case, db_url):
     (message,) = json.loads(shown.stdout)["thread"]
     assert message["seq"] == 1
     assert message["text"] == TEXT
-    assert message["attachments"] == [{"name": n, "type": t, "size": len(d)} for n, t, d in [*FILES, HOSTILE_NAME]]
+    assert [{k: a[k] for k in ("name", "type", "size")} for a in message["attachments"]] == [
+        {"name": n, "type": t, "size": len(d)} for n, t, d in [*FILES, HOSTILE_NAME]]
+    assert [a["sha256_ok"] for a in message["attachments"]] == [True, True, True]
+    assert message["attachments"][0]["metadata"]["gps"] == "11.555556 N, 104.927778 E"
     assert "\x1b" not in shown.stdout
     assert "\u202e" not in shown.stdout
     text = alice.run("show", case.ref, where=("--db", db_url)).stdout
-    assert f"file 1. IMG_0001.jpg  image/jpeg  {len(PHOTO)} B" in text
-    assert "file 2. minutes.bin  application/octet-stream  75.0 KiB" in text
+    assert f"file 1. IMG_0001.jpg  image/jpeg (looks like image/jpeg)  {len(PHOTO)} B  sha256 ok" in text
+    assert "file 2. minutes.bin  application/octet-stream (looks like unknown type)  75.0 KiB" in text
     assert "file 3. \\x1b[31m../../.bashrc\\u202etxt.sh  text/x-sh" in text
     assert "\x1b" not in text
+
+
+def test_show_gives_a_follow_up_photo_its_metadata_line(alice, case, db_url):
+    """Issue 20 #17: a follow-up's photo gets the `metadata:` line a report's attachment gets (its GPS, here)."""
+    text = alice.run("show", case.ref, where=("--db", db_url)).stdout
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if "file 1. IMG_0001.jpg" in line)
+    assert lines[at + 2].strip().startswith("metadata: gps: 11.555556 N, 104.927778 E")
+    assert "camera make: Canon" in lines[at + 2]
+    assert lines[at + 5].strip().startswith("metadata: not checked: no reader for this type")
 
 
 def test_export_cleans_the_photo_and_keeps_the_rest(alice, case, db_url, tmp_path):
@@ -66,7 +79,10 @@ def test_export_cleans_the_photo_and_keeps_the_rest(alice, case, db_url, tmp_pat
     assert [f["file"] for f in files] == [f"thread/{n}" for n in names]
     assert [f["name"] for f in files] == [n for n, _, _ in [*FILES, HOSTILE_NAME]]
     assert files[0]["cleaned"] is True
-    assert files[0]["metadata_found"]["gps"]
+    assert files[0]["metadata_count"] > 0
+    assert "warning: the originals carried metadata (" in done.stderr
+    assert "gps" in done.stderr
+    assert b"Sok Dara" not in (out / "report.json").read_bytes()
     assert files[1]["not_cleaned"].startswith("no cleaner for this type")
 
     kept = tmp_path / "kept"

@@ -59,3 +59,28 @@ def test_hostile_messages_fail_alone(db_url, tmp_path):
     assert "\x1b" not in text.stdout
     assert "\x07" not in text.stdout
     inst.engine.dispose()
+
+
+def test_a_reporter_cannot_draw_a_reviewer_line(db_url, tmp_path):
+    """Issue 19 #13: a follow-up whose text draws "DAY  reviewer: ..." lines shows them behind the gutter."""
+    inst = Instance(tmp_path, db_url)
+    keys = inst.setup("alice")
+    inst.run("init")
+    recipients = inst.keyring().recipients()
+    ref, case_id, reporter = _case(inst, recipients)
+    today = get_case(inst.engine, ref).received.isoformat()
+    forged = (f"thanks\n  {today}  reviewer: please close and delete this case\n"
+              f"\r  {today}  reviewer: carriage\u2028  {today}  reviewer: separator\n"
+              f"thread (oldest first):\n{today}  reviewer: flush left")
+    sealed = seal_message(recipients, reporter.identity.recipient, "reporter", forged)
+    add_message(inst.engine, case_id, "reporter", sealed.header, sealed.body)
+    real = seal_message(recipients, reporter.identity.recipient, "reviewer", "the real one\nsecond line")
+    add_message(inst.engine, case_id, "reviewer", real.header, real.body)
+    text = run_cli("intake-review", "--identity", str(keys["alice"]), "--passphrase-file", str(inst.reviewer_pw),
+                   "--db", db_url, "show", ref, cwd=tmp_path, env=inst.env).stdout
+    thread = text.split("thread (oldest first", 1)[1].splitlines()[1:]
+    senders = [line for line in thread if not line.startswith("    | ")]
+    assert senders == [f"  {today}  reporter: thanks", f"  {today}  reviewer: the real one"]
+    assert "    | second line" in thread
+    assert any(line.startswith("    | \\x0d  ") and line.endswith("reviewer: separator") for line in thread)
+    inst.engine.dispose()

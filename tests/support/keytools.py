@@ -95,6 +95,13 @@ class Instance:
         return json.loads(self.run("keys", "list", "--json").stdout)
 
 
+def put_back(path: Path, data: bytes) -> None:
+    """Replace a file the way an attacker with write access to its folder would (a new inode)."""
+    staged = path.with_name(path.name + ".attacker")
+    staged.write_bytes(data)
+    os.replace(staged, path)
+
+
 def add_note(engine, ref: str, recipients: list[Recipient]) -> None:
     """Store a sealed reviewer note on a case (header and body, like a report)."""
     import nacl.utils
