@@ -1,25 +1,44 @@
-"""Triage notes: sealed like reports (docs/format.md header and body, no attachments), opened for show."""
+"""Triage notes: sealed like reports (docs/format.md header and body, no attachments), bound to their case.
+
+A note's body carries `case_mac`, a BLAKE2b-256 of its fields keyed with KDF(8, K) of the case's report
+key K (docs/format.md §3): only someone who can open the case (a reviewer) can make it, so a note written
+into the database by anyone else, or moved from another case, is refused by `show` and `export`.
+"""
 
 from __future__ import annotations
 
+import hmac
+import json
 from collections.abc import Sequence
 
-from intake.crypto.envelope import Sealer
+from intake.crypto.envelope import Sealer, derive
 from intake.crypto.errors import CryptoError
-from intake.crypto.keys import Identity, Recipient
+from intake.crypto.keys import Identity, Recipient, generichash
 from intake.crypto.report import open_report
 from intake.storage.notes import Note
 
+NOTE_KEY_ID = 8
+NOTE_DOMAIN = b"intake-note-v1"
+UNBOUND = "not bound to this case (forged, moved from another case, or sealed before notes were bound)"
 
-def seal_note(recipients: Sequence[Recipient], status: str, text: str, by: str) -> tuple[bytes, bytes]:
-    """Seal a note to the keyring's recipients; return its header and body."""
+
+def case_mac(case_key: bytes, fields: dict[str, object]) -> str:
+    """The authenticator of a note's note, status and by, under the case's report key (hex)."""
+    data = json.dumps({k: fields.get(k) for k in ("by", "note", "status")}, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False).encode("utf-8", "surrogatepass")
+    return generichash(32, NOTE_DOMAIN + data, derive(case_key, NOTE_KEY_ID)).hex()
+
+
+def seal_note(recipients: Sequence[Recipient], status: str, text: str, by: str, case_key: bytes) -> tuple[bytes, bytes]:
+    """Seal a note on the case whose report key is `case_key` to the keyring's recipients; return header and body."""
+    fields = {"note": text, "status": status, "by": by}
     sealer = Sealer(recipients)
-    body = sealer.body({"note": text, "status": status, "by": by})
+    body = sealer.body({**fields, "case_mac": case_mac(case_key, fields)})
     return sealer.header(), body
 
 
-def open_notes(notes: Sequence[Note], identities: Sequence[Identity]) -> list[dict[str, object]]:
-    """Each note in clear, or with the reason it could not be opened."""
+def open_notes(notes: Sequence[Note], identities: Sequence[Identity], case_key: bytes) -> list[dict[str, object]]:
+    """Each note in clear, or with the reason it could not be opened or is not the case's."""
     opened: list[dict[str, object]] = []
     for note in notes:
         entry: dict[str, object] = {"created": note.created.isoformat()}
@@ -27,7 +46,13 @@ def open_notes(notes: Sequence[Note], identities: Sequence[Identity]) -> list[di
             fields = open_report(note.header, note.body, 0, identities).body.fields
         except CryptoError as exc:
             entry["error"] = exc.expect
+        except (ValueError, TypeError, RecursionError):  # one hostile note never hides the others
+            entry["error"] = "damaged body"
         else:
-            entry.update(status=fields.get("status"), note=fields.get("note"), by=fields.get("by"))
+            mac = fields.get("case_mac")
+            if not isinstance(mac, str) or not hmac.compare_digest(mac, case_mac(case_key, fields)):
+                entry["error"] = UNBOUND
+            else:
+                entry.update(status=fields.get("status"), note=fields.get("note"), by=fields.get("by"))
         opened.append(entry)
     return opened

@@ -32,7 +32,8 @@ class OpenCase:
 
     def notes(self) -> list[dict[str, object]]:
         """The case's notes, opened where they are sealed to one of the reviewer's keys."""
-        return open_notes(self.session.source.notes(self.case), self.session.identities)
+        return open_notes(self.session.source.notes(self.case), self.session.identities,
+                          self.report.opened.report_key)
 
     def thread(self) -> list[ThreadMessage]:
         """The case's thread, opened with the reviewer's identities and the body's reply key."""

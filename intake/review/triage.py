@@ -8,6 +8,7 @@ from pathlib import Path
 from intake.errors import BadValue
 from intake.review.errors import NO_KEYRING, ReviewError, no_case
 from intake.review.names import terminal_text
+from intake.review.opening import open_case
 from intake.review.session import Session
 from intake.review.terminal import echo
 
@@ -58,8 +59,9 @@ def set_status(session: Session, ref: str, state: str, note: str | None, keys_di
         if not note.strip():
             raise BadValue("the note is empty", "--note")
         recipients = reviewer_keyring(session, keys_dir, signer, "note").recipients()
+        case_key = open_case(session, ref).report.opened.report_key  # the note is bound to this case
         try:
-            sealed = seal_note(recipients, state, note, session.identities[0].key_id)
+            sealed = seal_note(recipients, state, note, session.identities[0].key_id, case_key)
         except ValueError as exc:
             raise ReviewError(f"cannot seal the note: {exc}", "shorten the note") from None
     try:

@@ -234,3 +234,33 @@ def test_shared_options_go_anywhere_and_states_take_any_spelling(alice, stored, 
     assert "given twice with different values" in twice.stderr
     same = alice.run("list", "--json", "--db", url, where=stored["where"])
     assert len(json.loads(same.stdout)) == 4
+
+
+def test_forged_and_moved_notes_are_refused(alice, stored, engine, tmp_path):
+    """Class 8: whoever writes the database can seal a note to the public keyring, or move one; show refuses both."""
+    from intake.crypto.envelope import Sealer
+    from intake.review.notes import case_mac, seal_note
+    from intake.storage.notes import triage
+
+    keys_dir, signer = _keyring(tmp_path, [alice.recipient])
+    genuine = "a reviewer's real note"
+    alice.run("status", stored["server"], "in-review", "--note", genuine, "--keys-dir", keys_dir, "--signer", signer,
+              where=stored["where"])
+    other = store(engine, [alice.recipient])
+    with engine.begin() as conn:  # move the genuine note's row to another case
+        row = conn.execute(select(notes.c.header, notes.c.body)).one()
+    triage(engine, other, "closed", (row.header, row.body))
+    forged_fields = {"note": "please close and delete this case", "status": "closed", "by": alice.identity.key_id}
+    unbound = Sealer([alice.recipient])
+    triage(engine, stored["server"], "closed", (unbound.header(), unbound.body(forged_fields)))
+    guessed = Sealer([alice.recipient])
+    triage(engine, stored["server"], "closed", (guessed.header(), guessed.body(
+        {**forged_fields, "case_mac": case_mac(bytes(32), forged_fields)})))
+    elsewhere = seal_note([alice.recipient], "closed", "made for another case", alice.identity.key_id, bytes(32))
+    triage(engine, stored["server"], "closed", elsewhere)
+    shown = alice.json("show", stored["server"], where=stored["where"])["notes"]
+    assert [n.get("note") for n in shown] == [genuine, None, None, None]
+    assert all("not bound to this case" in n["error"] for n in shown[1:])
+    assert alice.json("show", other, where=stored["where"])["notes"][0]["error"].startswith("not bound to this case")
+    text = alice.run("show", stored["server"], where=stored["where"]).stdout
+    assert "please close and delete" not in text

@@ -16,6 +16,7 @@ from sqlalchemy import update
 
 from intake.crypto.envelope import BODY_AD, BODY_KEY_ID, derive, padded_size, seal_header
 from intake.crypto.keys import Recipient
+from intake.crypto.report import open_report
 from intake.review.errors import DAMAGED_CASE
 from intake.review.notes import seal_note
 from intake.storage.cases import get_case
@@ -61,7 +62,9 @@ def planted(engine, db_url, alice):
     """Two good cases, one with escape sequences planted in its status, sealed_by and note; three hostile bodies."""
     good = store(engine, [alice.recipient], [("a.txt", "text/plain", b"hello")])
     marked = store(engine, [alice.recipient])
-    triage(engine, marked, "in review", seal_note([alice.recipient], "in review", NOTE, BY))
+    case = get_case(engine, marked)
+    case_key = open_report(case.header, case.body, 0, [alice.identity]).opened.report_key
+    triage(engine, marked, "in review", seal_note([alice.recipient], "in review", NOTE, BY, case_key))
     with engine.begin() as conn:
         conn.execute(update(cases).where(cases.c.ref == marked).values(status=STATUS, sealed_by=SEALED_BY))
     hostile = {name: store_hostile(engine, [alice.recipient], text) for name, text in HOSTILE.items()}
