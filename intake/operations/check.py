@@ -75,9 +75,6 @@ def check_audit(engine: Engine, keyring: Keyring) -> Finding:
     from intake.keys.audit import SIGNED_ACTIONS, entries, verify
     from intake.keys.trust import rollback_problems
 
-    rolled = rollback_problems(engine, keyring)  # the forward-only state, read without changing it
-    if rolled:
-        return fail("keyring", rolled[-1].message)
     checkpoint = keyring.extra.get("audit")
     problems = verify(engine, keyring.signer, checkpoint)
     if problems:
@@ -91,6 +88,9 @@ def check_audit(engine: Engine, keyring: Keyring) -> Finding:
         return fail("audit", f"the keyring (serial {keyring.serial}) is older than the audit log, which records a "
                              f"keyring change at entry {changes[-1]}: an old keyring.json was put back; restore the "
                              "newest one from your backup")
+    rolled = rollback_problems(engine, keyring)  # the forward-only state, read without changing it
+    if rolled:
+        return fail("keyring", rolled[-1].message)
     where = f"entry {mark}" if checkpoint else "no keyring change yet"
     return ok("audit", f"log verified; the keyring is the newest it records ({where})")
 

@@ -81,9 +81,9 @@ def test_reply_and_note_on_the_database_refuse_an_old_keyring_put_back(rolled, t
     _refused(noted, "cannot seal the note", "older than serial 4", code=9)
     assert _messages(inst) == 0
     checked = inst.run("check", check=False)
-    failed = [line for line in checked.stdout.splitlines() if line.startswith("FAIL  keyring: ")]
+    failed = [line for line in checked.stdout.splitlines() if line.startswith("FAIL  ")]
     assert len(failed) == 1, checked.stdout
-    assert "older than serial 4" in failed[0]
+    assert "older than" in failed[0]
 
 
 def test_import_replies_refuses_an_old_keyring_and_a_retired_reviewer(rolled, tmp_path: Path) -> None:
@@ -139,3 +139,24 @@ def test_import_replies_needs_the_pinned_signer(rolled, tmp_path: Path) -> None:
     assert "stored 1 reply" in stored.stderr
     shown = _review(inst, keys["alice"], "show", ref, "--json")
     assert [m["text"] for m in json.loads(shown.stdout)["thread"]] == ["which street?"]
+
+
+def test_check_reports_a_keyring_that_differs_at_the_same_serial(rolled, tmp_path: Path) -> None:
+    """A keyring re-signed at the serial in use (demo active again) passes the audit log; the state refuses it."""
+    from dataclasses import replace
+
+    from intake.keys.keyring import save_keyring, unlock_signing_key
+    from tests.support.keytools import ADMIN_PASSPHRASE
+
+    inst, keys, ref, _ = rolled
+    current = inst.keyring()
+    key = unlock_signing_key(tmp_path / "instance" / "admin-signing.key", ADMIN_PASSPHRASE.encode())
+    revived = tuple(replace(k, status="active", retired=None) if k.name == "demo" else k for k in current.keys)
+    save_keyring(tmp_path / "keys", replace(current, keys=revived, serial=current.serial - 1), key)
+    checked = inst.run("check", check=False)
+    failed = [line for line in checked.stdout.splitlines() if line.startswith("FAIL  ")]
+    assert failed == [line for line in failed if line.startswith("FAIL  keyring: ")], checked.stdout
+    assert len(failed) == 1, checked.stdout
+    assert "differs from the serial 4 keyring already in use" in failed[0]
+    replied = _review(inst, keys["alice"], "reply", ref, "--text", "x")
+    _refused(replied, "cannot seal the reply", "differs from the serial 4 keyring", code=9)
