@@ -28,6 +28,8 @@ from intake.web.slow import HEAD_LIMIT, DeadlineSocket, Limits, plain_response, 
 EARLY_BUDGET = 32 << 20  # bytes a worker holds, in all, for requests that no thread has taken yet
 LINGER = 2.0  # seconds a closed connection's unread bytes are drained, so that its answer is not reset
 LINGER_BYTES = 64 * 1024
+OUT_OF_DESCRIPTORS = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
+FULL_PAUSE = 0.05  # seconds the main loop rests when no descriptor is free, instead of spinning on accept
 ANSWERS = {400: ("Bad Request", "The request could not be read. Nothing was stored: send it again from the "
                                 "site's own page.\n"),
            411: ("Length Required", "This service takes a request body only with its Content-Length, never "
@@ -92,18 +94,35 @@ class DeadlineWorker(ThreadWorker):
         try:
             client, address = listener.accept()
         except OSError as exc:
-            if exc.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+            if exc.errno in OUT_OF_DESCRIPTORS:  # the connection waits in the backlog until one is freed
+                time.sleep(FULL_PAUSE)
+            elif exc.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
                 raise
             return
         self.nr_conns += 1
-        conn = DeadlineConn(self.cfg, DeadlineSocket.adopt(client, self.limits), address, listener.getsockname(), self)
-        self.wait_for_request(conn)
+        try:
+            conn = DeadlineConn(self.cfg, DeadlineSocket.adopt(client, self.limits), address,
+                                listener.getsockname(), self)
+            self.wait_for_request(conn)
+        except Exception as exc:  # noqa: BLE001 - one connection that cannot be set up never ends the worker
+            self.log.error("a connection could not be taken (%s)", type(exc).__name__)
+            self.nr_conns -= 1
+            util.close(client)
 
     def on_client_socket_readable(self, conn: DeadlineConn, client: socket.socket) -> None:  # type: ignore[override]
-        """A kept-alive connection starts its next request: read it in the main loop too."""
-        self.poller.unregister(client)
-        self.keepalived_conns.remove(conn)
-        self.wait_for_request(conn)
+        """A kept-alive connection starts its next request: read it in the main loop too (an error closes it alone)."""
+        try:
+            self.poller.unregister(client)
+            self.keepalived_conns.remove(conn)
+            self.wait_for_request(conn)
+        except Exception as exc:  # noqa: BLE001 - one connection never ends the worker
+            self.log.error("a kept-alive connection could not be read (%s)", type(exc).__name__)
+            if conn in self.keepalived_conns:
+                return  # gunicorn's keep-alive sweep closes it
+            self.forget(conn)
+            self.nr_conns -= 1
+            util.close(client)
+            return
         self.read_early(conn)
 
     def wait_for_request(self, conn: DeadlineConn) -> None:

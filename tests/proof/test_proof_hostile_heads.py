@@ -9,6 +9,7 @@ worker processes stay the same (no worker dies), and an honest upload under way 
 from __future__ import annotations
 
 import os
+import socket
 import time
 
 import pytest
@@ -197,3 +198,29 @@ def test_transfer_encoding_flood_during_an_upload(live) -> None:
     assert all(e.statuses in ((411,), ()) for e in flood.exchanges), {e.statuses for e in flood.exchanges}
     assert sum(e.statuses == (411,) for e in flood.exchanges) >= len(flood.exchanges) // 2
     still_serving(site, server, pids)
+
+
+def test_out_of_descriptors_ends_no_worker(tmp_path) -> None:
+    """More idle connections than the worker has file descriptors: accept fails with EMFILE, the worker waits
+    instead of dying, and once the idle connections are refused an honest report gets its receipt."""
+    site = make_site(tmp_path, f"sqlite:///{tmp_path / 'intake.db'}")
+    server = Server({**site.env, "INTAKE_POW_BITS": "0", "INTAKE_WORKERS": "1", "INTAKE_HEADER_TIMEOUT": "3"},
+                    tmp_path, wrap=("prlimit", "--nofile=96:96")).start()
+    try:
+        time.sleep(1)
+        pids = worker_pids(server.process.pid)
+        idle = []
+        for _ in range(150):
+            try:
+                idle.append(socket.create_connection(("127.0.0.1", server.port), timeout=5))
+            except OSError:
+                break
+        time.sleep(2)
+        assert worker_pids(server.process.pid) == pids, server.log_text()[-2000:]
+        for s in idle:
+            s.close()
+        time.sleep(4)
+        still_serving(site, server, pids)
+    finally:
+        server.stop()
+        site.engine.dispose()

@@ -133,8 +133,8 @@ def free_port() -> int:
 class Server:
     """A real `intake serve` in its own process group, with its own TMPDIR and its stdout and stderr in files."""
 
-    def __init__(self, env: dict[str, str], root: Path, name: str = "server") -> None:
-        self.env, self.root, self.name = env, root, name
+    def __init__(self, env: dict[str, str], root: Path, name: str = "server", wrap: tuple[str, ...] = ()) -> None:
+        self.env, self.root, self.name, self.wrap = env, root, name, wrap
         self.tmp = root / f"{name}-tmp"
         self.tmp.mkdir(parents=True, exist_ok=True)
         self.logs: list[Path] = []
@@ -149,8 +149,9 @@ class Server:
         self.logs += [out, err]
         full = {**os.environ, **self.env, "TMPDIR": str(self.tmp)}
         with out.open("wb") as o, err.open("wb") as e:
-            self.process = subprocess.Popen([str(BIN / "intake"), "serve", "--port", str(self.port)], env=full,
-                                            cwd=self.root, stdout=o, stderr=e, start_new_session=True)
+            command = [*self.wrap, str(BIN / "intake"), "serve", "--port", str(self.port)]  # wrap: e.g. prlimit
+            self.process = subprocess.Popen(command, env=full, cwd=self.root, stdout=o, stderr=e,
+                                            start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
