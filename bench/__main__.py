@@ -3,7 +3,8 @@
 Rows: seal (intake.crypto sealing a file vs age), nojs (server-side sealing vs age and gpg), api (a large
 browser-sealed upload and small reports a second vs bare endpoints), fsyncs (fsync calls per report on each
 way in, a large file vs 1 MiB), review (intake-review list vs bare PyNaCl), rewrap (vs bare PyNaCl), storage
-(SQLite vs PostgreSQL), layout (the sweep's rebuild of a SQLite file vs copying it), weight (the form page in
+(SQLite vs PostgreSQL), layout (the sweep's rebuild of a SQLite file vs copying it), checks (a browser-sealed
+report's latency while wrong codenames are posted to the no-JS /check vs quiet), weight (the form page in
 Chromium over a Tor-on-a-phone network, with JavaScript vs without). The table is printed and written to
 bench/out/latest.json.
 """
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from bench.common import ROOT, PeakMemory, Row
 
-ROWS = ("seal", "nojs", "api", "fsyncs", "review", "rewrap", "storage", "layout", "weight")
+ROWS = ("seal", "nojs", "api", "fsyncs", "review", "rewrap", "storage", "layout", "checks", "weight")
 QUICK = ("quick mode: small sizes and one run. It checks that every row runs, not the goals: the 'met' "
          "column is left empty; run `python -m bench` for figures and goals.")
 
@@ -98,6 +99,16 @@ def layout(quick: bool) -> list[Row]:
     return [Row(f"sweep: rebuild a {got['mib']} MiB SQLite file", "s", got["rebuild_s"], "cp + sync of the file",
                 got["copy_s"], higher_is_better=False, goal="< 30 s (writers' busy timeout)", met=got["rebuild_s"] < 30,
                 memory_mib={"bench process": rss}, note="writers wait meanwhile (docs/web.md)")]
+
+
+def checks(quick: bool) -> list[Row]:
+    """An API report's median latency under N connections posting wrong codenames to /check vs with none."""
+    got, _ = script("checks", "--attackers", "48", "--reports", str(5 if quick else 15))
+    under = got["48"]
+    return [Row("API report under 48 wrong-codename posters", "s", under["median_s"], "same report, quiet",
+                got["quiet_s"], higher_is_better=False, goal="<= 100x quiet",
+                met=under["median_s"] <= 100 * got["quiet_s"],
+                note=f"max {under['max_s']:.2f} s; answers {under['answers']}")]
 
 
 def weight(quick: bool) -> list[Row]:

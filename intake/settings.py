@@ -35,6 +35,7 @@ class Settings:
     pow_bits: int = 16
     pow_easy_rate: int = 60
     nojs_per_minute: int = 300
+    check_cpu_percent: int = 25  # of one core, per process, for codenames typed on the no-JS /check (web/deriving.py)
     daily_bytes: int = 50 * 1024 * MIB
     pending_bytes: int = 8 * 1024 * MIB
     free_floor: int = 2 * 1024 * MIB
@@ -92,7 +93,8 @@ class Settings:
 
 
 _BOUNDS = {"max_report_bytes": (MIB, 1 << 40), "pow_bits": (0, 32), "pow_easy_rate": (1, 1_000_000),
-           "nojs_per_minute": (1, 1_000_000), "daily_bytes": (MIB, 1 << 50), "pending_bytes": (MIB, 1 << 50),
+           "nojs_per_minute": (1, 1_000_000), "check_cpu_percent": (1, 100),
+           "daily_bytes": (MIB, 1 << 50), "pending_bytes": (MIB, 1 << 50),
            "free_floor": (0, 1 << 50),
            "review_cpu_seconds": (1, 86_400), "review_memory_mb": (64, 1 << 20),
            "workers": (1, 64), "header_timeout": (1, 3600), "idle_timeout": (1, 3600), "body_grace": (1, 3600),

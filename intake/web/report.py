@@ -86,7 +86,7 @@ def post_report() -> tuple[str, int]:
         sealer = arrival.sealer
         fields = form.sealed_fields()
         codename = make_codename()
-        keys = derive_in_turn(codename)
+        keys = derive_in_turn(codename, report=True)
         body = sealer.body(fields, reply_key=str(keys.identity.recipient), zawgyi=zawgyi_fields(fields))
         reporter = keys.identity.recipient if len(sealer.recipients) < MAX_STANZAS else None  # §4.1
         ref = complete_case(intake.engine, case_id, sealer.header(reporter), body,

@@ -20,6 +20,7 @@ from intake.storage.budgets import sweep
 from intake.storage.db import connect, upgrade
 from intake.storage.layout import shuffle_file
 from intake.storage.lifecycle import discard
+from intake.web.deriving import Derivations
 from intake.web.keyring_watch import KeyringWatch
 from intake.web.limits import Bucket
 from intake.web.tokens import FormTokens, day_number
@@ -41,6 +42,7 @@ class Intake:
     nojs: Bucket
     commits: GroupCommit
     secret: bytes  # instance/secret.key: the key of the pages' sealed boxes (web/boxes.py)
+    derivations: Derivations  # codenames' Argon2id: slots and a CPU budget in this process (web/deriving.py)
 
     @property
     def limits(self) -> Limits:
@@ -100,7 +102,8 @@ def init_app(app: Flask, settings: Settings) -> None:
     secret = secret_key(settings.instance)
     work = ProofOfWork(secret, settings.pow_bits, settings.pow_easy_rate, settings.workers)
     app.extensions["intake"] = Intake(settings, engine, keyring, work, FormTokens(secret),
-                                      Bucket(settings.nojs_per_minute), GroupCommit(engine), secret)
+                                      Bucket(settings.nojs_per_minute), GroupCommit(engine), secret,
+                                      Derivations(settings.check_cpu_percent / 100))
 
 
 def state() -> Intake:

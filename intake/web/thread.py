@@ -9,7 +9,6 @@ and keeps nothing.
 from __future__ import annotations
 
 import base64
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -23,6 +22,7 @@ from intake.crypto.message import open_message
 from intake.storage.cases import get_case
 from intake.storage.threads import case_by_lookup, salt, thread
 from intake.web.boxes import BoxExpired, open_value, seal_value
+from intake.web.deriving import NEVER, RESERVE, Busy
 from intake.web.followup import LEADING, message_text, receive_follow_up, spend_nojs, store_text
 from intake.web.guards import form_expired, no_space
 from intake.web.limits import below_floor
@@ -30,8 +30,7 @@ from intake.web.state import state
 from intake.web.yours import labels, reopened
 
 bp = Blueprint("thread", __name__)
-DERIVING = threading.BoundedSemaphore(2)  # Argon2id takes 64 MiB: at most two at once per process
-WAIT = 20.0
+WAIT = 20.0  # seconds a new report's codename waits for a derivation slot (a check never waits: web/deriving.py)
 PURPOSE = b"thread keys"  # a thread page can send a follow-up while its box lives (web/boxes.py), then asks again
 
 
@@ -66,29 +65,27 @@ def check_page() -> tuple[str, int]:
     return render_template("check.html", shown=None, labels=labels(), form_token=state().tokens.issue()), 200
 
 
-def derive_in_turn(typed: str) -> CodenameKeys:
-    """A codename's keys, with at most two derivations at once in this process (429 after a wait)."""
-    if not DERIVING.acquire(timeout=WAIT):
-        abort(429, _("Too many people are checking right now. Wait a minute and try again."))
+def derive_in_turn(typed: str, report: bool = False) -> CodenameKeys:
+    """A codename's keys in a derivation's turn (web/deriving.py). A check is refused with a 429 at once when no
+    turn is free, before it spends a unit of the no-JS budget; a new report's codename (its post paid that unit)
+    waits up to WAIT seconds for a slot and is never refused by the CPU budget."""
+    intake = state()
     try:
-        return derive_keys(typed, salt(state().engine))
+        with intake.derivations.turn(WAIT if report else 0.0, NEVER if report else RESERVE):
+            if not report:
+                spend_nojs()
+            return derive_keys(typed, salt(intake.engine))
+    except Busy:
+        abort(429, _("Too many people are checking right now. Wait a minute and try again."))
     except InvalidCodename:
         abort(400, _("A codename is 25 digits in 5 groups. Type only the digits, with spaces or dashes "
                      "between the groups."))
-    finally:
-        DERIVING.release()
-
-
-def _derive(typed: str) -> CodenameKeys:
-    """The codename's keys, once the no-JS budget paid for the derivation (cheap checks first)."""
-    spend_nojs()
-    return derive_in_turn(typed)
 
 
 def form_keys(fields: Mapping[str, str]) -> CodenameKeys:
     """The keys from the typed codename, or from the sealed keys a thread page carries."""
     if "sealed" not in fields:
-        return _derive(fields.get("codename", ""))
+        return derive_in_turn(fields.get("codename", ""))
     try:
         value = open_value(PURPOSE, fields["sealed"])
         return CodenameKeys(base64.b64decode(str(value["token"])), Identity(base64.b64decode(str(value["reply"]))))
