@@ -25,8 +25,8 @@ FIELDS = {"incident_type": "drone", "description": "a drone over the market", "l
 
 
 def sealed_to(inst: Instance, ref: str) -> list[str]:
-    """The key ids a stored case's header is sealed to."""
-    return parse_header(get_case(inst.engine, ref).header).key_ids
+    """The reviewer key ids a stored case's header is sealed to (its reporter's stanza, format.md §4.1, left out)."""
+    return parse_header(get_case(inst.engine, ref).header).reviewer_key_ids
 
 
 def names(inst: Instance, key_ids: list[str]) -> set[str]:

@@ -133,6 +133,6 @@ def bulk_cases(engine, recipients: list[Recipient], count: int) -> None:
 
 
 def header_key_ids(engine) -> dict[int, list[str]]:
-    """Every case's header key ids, by case id."""
+    """Every case's reviewer key ids (its reporter's stanza, format.md §4.1, left out), by case id."""
     with engine.connect() as conn:
-        return {i: parse_header(h).key_ids for i, h in conn.execute(select(cases.c.id, cases.c.header))}
+        return {i: parse_header(h).reviewer_key_ids for i, h in conn.execute(select(cases.c.id, cases.c.header))}
