@@ -8,11 +8,13 @@ report's reference; then the commands docs/deploy.md ("Try it on a laptop first"
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -107,6 +109,8 @@ def test_readme_demo_and_every_printed_command(clone: Path, tmp_path: Path) -> N
         demo = subprocess.Popen(["sh", "-c", f"{command} --port {port}"], cwd=clone, env=env, text=True,
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors,
                                 start_new_session=True)
+    watchdog = threading.Timer(1200, os.killpg, (demo.pid, signal.SIGKILL))  # a hung setup ends the readline
+    watchdog.start()
     try:
         printed = read_printed(demo, " backup --out ")
         url = f"http://127.0.0.1:{port}"
@@ -132,6 +136,8 @@ def test_readme_demo_and_every_printed_command(clone: Path, tmp_path: Path) -> N
         assert (clone / "demo" / "demo.backup").is_file()
         assert not (clone / "instance").exists()  # nothing ran on the default ./instance
     finally:
-        os.killpg(demo.pid, signal.SIGTERM)
+        watchdog.cancel()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(demo.pid, signal.SIGTERM)
         demo.wait(timeout=60)
         demo.stdout.close()
