@@ -30,7 +30,7 @@ def _room(database: Path) -> bool:
 def shuffle_file(engine: Engine) -> bool:
     """On SQLite, rebuild the file in key order (random order) and truncate its WAL; False when not done.
 
-    Writers of this process wait for their turn, others up to SQLite's busy timeout. Not done on
+    Writers wait for it at most SQLite's busy timeout, then answer a 503 (storage/writers.py). Not done on
     PostgreSQL (docs/web.md says what its files keep), nor when the disk lacks room for the copy.
     """
     database = engine.url.database
@@ -39,7 +39,7 @@ def shuffle_file(engine: Engine) -> bool:
     if not _room(Path(database)):
         log.warning("the database was not rebuilt: its disk lacks room for two copies of it; free some space")
         return False
-    with queue_for(database).turn(), engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+    with queue_for(database).rebuilding(), engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("VACUUM")
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     return True
