@@ -22,7 +22,6 @@ from intake.web.state import state
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 TOKEN = re.compile(r"[0-9a-f]{64}")
-BEGIN_LIMIT = 2 * PART
 
 
 @bp.get("/challenge")
@@ -36,8 +35,6 @@ def challenge() -> Response:
 def begin() -> tuple[Response, int]:
     """Check a sealed report and store it: complete at once without attachments, else open an upload for them."""
     intake = state()
-    if (request.content_length or 0) > BEGIN_LIMIT:
-        abort(413, _("the sealed header and body must fit in %(n)s bytes (docs/format.md §5)", n=BEGIN_LIMIT))
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         abort(400, _("send the sealed report as a JSON object (docs/openapi.yaml)"))

@@ -19,6 +19,7 @@ from intake.web.origin import cross_origin
 from intake.web.state import state
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
+JSON_LIMIT = 2 << 20  # the longest JSON body an API POST takes: a sealed header and body (format.md §5)
 
 
 class GuardError(Exception):
@@ -89,11 +90,14 @@ def length_required() -> GuardError:
 
 
 def check_write() -> None:
-    """Refuse a chunked write, a write from another origin, and an API write without the form token in its header."""
+    """Refuse a chunked write, an API post declaring more than JSON_LIMIT (before a byte of it is read), a write
+    from another origin, and an API write without the form token in its header."""
     if request.method not in WRITES:
         return
     if "Transfer-Encoding" in request.headers:
         raise length_required()
+    if request.method == "POST" and request.path.startswith("/api/") and (request.content_length or 0) > JSON_LIMIT:
+        abort(413, _("the sealed header and body must fit in %(n)s bytes (docs/format.md §5)", n=JSON_LIMIT))
     if cross_origin(request):
         abort(403, _("A page of another website tried to send this. Nothing was stored: open this site's own "
                      "page and send your report from there."))

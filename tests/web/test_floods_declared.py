@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from intake.crypto.stream import PART
 from intake.storage.schema import cases, message_parts, messages, parts, stored_bytes
 from tests.support.proof import Reporter
+from tests.support.raw_http import exchange
 from tests.support.threads import CODENAME, check_nojs, form_token
 from tests.support.web import Server, csrf_token, make_site, rows
 
@@ -128,3 +129,23 @@ def test_declared_sizes_that_never_arrive_cost_nothing(tmp_path) -> None:
         server.stop()
         site.engine.dispose()
     assert "Traceback" not in server.log_text()
+
+
+@pytest.mark.slow
+def test_a_json_post_declaring_too_much_is_refused_before_it_is_read(tmp_path) -> None:
+    """An API post that declares 300 MiB of JSON and sends 64 KiB gets a 413 at once, on every JSON endpoint; before,
+    the thread API read the whole declared body into memory (only the report endpoint had a limit)."""
+    site = make_site(tmp_path, f"sqlite:///{tmp_path / 'intake.db'}")
+    server = Server(site.env, tmp_path).start()
+    try:
+        token = Reporter(server.url)
+        for path in ("/api/v1/thread", "/api/v1/thread/messages", "/api/v1/reports"):
+            head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    f"X-CSRFToken: {token.token}\r\nContent-Length: {300 * MIB}\r\n\r\n").encode()
+            got = exchange(server.port, head + b'{"token": "' + b"A" * (64 * 1024), half_close=False, wait=10)
+            assert got.statuses == (413,), (path, got.raw[:300])
+            assert b"must fit in" in got.raw
+        token.close()
+    finally:
+        server.stop()
+        site.engine.dispose()
