@@ -15,6 +15,7 @@ from intake.storage.writers import queue_for
 MIGRATIONS = Path(__file__).with_name("migrations")
 DURABLE = ("FULL", 1000)  # SQLite's synchronous level and automatic checkpoint (pages) of every connection
 WAL_KEPT = 64 << 20  # bytes of WAL kept after a checkpoint: parts of large uploads grow it until one (LAZY)
+BUSY_TIMEOUT = 30000  # ms a connection waits for SQLite's lock
 LAZY = ("NORMAL", 0)  # the same, for one transaction that no receipt depends on (writing(durable=False))
 
 
@@ -22,7 +23,8 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     """WAL for concurrent readers, secure_delete so deleted data is zeroed, foreign keys on."""
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     for pragma in ("journal_mode=WAL", "secure_delete=ON", "foreign_keys=ON", f"synchronous={DURABLE[0]}",
-                   f"wal_autocheckpoint={DURABLE[1]}", f"journal_size_limit={WAL_KEPT}", "busy_timeout=30000"):
+                   f"wal_autocheckpoint={DURABLE[1]}", f"journal_size_limit={WAL_KEPT}",
+                   f"busy_timeout={BUSY_TIMEOUT}"):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
 

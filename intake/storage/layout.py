@@ -14,11 +14,13 @@ import logging
 import shutil
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
+from intake.storage.db import BUSY_TIMEOUT
 from intake.storage.writers import queue_for
 
 log = logging.getLogger("intake.storage")
+TRUNCATE_WAIT = 5000  # ms the truncation waits for readers, holding writers back
 
 
 def _room(database: Path) -> bool:
@@ -28,7 +30,7 @@ def _room(database: Path) -> bool:
 
 
 def shuffle_file(engine: Engine) -> bool:
-    """On SQLite, rebuild the file in key order (random order) and truncate its WAL; False when not done.
+    """On SQLite, rebuild the file in key order (random order) and truncate its WAL; False when either was not done.
 
     Writers wait for it at most SQLite's busy timeout, then answer a 503 (storage/writers.py). Not done on
     PostgreSQL (docs/web.md says what its files keep), nor when the disk lacks room for the copy.
@@ -41,5 +43,27 @@ def shuffle_file(engine: Engine) -> bool:
         return False
     with queue_for(database).rebuilding(), engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("VACUUM")
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    return True
+        return _truncate(conn)
+
+
+def truncate_wal(engine: Engine) -> bool:
+    """On SQLite, checkpoint and truncate the WAL now, in the writers' turn; False when a reader kept it."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database:
+        return True
+    with queue_for(database).rebuilding(), engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        return _truncate(conn)
+
+
+def _truncate(conn: Connection) -> bool:
+    """Truncate the WAL, waiting at most TRUNCATE_WAIT ms for readers (writers wait meanwhile); False, logged, when a
+    reader still uses it: its frames (the last hour's writes in order, deleted rows) stay until it is truncated."""
+    conn.exec_driver_sql(f"PRAGMA busy_timeout={TRUNCATE_WAIT}")
+    try:
+        busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()[0]
+    finally:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT}")
+    if busy:
+        log.warning("the WAL was not truncated: a long read was under way; the server's sweeper tries again "
+                    "within minutes (or run intake expire-uploads again)")
+    return not busy

@@ -18,7 +18,7 @@ from intake.storage.admission import Limits
 from intake.storage.batches import GroupCommit
 from intake.storage.budgets import sweep
 from intake.storage.db import connect, upgrade
-from intake.storage.layout import shuffle_file
+from intake.storage.layout import shuffle_file, truncate_wal
 from intake.storage.lifecycle import discard
 from intake.web.deriving import Derivations
 from intake.web.keyring_watch import KeyringWatch
@@ -43,6 +43,7 @@ class Intake:
     commits: GroupCommit
     secret: bytes  # instance/secret.key: the key of the pages' sealed boxes (web/boxes.py)
     derivations: Derivations  # codenames' Argon2id: slots and a CPU budget in this process (web/deriving.py)
+    wal_owed: bool = False  # the last sweep could not truncate the WAL (a long read): the sweeper tries again
 
     @property
     def limits(self) -> Limits:
@@ -57,13 +58,15 @@ class Intake:
 
     def sweep(self) -> None:
         """Take part in the hourly sweep (storage/budgets.py): discard the uploads it found idle, rebuild the
-        SQLite file in random order and truncate its WAL (storage/layout.py)."""
+        SQLite file in random order and truncate its WAL (storage/layout.py), then again until it is truncated."""
+        if self.wal_owed:
+            self.wal_owed = not truncate_wal(self.engine)
         stale = sweep(self.engine, time.time(), day_number())
         if stale is None:
             return
         for case_id in stale:
             discard(self.engine, case_id)
-        shuffle_file(self.engine)
+        self.wal_owed = not shuffle_file(self.engine)
 
     def start_sweeper(self) -> None:
         """Sweep now and every SWEEP_CHECK seconds in a thread of this process (a gunicorn worker).

@@ -9,6 +9,7 @@ every hour, run here by a real `intake expire-uploads` process, it is random.
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -84,4 +85,45 @@ def test_the_sweep_leaves_no_order_of_arrival_in_the_sqlite_file(tmp_path: Path)
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(messages)).scalar_one() == ITEMS
         assert conn.execute(select(func.count()).select_from(parts)).scalar_one() == ITEMS - ITEMS // 10
+    engine.dispose()
+
+
+def test_a_long_read_during_the_sweep_leaves_no_deleted_row_in_the_wal_for_long(tmp_path: Path) -> None:
+    """A read under way through the sweep (a reviewer's long export, a slow answer) made its WAL truncation fail
+    in silence: the WAL kept every frame of the last hour, deleted cases and order of writes included, until the
+    next hour's sweep. Now the sweep says so, and the server's sweeper truncates it at its next look."""
+    from intake.web import create_app
+    from tests.support.web import make_site
+
+    database = tmp_path / "intake.db"
+    site = make_site(tmp_path, f"sqlite:///{database}")
+    intake = create_app(site.settings).extensions["intake"]
+    engine = intake.engine
+    gone = os.urandom(16424)
+    ref = store_case(engine, os.urandom(200), gone, "browser", [], [])
+    store_case(engine, os.urandom(200), os.urandom(16424), "browser", [], [])
+    delete_cases(engine, [get_case(engine, ref).id])  # a purge: secure_delete zeroes the file, not the WAL
+    wal = Path(f"{database}-wal")
+    mark = gone[8000:8000 + MARK]
+    reader = sqlite3.connect(database, isolation_level=None)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM cases").fetchone()
+        intake.sweep()  # the hourly sweep, while the read goes on
+        assert mark in wal.read_bytes(), "the read kept the WAL: the test would prove nothing"
+        assert intake.wal_owed
+    finally:
+        reader.close()
+    intake.sweep()  # the sweeper's next look, five minutes later: the hour is swept, the WAL still owed
+    assert not intake.wal_owed
+    assert wal.stat().st_size == 0
+    assert mark not in database.read_bytes()
+    reader = sqlite3.connect(database, isolation_level=None)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM cases").fetchone()
+        told = run_cli("intake", "expire-uploads", cwd=tmp_path, env=site.env)
+    finally:
+        reader.close()
+    assert "the WAL was not truncated" in told.stderr
     engine.dispose()
