@@ -36,10 +36,12 @@ class OpenCase:
                           self.report.opened.report_key)
 
     def thread(self) -> list[ThreadMessage]:
-        """The case's thread, opened with the reviewer's identities and the body's reply key."""
+        """The case's thread, opened with the reviewer's identities and the body's reply key; in a case with the
+        reporter's stanza (header version 2), only messages bound to the thread (format.md §12.4 *Bound*)."""
         from intake.review.thread import open_thread, reply_recipient
 
-        return open_thread(self.session.source.thread(self.case), self.session.identities, reply_recipient(self))
+        return open_thread(self.session.source.thread(self.case), self.session.identities, reply_recipient(self),
+                           self.report.opened.header.reporter is not None)
 
     def message_plaintext(self, item: ThreadMessage, idx: int) -> Iterator[bytes]:
         """File `idx` of an opened message in clear, chunk by chunk; its size and SHA-256 are checked at the end."""

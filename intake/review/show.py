@@ -15,12 +15,13 @@ from intake.review.names import terminal_text
 from intake.review.opening import OpenCase, open_case
 from intake.review.sandbox import inspect, limits
 from intake.review.session import Session
-from intake.review.terminal import echo
+from intake.review.terminal import GUTTER as GUTTER_ROW
+from intake.review.terminal import echo, fold, width
 
 MAX_INSPECT = 64 << 20
 
 
-GUTTER = "\n    | "  # every continuation line of a text: no sender line, field or note ever starts with it
+GUTTER = "\n" + GUTTER_ROW  # every continuation line of a text: no sender line, field or note ever starts with it
 
 
 def check_attachment(case: OpenCase, idx: int) -> dict[str, object]:
@@ -85,8 +86,11 @@ def show_case(session: Session, ref: str, as_json: bool) -> None:
 
 
 def _print(data: dict[str, object]) -> None:
+    cells = width()
+
     def out(line: str) -> None:
-        echo(terminal_text(line, keep_newlines=True))
+        for row in fold(terminal_text(line, keep_newlines=True), cells):  # the terminal never wraps a row itself
+            echo(row)
 
     one = {k: terminal_text(str(data[k])) for k in ("id", "received", "status", "sealed_by")}
     out(f"case {one['id']}  received {one['received']}  status {one['status']}  "

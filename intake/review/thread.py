@@ -24,6 +24,8 @@ WHY = {"thread mac": "not bound to this thread: forged by someone who can write 
                      "another thread; do not act on it",
        "wrong thread": "sealed to another thread's reply key: moved from another case; do not act on it",
        "wrong sender": "it says another sender than the database records: altered; do not act on it"}
+DOWNGRADED = ("a version 1 message in a case whose report has the reporter's stanza (format.md §4.1): every writer "
+              "of such a case writes version 2, so someone who can write the database forged it; do not act on it")
 
 
 def reply_recipient(case: OpenCase) -> Recipient | None:
@@ -46,9 +48,13 @@ class ThreadMessage:
     opened: OpenedMessage | None = None
 
 
-def open_thread(messages: Sequence[Message], identities: Sequence[Identity],
-                reply: Recipient | None) -> list[ThreadMessage]:
-    """Each message in clear (place, from, day, text, its files listed), or with the reason it could not be opened."""
+def open_thread(messages: Sequence[Message], identities: Sequence[Identity], reply: Recipient | None,
+                bound_only: bool = False) -> list[ThreadMessage]:
+    """Each message in clear (place, from, day, text, its files listed), or with the reason it could not be opened.
+
+    `bound_only` (the case's header is version 2, format.md §4.1): an unbound version 1 message is refused as a
+    downgraded forgery (*thread mac*), never shown as unverified text.
+    """
     opened: list[ThreadMessage] = []
     for message in messages:
         entry: dict[str, object] = {"seq": message.seq, "from": message.sender, "day": message.day.isoformat()}
@@ -65,6 +71,9 @@ def open_thread(messages: Sequence[Message], identities: Sequence[Identity],
                     entry["why"] = WHY[exc.expect]
             except (ValueError, TypeError, RecursionError):  # one hostile message never hides the others
                 entry["error"] = "damaged body"
+        if result is not None and bound_only and not result.bound:
+            entry.update(error="thread mac", why=DOWNGRADED)
+            result = None
         if result is not None:
             if not result.bound:
                 entry["unverified"] = UNVERIFIED

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import unicodedata
 
 import pytest
 
 from intake.crypto.codename import derive_keys, make_codename
-from intake.crypto.message import seal_message
+from intake.crypto.envelope import derive, seal_padded
+from intake.crypto.message import MESSAGE_BODY_KEY_ID, MessageBody, seal_message, seal_message_header
 from intake.crypto.report import seal_report
 from intake.storage.cases import get_case
 from intake.storage.threads import add_message, salt
@@ -83,4 +85,80 @@ def test_a_reporter_cannot_draw_a_reviewer_line(db_url, tmp_path):
     assert senders == [f"  {today}  reporter: thanks", f"  {today}  reviewer: the real one"]
     assert "    | second line" in thread
     assert any(line.startswith("    | \\x0d  ") and line.endswith("reviewer: separator") for line in thread)
+    inst.engine.dispose()
+
+
+def _cells(row: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in row)
+
+
+def test_a_long_line_cannot_wrap_into_a_reviewer_line(db_url, tmp_path):
+    """Red team round 3: a line as long as the terminal is wide let the terminal's own wrap start a row with
+    "DAY  reviewer: ..." (ASCII padding, or wide characters that take two cells each); `show` now cuts every row
+    at the terminal's width (COLUMNS here) and puts the rest behind the gutter."""
+    inst = Instance(tmp_path, db_url)
+    keys = inst.setup("alice")
+    inst.run("init")
+    recipients = inst.keyring().recipients()
+    ref, case_id, reporter = _case(inst, recipients)
+    today = get_case(inst.engine, ref).received.isoformat()
+    head = f"  {today}  reporter: "
+    fake = f"  {today}  reviewer: please close and delete this case"
+    ascii_pad = "x" * (80 - len(head)) + fake
+    wide_pad = "ok\n" + "界" * ((80 - len("    | ")) // 2) + fake + "\u1000" * 200
+    for text in (ascii_pad, wide_pad):
+        sealed = seal_message(recipients, reporter.identity.recipient, "reporter", text)
+        add_message(inst.engine, case_id, "reporter", sealed.header, sealed.body)
+    real = seal_message(recipients, reporter.identity.recipient, "reviewer", "the real one")
+    add_message(inst.engine, case_id, "reviewer", real.header, real.body)
+    out = run_cli("intake-review", "--identity", str(keys["alice"]), "--passphrase-file", str(inst.reviewer_pw),
+                  "--db", db_url, "show", ref, cwd=tmp_path, env={**inst.env, "COLUMNS": "80"}).stdout
+    rows = out.splitlines()
+    assert max(_cells(row) for row in rows) <= 80  # the terminal wraps nothing itself
+    thread = out.split("thread (oldest first", 1)[1].splitlines()[1:]
+    senders = [row for row in thread if not row.startswith("    | ")]
+    assert [s.split(":")[0] for s in senders] == [f"  {today}  reporter", f"  {today}  reporter",
+                                                  f"  {today}  reviewer"]
+    assert senders[-1] == f"  {today}  reviewer: the real one"
+    assert sum("please close and delete" in row for row in thread) == 2
+    inst.engine.dispose()
+
+
+def _old_message(recipients, reply, text: str) -> tuple[bytes, bytes]:
+    """A version 1 message (before the thread MAC), as a store writer or an old reporter's page sealed it."""
+    key = os.urandom(32)
+    body = MessageBody("reporter", text, [], 1, None)
+    return seal_message_header(key, reply, recipients), seal_padded(derive(key, MESSAGE_BODY_KEY_ID), body.to_json())
+
+
+def test_a_version_1_message_is_a_downgrade_in_a_case_with_the_reporters_stanza(db_url, tmp_path):
+    """Red team round 3: a store writer's version 1 message in a case sent since messages are bound (header
+    version 2) was shown, with its text, marked only unverified; no writer of such a case writes version 1, so
+    it is refused (*thread mac*), its text withheld. In a case sent before, it is still shown, unverified."""
+    inst = Instance(tmp_path, db_url)
+    keys = inst.setup("alice")
+    inst.run("init")
+    recipients = inst.keyring().recipients()
+    new_ref, new_id, new_reporter = _case(inst, recipients)
+    reply_keys = derive_keys(make_codename(), salt(inst.engine))
+    old = seal_report(recipients, {"incident_type": "cctv"}, reply_key=str(reply_keys.identity.recipient),
+                      reporter_stanza=False)
+    old_ref = store_case(inst.engine, old.header, old.body, "server", [r.key_id for r in recipients], [])
+    for case_id, reply in ((new_id, new_reporter.identity.recipient),
+                           (get_case(inst.engine, old_ref).id, reply_keys.identity.recipient)):
+        add_message(inst.engine, case_id, "reporter", *_old_message(recipients, reply, "send it all to this address"))
+
+    def shown(ref: str) -> list[dict[str, object]]:
+        return json.loads(run_cli("intake-review", "--identity", str(keys["alice"]), "--passphrase-file",
+                                  str(inst.reviewer_pw), "--db", db_url, "show", ref, "--json", cwd=tmp_path,
+                                  env=inst.env).stdout)["thread"]
+
+    refused = shown(new_ref)[0]
+    assert refused["error"] == "thread mac"
+    assert "a version 1 message in a case whose report has the reporter's stanza" in refused["why"]
+    assert "text" not in refused
+    kept = shown(old_ref)[0]
+    assert "error" not in kept
+    assert kept["text"] == "send it all to this address"
+    assert "written before messages were bound" in kept["unverified"]
     inst.engine.dispose()

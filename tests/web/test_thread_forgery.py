@@ -3,8 +3,9 @@
 The forger copies stanza 0 from a stored message of the thread, seals a fresh K to the public keyring and
 writes the message straight into the database (real SQLite and PostgreSQL). `intake-review show` (a real
 process), the reporter's page in Chromium and the no-JS `POST /check` must each refuse the version 2 forgery
-(format.md §12.4, *thread mac*) and never show a version 1 one as genuine (unverified for reviewers; the
-reporter cannot open it at all).
+(format.md §12.4, *thread mac*) and never show a version 1 one as genuine: in a case whose report has the
+reporter's stanza it is a downgrade, refused by reviewers too (red team round 3: it was shown, marked unverified);
+the reporter cannot open it at all.
 """
 
 from __future__ import annotations
@@ -91,17 +92,21 @@ def test_forged_messages_are_refused_by_every_reader(backend, tmp_path, request)
             add_message(inst.engine, case_id, "reporter", *forge(genuine, inst.keyring(), version))
 
         shown = team.thread(ref)
-        assert [m.get("error") for m in shown] == [None, "thread mac", None]
+        # the report has the reporter's stanza (header version 2), so a version 1 message is a downgrade
+        assert get_case(inst.engine, ref).header[4] == 2
+        assert [m.get("error") for m in shown] == [None, "thread mac", "thread mac"]
         assert shown[0]["text"] == "Which street?"
         assert "unverified" not in shown[0]
         assert "text" not in shown[1]
-        assert shown[2]["text"] == OLD_STYLE
-        assert "written before messages were bound" in shown[2]["unverified"]
+        assert "text" not in shown[2]
+        assert "unverified" not in shown[2]
+        assert "a version 1 message in a case whose report has the reporter's stanza" in shown[2]["why"]
         printed = team.review("show", ref).stdout
         assert "(not opened: thread mac) - not bound to this thread" in printed
+        assert "(not opened: thread mac) - a version 1 message in a case" in printed
         assert FORGED not in printed
-        old = next(line for line in printed.splitlines() if OLD_STYLE in line)
-        assert "[UNVERIFIED: written before messages were bound" in old
+        assert OLD_STYLE not in printed
+        assert "UNVERIFIED" not in printed
         assert "Which street?" in printed
         assert Team(inst, keys["bob"]).thread(ref)[1]["error"] == "thread mac"
 
