@@ -56,7 +56,8 @@ def write_env(settings: Settings, bin_dir: Path) -> Path:
               "INTAKE_KEYS_DIR": str(settings.keys_dir), "INTAKE_SIGNING_KEY": str(settings.signing_key),
               "INTAKE_KEYRING_SIGNER": settings.keyring_signer or ""}
     lines = ["# The demo instance's settings, for every intake and intake-review command: load them with",
-             f"#   . {shlex.quote(str(settings.instance / ENV_FILE))}",
+             # a line break in the path must not end the comment: the rest would run as a command when loaded
+             "#   . " + shlex.quote(str(settings.instance / ENV_FILE)).replace("\n", "\n#     "),
              "# A first look only: the demo pins the signer of its own folder (docs/keys.md).",
              *(f"export {name}={shlex.quote(value)}" for name, value in values.items()),
              f"PATH={shlex.quote(str(bin_dir.absolute()))}:\"$PATH\"  # this install's intake and intake-review",
