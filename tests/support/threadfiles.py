@@ -11,12 +11,16 @@ from pathlib import Path
 from sqlalchemy import Engine, select, update
 
 from intake.bundle.read import TRAILER, trailer
+from intake.crypto.codename import derive_keys
 from intake.crypto.envelope import Sealer
 from intake.crypto.keys import Identity, Recipient
-from intake.crypto.message import seal_message, seal_message_around
+from intake.crypto.message import open_message, seal_message, seal_message_around
 from intake.crypto.report import SealedReport, seal_files, seal_report
-from intake.storage.cases import get_case
+from intake.crypto.stream import sealed_length
+from intake.storage.cases import get_case, iter_parts
 from intake.storage.schema import message_parts
+from intake.storage.threads import salt, thread
+from tests.support.browser import wait_receipt
 from tests.support.reviewkit import FIELDS, jpeg_with_gps
 from tests.support.storage import store_case, store_follow_up
 
@@ -87,3 +91,33 @@ def rewrite_manifest(path: Path, out: Path, manifest: dict) -> None:
     _, offset, _, _ = TRAILER.unpack(data[-TRAILER.size:])
     content = data[:offset] + json.dumps(manifest).encode()
     out.write_bytes(content + trailer(offset, len(content) - offset, hashlib.sha256(content).digest()))
+
+
+def report(context, url: str) -> tuple[str, str]:
+    """Send a report from the form page: its reference and the codename the page made."""
+    page = context.new_page()
+    page.goto(url + "/")
+    page.wait_for_selector("html[data-sealing=ready]")
+    page.select_option("#incident_type", "drone")
+    page.fill("#description", "a drone over the market")
+    page.click("button[type=submit]")
+    ref = wait_receipt(page)
+    codename = page.inner_text("#codename")
+    page.close()
+    return ref, codename
+
+
+def stored(site, ref: str, codename: str) -> list[tuple[str, list[tuple[str, bytes]], list[str]]]:
+    """Each stored message of the case opened with a reviewer's identity: its text, files (name, bytes) and the
+    SHA-256 its manifest lists for each."""
+    case_id = get_case(site.engine, ref).id
+    reply = derive_keys(codename, salt(site.engine)).identity.recipient
+    found = []
+    for m in thread(site.engine, case_id):
+        opened = open_message(m.header, m.body, len(m.lengths), site.identities[:1], reply, m.sender)
+        entries = opened.body.attachments
+        assert list(m.lengths) == [sealed_length(e.size) for e in entries]  # unpadded (format.md §12.4)
+        files = [(e.name, b"".join(opened.attachment(i, iter_parts(site.engine, case_id, i, seq=m.seq), m.lengths[i])))
+                 for i, e in enumerate(entries)]
+        found.append((opened.body.text, files, [e.sha256 for e in entries]))
+    return found

@@ -15,13 +15,13 @@ import pytest
 
 from intake.crypto.codename import derive_keys
 from intake.crypto.message import open_message
-from intake.crypto.stream import sealed_length
-from intake.storage.cases import get_case, iter_parts
+from intake.storage.cases import get_case
 from intake.storage.threads import salt, thread
-from tests.support.browser import Watched, wait_receipt
+from tests.support.browser import Watched
 from tests.support.canary import hits, new_canary
 from tests.support.photos import CANARIES, STRUCTURES, pixels, text_png, thumbnail_photo
 from tests.support.recorder import Recorder
+from tests.support.threadfiles import report, stored
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 OUTCOME = """() => {
@@ -38,18 +38,6 @@ def clip(marker: str) -> bytes:
     return b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + half + half
 
 
-def report(context, url: str) -> tuple[str, str]:
-    """Send a report from the form page: its reference and the codename the page made."""
-    page = context.new_page()
-    page.goto(url + "/")
-    page.wait_for_selector("html[data-sealing=ready]")
-    page.select_option("#incident_type", "drone")
-    page.fill("#description", "a drone over the market")
-    page.click("button[type=submit]")
-    ref = wait_receipt(page)
-    codename = page.inner_text("#codename")
-    page.close()
-    return ref, codename
 
 
 def check_back(context, url: str, codename: str) -> tuple[Watched, Recorder]:
@@ -86,20 +74,6 @@ def shown(page) -> list[list]:
         [m.querySelector(".text").textContent, [...m.querySelectorAll(".files li")].map((f) => f.textContent)])""")
 
 
-def stored(site, ref: str, codename: str) -> list[tuple[str, list[tuple[str, bytes]], list[str]]]:
-    """Each stored message of the case opened with a reviewer's identity: its text, files (name, bytes) and the
-    SHA-256 its manifest lists for each."""
-    case_id = get_case(site.engine, ref).id
-    reply = derive_keys(codename, salt(site.engine)).identity.recipient
-    found = []
-    for m in thread(site.engine, case_id):
-        opened = open_message(m.header, m.body, len(m.lengths), site.identities[:1], reply, m.sender)
-        entries = opened.body.attachments
-        assert list(m.lengths) == [sealed_length(e.size) for e in entries]  # unpadded (format.md §12.4)
-        files = [(e.name, b"".join(opened.attachment(i, iter_parts(site.engine, case_id, i, seq=m.seq), m.lengths[i])))
-                 for i, e in enumerate(entries)]
-        found.append((opened.body.text, files, [e.sha256 for e in entries]))
-    return found
 
 
 def test_follow_up_with_a_photo_and_a_video(browser, live, tmp_path):

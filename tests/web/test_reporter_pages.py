@@ -16,8 +16,8 @@ import pytest
 from tests.support.browser import phone, wait_receipt
 from tests.support.catalogs import catalog
 from tests.support.photos import CANARIES, pixels, thumbnail_photo
+from tests.support.threadfiles import report, stored
 from tests.support.web import Server, make_site
-from tests.web.test_followup_browser import report, stored
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 LANGS = ("en", "km", "my")
