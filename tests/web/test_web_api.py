@@ -109,7 +109,7 @@ def test_pow_spent_once_and_csrf_needed(client, site):
     assert "already used" in again.get_json()["error"]
     no_csrf = client.post("/api/v1/reports", json={})
     assert no_csrf.status_code == 400
-    assert "CSRF" in no_csrf.get_json()["error"]
+    assert "The form expired" in no_csrf.get_json()["error"]  # the page's own wording (issue 20 item 5)
     assert rows(site.engine)["cases"] == 1
 
 
