@@ -14,6 +14,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -43,6 +44,8 @@ cases = Table(
     Column("complete", Boolean, nullable=False, default=False, index=True),
     Column("upload_token", String(64), unique=True),
     Column("idle", Integer, nullable=False, default=0),
+    # listings walk complete cases by day, then by random id, without sorting them all (migration 0008)
+    Index("ix_cases_listing", "complete", "received", "id"),
 )
 
 attachments = Table(
