@@ -44,11 +44,16 @@ class TracedServer:
         return len(SYNC.findall(self.trace.read_bytes()))
 
     def during(self, work) -> int:  # noqa: ANN001
-        """The calls made while `work()` ran (and a moment after, for a write still in flight)."""
+        """The calls made while `work()` ran and until the trace is still for a second (the checkpoint that
+        follows an upload runs in the background: storage/checkpoints.py)."""
         before = self.count()
         work()
-        time.sleep(0.3)
-        return self.count() - before
+        seen, still = self.count(), time.monotonic()
+        while time.monotonic() - still < 1 and time.monotonic() - still < 30:
+            time.sleep(0.1)
+            if (now := self.count()) != seen:
+                seen, still = now, time.monotonic()
+        return seen - before
 
     def stop(self) -> None:
         """Stop strace's child (gunicorn's master) and strace."""

@@ -52,7 +52,8 @@ def writing(engine: Engine, durable: bool = True) -> Iterator[Connection]:
     "One durable point"): its commit does not wait for the disk (SQLite: `synchronous=NORMAL` and
     no automatic checkpoint for this one transaction; PostgreSQL: `synchronous_commit` off), so it
     survives a crash of the process but perhaps not of the machine. The durable commit that
-    completes the case flushes the log up to itself, so every part before it is on disk then.
+    completes the case flushes the log up to itself, so every part before it is on disk then; a
+    checkpoint follows in the background (storage/checkpoints.py).
     """
     if engine.dialect.name != "sqlite" or not engine.url.database:
         with engine.begin() as conn:
@@ -76,17 +77,6 @@ def writing(engine: Engine, durable: bool = True) -> Iterator[Connection]:
         finally:
             raw.execute(f"PRAGMA synchronous={DURABLE[0]}")
             raw.execute(f"PRAGMA wal_autocheckpoint={DURABLE[1]}")
-
-
-def checkpoint(engine: Engine) -> None:
-    """On SQLite, copy the WAL into the database now (PASSIVE: it waits for no one), after an upload completes.
-
-    Parts stored with `durable=False` take no automatic checkpoint, so the WAL holds them until
-    this one: each upload pays for one checkpoint (two fsyncs) at its end, whatever its size.
-    """
-    if engine.dialect.name == "sqlite" and engine.url.database:
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def upgrade(engine: Engine) -> None:

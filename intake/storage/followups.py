@@ -14,10 +14,11 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, Engine, Integer, delete, func, insert, literal, select
 
+from intake.storage import checkpoints
 from intake.storage.admission import Limits, Refused
 from intake.storage.budgets import charge, charge_stored, pending_bytes, spend
 from intake.storage.cases import StorageError
-from intake.storage.db import checkpoint, writing
+from intake.storage.db import writing
 from intake.storage.lifecycle import CARRIER, check_whole, insert_case, set_streams
 from intake.storage.schema import attachments, carriers, cases, message_attachments, message_parts, parts
 from intake.storage.threads import append_message
@@ -108,5 +109,5 @@ def deliver(engine: Engine, carrier_id: int, header: bytes | None = None, body: 
             .where(parts.c.case_id == carrier_id)))
         conn.execute(delete(parts).where(parts.c.case_id == carrier_id))
         conn.execute(delete(cases).where(cases.c.id == carrier_id))
-    checkpoint(engine)
+    checkpoints.soon(engine)
     return seq

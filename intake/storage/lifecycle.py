@@ -24,9 +24,10 @@ from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, u
 
 from intake.clock import today
 from intake.crypto.stream import PART, plain_size
+from intake.storage import checkpoints
 from intake.storage.budgets import age_uploads, charge_stored, refund
 from intake.storage.cases import CARRIER, StorageError, new_ref, part_count
-from intake.storage.db import checkpoint, writing
+from intake.storage.db import writing
 from intake.storage.layout import shuffle_file
 from intake.storage.schema import attachments, case_keys, case_lookups, cases, parts
 
@@ -159,7 +160,7 @@ def complete_case(engine: Engine, case_id: int, header: bytes | None = None, bod
         if done.rowcount != 1:
             raise StorageError("no upload waits with that id")
         ref = conn.execute(select(cases.c.ref).where(cases.c.id == case_id)).scalar_one()
-    checkpoint(engine)
+    checkpoints.soon(engine)
     return ref
 
 
