@@ -65,22 +65,22 @@ def keys_add(pubfile: Path, name: str | None, passphrase_file: Path | None) -> N
 @keys.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def keys_list(as_json: bool) -> None:
-    """List every key, its status and how many stored cases it opens, and the keyring fingerprint."""
+    """List every key, its status and how many stored cases and messages it opens, and the keyring fingerprint."""
     from intake.keys.listing import listing
 
     data = listing(Settings.from_env())
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
-    click.echo(f"{'name':<16} {'status':<8} {'created':<10} {'retired':<10} {'cases':>6}  key id")
+    click.echo(f"{'name':<16} {'status':<8} {'created':<10} {'retired':<10} {'cases':>6} {'messages':>8}  key id")
     for row in data["keys"]:
         click.echo(f"{row['name']:<16} {row['status']:<8} {row['created']:<10} {row['retired'] or '-':<10} "
-                   f"{row['cases']:>6}  {grouped(row['key_id'])}")
+                   f"{row['cases']:>6} {row['messages']:>8}  {grouped(row['key_id'])}")
     click.echo(f"keyring fingerprint: {data['fingerprint']} (serial {data['serial']}, signed {data['date'] or '?'})")
-    stale = [r["name"] for r in data["keys"] if r["status"] in ("retired", "unknown") and r["cases"]]
+    stale = [r["name"] for r in data["keys"] if r["status"] in ("retired", "unknown") and (r["cases"] or r["messages"])]
     if stale:
-        click.echo(f"keys no longer current still open stored cases ({', '.join(stale)}): run `intake keys rewrap`",
-                   err=True)
+        click.echo(f"keys no longer current still open stored cases or messages ({', '.join(stale)}): run "
+                   "`intake keys rewrap`", err=True)
 
 
 @keys.command("retire")
@@ -90,10 +90,11 @@ def keys_retire(name: str, passphrase_file: Path | None) -> None:
     """Stop sealing new reports to NAME's active key (run `keys rewrap` to re-seal stored ones)."""
     from intake.keys.admin import retire_key
 
-    entry, stored = retire_key(Settings.from_env(), name, read_passphrase(passphrase_file, prompt="admin passphrase"))
+    entry, stored, messages = retire_key(Settings.from_env(), name,
+                                         read_passphrase(passphrase_file, prompt="admin passphrase"))
     click.echo(grouped(entry.key_id))
-    hint = (f"{count(stored, 'stored case')} still open with it: run `intake keys rewrap`" if stored
-            else "it opens no case")
+    hint = (f"{count(stored, 'stored case')} and {count(messages, 'message')} still open with it: run "
+            "`intake keys rewrap`" if stored or messages else "it opens no case and no message")
     click.echo(f"retired {name}'s key: new reports are no longer sealed to it; {hint}", err=True)
 
 

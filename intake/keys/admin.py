@@ -19,6 +19,7 @@ from intake.keys.trust import admin_signing_key, put_in_use, verified
 from intake.settings import Settings
 from intake.storage.cases import count_by_key
 from intake.storage.instance import database
+from intake.storage.threads import messages_by_key
 
 
 def admin_key(settings: Settings) -> Path:
@@ -102,8 +103,8 @@ def add_key(settings: Settings, pubfile: Path, name: str | None, passphrase: byt
     return entry
 
 
-def retire_key(settings: Settings, name: str, passphrase: bytes) -> tuple[KeyEntry, int]:
-    """Retire a reviewer's active key; return it and how many stored cases it still opens."""
+def retire_key(settings: Settings, name: str, passphrase: bytes) -> tuple[KeyEntry, int, int]:
+    """Retire a reviewer's active key; return it and how many stored cases and thread messages it still opens."""
     keyring = current(settings)
     entry = _active(keyring, name)
     if len(keyring.active) == 1:
@@ -114,7 +115,7 @@ def retire_key(settings: Settings, name: str, passphrase: bytes) -> tuple[KeyEnt
     with database(settings) as engine:
         commit(settings, engine, replace(keyring, keys=keys), key, "keys retire",
                {"name": name, "key_id": entry.key_id})
-        return retired, count_by_key(engine).get(entry.key_id, 0)
+        return retired, count_by_key(engine).get(entry.key_id, 0), messages_by_key(engine).get(entry.key_id, 0)
 
 
 def rotate_key(settings: Settings, name: str, passphrase: bytes, out_dir: Path, key_passphrase: bytes | None,

@@ -10,7 +10,7 @@ carrier: the thread never shows a follow-up whose files are not all there.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import Connection, Engine, Integer, delete, func, insert, literal, select
 
@@ -19,9 +19,9 @@ from intake.storage.admission import Limits, Refused
 from intake.storage.budgets import charge, charge_stored, pending_bytes, spend
 from intake.storage.cases import StorageError
 from intake.storage.db import writing
-from intake.storage.lifecycle import CARRIER, check_whole, insert_case, set_streams
+from intake.storage.lifecycle import CARRIER, check_keys, check_whole, insert_case, set_streams
 from intake.storage.schema import attachments, carriers, cases, message_attachments, message_parts, parts
-from intake.storage.threads import append_message
+from intake.storage.threads import append_message, make_room
 
 CARRIERS_PER_CASE = 2  # follow-ups with files of one case uploading at once
 
@@ -48,8 +48,7 @@ def admit_follow_up(engine: Engine, case_id: int, header: bytes, body: bytes, le
         if not lengths:
             append_message(conn, case_id, "reporter", header, body)
             return None
-        if conn.execute(select(cases.c.id).where(cases.c.id == case_id, cases.c.complete.is_(True))).first() is None:
-            raise StorageError("no such case: it may have been deleted")
+        make_room(conn, case_id, len(header) + len(body))  # a full thread refuses before the files upload
         carrier, _ref, token = insert_case(conn, header, body, CARRIER, (), lengths, complete=False)
         conn.execute(insert(carriers).values(case_id=carrier, thread_case=case_id))
         return token
@@ -75,12 +74,14 @@ def carrier_header(engine: Engine, case_id: int) -> bytes | None:
 
 
 def deliver(engine: Engine, carrier_id: int, header: bytes | None = None, body: bytes | None = None,
-            lengths: Sequence[int] = (), thread_case: int | None = None, daily: int | None = None) -> int:
+            lengths: Sequence[int] = (), thread_case: int | None = None, daily: int | None = None,
+            keys_held: Callable[[], bool] | None = None) -> int:
     """Move a carrier's streams, each stored whole, into its thread as a reporter's message; return its place.
 
     A carrier sealed on arrival gives its header, body, stream lengths and thread here (with `daily`,
     header and body are counted on the server path's budget); an upload gave them when it opened.
-    One transaction: a crash leaves either the carrier or the message, never half.
+    One transaction: a crash leaves either the carrier or the message, never half. `keys_held` is
+    checked as it commits (lifecycle.complete_case).
     """
     with writing(engine) as conn:
         row = conn.execute(select(cases.c.header, cases.c.body, carriers.c.thread_case)
@@ -109,5 +110,6 @@ def deliver(engine: Engine, carrier_id: int, header: bytes | None = None, body: 
             .where(parts.c.case_id == carrier_id)))
         conn.execute(delete(parts).where(parts.c.case_id == carrier_id))
         conn.execute(delete(cases).where(cases.c.id == carrier_id))
+        check_keys(keys_held)
     checkpoints.soon(engine)
     return seq

@@ -18,7 +18,7 @@ admission of browser-sealed reports (admission.py), which runs `insert_case` ins
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
 
@@ -133,14 +133,27 @@ def missing_parts(engine: Engine, case_id: int) -> dict[int, list[int]]:
     return {idx: [p for p in range(part_count(n)) if (idx, p) not in have] for idx, n in sorted(lengths.items())}
 
 
+class KeysChanged(StorageError):
+    """The reviewers' keys changed while a case or follow-up arrived: stored, it would open to a retired key."""
+
+
+def check_keys(keys_held: Callable[[], bool] | None) -> None:
+    """Raise KeysChanged unless the keys sealed to are still the keyring in use (`keys_held`, called in the
+    transaction that is about to commit; None: nothing to check)."""
+    if keys_held is not None and not keys_held():
+        raise KeysChanged("the reviewers' keys changed while this arrived, so nothing was stored: send it again")
+
+
 def complete_case(engine: Engine, case_id: int, header: bytes | None = None, body: bytes | None = None,
                   key_ids: Sequence[str] = (), lengths: Sequence[int] | None = None,
-                  lookup: bytes | None = None, daily: int | None = None) -> str:
+                  lookup: bytes | None = None, daily: int | None = None,
+                  keys_held: Callable[[], bool] | None = None) -> str:
     """Check that every stream is stored whole and make the case visible, in one transaction; return its ref.
 
     An arriving case gives its header, body, key ids, stream lengths and codename lookup here (with
     `daily`, header and body are counted on the server path's budget in the same transaction); an upload
-    gave them when it opened.
+    gave them when it opened. `keys_held` says, as it commits, whether the keys it was sealed to are still
+    the keyring in use (a rewrap that ran meanwhile would have missed it): if not, KeysChanged.
     """
     with writing(engine) as conn:
         values: dict[str, object] = {}
@@ -159,6 +172,7 @@ def complete_case(engine: Engine, case_id: int, header: bytes | None = None, bod
             complete=True, upload_token=None, idle=0, received=today(), **values))
         if done.rowcount != 1:
             raise StorageError("no upload waits with that id")
+        check_keys(keys_held)
         ref = conn.execute(select(cases.c.ref).where(cases.c.id == case_id)).scalar_one()
     checkpoints.soon(engine)
     return ref

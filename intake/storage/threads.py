@@ -6,15 +6,23 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from intake.clock import today
+from intake.crypto.envelope import parse_header
+from intake.crypto.errors import CryptoError
 from intake.storage.cases import StorageError
 from intake.storage.db import writing
 from intake.storage.schema import case_lookups, cases, codename_salt, message_attachments, messages
 
 MAX_MESSAGES = 500
+MAX_THREAD_BYTES = 16 << 20  # the sealed headers and bodies of one thread, all a reporter's read may page through
+PAGE_BYTES = 2 << 20  # the sealed bytes one read of a thread loads at most (one message more when it alone is larger)
+
+
+class ThreadFull(StorageError):
+    """The thread holds as many messages or bytes as one case keeps."""
 
 
 @dataclass(frozen=True)
@@ -65,17 +73,72 @@ def thread(engine: Engine, case_id: int) -> list[Message]:
     return [Message(*row, lengths=tuple(streams.get(row.seq, ()))) for row in rows]
 
 
+def _sealed_size() -> ColumnElement[int]:
+    return func.length(messages.c.header) + func.length(messages.c.body)
+
+
+def make_room(conn: Connection, case_id: int, size: int) -> int:
+    """The place of a message of `size` sealed bytes in a complete case's thread, or ThreadFull / StorageError."""
+    if conn.execute(select(cases.c.id).where(cases.c.id == case_id, cases.c.complete.is_(True))).first() is None:
+        raise StorageError("no such case: it may have been deleted")
+    count, last, used = conn.execute(select(func.count(), func.coalesce(func.max(messages.c.seq), 0),
+                                            func.coalesce(func.sum(_sealed_size()), 0))
+                                     .where(messages.c.case_id == case_id)).one()
+    if count >= MAX_MESSAGES or used + size > MAX_THREAD_BYTES:
+        raise ThreadFull(f"this thread is full: the most one case keeps is {MAX_MESSAGES} messages and "
+                         f"{MAX_THREAD_BYTES >> 20} MiB sealed (it has {count} and {used} bytes); nothing was stored: "
+                         "the reporter can send a new report")
+    return last + 1
+
+
+def thread_page(engine: Engine, case_id: int, after: int = 0, before: int | None = None,
+                budget: int = PAGE_BYTES) -> tuple[list[Message], bool]:
+    """A page of a thread, oldest first, of at most `budget` sealed bytes (at least one message), and whether
+    more remain: the messages after place `after`, or the newest before place `before` (when given)."""
+    newest_first = before is not None
+    with engine.connect() as conn:
+        where = [messages.c.case_id == case_id, messages.c.seq > after]
+        if newest_first:
+            where.append(messages.c.seq < before)
+        sizes = conn.execute(select(messages.c.seq, _sealed_size()).where(*where).order_by(
+            messages.c.seq.desc() if newest_first else messages.c.seq)).all()
+        taken, used = [], 0
+        for seq, size in sizes:
+            if taken and used + size > budget:
+                break
+            taken.append(seq)
+            used += size
+        if not taken:
+            return [], False
+        low, high = min(taken), max(taken)
+        rows = conn.execute(select(messages.c.seq, messages.c.sender, messages.c.day, messages.c.header,
+                                   messages.c.body, messages.c.unread)
+                            .where(messages.c.case_id == case_id, messages.c.seq.between(low, high))
+                            .order_by(messages.c.seq)).all()
+        streams: dict[int, list[int]] = {}
+        for seq, length in conn.execute(select(message_attachments.c.seq, message_attachments.c.length)
+                                        .where(message_attachments.c.case_id == case_id,
+                                               message_attachments.c.seq.between(low, high))
+                                        .order_by(message_attachments.c.seq, message_attachments.c.idx)):
+            streams.setdefault(seq, []).append(length)
+    return [Message(*row, lengths=tuple(streams.get(row.seq, ()))) for row in rows], len(taken) < len(sizes)
+
+
+def has_room(engine: Engine, case_id: int, size: int) -> bool:
+    """Whether a message of `size` sealed bytes fits in the case's thread now (checked again when it is stored)."""
+    try:
+        with engine.connect() as conn:
+            make_room(conn, case_id, size)
+    except ThreadFull:
+        return False
+    return True
+
+
 def append_message(conn: Connection, case_id: int, sender: str, header: bytes, body: bytes) -> int:
     """Append a sealed message to a complete case's thread in `conn`'s transaction; return its place."""
     if sender not in ("reviewer", "reporter"):
         raise StorageError(f"a message is from a reviewer or a reporter, not {sender!r}")
-    if conn.execute(select(cases.c.id).where(cases.c.id == case_id, cases.c.complete.is_(True))).first() is None:
-        raise StorageError("no such case: it may have been deleted")
-    count, last = conn.execute(select(func.count(), func.coalesce(func.max(messages.c.seq), 0))
-                               .where(messages.c.case_id == case_id)).one()
-    if count >= MAX_MESSAGES:
-        raise StorageError(f"this thread has {MAX_MESSAGES} messages, the most one case keeps: "
-                           "send a new report instead")
+    last = make_room(conn, case_id, len(header) + len(body)) - 1
     try:
         conn.execute(insert(messages).values(case_id=case_id, seq=last + 1, sender=sender, day=today(),
                                              header=header, body=body, unread=sender == "reporter"))
@@ -129,6 +192,19 @@ def message_headers(engine: Engine) -> list[tuple[int, int, str, bytes]]:
         return [(c, n, ref, header) for c, n, ref, header in conn.execute(
             select(messages.c.case_id, messages.c.seq, cases.c.ref, messages.c.header)
             .join(cases, cases.c.id == messages.c.case_id).order_by(messages.c.case_id, messages.c.seq))]
+
+
+def messages_by_key(engine: Engine) -> dict[str, int]:
+    """How many stored thread messages each reviewer key id can open (their stanzas after the reporter's)."""
+    counts: dict[str, int] = {}
+    for _case, _seq, _ref, header in message_headers(engine):
+        try:
+            key_ids = parse_header(header).key_ids[1:]
+        except CryptoError:
+            continue  # a damaged header opens to no one; rewrap reports it
+        for key_id in set(key_ids):
+            counts[key_id] = counts.get(key_id, 0) + 1
+    return counts
 
 
 def replace_message_headers(engine: Engine, swaps: Sequence[tuple[int, int, bytes, bytes]]) -> int:

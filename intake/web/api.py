@@ -14,9 +14,10 @@ from intake.keys.keyring import KeyringError
 from intake.storage.admission import Refused, admit_case
 from intake.storage.cases import StorageError, part_count
 from intake.storage.followups import carrier_header, deliver
-from intake.storage.lifecycle import complete_case, discard, missing_parts, put_part, upload_case
+from intake.storage.lifecycle import KeysChanged, complete_case, discard, missing_parts, put_part, upload_case
+from intake.storage.threads import ThreadFull
 from intake.web.checks import check_report
-from intake.web.guards import no_space, refusal
+from intake.web.guards import no_space, refusal, thread_full
 from intake.web.limits import below_floor
 from intake.web.state import state
 
@@ -109,15 +110,18 @@ def complete(token: str) -> Response:
 def _deliver(carrier_id: int, header: bytes) -> Response:
     """Append an uploaded follow-up to its thread, if the reviewers' keys its `header` seals it to are still the
     active ones (a rewrap while it uploaded would leave it open to a retired key: it is refused and dropped)."""
-    engine = state().engine
+    engine, watch = state().engine, state().keyring
+    keyring = watch.current()
     try:
-        state().keyring.current().check_key_ids(parse_header(header).key_ids[1:])
-    except (CryptoError, KeyringError):
+        keyring.check_key_ids(parse_header(header).key_ids[1:])
+        deliver(engine, carrier_id, keys_held=lambda: watch.holds(keyring))
+    except (CryptoError, KeyringError, KeysChanged):
         discard(engine, carrier_id)
         abort(409, _("the reviewers' keys changed while your files were uploading, so nothing was stored: send "
                      "the message again"))
-    try:
-        deliver(engine, carrier_id)
+    except ThreadFull:
+        discard(engine, carrier_id)
+        raise thread_full() from None
     except StorageError as exc:
         abort(409, _("%(error)s: GET this upload to see which parts are missing", error=exc))
     return jsonify(sent=True)

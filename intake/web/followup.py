@@ -20,13 +20,15 @@ from intake.crypto.message import seal_message, seal_message_around
 from intake.storage.admission import Refused
 from intake.storage.cases import StorageError
 from intake.storage.followups import admit_follow_up, deliver
-from intake.storage.lifecycle import discard
-from intake.web.guards import check_server_post, nojs_busy, refusal
+from intake.storage.lifecycle import KeysChanged, discard
+from intake.storage.threads import ThreadFull, has_room
+from intake.web.guards import check_server_post, nojs_busy, refusal, thread_full
 from intake.web.sealing import Arrival, UploadRefused
 from intake.web.state import state
 
 LEADING = 256 * 1024  # the text fields before a follow-up's files, read ahead (web/ahead.py)
 MAX_MESSAGE = 20000
+SMALLEST = 1024  # a sealed body is never smaller: a thread without that much room refuses before any file arrives
 
 
 def spend_nojs() -> None:
@@ -51,6 +53,8 @@ def store_text(case_id: int, keys: CodenameKeys, text: str, path: str) -> None:
         admit_follow_up(intake.engine, case_id, sealed.header, sealed.body, (), path, intake.limits)
     except Refused as exc:
         raise refusal(exc) from None
+    except ThreadFull:
+        raise thread_full() from None
     except (StorageError, ValueError) as exc:
         abort(409, str(exc))
 
@@ -58,10 +62,12 @@ def store_text(case_id: int, keys: CodenameKeys, text: str, path: str) -> None:
 def receive_follow_up(case_id: int, keys: CodenameKeys) -> bool:
     """Seal a multipart follow-up (text, files or both) to the thread of `case_id`; False when it was empty."""
     intake = state()
+    if not has_room(intake.engine, case_id, SMALLEST):
+        raise thread_full()
     spend_nojs()
     check_server_post(request.content_length or 0)
-    reviewers = intake.keyring.current().recipients()
-    arrival = Arrival(intake.engine, reviewers, follow_up=True, daily=intake.settings.daily_bytes)
+    keyring = intake.keyring.current()
+    arrival = Arrival(intake.engine, keyring.recipients(), follow_up=True, daily=intake.settings.daily_bytes)
     request.arrival = arrival  # type: ignore[attr-defined]
     delivered = False
     try:
@@ -82,7 +88,12 @@ def receive_follow_up(case_id: int, keys: CodenameKeys) -> bool:
         try:
             header, body = seal_message_around(arrival.sealer, keys.identity.recipient, "reporter", text)
             deliver(intake.engine, arrival.case_id, header, body, arrival.lengths, case_id,  # type: ignore[arg-type]
-                    intake.settings.daily_bytes)
+                    intake.settings.daily_bytes, keys_held=lambda: intake.keyring.holds(keyring))
+        except KeysChanged:
+            abort(409, _("The reviewers' keys changed while your message was arriving, so nothing was stored. Send "
+                         "it again."))
+        except ThreadFull:
+            raise thread_full() from None
         except (StorageError, ValueError) as exc:
             abort(409, str(exc))
         delivered = True

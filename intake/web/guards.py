@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from intake.storage.admission import Refused
 from intake.storage.budgets import left_today
+from intake.storage.threads import MAX_MESSAGES, MAX_THREAD_BYTES
 from intake.web.limits import below_floor
 from intake.web.origin import cross_origin
 from intake.web.state import state
@@ -64,6 +65,13 @@ def no_space() -> GuardError:
     """The 503 of a disk near its free-space floor."""
     return GuardError(_("The server is short of disk space. Nothing was stored: send your report without large "
                         "files, or again later."), 503)
+
+
+def thread_full() -> GuardError:
+    """A follow-up to a thread that holds as many messages or bytes as one case keeps (storage/threads.py)."""
+    return GuardError(_("This conversation is full: it keeps at most %(n)s messages and %(mib)s MiB. Nothing was "
+                        "stored. To tell the reviewers more, send a new report and say in it that it follows an "
+                        "earlier one.", n=MAX_MESSAGES, mib=MAX_THREAD_BYTES >> 20), 413)
 
 
 def nojs_busy() -> GuardError:

@@ -60,6 +60,11 @@ class KeyringWatch:
                 raise KeyringUnavailable("the reviewers' keyring cannot be verified right now")
             return self._keyring
 
+    def holds(self, keyring: Keyring) -> bool:
+        """Whether `keyring` is still the one in use: held here, its file unchanged. A stat only (no lock, no
+        database), so a write transaction can ask it as it commits."""
+        return self._keyring is keyring and self._file_stamp() == self._stamp
+
     def _reload(self) -> Keyring | None:
         """The changed keyring if it verifies and is the newest; else the one held if still the newest; else None."""
         try:

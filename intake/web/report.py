@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from intake.crypto.codename import make_codename
 from intake.crypto.envelope import MAX_STANZAS
-from intake.storage.lifecycle import complete_case, discard, open_arrival
+from intake.storage.lifecycle import KeysChanged, complete_case, discard, open_arrival
 from intake.text.zawgyi import zawgyi_fields
 from intake.web.forms import ReportForm
 from intake.web.guards import automated, check_server_post, form_expired, nojs_busy
@@ -89,9 +89,13 @@ def post_report() -> tuple[str, int]:
         keys = derive_in_turn(codename, report=True)
         body = sealer.body(fields, reply_key=str(keys.identity.recipient), zawgyi=zawgyi_fields(fields))
         reporter = keys.identity.recipient if len(sealer.recipients) < MAX_STANZAS else None  # §4.1
-        ref = complete_case(intake.engine, case_id, sealer.header(reporter), body,
-                            [r.key_id for r in sealer.recipients], arrival.lengths, lookup=keys.lookup,
-                            daily=intake.settings.daily_bytes)
+        try:
+            ref = complete_case(intake.engine, case_id, sealer.header(reporter), body,
+                                [r.key_id for r in sealer.recipients], arrival.lengths, lookup=keys.lookup,
+                                daily=intake.settings.daily_bytes, keys_held=lambda: intake.keyring.holds(keyring))
+        except KeysChanged:
+            abort(409, _("The reviewers' keys changed while your report was arriving, so nothing was stored. Send "
+                         "it again."))
     finally:
         arrival.close()
         if ref is None and arrival.case_id is not None:

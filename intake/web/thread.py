@@ -20,12 +20,13 @@ from intake.crypto.errors import CryptoError, InvalidKey
 from intake.crypto.keys import Identity
 from intake.crypto.message import open_message
 from intake.storage.cases import get_case
-from intake.storage.threads import case_by_lookup, salt, thread
+from intake.storage.threads import MAX_MESSAGES, Message, case_by_lookup, salt, thread_page
 from intake.web.boxes import BoxExpired, open_value, seal_value
 from intake.web.deriving import NEVER, RESERVE, Busy
 from intake.web.followup import LEADING, message_text, receive_follow_up, spend_nojs, store_text
 from intake.web.guards import form_expired, no_space
 from intake.web.limits import below_floor
+from intake.web.reads import READS
 from intake.web.state import state
 from intake.web.yours import labels, reopened
 
@@ -120,19 +121,36 @@ def check_post() -> tuple[str, int]:
         if below_floor(intake.disk, len(text.encode()), intake.settings.free_floor):
             raise no_space()
         store_text(case_id, keys, text, "server")
-    shown = []
-    for message in thread(intake.engine, case_id):
-        try:
-            opened = open_message(message.header, message.body, len(message.lengths), [keys.identity],
-                                  keys.identity.recipient, message.sender)
-            shown.append(Shown(message.sender, message.day.isoformat(), opened.body.text,
-                               tuple(f.name for f in opened.body.attachments)))
-        except (CryptoError, ValueError, TypeError, RecursionError):  # one damaged message never hides the others
-            shown.append(Shown(message.sender, message.day.isoformat(),
-                               _("(This message could not be opened: it is damaged.)"), ()))
+    shown, older = _page(case_id, keys, fields.get("before", ""))
     carried = seal_value(PURPOSE, {"token": base64.b64encode(keys.token).decode(),
                                    "reply": base64.b64encode(keys.identity.secret_key).decode()})
     case = get_case(intake.engine, ref)
     yours = reopened(case, keys.identity) if case is not None else None
-    return render_template("check.html", shown=shown, status=status_words(status), sent=sent, yours=yours,
-                           sealed=carried, form_token=intake.tokens.issue()), 200
+    return render_template("check.html", shown=shown, older=older, status=status_words(status), sent=sent,
+                           yours=yours, sealed=carried, form_token=intake.tokens.issue()), 200
+
+
+def _page(case_id: int, keys: CodenameKeys, before: str) -> tuple[list[Shown], int | None]:
+    """The newest messages before place `before` (all when empty) that fit in one read (web/reads.py), opened,
+    oldest first; and the place of the first one shown when older messages remain (None when none do)."""
+    if before and not (len(before) <= 4 and before.isascii() and before.isdigit() and int(before) > 0):
+        abort(400, _("This page was not made by this service, or it is damaged. Open the check page and type "
+                     "your codename again."))
+    with READS.page(case_id) as budget:
+        page, more = thread_page(state().engine, case_id, before=int(before) if before else MAX_MESSAGES + 1,
+                                 budget=budget)
+        READS.charge(case_id, sum(len(m.header) + len(m.body) for m in page))
+        shown = [_shown(message, keys) for message in page]
+    return shown, page[0].seq if more else None
+
+
+def _shown(message: Message, keys: CodenameKeys) -> Shown:
+    """One message opened with the reply identity; a damaged one says so and never hides the others."""
+    try:
+        opened = open_message(message.header, message.body, len(message.lengths), [keys.identity],
+                              keys.identity.recipient, message.sender)
+        return Shown(message.sender, message.day.isoformat(), opened.body.text,
+                     tuple(f.name for f in opened.body.attachments))
+    except (CryptoError, ValueError, TypeError, RecursionError):
+        return Shown(message.sender, message.day.isoformat(),
+                     _("(This message could not be opened: it is damaged.)"), ())

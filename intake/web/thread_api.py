@@ -15,10 +15,11 @@ from intake.keys.keyring import KeyringError
 from intake.storage.admission import Refused
 from intake.storage.cases import Case, StorageError, get_case, part_count
 from intake.storage.followups import admit_follow_up
-from intake.storage.threads import case_by_lookup, case_header, thread
+from intake.storage.threads import MAX_MESSAGES, ThreadFull, case_by_lookup, case_header, thread_page
 from intake.web.checks import ReportRefused, from_b64url, stream_lengths
-from intake.web.guards import no_space, refusal
+from intake.web.guards import no_space, refusal, thread_full
 from intake.web.limits import below_floor
+from intake.web.reads import READS
 from intake.web.state import state
 from intake.web.thread import status_words, wrong_codename
 
@@ -61,14 +62,24 @@ def _found(lookup: bytes) -> tuple[int, str, str]:
 
 @bp.post("")
 def thread_json() -> Response:
-    """The sealed thread of the case whose token this is, with its status in words."""
+    """One page of the sealed thread of the case whose token this is (the messages after place `after`, oldest
+    first, at most PAGE_BYTES sealed bytes), whether more follow, and the case's status in words."""
     data, lookup = _token()
-    if set(data) != {"token"}:
-        abort(400, _("send only `token`"))
+    if not set(data) <= {"token", "after"}:
+        abort(400, _("send only `token` and `after`"))
+    after = data.get("after", 0)
+    if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= MAX_MESSAGES:
+        abort(400, _("`after` is the place of the last message the page has (0 for the first page)"))
     case_id, ref, status = _found(lookup)
-    messages = [{"from": m.sender, "day": m.day.isoformat(), "header": _b64(m.header), "body": _b64(m.body),
-                 "lengths": list(m.lengths)} for m in thread(state().engine, case_id)]
-    return jsonify(status=status_words(status), thread=messages, report=_report(get_case(state().engine, ref)))
+    with READS.page(case_id) as budget:
+        case = get_case(state().engine, ref) if after == 0 else None  # the report itself comes with the first page
+        page, more = thread_page(state().engine, case_id, after, budget=budget)
+        READS.charge(case_id, sum(len(m.header) + len(m.body) for m in page + ([case] if case else [])))
+        report = _report(case)
+        messages = [{"seq": m.seq, "from": m.sender, "day": m.day.isoformat(), "header": _b64(m.header),
+                     "body": _b64(m.body), "lengths": list(m.lengths)} for m in page]
+        del page
+        return jsonify(status=status_words(status), thread=messages, more=more, report=report)
 
 
 def _reporter_key_id(case_id: int) -> str | None:
@@ -121,6 +132,8 @@ def post_message() -> tuple[Response, int]:
                                 solved.spent, solved.day)
     except Refused as exc:
         raise refusal(exc) from None
+    except ThreadFull:
+        raise thread_full() from None
     except StorageError as exc:
         abort(409, str(exc))
     intake.work.load.add()

@@ -87,7 +87,7 @@ def test_retire_then_rewrap_removes_the_key(inst: Instance) -> None:
     keys = inst.setup("alice", "bob")
     inst.store(5)
     retired = inst.admin("keys", "retire", "bob")
-    assert "5 stored cases still open with it" in retired.stderr
+    assert "5 stored cases and 0 messages still open with it" in retired.stderr
     inst.run("keys", "rewrap", "--identity", str(keys["alice"]), "--passphrase-file", str(inst.reviewer_pw),
              "--jobs", "1")
     assert [r["opened"] for r in inst.review(keys["bob"])] == [False] * 5

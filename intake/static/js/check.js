@@ -99,10 +99,20 @@ function render(thread) {
 }
 
 async function load() {
-  const answer = await api("/api/v1/thread", { token: b64url(keys.token) });
+  // The thread comes a page at a time (at most 2 MiB sealed each), oldest first, until no more follow.
+  // The report itself comes with the first page.
+  const thread = [];
+  let answer;
+  let report;
+  do {
+    const after = thread.length ? thread[thread.length - 1].seq : 0;
+    answer = await api("/api/v1/thread", { token: b64url(keys.token), after });
+    if (after === 0) report = answer.report;
+    thread.push(...answer.thread);
+  } while (answer.more && answer.thread.length);
   $("case-status").textContent = `${texts.msgStatus} ${answer.status}`;
-  renderReport(answer.report);
-  render(answer.thread);
+  renderReport(report);
+  render(thread);
   $("check-form").hidden = true;
   $("js-thread").hidden = false;
   if (!workAhead) solveAhead();
