@@ -75,6 +75,7 @@ def test_the_sweep_leaves_no_order_of_arrival_in_the_sqlite_file(tmp_path: Path)
     before = [kendall_tau(page_order(database, marks)) for marks in (follow_ups, files)]
     assert min(before) > 0.9, f"the test no longer sees the order SQLite keeps: tau {before}"
 
+    (tmp_path / "instance").mkdir(mode=0o700)
     run_cli("intake", "expire-uploads", cwd=tmp_path,
             env={"INTAKE_DATABASE_URL": url, "INTAKE_INSTANCE": str(tmp_path / "instance")})
     wal = Path(f"{database}-wal")
