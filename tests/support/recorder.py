@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import Error as PlaywrightError
+
 
 class Recorder:
     """Every request (method, URL, headers, body) and every response body the page exchanged, through page.route."""
@@ -15,9 +17,12 @@ class Recorder:
         request = route.request
         self.sent.append(f"{request.method} {request.url}\n{request.all_headers()}\n".encode()
                          + (request.post_data_buffer or b""))
-        response = route.fetch()
-        self.received.append(str(response.headers).encode() + b"\n" + response.body())
-        route.fulfill(response=response)
+        try:
+            response = route.fetch()
+            self.received.append(str(response.headers).encode() + b"\n" + response.body())
+            route.fulfill(response=response)
+        except PlaywrightError:  # the page or browser closed while this request was in flight (work fetched ahead)
+            return
 
     def leaks(self, secrets: list[str], into: list[bytes]) -> list[str]:
         """Which secrets occur in the recorded bytes, with or without spaces."""
