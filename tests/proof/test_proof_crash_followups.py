@@ -30,7 +30,7 @@ from tests.support.threads import SEALED, check_nojs, form_token
 from tests.support.web import Server, b64, make_site, solve
 
 pytestmark = pytest.mark.soak
-ROUNDS, PER_ROUND = soak_size(8), 4  # 8 rounds at CI's size (INTAKE_SOAK_SCALE)
+ROUNDS, PER_ROUND = soak_size(8, least=4), 4  # 8 at CI's size; 4 at least, so that some follow-up gets through
 
 
 def files_of(uid: str) -> list[tuple[str, str, bytes]]:
@@ -124,7 +124,7 @@ def test_sigkill_during_follow_ups(db_url: str, tmp_path: Path) -> None:
         kill_during(server, threads, rng, seed, latest=2.5)
         check(site, case_id, keys, taken)
     result = run_cli("intake", "expire-uploads", "--all", cwd=tmp_path, env=site.env)
-    assert re.search(r"expired \d+ abandoned uploads", result.stderr)
+    assert re.search(r"^expired \d+ abandoned uploads?$", result.stderr, re.M)  # "1 abandoned upload" when one
     with site.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(cases).where(cases.c.complete.is_(False))).scalar() == 0
     check(site, case_id, keys, taken)

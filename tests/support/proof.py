@@ -22,8 +22,8 @@ RECEIPT = re.compile(r'id="receipt">([0-9A-Z-]{14})<')
 CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
 
 
-def soak_size(ci: int) -> int:
-    """A soak suite's size: CI's `ci` times INTAKE_SOAK_SCALE (default 1: CI's size), at least 1."""
+def soak_size(ci: int, least: int = 1) -> int:
+    """A soak suite's size: CI's `ci` times INTAKE_SOAK_SCALE (default 1: CI's size), never below `least`."""
     scale = os.environ.get("INTAKE_SOAK_SCALE", "1")
     try:
         factor = float(scale)
@@ -31,7 +31,7 @@ def soak_size(ci: int) -> int:
         factor = -1.0
     if not 0 < factor <= 100:
         raise ValueError(f"INTAKE_SOAK_SCALE={scale!r}: give a number above 0 and at most 100 (1 is CI's size)")
-    return max(1, round(ci * factor))
+    return max(least, round(ci * factor))
 
 
 class Reporter:
