@@ -7,6 +7,7 @@ into the database by anyone else, or moved from another case, is refused by `sho
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import json
 from collections.abc import Sequence
@@ -20,18 +21,22 @@ from intake.storage.notes import Note
 NOTE_KEY_ID = 8
 NOTE_DOMAIN = b"intake-note-v1"
 UNBOUND = "not bound to this case (forged, moved from another case, or sealed before notes were bound)"
+REDATED = "sealed on another day than the database records: an old note shown again; do not act on it"
 
 
 def case_mac(case_key: bytes, fields: dict[str, object]) -> str:
-    """The authenticator of a note's note, status and by, under the case's report key (hex)."""
-    data = json.dumps({k: fields.get(k) for k in ("by", "note", "status")}, sort_keys=True, separators=(",", ":"),
+    """The authenticator of a note's note, status, by and (when it has one) day, under the case's report key (hex)."""
+    named = ("by", "day", "note", "status") if "day" in fields else ("by", "note", "status")
+    data = json.dumps({k: fields.get(k) for k in named}, sort_keys=True, separators=(",", ":"),
                       ensure_ascii=False).encode("utf-8", "surrogatepass")
     return generichash(32, NOTE_DOMAIN + data, derive(case_key, NOTE_KEY_ID)).hex()
 
 
-def seal_note(recipients: Sequence[Recipient], status: str, text: str, by: str, case_key: bytes) -> tuple[bytes, bytes]:
-    """Seal a note on the case whose report key is `case_key` to the keyring's recipients; return header and body."""
-    fields = {"note": text, "status": status, "by": by}
+def seal_note(recipients: Sequence[Recipient], status: str, text: str, by: str, case_key: bytes,
+              day: dt.date) -> tuple[bytes, bytes]:
+    """Seal a note of `day` on the case whose report key is `case_key` to the keyring's recipients; return header
+    and body. The day is bound too, so the store cannot show an old note again as a new one."""
+    fields = {"note": text, "status": status, "by": by, "day": day.isoformat()}
     sealer = Sealer(recipients)
     body = sealer.body({**fields, "case_mac": case_mac(case_key, fields)})
     return sealer.header(), body
@@ -52,6 +57,8 @@ def open_notes(notes: Sequence[Note], identities: Sequence[Identity], case_key: 
             mac = fields.get("case_mac")
             if not isinstance(mac, str) or not hmac.compare_digest(mac, case_mac(case_key, fields)):
                 entry["error"] = UNBOUND
+            elif "day" in fields and fields["day"] != entry["created"]:
+                entry["error"] = REDATED
             else:
                 entry.update(status=fields.get("status"), note=fields.get("note"), by=fields.get("by"))
         opened.append(entry)

@@ -43,6 +43,7 @@ def reviewer_keyring(session: Session, keys_dir: Path, signer: str | Callable[[]
 def set_status(session: Session, ref: str, state: str, note: str | None, keys_dir: Path,
                signer: str | Callable[[], str]) -> None:
     """Set the state of a case in the database; a note is sealed first and stored in the same transaction."""
+    from intake.clock import today
     from intake.review.notes import seal_note
     from intake.storage.cases import StorageError
     from intake.storage.notes import triage
@@ -54,18 +55,18 @@ def set_status(session: Session, ref: str, state: str, note: str | None, keys_di
     case = source.case(ref)
     if case is None:
         raise no_case(ref)
-    sealed = None
+    sealed, day = None, today()  # the note's day is sealed in it and stored with it
     if note is not None:
         if not note.strip():
             raise BadValue("the note is empty", "--note")
         recipients = reviewer_keyring(session, keys_dir, signer, "note").recipients()
         case_key = open_case(session, ref).report.opened.report_key  # the note is bound to this case
         try:
-            sealed = seal_note(recipients, state, note, session.identities[0].key_id, case_key)
+            sealed = seal_note(recipients, state, note, session.identities[0].key_id, case_key, day)
         except ValueError as exc:
             raise ReviewError(f"cannot seal the note: {exc}", "shorten the note") from None
     try:
-        triage(source.engine, case.ref, state, sealed)
+        triage(source.engine, case.ref, state, sealed, day)
     except StorageError as exc:
         raise ReviewError(str(exc), "check the reference with `list`") from None
     echo(terminal_text(f"case {case.ref}: {state}" + (" (note sealed to the keyring)" if sealed else "")), err=True)

@@ -30,8 +30,9 @@ def case_notes(engine: Engine, case_id: int) -> list[Note]:
     return [Note(*row) for row in rows]
 
 
-def triage(engine: Engine, ref: str, status: str, note: tuple[bytes, bytes] | None = None) -> None:
-    """Set a complete case's status and store its sealed note (header, body), in one transaction."""
+def triage(engine: Engine, ref: str, status: str, note: tuple[bytes, bytes] | None = None,
+           day: dt.date | None = None) -> None:
+    """Set a complete case's status and store its sealed note (header, body) of `day` (today), in one transaction."""
     if status not in STATUSES:
         raise StorageError(f"unknown status {status!r}: use one of {', '.join(STATUSES)}")
     with writing(engine) as conn:
@@ -41,4 +42,4 @@ def triage(engine: Engine, ref: str, status: str, note: tuple[bytes, bytes] | No
             raise StorageError(f"no case {ref}")
         conn.execute(update(cases).where(cases.c.id == case_id).values(status=status))
         if note is not None:
-            conn.execute(insert(notes).values(case_id=case_id, created=today(), header=note[0], body=note[1]))
+            conn.execute(insert(notes).values(case_id=case_id, created=day or today(), header=note[0], body=note[1]))

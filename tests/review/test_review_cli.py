@@ -256,7 +256,8 @@ def test_forged_and_moved_notes_are_refused(alice, stored, engine, tmp_path):
     guessed = Sealer([alice.recipient])
     triage(engine, stored["server"], "closed", (guessed.header(), guessed.body(
         {**forged_fields, "case_mac": case_mac(bytes(32), forged_fields)})))
-    elsewhere = seal_note([alice.recipient], "closed", "made for another case", alice.identity.key_id, bytes(32))
+    elsewhere = seal_note([alice.recipient], "closed", "made for another case", alice.identity.key_id, bytes(32),
+                          dt.date.today())
     triage(engine, stored["server"], "closed", elsewhere)
     shown = alice.json("show", stored["server"], where=stored["where"])["notes"]
     assert [n.get("note") for n in shown] == [genuine, None, None, None]
@@ -264,3 +265,24 @@ def test_forged_and_moved_notes_are_refused(alice, stored, engine, tmp_path):
     assert alice.json("show", other, where=stored["where"])["notes"][0]["error"].startswith("not bound to this case")
     text = alice.run("show", stored["server"], where=stored["where"]).stdout
     assert "please close and delete" not in text
+
+
+def test_an_old_note_cannot_be_shown_again_as_a_new_one(alice, stored, engine, tmp_path):
+    """Red team round 3: a note's day was outside its case_mac, so whoever writes the database could copy an old
+    note (or change its day) and show it as written today; its day is now sealed in it (format.md §3)."""
+    from sqlalchemy import insert, update
+
+    keys_dir, signer = _keyring(tmp_path, [alice.recipient])
+    alice.run("status", stored["server"], "closed", "--note", "the reporter asked us to stop: do not reply",
+              "--keys-dir", keys_dir, "--signer", signer, where=stored["where"])
+    alice.run("status", stored["server"], "in-review", "--note", "the reporter wrote again: reply now",
+              "--keys-dir", keys_dir, "--signer", signer, where=stored["where"])
+    with engine.begin() as conn:
+        old = conn.execute(select(notes).order_by(notes.c.id)).first()
+        later = old.created + dt.timedelta(days=3)
+        conn.execute(insert(notes).values(case_id=old.case_id, created=later, header=old.header, body=old.body))
+        conn.execute(update(notes).where(notes.c.id == old.id).values(created=old.created - dt.timedelta(days=9)))
+    shown = alice.json("show", stored["server"], where=stored["where"])["notes"]
+    assert [n.get("note") for n in shown] == [None, "the reporter wrote again: reply now", None]
+    assert all("sealed on another day" in shown[i]["error"] for i in (0, 2))
+    assert "the reporter asked us to stop" not in alice.run("show", stored["server"], where=stored["where"]).stdout

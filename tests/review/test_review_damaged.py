@@ -14,6 +14,7 @@ import nacl.bindings as sodium
 import pytest
 from sqlalchemy import update
 
+from intake.clock import today
 from intake.crypto.envelope import BODY_AD, BODY_KEY_ID, derive, padded_size, seal_header
 from intake.crypto.keys import Recipient
 from intake.crypto.report import open_report
@@ -64,7 +65,8 @@ def planted(engine, db_url, alice):
     marked = store(engine, [alice.recipient])
     case = get_case(engine, marked)
     case_key = open_report(case.header, case.body, 0, [alice.identity]).opened.report_key
-    triage(engine, marked, "in review", seal_note([alice.recipient], "in review", NOTE, BY, case_key))
+    triage(engine, marked, "in review", seal_note([alice.recipient], "in review", NOTE, BY, case_key,
+                                                                today()))
     with engine.begin() as conn:
         conn.execute(update(cases).where(cases.c.ref == marked).values(status=STATUS, sealed_by=SEALED_BY))
     hostile = {name: store_hostile(engine, [alice.recipient], text) for name, text in HOSTILE.items()}
