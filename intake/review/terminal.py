@@ -18,12 +18,9 @@ def echo(text: str, err: bool = False) -> None:
 
 
 def width() -> int | None:
-    """The terminal's width in cells: COLUMNS, else that of the terminal on stdout, stderr or stdin (a pager's);
-    None when there is no terminal (a file or a program reads the output)."""
-    try:
-        return max(int(os.environ["COLUMNS"]), MIN_WIDTH)
-    except (KeyError, ValueError):
-        pass
+    """The width in cells of the terminal on stdout, stderr or stdin (a pager's); None when there is none (a file
+    or a program reads the output). The terminal's own size, not COLUMNS: a stale COLUMNS wider than the
+    terminal would let it wrap rows itself."""
     for fd in (1, 2, 0):
         try:
             return max(os.get_terminal_size(fd).columns, MIN_WIDTH)

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import pty
+import select
+import struct
+import subprocess
+import termios
+import time
 import unicodedata
 
 import pytest
@@ -14,7 +21,7 @@ from intake.crypto.message import MESSAGE_BODY_KEY_ID, MessageBody, seal_message
 from intake.crypto.report import seal_report
 from intake.storage.cases import get_case
 from intake.storage.threads import add_message, salt
-from tests.support import run_cli
+from tests.support import BIN, run_cli
 from tests.support.keytools import Instance
 from tests.support.storage import store_case
 
@@ -88,6 +95,35 @@ def test_a_reporter_cannot_draw_a_reviewer_line(db_url, tmp_path):
     inst.engine.dispose()
 
 
+def in_terminal(argv: list[str], cwd, env: dict[str, str]) -> str:
+    """Run a command with stdout and stderr on a pseudo-terminal 80 columns wide; return what it printed."""
+    main, sub = pty.openpty()
+    fcntl.ioctl(sub, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 80, 0, 0))
+    attrs = termios.tcgetattr(sub)
+    attrs[1] &= ~termios.ONLCR  # keep "\n" as it is written
+    termios.tcsetattr(sub, termios.TCSANOW, attrs)
+    proc = subprocess.Popen(argv, cwd=cwd, env={**os.environ, **env}, stdin=subprocess.DEVNULL, stdout=sub,
+                            stderr=sub)
+    os.close(sub)
+    data = b""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if not select.select([main], [], [], 5)[0]:
+            continue
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the command ended and closed the terminal
+            break
+        if not chunk:
+            break
+        data += chunk
+    os.close(main)
+    if proc.poll() is None:
+        proc.kill()
+    assert proc.wait(timeout=60) == 0, data.decode(errors="replace")[-2000:]
+    return data.decode()
+
+
 def _cells(row: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in row)
 
@@ -95,7 +131,8 @@ def _cells(row: str) -> int:
 def test_a_long_line_cannot_wrap_into_a_reviewer_line(db_url, tmp_path):
     """Red team round 3: a line as long as the terminal is wide let the terminal's own wrap start a row with
     "DAY  reviewer: ..." (ASCII padding, or wide characters that take two cells each); `show` now cuts every row
-    at the terminal's width (COLUMNS here) and puts the rest behind the gutter."""
+    at the terminal's width (a real pseudo-terminal of 80 columns here; a stale COLUMNS is not believed) and
+    puts the rest behind the gutter."""
     inst = Instance(tmp_path, db_url)
     keys = inst.setup("alice")
     inst.run("init")
@@ -111,8 +148,8 @@ def test_a_long_line_cannot_wrap_into_a_reviewer_line(db_url, tmp_path):
         add_message(inst.engine, case_id, "reporter", sealed.header, sealed.body)
     real = seal_message(recipients, reporter.identity.recipient, "reviewer", "the real one")
     add_message(inst.engine, case_id, "reviewer", real.header, real.body)
-    out = run_cli("intake-review", "--identity", str(keys["alice"]), "--passphrase-file", str(inst.reviewer_pw),
-                  "--db", db_url, "show", ref, cwd=tmp_path, env={**inst.env, "COLUMNS": "80"}).stdout
+    out = in_terminal([str(BIN / "intake-review"), "--identity", str(keys["alice"]), "--passphrase-file",
+                       str(inst.reviewer_pw), "--db", db_url, "show", ref], tmp_path, {**inst.env, "COLUMNS": "300"})
     rows = out.splitlines()
     assert max(_cells(row) for row in rows) <= 80  # the terminal wraps nothing itself
     thread = out.split("thread (oldest first", 1)[1].splitlines()[1:]
