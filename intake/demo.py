@@ -64,7 +64,8 @@ def write_env(settings: Settings, bin_dir: Path) -> Path:
              "export PATH"]
     path = settings.instance / ENV_FILE
     staged = path.with_name(f".{ENV_FILE}.{os.getpid()}")
-    fd = os.open(staged, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    staged.unlink(missing_ok=True)  # a leftover (or a planted link) is never written through, nor keeps its mode
+    fd = os.open(staged, os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_WRONLY, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
     os.replace(staged, path)
