@@ -206,6 +206,10 @@ def discard(engine: Engine, case_id: int) -> None:
     """Delete an incomplete case and everything stored for it, giving its declared bytes that never arrived back
     to the day's budget of the browser path (docs/web.md, "Floods")."""
     with writing(engine) as conn:
+        arriving = conn.execute(select(cases.c.id).where(cases.c.id == case_id, cases.c.complete.is_(False))
+                                .with_for_update()).first()  # PostgreSQL: a completion waits, or went first
+        if arriving is None:
+            return  # completed since it was picked (the sweep's, or a discard's, step before): its parts are kept
         refund_unarrived(conn, case_id)
         conn.execute(delete(parts).where(parts.c.case_id == case_id))
         conn.execute(delete(cases).where(cases.c.id == case_id, cases.c.complete.is_(False)))

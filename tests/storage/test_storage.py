@@ -131,6 +131,27 @@ def test_expired_uploads_are_deleted(engine, identities) -> None:
     assert [c.ref for c in store.iter_cases(engine)] == [kept]
 
 
+def test_an_upload_completed_as_the_sweep_expires_it_keeps_its_files(engine, identities, monkeypatch) -> None:
+    """Red team round 3: the sweep picks the uploads to expire in one transaction and discards each in another; a
+    reporter completing in between got a receipt, then the discard deleted the completed case's file parts."""
+    report = sealed(identities, [b"the video"])
+    case_id, ref, _ = begin_case(engine, report.header, report.body, "browser", ["00" * 16],
+                                 [len(report.streams[0])])
+    lifecycle.put_part(engine, case_id, 0, 0, report.streams[0])
+    real_discard = lifecycle.discard
+
+    def completed_first(eng, stale_id) -> None:
+        assert lifecycle.complete_case(eng, stale_id) == ref  # the receipt, between the sweep's two steps
+        real_discard(eng, stale_id)
+
+    monkeypatch.setattr(lifecycle, "discard", completed_first)
+    assert lifecycle.expire_uploads(engine, every=True) == 1
+    case = store.get_case(engine, ref)
+    assert case is not None
+    assert b"".join(store.iter_parts(engine, case.id, 0)) == report.streams[0]
+    assert open_report(case.header, case.body, 1, [identities[0]]).body.fields["description"] == "storage test"
+
+
 def test_replace_header_is_compare_and_swap(engine, identities) -> None:
     """A rewrap swaps the header only if it is unchanged, and updates the case's key ids."""
     report = sealed(identities)
