@@ -28,7 +28,7 @@ from intake.web.guards import form_expired, no_space
 from intake.web.limits import below_floor
 from intake.web.reads import READS
 from intake.web.state import state
-from intake.web.yours import labels, reopened
+from intake.web.yours import Yours, labels, reopened
 
 bp = Blueprint("thread", __name__)
 WAIT = 20.0  # seconds a new report's codename waits for a derivation slot (a check never waits: web/deriving.py)
@@ -121,27 +121,28 @@ def check_post() -> tuple[str, int]:
         if below_floor(intake.disk, len(text.encode()), intake.settings.free_floor):
             raise no_space()
         store_text(case_id, keys, text, "server")
-    shown, older = _page(case_id, keys, fields.get("before", ""))
+    shown, older, yours = _page(case_id, ref, keys, fields.get("before", ""))
     carried = seal_value(PURPOSE, {"token": base64.b64encode(keys.token).decode(),
                                    "reply": base64.b64encode(keys.identity.secret_key).decode()})
-    case = get_case(intake.engine, ref)
-    yours = reopened(case, keys.identity) if case is not None else None
     return render_template("check.html", shown=shown, older=older, status=status_words(status), sent=sent,
                            yours=yours, sealed=carried, form_token=intake.tokens.issue()), 200
 
 
-def _page(case_id: int, keys: CodenameKeys, before: str) -> tuple[list[Shown], int | None]:
+def _page(case_id: int, ref: str, keys: CodenameKeys, before: str) -> tuple[list[Shown], int | None, Yours | None]:
     """The newest messages before place `before` (all when empty) that fit in one read (web/reads.py), opened,
-    oldest first; and the place of the first one shown when older messages remain (None when none do)."""
+    oldest first; the place of the first one shown when older messages remain (None when none do); and the
+    report opened again, its sealed bytes charged to the read too (each view reopens it)."""
     if before and not (len(before) <= 4 and before.isascii() and before.isdigit() and int(before) > 0):
         abort(400, _("This page was not made by this service, or it is damaged. Open the check page and type "
                      "your codename again."))
     with READS.page(case_id) as budget:
         page, more = thread_page(state().engine, case_id, before=int(before) if before else MAX_MESSAGES + 1,
                                  budget=budget)
-        READS.charge(case_id, sum(len(m.header) + len(m.body) for m in page))
+        case = get_case(state().engine, ref)
+        READS.charge(case_id, sum(len(m.header) + len(m.body) for m in page + ([case] if case else [])))
         shown = [_shown(message, keys) for message in page]
-    return shown, page[0].seq if more else None
+        yours = reopened(case, keys.identity) if case is not None else None
+    return shown, page[0].seq if more else None, yours
 
 
 def _shown(message: Message, keys: CodenameKeys) -> Shown:

@@ -190,3 +190,42 @@ def test_nojs_check_shows_the_newest_page_and_older_ones_on_request(server) -> N
     assert shown == sorted(shown)
     bad = check_nojs(http, live.url, sealed=SEALED.search(page).group(1), before="\u0663")
     assert bad.status_code == 400
+
+
+@pytest.mark.slow
+def test_nojs_views_of_a_large_report_are_priced(tmp_path: Path) -> None:
+    """Red team round 3: each no-JS /check view opens the report (up to ~1 MiB sealed) again; with an empty thread
+    nothing was charged, so one codename could make a worker read 1 MiB per view all day without a 429."""
+    site = make_site(tmp_path, f"sqlite:///{tmp_path / 'intake.db'}")
+    live = Server({**site.env, "INTAKE_WORKERS": "1"}, tmp_path).start()
+    try:
+        http = requests.Session()
+        page = http.get(live.url + "/", timeout=30).text
+        http.headers["X-CSRFToken"] = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+        codename = make_codename()
+        keys = derive_keys(codename, salt(site.engine))
+        report = seal_report([i.recipient for i in site.identities], {"incident_type": "drone", "description": "x"},
+                             reply_key=str(keys.identity.recipient))
+        challenge = http.get(live.url + "/api/v1/challenge", timeout=30).json()
+        answer = http.post(live.url + "/api/v1/reports", json={
+            "keyring_serial": 1, "header": b64(report.header), "body": b64(os.urandom(BIG_BODY)), "lengths": [],
+            "lookup": b64(lookup_of(keys.token)), "pow_challenge": challenge["challenge"],
+            "pow_nonce": solve(challenge["challenge"], challenge["bits"])}, timeout=60)
+        assert answer.status_code == 201, answer.text
+        nojs = requests.Session()
+        shown = check_nojs(nojs, live.url, codename=codename)
+        assert shown.status_code == 200
+        sealed, token = SEALED.search(shown.text).group(1), form_token(shown.text)
+        views = (16 * MAX_THREAD_BYTES) // BIG_BODY + 8
+        statuses = []
+        for _ in range(views):
+            page = nojs.post(live.url + "/check", data={"csrf_token": token, "sealed": sealed}, timeout=120)
+            statuses.append(page.status_code)
+            if page.status_code != 200:
+                break
+            token = form_token(page.text)
+        assert statuses[-1] == 429, f"{len(statuses)} views of a 1 MiB report, none refused"
+        assert set(statuses[:-1]) == {200}
+    finally:
+        live.stop()
+    assert "Traceback" not in live.log_text()
