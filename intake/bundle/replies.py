@@ -132,10 +132,10 @@ def verify_reply(reply: Reply, import_identity: Identity, reviewers: dict[str, R
                            "(forged or altered): nothing was imported")
 
 
-def import_replies(engine, path: Path, identity: Identity, keyring: Keyring) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+def import_replies(engine, path: Path, identity: Identity, keyring: Keyring) -> tuple[int, int, list[str]]:  # type: ignore[no-untyped-def]
     """Verify every reply of a file against the verified keyring, then store them all in one transaction.
 
-    Return (stored, already stored).
+    Return (stored, already stored, the refs of cases whose full thread took no reply).
     """
     from intake.crypto.envelope import BODY_SIZES, parse_header
     from intake.crypto.errors import CryptoError
@@ -143,7 +143,7 @@ def import_replies(engine, path: Path, identity: Identity, keyring: Keyring) -> 
     from intake.storage.threads import add_replies
 
     reviewers = {entry.key_id: entry.recipient for entry in keyring.active}
-    found = []
+    found, found_refs = [], []
     for reply in read_replies(path):
         verify_reply(reply, identity, reviewers)
         try:
@@ -162,5 +162,7 @@ def import_replies(engine, path: Path, identity: Identity, keyring: Keyring) -> 
             raise RepliesError(f"no case {reply.ref} on this server (deleted since the bundle was made?): "
                                "nothing was imported; remove that reply or import on the right server")
         found.append((case.id, reply.header, reply.body))
-    stored = add_replies(engine, found)
-    return stored, len(found) - stored
+        found_refs.append(case.ref)
+    stored, full = add_replies(engine, found)
+    refs = {case_id: ref for (case_id, _header, _body), ref in zip(found, found_refs, strict=True)}
+    return stored, len(found) - stored - len(full), [refs[case_id] for case_id in full]

@@ -116,10 +116,17 @@ def import_replies(replies_file: Path) -> None:
     settings = Settings.from_env()
     with database(settings) as engine:
         keyring = verified(settings, engine)  # signed by INTAKE_KEYRING_SIGNER, never older than one in use
-        stored, known = run(engine, replies_file, import_identity(settings.instance), keyring)
-        record(engine, "import-replies", {"stored": stored, "already": known})
+        stored, known, full = run(engine, replies_file, import_identity(settings.instance), keyring)
+        record(engine, "import-replies", {"stored": stored, "already": known, "thread full": len(full)})
     already = f"{known} {'was' if known == 1 else 'were'} already stored"
     click.echo(f"stored {count(stored, 'reply', 'replies')} ({already})", err=True)
+    if full:
+        from intake.storage.threads import MAX_MESSAGES, MAX_THREAD_BYTES
+
+        raise IntakeError(f"{count(len(full), 'reply', 'replies')} not stored, the thread being full (at most "
+                          f"{MAX_MESSAGES} messages and {MAX_THREAD_BYTES >> 20} MiB a case): "
+                          f"{', '.join(sorted(set(full)))}; every other reply was stored. Nothing more can be added "
+                          "to those cases; their reporter can send a new report")
 
 
 @main.command()

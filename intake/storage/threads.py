@@ -153,17 +153,23 @@ def add_message(engine: Engine, case_id: int, sender: str, header: bytes, body: 
         return append_message(conn, case_id, sender, header, body)
 
 
-def add_replies(engine: Engine, replies: Sequence[tuple[int, bytes, bytes]]) -> int:
-    """Store reviewers' replies (case id, header, body) in one transaction, skipping any already in its thread."""
-    stored = 0
+def add_replies(engine: Engine, replies: Sequence[tuple[int, bytes, bytes]]) -> tuple[int, list[int]]:
+    """Store reviewers' replies (case id, header, body) in one transaction, skipping any already in its thread;
+    return how many were stored and the case ids of those not stored because their thread is full (one full
+    thread, which its reporter can fill, never keeps the replies to other cases out)."""
+    stored, full = 0, []
     with writing(engine) as conn:
         for case_id, header, body in replies:
             there = conn.execute(select(messages.c.seq).where(messages.c.case_id == case_id,
                                                               messages.c.header == header)).first()
             if there is None:
-                append_message(conn, case_id, "reviewer", header, body)
+                try:
+                    append_message(conn, case_id, "reviewer", header, body)
+                except ThreadFull:  # raised before any write
+                    full.append(case_id)
+                    continue
                 stored += 1
-    return stored
+    return stored, full
 
 
 def mark_read(engine: Engine, case_id: int) -> None:

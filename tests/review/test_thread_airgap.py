@@ -134,3 +134,46 @@ def test_reply_refuses_a_case_without_reply_key(db_url, tmp_path):
     assert result.returncode != 0
     assert "has no reply key" in result.stderr
     assert _stored(inst) == 0
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+def test_a_full_thread_does_not_keep_out_the_replies_to_other_cases(db_url, tmp_path):
+    """Red team round 3: a reporter fills their own thread (16 follow-ups of 1 MiB), and the replies file that
+    also answers other cases was refused whole, without naming the case, so no reporter got an answer."""
+    import os
+
+    from intake.storage.threads import MAX_THREAD_BYTES
+
+    inst = Instance(tmp_path, db_url)
+    keys = inst.setup("alice")
+    full_ref, full_id, hostile = _case(inst)
+    other = derive_keys(make_codename(), salt(inst.engine))
+    recipients = inst.keyring().recipients()
+    report = seal_report(recipients, {"incident_type": "drone", "description": "another"},
+                         reply_key=str(other.identity.recipient))
+    other_ref = store_case(inst.engine, report.header, report.body, "browser", [r.key_id for r in recipients], [])
+    bundle = tmp_path / "cases.bundle"
+    inst.run("export-sealed", "--out", str(bundle))
+    replies = tmp_path / "replies.json"
+    _bundle_reply(inst, keys["alice"], full_ref, "to the full thread", replies, bundle)
+    _bundle_reply(inst, keys["alice"], other_ref, "to the other case", replies, bundle)
+    sealed = seal_message(recipients, hostile.identity.recipient, "reporter", "x")
+    big = (1 << 20) + 40
+    count = MAX_THREAD_BYTES // (big + len(sealed.header))
+    for _ in range(count):
+        add_message(inst.engine, full_id, "reporter", sealed.header, os.urandom(big))
+    left = MAX_THREAD_BYTES - count * (big + len(sealed.header))
+    add_message(inst.engine, full_id, "reporter", sealed.header, os.urandom(left - len(sealed.header)))
+    before = _stored(inst)
+    result = inst.run("import-replies", str(replies), check=False)
+    assert result.returncode != 0
+    assert full_ref in result.stderr
+    assert "stored 1 reply" in result.stderr
+    assert _stored(inst) == before + 1
+    from intake.storage.threads import thread as stored_thread
+
+    assert [m.sender for m in stored_thread(inst.engine, get_case(inst.engine, other_ref).id)] == ["reviewer"]
+    again = inst.run("import-replies", str(replies), check=False)
+    assert "stored 0 replies (1 was already stored)" in again.stderr
+    assert full_ref in again.stderr
+    inst.engine.dispose()
