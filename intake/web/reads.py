@@ -40,13 +40,19 @@ class Reads:
         with self._lock:
             self._read[case_id] = self._read.get(case_id, 0) + size
 
+    def refuse_if_spent(self, case_id: int) -> int:
+        """The bytes left to read from this case today; 429 when none are (asked before a follow-up is stored too,
+        so that a stored message is never answered with a refusal)."""
+        left = self._left(case_id)
+        if left <= 0:
+            abort(429, _("This conversation was opened very many times today. Try again tomorrow."))
+        return left
+
     @contextmanager
     def page(self, case_id: int) -> Iterator[int]:
         """Hold a read slot and give the bytes this page may load; 429 when the case's allowance is spent,
         503 when every slot stays busy."""
-        left = self._left(case_id)
-        if left <= 0:
-            abort(429, _("This conversation was opened very many times today. Try again tomorrow."))
+        left = self.refuse_if_spent(case_id)
         if not self._slots.acquire(timeout=WAIT):
             abort(503, _("The service is busy. Nothing was stored: try again in a minute."))
         try:

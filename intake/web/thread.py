@@ -112,6 +112,7 @@ def check_post() -> tuple[str, int]:
     if found is None:
         abort(404, wrong_codename())
     case_id, ref, status = found
+    READS.refuse_if_spent(case_id)  # before a follow-up is stored: its answer is the thread page
     sent = bool(text)
     if multipart:
         sent = receive_follow_up(case_id, keys)

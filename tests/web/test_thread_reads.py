@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import sqlalchemy
 
 from intake.crypto.codename import derive_keys, lookup_of, make_codename
 from intake.crypto.message import seal_message
@@ -226,6 +227,12 @@ def test_nojs_views_of_a_large_report_are_priced(tmp_path: Path) -> None:
             token = form_token(page.text)
         assert statuses[-1] == 429, f"{len(statuses)} views of a 1 MiB report, none refused"
         assert set(statuses[:-1]) == {200}
+        token = form_token(nojs.get(live.url + "/check", timeout=60).text)
+        refused = nojs.post(live.url + "/check", data={"csrf_token": token, "sealed": sealed, "message": "more"},
+                            timeout=120)
+        assert refused.status_code == 429
+        with site.engine.connect() as conn:  # a follow-up answered with a refusal was not stored
+            assert conn.execute(sqlalchemy.text("SELECT count(*) FROM messages")).scalar_one() == 0
     finally:
         live.stop()
     assert "Traceback" not in live.log_text()
