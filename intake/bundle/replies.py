@@ -147,11 +147,12 @@ def import_replies(engine, path: Path, identity: Identity, keyring: Keyring) -> 
     for reply in read_replies(path):
         verify_reply(reply, identity, reviewers)
         try:
-            key_ids = parse_header(reply.header).key_ids
+            parsed = parse_header(reply.header)
         except CryptoError as exc:
             raise RepliesError(f"a reply to case {reply.ref} has a malformed header ({exc}): "
                                "nothing was imported") from None
-        if len(key_ids) < 2 or len(reply.body) not in BODY_SIZES:
+        key_ids = parsed.key_ids
+        if len(key_ids) < 2 or parsed.version != 1 or len(reply.body) not in BODY_SIZES:
             raise RepliesError(f"a reply to case {reply.ref} is not a sealed message: nothing was imported")
         if sorted(key_ids[1:]) != sorted(keyring.key_ids):
             raise RepliesError(f"a reply to case {reply.ref} is sealed to other keys than the keyring in use "
@@ -161,8 +162,23 @@ def import_replies(engine, path: Path, identity: Identity, keyring: Keyring) -> 
         if case is None:
             raise RepliesError(f"no case {reply.ref} on this server (deleted since the bundle was made?): "
                                "nothing was imported; remove that reply or import on the right server")
+        if key_ids[0] != _reporter(case.header, key_ids[0]):
+            raise RepliesError(f"a reply to case {reply.ref} is not sealed to that case's reply key (docs/format.md "
+                               "§12.4): nothing was imported; seal the reply again from the case itself")
         found.append((case.id, reply.header, reply.body))
         found_refs.append(case.ref)
     stored, full = add_replies(engine, found)
     refs = {case_id: ref for (case_id, _header, _body), ref in zip(found, found_refs, strict=True)}
     return stored, len(found) - stored - len(full), [refs[case_id] for case_id in full]
+
+
+def _reporter(header: bytes, otherwise: str) -> str:
+    """The key id of a case's reporter's stanza (header version 2), which a reply's stanza 0 must carry, as the
+    thread API asks of a follow-up; `otherwise` for a case sent before that stanza existed."""
+    from intake.crypto.envelope import parse_header
+    from intake.crypto.errors import CryptoError
+
+    try:
+        return parse_header(header).reporter or otherwise
+    except CryptoError:
+        return otherwise

@@ -160,3 +160,19 @@ def test_check_reports_a_keyring_that_differs_at_the_same_serial(rolled, tmp_pat
     assert "differs from the serial 4 keyring already in use" in failed[0]
     replied = _review(inst, keys["alice"], "reply", ref, "--text", "x")
     _refused(replied, "cannot seal the reply", "differs from the serial 4 keyring", code=9)
+
+
+def test_import_replies_refuses_a_reply_sealed_to_another_thread(rolled, tmp_path: Path) -> None:
+    """Red team round 3: import-replies stored a reply whose stanza 0 was another case's reply key (or a header of
+    version 2), which the thread API refuses of a follow-up; every reader then saw it as *wrong thread*."""
+    inst, keys, ref, _reporter = rolled
+    bundle = tmp_path / "cases.bundle"
+    inst.run("export-sealed", "--out", str(bundle))
+    f, manifest, _ = open_bundle(bundle)
+    f.close()
+    elsewhere = derive_keys(make_codename(), salt(inst.engine))
+    moved = seal_message(inst.keyring().recipients(), elsewhere.identity.recipient, "reviewer", "for another case")
+    wrong = tmp_path / "wrong.json"
+    append_reply(wrong, bundle_import_key(manifest), [inst.identity(keys["alice"])], ref, moved.header, moved.body)
+    _refused(inst.run("import-replies", str(wrong), check=False), "not sealed to that case's reply key")
+    assert _messages(inst) == 0
