@@ -21,6 +21,7 @@ import secrets
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from intake.clock import today
 from intake.crypto.stream import PART, plain_size
@@ -113,7 +114,10 @@ def put_part(engine: Engine, case_id: int, idx: int, part: int, data: bytes) -> 
         if conn.execute(select(func.count()).select_from(parts).where(key)).scalar():
             conn.execute(update(parts).where(key).values(data=data))  # sent again: no progress, the idle count stays
         else:
-            conn.execute(insert(parts).values(case_id=case_id, idx=idx, part=part, data=data))
+            try:
+                conn.execute(insert(parts).values(case_id=case_id, idx=idx, part=part, data=data))
+            except IntegrityError:  # PostgreSQL: the upload was discarded (expired) since it was looked up
+                raise StorageError("no upload waits for that attachment") from None
             conn.execute(update(cases).where(cases.c.id == case_id, cases.c.idle != 0).values(idle=0))
 
 

@@ -152,6 +152,28 @@ def test_an_upload_completed_as_the_sweep_expires_it_keeps_its_files(engine, ide
     assert open_report(case.header, case.body, 1, [identities[0]]).body.fields["description"] == "storage test"
 
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_part_arriving_as_its_upload_expires_is_a_storage_error(engine, identities, monkeypatch) -> None:
+    """Red team round 3: the sweep expires an upload begun before yesterday even while it progresses; on PostgreSQL
+    a part looked up just before the discard committed failed on the foreign key (an IntegrityError: a 500)."""
+    import threading
+
+    report = sealed(identities, [b"the video"])
+    case_id, _, _ = begin_case(engine, report.header, report.body, "browser", ["00" * 16], [len(report.streams[0])])
+    real_check = lifecycle.check_part
+
+    def discarded_meanwhile(length: int, part: int, data: bytes) -> None:
+        real_check(length, part, data)
+        sweep = threading.Thread(target=lifecycle.discard, args=(engine, case_id))
+        sweep.start()
+        sweep.join(30)
+        assert not sweep.is_alive()
+
+    monkeypatch.setattr(lifecycle, "check_part", discarded_meanwhile)
+    with pytest.raises(store.StorageError, match="no upload waits"):
+        lifecycle.put_part(engine, case_id, 0, 0, report.streams[0])
+
+
 def test_replace_header_is_compare_and_swap(engine, identities) -> None:
     """A rewrap swaps the header only if it is unchanged, and updates the case's key ids."""
     report = sealed(identities)
