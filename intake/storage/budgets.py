@@ -1,6 +1,7 @@
 """What the flood guards keep in the database, with no time finer than the day (docs/web.md, "Floods").
 
-- `spent_work`: a keyed digest of each spent proof-of-work challenge and the challenge's day,
+- `spent_work`: a keyed digest of each spent proof-of-work challenge and the challenge's day, and
+  of each no-JS page's form token that sent something (a reload posts it again) and its day,
   keyed by the digest (SQLite WITHOUT ROWID), so neither a time nor an insertion order is kept;
   the days that can no longer be spent are dropped whole.
 - `stored_bytes`: the bytes taken today on each path, against a daily budget. The server path (no
@@ -55,6 +56,22 @@ def spend(conn: Connection, digest: bytes, day: int) -> bool:
     """Mark a challenge spent in this transaction; return False if it had been spent before."""
     found = conn.execute(_spend_statement(conn.dialect.name), {"digest": digest, "day": day_date(day)}).first()
     return found is not None
+
+
+class Resent(Exception):
+    """A no-JS page's form token was spent already: what that page sent was stored the first time (a reload)."""
+
+
+def spend_form(conn: Connection, form: tuple[bytes, int] | None) -> None:
+    """Spend a no-JS page's form token (its digest and day, web/tokens.py) in this transaction; Resent if spent."""
+    if form is not None and not spend(conn, *form):
+        raise Resent()
+
+
+def form_spent(engine: Engine, form: tuple[bytes, int]) -> bool:
+    """Whether a no-JS page's form token was spent already: checked before anything of its post is sealed."""
+    with engine.connect() as conn:
+        return conn.execute(select(spent_work.c.digest).where(spent_work.c.digest == form[0])).first() is not None
 
 
 def charge(conn: Connection, path: str, size: int, cap: int) -> bool:

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, Integer, delete, func, insert, litera
 
 from intake.storage import checkpoints
 from intake.storage.admission import Limits, Refused
-from intake.storage.budgets import charge, charge_stored, pending_bytes, spend
+from intake.storage.budgets import charge, charge_stored, pending_bytes, spend, spend_form
 from intake.storage.cases import StorageError
 from intake.storage.db import writing
 from intake.storage.lifecycle import CARRIER, check_keys, check_whole, insert_case, set_streams
@@ -27,16 +27,19 @@ CARRIERS_PER_CASE = 2  # follow-ups with files of one case uploading at once
 
 
 def admit_follow_up(engine: Engine, case_id: int, header: bytes, body: bytes, lengths: Sequence[int],
-                    path: str | None, limits: Limits, spent: bytes | None = None, day: int | None = None) -> str | None:
+                    path: str | None, limits: Limits, spent: bytes | None = None, day: int | None = None,
+                    form: tuple[bytes, int] | None = None) -> str | None:
     """Spend the proof of work (API: `spent` digest of day `day`), count the bytes on `path` (None: counted
     already), and store a reporter's message (None) or open a carrier for its files (its upload token):
     all or nothing.
 
     Raises Refused("replayed"), Refused("pending") or Refused("daily") as admission.admit_case does, and
     Refused("held") when this case's follow-ups under way already hold CARRIERS_PER_CASE uploads or
-    `limits.case_bytes` declared bytes (docs/web.md, "Floods").
+    `limits.case_bytes` declared bytes (docs/web.md, "Floods"); Resent when the no-JS page's `form` token was
+    spent already.
     """
     with writing(engine) as conn:
+        spend_form(conn, form)
         if spent is not None and not spend(conn, spent, day):  # type: ignore[arg-type]
             raise Refused("replayed")
         if lengths and held_by_case(conn, case_id, sum(lengths), limits.case_bytes):
@@ -75,15 +78,17 @@ def carrier_header(engine: Engine, case_id: int) -> bytes | None:
 
 def deliver(engine: Engine, carrier_id: int, header: bytes | None = None, body: bytes | None = None,
             lengths: Sequence[int] = (), thread_case: int | None = None, daily: int | None = None,
-            keys_held: Callable[[], bool] | None = None) -> int:
+            keys_held: Callable[[], bool] | None = None, form: tuple[bytes, int] | None = None) -> int:
     """Move a carrier's streams, each stored whole, into its thread as a reporter's message; return its place.
 
     A carrier sealed on arrival gives its header, body, stream lengths and thread here (with `daily`,
     header and body are counted on the server path's budget); an upload gave them when it opened.
     One transaction: a crash leaves either the carrier or the message, never half. `keys_held` is
-    checked as it commits (lifecycle.complete_case).
+    checked as it commits (lifecycle.complete_case). A no-JS page's `form`
+    token is spent in it (Resent if it was).
     """
     with writing(engine) as conn:
+        spend_form(conn, form)
         row = conn.execute(select(cases.c.header, cases.c.body, carriers.c.thread_case)
                            .outerjoin(carriers, carriers.c.case_id == cases.c.id)
                            .where(cases.c.id == carrier_id, cases.c.complete.is_(False),

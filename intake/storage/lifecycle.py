@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from intake.clock import today
 from intake.crypto.stream import PART, plain_size
 from intake.storage import checkpoints
-from intake.storage.budgets import age_uploads, charge_stored, refund
+from intake.storage.budgets import age_uploads, charge_stored, refund, spend_form
 from intake.storage.cases import CARRIER, StorageError, new_ref, part_count
 from intake.storage.db import writing
 from intake.storage.layout import shuffle_file
@@ -151,15 +151,17 @@ def check_keys(keys_held: Callable[[], bool] | None) -> None:
 def complete_case(engine: Engine, case_id: int, header: bytes | None = None, body: bytes | None = None,
                   key_ids: Sequence[str] = (), lengths: Sequence[int] | None = None,
                   lookup: bytes | None = None, daily: int | None = None,
-                  keys_held: Callable[[], bool] | None = None) -> str:
+                  keys_held: Callable[[], bool] | None = None, form: tuple[bytes, int] | None = None) -> str:
     """Check that every stream is stored whole and make the case visible, in one transaction; return its ref.
 
     An arriving case gives its header, body, key ids, stream lengths and codename lookup here (with
     `daily`, header and body are counted on the server path's budget in the same transaction); an upload
     gave them when it opened. `keys_held` says, as it commits, whether the keys it was sealed to are still
-    the keyring in use (a rewrap that ran meanwhile would have missed it): if not, KeysChanged.
+    the keyring in use (a rewrap that ran meanwhile would have missed it): if not, KeysChanged. A no-JS
+    post's `form` token is spent in the same transaction (Resent if it was).
     """
     with writing(engine) as conn:
+        spend_form(conn, form)
         values: dict[str, object] = {}
         if header is not None and daily is not None:
             charge_stored(conn, "server", len(header) + len(body or b""), daily)

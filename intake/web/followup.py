@@ -18,11 +18,12 @@ from flask_babel import gettext as _
 from intake.crypto.codename import CodenameKeys
 from intake.crypto.message import seal_message, seal_message_around
 from intake.storage.admission import Refused
+from intake.storage.budgets import Resent
 from intake.storage.cases import StorageError
 from intake.storage.followups import admit_follow_up, deliver
 from intake.storage.lifecycle import KeysChanged, discard
 from intake.storage.threads import ThreadFull, has_room
-from intake.web.guards import check_server_post, nojs_busy, refusal, thread_full
+from intake.web.guards import check_server_post, follow_up_resent, nojs_busy, refusal, thread_full
 from intake.web.sealing import Arrival, UploadRefused
 from intake.web.state import state
 
@@ -45,12 +46,15 @@ def message_text(fields: Mapping[str, str]) -> str:
     return text
 
 
-def store_text(case_id: int, keys: CodenameKeys, text: str, path: str) -> None:
-    """Seal a follow-up of text alone and store it, its sealed bytes counted on `path` as it is stored."""
+def store_text(case_id: int, keys: CodenameKeys, text: str, path: str, form: tuple[bytes, int] | None = None) -> None:
+    """Seal a follow-up of text alone and store it, its sealed bytes counted on `path` as it is stored (and a no-JS
+    page's `form` token spent with it)."""
     intake = state()
     try:
         sealed = seal_message(intake.keyring.current().recipients(), keys.identity.recipient, "reporter", text)
-        admit_follow_up(intake.engine, case_id, sealed.header, sealed.body, (), path, intake.limits)
+        admit_follow_up(intake.engine, case_id, sealed.header, sealed.body, (), path, intake.limits, form=form)
+    except Resent:
+        raise follow_up_resent() from None
     except Refused as exc:
         raise refusal(exc) from None
     except ThreadFull:
@@ -59,8 +63,9 @@ def store_text(case_id: int, keys: CodenameKeys, text: str, path: str) -> None:
         abort(409, str(exc))
 
 
-def receive_follow_up(case_id: int, keys: CodenameKeys) -> bool:
-    """Seal a multipart follow-up (text, files or both) to the thread of `case_id`; False when it was empty."""
+def receive_follow_up(case_id: int, keys: CodenameKeys, spent: tuple[bytes, int]) -> bool:
+    """Seal a multipart follow-up (text, files or both) to the thread of `case_id`, spending its page's form token
+    (`spent`: web/tokens.py) with it; False when it was empty."""
     intake = state()
     if not has_room(intake.engine, case_id, SMALLEST):
         raise thread_full()
@@ -83,12 +88,14 @@ def receive_follow_up(case_id: int, keys: CodenameKeys) -> bool:
         text = message_text(form)
         if not arrival.writers:
             if text:
-                store_text(case_id, keys, text, "server")
+                store_text(case_id, keys, text, "server", spent)
             return bool(text)
         try:
             header, body = seal_message_around(arrival.sealer, keys.identity.recipient, "reporter", text)
             deliver(intake.engine, arrival.case_id, header, body, arrival.lengths, case_id,  # type: ignore[arg-type]
-                    intake.settings.daily_bytes, keys_held=lambda: intake.keyring.holds(keyring))
+                    intake.settings.daily_bytes, keys_held=lambda: intake.keyring.holds(keyring), form=spent)
+        except Resent:
+            raise follow_up_resent() from None
         except KeysChanged:
             abort(409, _("The reviewers' keys changed while your message was arriving, so nothing was stored. Send "
                          "it again."))

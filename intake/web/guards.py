@@ -36,6 +36,18 @@ def form_expired() -> GuardError:
     return GuardError(_("The form expired. Copy your text, reload the page and send it again."))
 
 
+def report_resent() -> GuardError:
+    """The 409 of a report page posted again (a reload): its report was stored the first time."""
+    return GuardError(_("This report was already received from this page. Nothing more was stored. Keep the "
+                        "codename you were shown when you sent it: it is the only one for this report."), 409)
+
+
+def follow_up_resent() -> GuardError:
+    """The 409 of a thread page's follow-up posted again (a reload): it was stored the first time."""
+    return GuardError(_("This message was already sent from this page. Nothing more was stored. To see your "
+                        "messages, open the check page and type your codename."), 409)
+
+
 def automated() -> GuardError:
     """The 400 of a filled honeypot."""
     return GuardError(_("This report looks automated and was not stored. If you are a person, leave the last "

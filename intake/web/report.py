@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 
 from intake.crypto.codename import make_codename
 from intake.crypto.envelope import MAX_STANZAS
+from intake.storage.budgets import Resent, form_spent
 from intake.storage.lifecycle import KeysChanged, complete_case, discard, open_arrival
 from intake.text.zawgyi import zawgyi_fields
 from intake.web.forms import ReportForm
-from intake.web.guards import automated, check_server_post, form_expired, nojs_busy
+from intake.web.guards import automated, check_server_post, form_expired, nojs_busy, report_resent
 from intake.web.receipt import receipt_page
 from intake.web.sealing import Arrival, UploadRefused
 from intake.web.state import state
@@ -45,8 +46,11 @@ def admit_post() -> None:
         fields = request.read_ahead(LEADING)  # type: ignore[attr-defined]
     else:
         fields = request.form
-    if not intake.tokens.valid(fields.get("csrf_token")):
+    token = fields.get("csrf_token")
+    if not intake.tokens.valid(token):
         raise form_expired()
+    if form_spent(intake.engine, intake.tokens.spent(token)):
+        raise report_resent()
     if fields.get("website"):
         raise automated()
     if not intake.nojs.take():
@@ -92,7 +96,10 @@ def post_report() -> tuple[str, int]:
         try:
             ref = complete_case(intake.engine, case_id, sealer.header(reporter), body,
                                 [r.key_id for r in sealer.recipients], arrival.lengths, lookup=keys.lookup,
-                                daily=intake.settings.daily_bytes, keys_held=lambda: intake.keyring.holds(keyring))
+                                daily=intake.settings.daily_bytes, keys_held=lambda: intake.keyring.holds(keyring),
+                                form=intake.tokens.spent(form.csrf_token.data))
+        except Resent:
+            raise report_resent() from None
         except KeysChanged:
             abort(409, _("The reviewers' keys changed while your report was arriving, so nothing was stored. Send "
                          "it again."))

@@ -19,12 +19,13 @@ from intake.crypto.codename import CodenameKeys, InvalidCodename, derive_keys
 from intake.crypto.errors import CryptoError, InvalidKey
 from intake.crypto.keys import Identity
 from intake.crypto.message import open_message
+from intake.storage.budgets import form_spent
 from intake.storage.cases import get_case
 from intake.storage.threads import MAX_MESSAGES, Message, case_by_lookup, salt, thread_page
 from intake.web.boxes import BoxExpired, open_value, seal_value
 from intake.web.deriving import NEVER, RESERVE, Busy
 from intake.web.followup import LEADING, message_text, receive_follow_up, spend_nojs, store_text
-from intake.web.guards import form_expired, no_space
+from intake.web.guards import follow_up_resent, form_expired, no_space
 from intake.web.limits import below_floor
 from intake.web.reads import READS
 from intake.web.state import state
@@ -104,8 +105,12 @@ def check_post() -> tuple[str, int]:
     intake = state()
     multipart = request.mimetype == "multipart/form-data"
     fields = request.read_ahead(LEADING) if multipart else request.form  # type: ignore[attr-defined]
-    if not intake.tokens.valid(fields.get("csrf_token")):
+    token = fields.get("csrf_token")
+    if not intake.tokens.valid(token):
         raise form_expired()
+    spent = intake.tokens.spent(token)
+    if form_spent(intake.engine, spent):
+        raise follow_up_resent()
     text = message_text(fields)
     keys = form_keys(fields)
     found = case_by_lookup(intake.engine, keys.lookup)
@@ -115,13 +120,13 @@ def check_post() -> tuple[str, int]:
     READS.refuse_if_spent(case_id)  # before a follow-up is stored: its answer is the thread page
     sent = bool(text)
     if multipart:
-        sent = receive_follow_up(case_id, keys)
+        sent = receive_follow_up(case_id, keys, spent)
     elif text:
         if "sealed" in fields:
             spend_nojs()
         if below_floor(intake.disk, len(text.encode()), intake.settings.free_floor):
             raise no_space()
-        store_text(case_id, keys, text, "server")
+        store_text(case_id, keys, text, "server", spent)
     shown, older, yours = _page(case_id, ref, keys, fields.get("before", ""))
     carried = seal_value(PURPOSE, {"token": base64.b64encode(keys.token).decode(),
                                    "reply": base64.b64encode(keys.identity.secret_key).decode()})

@@ -49,3 +49,12 @@ class FormTokens:
         if len(raw) != 36 or not hmac.compare_digest(self._mac(raw[:20]), raw[20:]):
             return False
         return 0 <= day_number() - struct.unpack(">I", raw[:4])[0] <= 1
+
+    def spent(self, token: str) -> tuple[bytes, int]:
+        """The keyed digest that marks a valid `token` spent once its page has sent something, and its day.
+
+        It is kept in `spent_work` (storage/budgets.py) with the token's day, so it is dropped with the
+        days a token can no longer be used on; the token itself is never stored.
+        """
+        raw = base64.urlsafe_b64decode(token + "==")[:20]
+        return self._mac(b"spent form" + raw), struct.unpack(">I", raw[:4])[0]

@@ -50,8 +50,8 @@ def test_daily_bytes_per_path(client, site, app):
     assert begin(client, token, sealed(site)).status_code == 201
     spent = begin(client, token, sealed(site))
     assert spent.status_code == 503
-    assert post(client, form(token)).status_code == 200
-    assert post(client, form(token)).status_code == 503, "the no-JS budget is spent by now too"
+    assert post(client, form(csrf_token(client))).status_code == 200
+    assert post(client, form(csrf_token(client))).status_code == 503, "the no-JS budget is spent by now too"
     assert begin(client, token, sealed(site, ())).status_code == 201, "a small sealed report still fits"
 
 
@@ -64,9 +64,9 @@ def test_free_space_floor(client, site, app):
     large = begin(client, token, sealed(site))
     assert large.status_code == 503
     assert "disk space" in large.get_json()["error"]
-    assert post(client, form(token)).status_code == 503
+    assert post(client, form(csrf_token(client))).status_code == 503
     assert begin(client, token, sealed(site, ())).status_code == 201
-    small = post(client, form(token, attachments=[]))
+    small = post(client, form(csrf_token(client), attachments=[]))
     assert small.status_code == 200
     settle(app, free_floor=free * 20)
     assert begin(client, token, sealed(site, ())).status_code == 503
@@ -79,13 +79,13 @@ def test_paths_do_not_lock_each_other_out(client, site, app):
     intake = app.extensions["intake"]
     token = csrf_token(client)
     intake.nojs = Bucket(1)
-    assert post(client, form(token)).status_code == 200
-    assert post(client, form(token)).status_code == 429
+    assert post(client, form(csrf_token(client))).status_code == 200
+    assert post(client, form(csrf_token(client))).status_code == 429
     assert begin(client, token, sealed(site, ())).status_code == 201
     intake.nojs = Bucket(5)
     for _ in range(intake.work.easy_rate * 64):
         intake.work.load.add()
-    assert post(client, form(token)).status_code == 200
+    assert post(client, form(csrf_token(client))).status_code == 200
 
 
 def test_idle_uploads_expire_after_sweeps(engine):

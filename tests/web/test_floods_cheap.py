@@ -70,9 +70,9 @@ def test_refusals_spend_no_budget(client, site, app):
         assert bad.status_code == 403
     assert rows(site.engine)["cases"] == 0
     assert charged(site.engine) == 0
-    assert post(client, form(token)).status_code == 200
-    assert post(client, form(token)).status_code == 200
-    busy = post(client, form(token))
+    assert post(client, form(csrf_token(client))).status_code == 200
+    assert post(client, form(csrf_token(client))).status_code == 200
+    busy = post(client, form(csrf_token(client)))
     assert busy.status_code == 429
     assert "wait a minute" in busy.get_data(as_text=True)
     assert rows(site.engine)["cases"] == 2

@@ -74,10 +74,10 @@ def test_files_sealed_on_arrival_into_the_thread(client, site):
     assert got == [PHOTO, NOTE]
     assert stored.lengths[1] == 24 + len(NOTE) + 17, "message files are not padded (format.md §12.4)"
     assert _rows(site) == [1, 0, 0, 1, 3], "two parts of the photo, one of the note; no carrier left"
-    only_files = _send(client, page, attachments=_files(("second.txt", "text/plain", b"more")))
+    only_files = _send(client, shown, attachments=_files(("second.txt", "text/plain", b"more")))  # the page it gave
     assert only_files.status_code == 200
     assert len(thread(site.engine, case_id)) == 2
-    empty = _send(client, page, attachments=_files(("", "application/octet-stream", b"")))
+    empty = _send(client, only_files.get_data(as_text=True), attachments=_files(("", "application/octet-stream", b"")))
     assert empty.status_code == 200
     assert "sealed and sent" not in empty.get_data(as_text=True)
     assert len(thread(site.engine, case_id)) == 2
@@ -117,9 +117,10 @@ def test_a_flood_of_posts_with_files_is_refused_before_sealing(client, site, app
     _keys, page = _thread_page(client, site)
     app.extensions["intake"].nojs = Bucket(1)
     photo = ("pole.jpg", "image/jpeg", PHOTO)
-    assert _send(client, page, attachments=_files(photo)).status_code == 200
+    first = _send(client, page, attachments=_files(photo))
+    assert first.status_code == 200
     before = _rows(site)
-    flooded = _send(client, page, attachments=_files(photo))
+    flooded = _send(client, first.get_data(as_text=True), attachments=_files(photo))  # from the page it gave
     assert flooded.status_code == 429
     assert _rows(site) == before
 

@@ -91,9 +91,8 @@ def test_too_large_page(site, tmp_path):
 def test_rate_budget_nojs(client, site, app):
     """The no-JavaScript post has its own budget (tests/web/test_floods_budgets.py: apart from the API's)."""
     app.extensions["intake"].nojs = Bucket(1)
-    token = csrf_token(client)
-    assert post(client, form(token)).status_code == 200
-    r = post(client, form(token))
+    assert post(client, form(csrf_token(client))).status_code == 200
+    r = post(client, form(csrf_token(client)))
     assert r.status_code == 429
     assert "wait a minute" in r.get_data(as_text=True)
     assert rows(site.engine)["cases"] == 1
