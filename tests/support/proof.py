@@ -94,15 +94,18 @@ class Reporter:
         assert done.status_code == 200, done.text
         return done.json()["ref"]
 
-    def form_token(self) -> str:
-        """The token of a form page fetched now: a no-JS page posts once (web/tokens.py), so each post wants one."""
-        page = self.http.get(self.url + "/", timeout=self.timeout)
+    def form_token(self, url: str | None = None) -> str:
+        """The token of a form page fetched now (from `url`, else this reporter's site): a no-JS page posts once
+        (web/tokens.py), so each post wants one."""
+        page = self.http.get((url or self.url) + "/", timeout=self.timeout)
         page.raise_for_status()
         return CSRF.search(page.text).group(1)
 
-    def post_nojs(self, fields: dict[str, str], files: list[tuple[str, str, bytes]] = ()) -> requests.Response:
-        """POST /report as a browser without JavaScript would, from a form page fetched for it (a page posts once)."""
-        data = {"csrf_token": self.form_token(), "website": "", **fields}
+    def post_nojs(self, fields: dict[str, str], files: list[tuple[str, str, bytes]] = (),
+                  token: str | None = None) -> requests.Response:
+        """POST /report as a browser without JavaScript would, from a form page fetched for it (a page posts once),
+        or with the form token given."""
+        data = {"csrf_token": token or self.form_token(), "website": "", **fields}
         upload = [("attachments", (n, d, t)) for n, t, d in files] or [("attachments", ("", b"", "application/"
                                                                                          "octet-stream"))]
         return self.http.post(self.url + "/report", data=data, files=upload, timeout=self.timeout)
