@@ -128,14 +128,17 @@ def fetch(client, method: str, url: str, **kwargs: object) -> tuple[int, bytes]:
 
 def nojs_pages(client, query: str, headers: dict[str, str]) -> dict[str, tuple[int, bytes]]:
     """Every page a reporter can reach without JavaScript: status and HTML."""
-    page = client.get("/" + query, headers=headers).get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    form = {"csrf_token": token, "incident_type": "drone", "description": "canary-weight-3c1d " * 40}
+    def form() -> dict[str, str]:
+        """The fields of a form page fetched now (a page posts once, so each post gets its own)."""
+        page = client.get("/" + query, headers=headers).get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        return {"csrf_token": token, "incident_type": "drone", "description": "canary-weight-3c1d " * 40}
+
     return {"form": fetch(client, "GET", "/" + query, headers=headers),
-            "receipt": fetch(client, "POST", "/report" + query, data=form, headers=headers),
-            "form with an error": fetch(client, "POST", "/report" + query, data={**form, "description": ""},
+            "receipt": fetch(client, "POST", "/report" + query, data=form(), headers=headers),
+            "form with an error": fetch(client, "POST", "/report" + query, data={**form(), "description": ""},
                                         headers=headers),
-            "refused": fetch(client, "POST", "/report" + query, data={**form, "website": "http://spam.example"},
+            "refused": fetch(client, "POST", "/report" + query, data={**form(), "website": "http://spam.example"},
                              headers=headers),
             "not found": fetch(client, "GET", "/no/such/page" + query, headers=headers)}
 
