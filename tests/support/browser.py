@@ -39,6 +39,15 @@ def wait_receipt(page) -> str:
     return page.inner_text("#receipt")
 
 
+def open_thread(page, url: str, codename: str) -> None:
+    """Check back with JavaScript: type the codename on the check page and wait until its thread is shown."""
+    page.goto(url + "/check")
+    page.wait_for_selector("html[data-sealing=ready]")
+    page.fill("#codename", codename)
+    page.click("#check-form button")
+    page.wait_for_selector("#js-thread:not([hidden])", timeout=60000)
+
+
 def fill(page, description: str) -> None:
     """Fill the text fields of the form."""
     page.select_option("#incident_type", "drone")

@@ -17,7 +17,7 @@ from intake.crypto.codename import derive_keys
 from intake.crypto.message import open_message
 from intake.storage.cases import get_case
 from intake.storage.threads import salt, thread
-from tests.support.browser import Watched
+from tests.support.browser import Watched, open_thread
 from tests.support.canary import hits, new_canary
 from tests.support.photos import CANARIES, STRUCTURES, pixels, text_png, thumbnail_photo
 from tests.support.recorder import Recorder
@@ -45,11 +45,7 @@ def check_back(context, url: str, codename: str) -> tuple[Watched, Recorder]:
     every request recorded from the start."""
     watched = Watched(context)
     recorder = Recorder(watched.page)
-    watched.page.goto(url + "/check")
-    watched.page.wait_for_selector("html[data-sealing=ready]")
-    watched.page.fill("#codename", codename)
-    watched.page.click("#check-form button")
-    watched.page.wait_for_selector("#js-thread:not([hidden])", timeout=60000)
+    open_thread(watched.page, url, codename)
     return watched, recorder
 
 

@@ -21,7 +21,7 @@ from intake.crypto.keys import generichash
 from intake.crypto.message import MESSAGE_BODY_KEY_ID, MessageBody
 from intake.storage.cases import get_case
 from intake.storage.threads import add_message, thread
-from tests.support.browser import CHROMIUM_ARGS, Watched
+from tests.support.browser import CHROMIUM_ARGS, Watched, open_thread
 from tests.support.keytools import Instance
 from tests.support.proof import Reporter
 from tests.support.threads import CODENAME, Team, check_nojs, texts
@@ -56,11 +56,7 @@ def read_in_chromium(url: str, codename: str) -> list[str]:
         context = chromium.new_context()
         watched = Watched(context)
         page = watched.page
-        page.goto(url + "/check")
-        page.wait_for_selector("html[data-sealing=ready]")
-        page.fill("#codename", codename)
-        page.click("#check-form button")
-        page.wait_for_selector("#js-thread:not([hidden])", timeout=60000)
+        open_thread(page, url, codename)
         shown = [t.strip() for t in page.locator("#thread .text").all_inner_texts()]
         watched.check()
         context.close()

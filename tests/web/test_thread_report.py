@@ -18,7 +18,7 @@ from intake.crypto.message import seal_message
 from intake.crypto.report import SealedReport, open_report, seal_report
 from intake.storage.cases import count_by_key, get_case
 from intake.storage.threads import salt
-from tests.support.browser import Watched
+from tests.support.browser import Watched, open_thread
 from tests.support.proof import Reporter
 from tests.support.threads import CODENAME, check_nojs
 from tests.support.web import b64, solve
@@ -83,11 +83,7 @@ def _read_in_page(browser, url: str, codename: str) -> dict[str, object]:
     context = browser.new_context()
     watched = Watched(context)
     page = watched.page
-    page.goto(url + "/check")
-    page.wait_for_selector("html[data-sealing=ready]")
-    page.fill("#codename", codename)
-    page.click("#check-form button")
-    page.wait_for_selector("#js-thread:not([hidden])", timeout=60000)
+    open_thread(page, url, codename)
     shown = {"fields": page.locator("#report-fields").inner_text(), "files": page.locator("#report-files li")
              .all_inner_texts(), "note": page.inner_text("#report-note") if page.is_visible("#report-note") else ""}
     watched.check()
