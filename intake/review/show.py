@@ -67,30 +67,43 @@ def shown_thread(case: OpenCase) -> list[dict[str, object]]:
     return shown
 
 
-def show_case(session: Session, ref: str, as_json: bool) -> None:
-    """Print one case; exit with the damaged-case code if an attachment fails its check."""
+def case_data(session: Session, ref: str) -> tuple[OpenCase, dict[str, object]]:
+    """Open one case and gather what `show` prints: summary, attachments checked, notes and thread."""
     limits()
     case = open_case(session, ref)
-    data = {**case.summary(), "attachments": [check_attachment(case, i) for i in range(len(case.case.lengths))],
-            "notes": case.notes(), "thread": shown_thread(case)}
-    if as_json:
-        echo(dump_json(data))
-    else:
-        _print(data)
+    return case, {**case.summary(), "attachments": [check_attachment(case, i) for i in range(len(case.case.lengths))],
+                  "notes": case.notes(), "thread": shown_thread(case)}
+
+
+def seen(case: OpenCase, data: dict[str, object]) -> None:
+    """After the case was shown: mark the reporter's messages read; the damaged-case error if a file failed."""
     if any(m["from"] == "reporter" for m in data["thread"]):  # type: ignore[attr-defined, index]
         case.session.source.mark_read(case.case)
-    bad = [a for a in data["attachments"] if not a["sha256_ok"]]
+    bad = [a for a in data["attachments"] if not a["sha256_ok"]]  # type: ignore[attr-defined, index]
     if bad:
         raise ReviewError(f"case {case.case.ref}: attachment {bad[0]['index']} is damaged ({bad[0].get('error')})",
                           "restore the case from a backup or a fresh export", DAMAGED_CASE)
 
 
-def _print(data: dict[str, object]) -> None:
-    cells = width()
+def show_case(session: Session, ref: str, as_json: bool) -> None:
+    """Print one case; exit with the damaged-case code if an attachment fails its check."""
+    case, data = case_data(session, ref)
+    if as_json:
+        echo(dump_json(data))
+    else:
+        cells = width()
+        for line in case_lines(data):
+            for row in fold(line, cells):  # the terminal never wraps a row itself
+                echo(row)
+    seen(case, data)
+
+
+def case_lines(data: dict[str, object]) -> list[str]:
+    """The case as `show` prints it: lines escaped for a terminal (each may hold newlines, gutter included)."""
+    lines: list[str] = []
 
     def out(line: str) -> None:
-        for row in fold(terminal_text(line, keep_newlines=True), cells):  # the terminal never wraps a row itself
-            echo(row)
+        lines.append(terminal_text(line, keep_newlines=True))
 
     one = {k: terminal_text(str(data[k])) for k in ("id", "received", "status", "sealed_by")}
     out(f"case {one['id']}  received {one['received']}  status {one['status']}  "
@@ -126,6 +139,7 @@ def _print(data: dict[str, object]) -> None:
         out(f"{head}: " + block(str(message["text"])))
         for a in message["attachments"]:
             _print_file(out, f"     file {a['index']}. ", a)
+    return lines
 
 
 def block(text: str) -> str:
