@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 import click
 
-from intake.storage.cases import STATUSES
-
-
-def _key(text: str) -> str:
-    return re.sub(r"[\s_-]+", " ", text.strip().lower())
+from intake.storage.cases import STATUSES, state_named
 
 
 class State(click.ParamType):
@@ -24,7 +18,7 @@ class State(click.ParamType):
 
     def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> str:
         """The stored state's name, or a usage error that lists the states."""
-        found = {_key(s): s for s in STATUSES}.get(_key(str(value)))
+        found = state_named(str(value))
         if found is None:
             self.fail(f"{value!r} is not a state: use one of {', '.join(s.replace(' ', '-') for s in STATUSES)}",
                       param, ctx)

@@ -23,6 +23,15 @@ class StorageError(IntakeError, ValueError):
     """A case could not be stored as asked."""
 
 
+def state_named(text: str) -> str | None:
+    """The stored state a typed one names, or None: hyphens, underscores or spaces between its words, any case
+    (`in-review`, `in_review` and `In Review` all name "in review")."""
+    def key(state: str) -> str:
+        return " ".join(state.replace("_", " ").replace("-", " ").lower().split())
+
+    return next((state for state in STATUSES if key(state) == key(text)), None)
+
+
 @dataclass(frozen=True)
 class Case:
     """A stored case, still sealed; attachment parts are read one at a time."""
