@@ -2,11 +2,11 @@
 
 Rows: seal (intake.crypto sealing a file vs age), nojs (server-side sealing vs age and gpg), api (a large
 browser-sealed upload and small reports a second vs bare endpoints), fsyncs (fsync calls per report on each
-way in, a large file vs 1 MiB), review (intake-review list vs bare PyNaCl), rewrap (vs bare PyNaCl), storage
-(SQLite vs PostgreSQL), layout (the sweep's rebuild of a SQLite file vs copying it), checks (a browser-sealed
-report's latency while wrong codenames are posted to the no-JS /check vs quiet), weight (the form page in
-Chromium over a Tor-on-a-phone network, with JavaScript vs without). The table is printed and written to
-bench/out/latest.json.
+way in, a large file vs 1 MiB), review (intake-review list vs bare PyNaCl, list --search vs list), rewrap
+(vs bare PyNaCl), storage (SQLite vs PostgreSQL), layout (the sweep's rebuild of a SQLite file vs copying
+it), checks (a browser-sealed report's latency while wrong codenames are posted to the no-JS /check vs
+quiet), weight (the form page in Chromium over a Tor-on-a-phone network, with JavaScript vs without). The
+table is printed and written to bench/out/latest.json.
 """
 
 from __future__ import annotations
@@ -70,7 +70,10 @@ def review(quick: bool) -> list[Row]:
     got, rss = script("review", str(1000 if quick else 10_000))
     return [Row(f"review list, {got['cases']} cases", "cases/s", got["list"], "bare PyNaCl seal_open", got["bare"],
                 goal=">= 0.5x bare", met=got["list"] >= 0.5 * got["bare"], memory_mib={"bench process": rss},
-                note=f"the whole intake-review process: {got['cli']:.0f} cases/s")]
+                note=f"the whole intake-review process: {got['cli']:.0f} cases/s"),
+            Row(f"review list --search, {got['cases']} cases", "cases/s", got["search"], "plain list", got["list"],
+                goal=">= 0.4x plain list", met=got["search"] >= 0.4 * got["list"],
+                note="notes and threads opened, every case's text searched")]
 
 
 def rewrap(quick: bool) -> list[Row]:

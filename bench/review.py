@@ -3,12 +3,13 @@
 Run `.venv/bin/python bench/review.py [N] [--json]` from the repository root (N defaults to 10,000). It stores N
 small server-sealed cases in a temporary SQLite database, then times:
 - bare: N crypto_box_seal_open calls on 32-byte keys (the floor: one sealed box per case);
-- list: the code path of `intake-review list` (DatabaseSource.cases + case_row), in this process;
+- list: the code path of `intake-review list` (triage.records.open_records + select), in this process;
+- search: the same with `--search` (every note and thread opened too, every case's text searched);
 - cli: the real `intake-review list --json` process, startup and Argon2id unlock included.
 The bare loop and the list are timed alternately, three times each, in processor time of this process
 (both are single-threaded and CPU-bound: the database file is in the page cache), and the fastest run
 of each is kept, so that other jobs on a shared machine do not favour one side. It prints cases a
-second for each and their ratio to the bare loop (goal: list >= 0.5).
+second for each and their ratio to the bare loop (goal: list >= 0.5), and search's to list's (goal: >= 0.4).
 """
 
 from __future__ import annotations
@@ -31,14 +32,17 @@ from intake.clock import today  # noqa: E402
 from intake.crypto.keyfile import lock_identity, write_private  # noqa: E402
 from intake.crypto.keys import Identity  # noqa: E402
 from intake.crypto.report import seal_report  # noqa: E402
-from intake.review.listing import case_row  # noqa: E402
-from intake.review.source import DatabaseSource  # noqa: E402
+from intake.review.session import Session  # noqa: E402
 from intake.storage.cases import new_ref  # noqa: E402
 from intake.storage.db import connect, upgrade  # noqa: E402
 from intake.storage.schema import case_keys, cases  # noqa: E402
+from intake.triage.filters import Filters, select  # noqa: E402
+from intake.triage.records import open_records  # noqa: E402
 
 ROUNDS = 3
-FIELDS = {"incident_type": "cctv", "description": "A camera at the corner turned to follow us.", "location": "Yangon"}
+FIELDS = {"incident_type": "cctv", "description": "A camera at the corner turned to follow us.", "location": "Yangon",
+          "province": "MM-06", "lang": "en"}
+SEARCH = "corner yangon"  # every case holds both words: the whole search is done and nothing is left out
 
 
 def populate(url: str, identity: Identity, n: int) -> None:
@@ -67,15 +71,15 @@ def bare(identity: Identity, n: int) -> float:
     return time.process_time() - start
 
 
-def listing(url: str, identity: Identity, n: int) -> float:
-    """Seconds for the code path of `intake-review list` over every stored case."""
-    source = DatabaseSource(url)
+def listing(url: str, identity: Identity, n: int, search: str = "") -> float:
+    """Seconds for the code path of `intake-review list` (with `--search`) over every stored case."""
+    session = Session((), None, url, None, _identities=[(Path("bench.key"), identity)])
     start = time.process_time()
-    rows = [case_row(case, [identity]) for case in source.cases()]
+    rows = select(open_records(session, deep=bool(search)), Filters(search=search))
     elapsed = time.process_time() - start
     assert len(rows) == n
-    assert all(row["opened"] for row in rows)
-    source.engine.dispose()
+    assert all(row.opened for row in rows)
+    session.source.engine.dispose()
     return elapsed
 
 
@@ -99,17 +103,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.db"
         populate(url, identity, n)
-        runs = [(bare(identity, n), listing(url, identity, n)) for _ in range(ROUNDS)]
-        t_bare, t_list = min(b for b, _ in runs), min(t for _, t in runs)
+        runs = [(bare(identity, n), listing(url, identity, n), listing(url, identity, n, SEARCH))
+                for _ in range(ROUNDS)]
+        t_bare, t_list, t_search = (min(run[i] for run in runs) for i in range(3))
         t_cli = cli(url, identity, Path(tmp))
     base = n / t_bare
     if "--json" in sys.argv:
-        print(json.dumps({"cases": n, "bare": base, "list": n / t_list, "cli": n / t_cli}))
+        print(json.dumps({"cases": n, "bare": base, "list": n / t_list, "search": n / t_search, "cli": n / t_cli}))
         return
     print(f"cases: {n}")
     print(f"bare crypto_box_seal_open: {base:9.0f} /s")
     for name, seconds in (("list (in-process)", t_list), ("intake-review list --json", t_cli)):
         print(f"{name:26s} {n / seconds:9.0f} /s   ratio {n / seconds / base:.2f}")
+    print(f"{'list --search':26s} {n / t_search:9.0f} /s   ratio to list {t_list / t_search:.2f}")
 
 
 if __name__ == "__main__":

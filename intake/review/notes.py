@@ -43,7 +43,8 @@ def seal_note(recipients: Sequence[Recipient], status: str, text: str, by: str, 
 
 
 def open_notes(notes: Sequence[Note], identities: Sequence[Identity], case_key: bytes) -> list[dict[str, object]]:
-    """Each note in clear, or with the reason it could not be opened or is not the case's."""
+    """Each note (or tag entry, `"kind": "tags"`) in clear, or with the reason it could not be opened or is not
+    the case's."""
     opened: list[dict[str, object]] = []
     for note in notes:
         entry: dict[str, object] = {"created": note.created.isoformat()}
@@ -54,6 +55,11 @@ def open_notes(notes: Sequence[Note], identities: Sequence[Identity], case_key: 
         except (ValueError, TypeError, RecursionError):  # one hostile note never hides the others
             entry["error"] = "damaged body"
         else:
+            if fields.get("kind") == "tags":  # a tag change (triage/tags.py), bound under its own domain
+                from intake.triage.tags import tag_entry
+
+                opened.append(tag_entry(fields, entry["created"], case_key))  # type: ignore[arg-type]
+                continue
             mac = fields.get("case_mac")
             if not isinstance(mac, str) or not hmac.compare_digest(mac, case_mac(case_key, fields)):
                 entry["error"] = UNBOUND

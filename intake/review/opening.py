@@ -30,10 +30,14 @@ class OpenCase:
         """Attachment `idx` in clear, chunk by chunk; its size and SHA-256 are checked at the end."""
         return self.report.attachment(idx, self.session.source.parts(self.case, idx), self.case.lengths[idx])
 
-    def notes(self) -> list[dict[str, object]]:
-        """The case's notes, opened where they are sealed to one of the reviewer's keys."""
+    def entries(self) -> list[dict[str, object]]:
+        """The case's notes and tag entries (`"kind": "tags"`), opened where sealed to one of the reviewer's keys."""
         return open_notes(self.session.source.notes(self.case), self.session.identities,
                           self.report.opened.report_key)
+
+    def notes(self) -> list[dict[str, object]]:
+        """The case's notes (its tag entries left out: `entries`), opened where sealed to the reviewer's keys."""
+        return [entry for entry in self.entries() if entry.get("kind") != "tags"]
 
     def thread(self) -> list[ThreadMessage]:
         """The case's thread, opened with the reviewer's identities and the body's reply key; in a case with the

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from intake.bundle.read import BundleCase, BundleError, open_bundle
 from intake.crypto.stream import PART
-from intake.storage.cases import Case, get_case, iter_cases, iter_parts
+from intake.storage.cases import Case, canonical_ref, get_case, iter_cases, iter_parts
 from intake.storage.notes import Note, case_notes
-from intake.storage.threads import Message, mark_read, thread, unread_cases
+from intake.storage.threads import Message, mark_read, thread, unread_refs
 
 
 class DatabaseSource:
@@ -55,8 +55,7 @@ class DatabaseSource:
 
     def unread(self) -> set[str]:
         """The references of cases with reporter messages nobody has shown yet."""
-        ids = unread_cases(self.engine)
-        return {case.ref for case in self.cases() if case.id in ids} if ids else set()
+        return unread_refs(self.engine)
 
     def mark_read(self, case: Case) -> None:
         """Mark a case's reporter messages read (after `show` printed them)."""
@@ -88,7 +87,7 @@ class BundleSource:
 
     def case(self, ref: str) -> Case | None:
         """One case by reference, or None."""
-        ref = ref.strip().upper()
+        ref = canonical_ref(ref)
         return next((self._case(i) for i, e in enumerate(self.entries) if e.ref == ref), None)
 
     def parts(self, case: Case, idx: int) -> Iterator[bytes]:

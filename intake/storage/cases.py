@@ -53,6 +53,15 @@ def new_ref() -> str:
     return "-".join(raw[i:i + 4] for i in range(0, 12, 4))
 
 
+def canonical_ref(text: str) -> str:
+    """A reference as typed (any case, with or without dashes or spaces; O for 0, I or L for 1, as Crockford
+    base32 reads them) in its stored form `ABCD-EFGH-JKMN`; other text comes back upper-cased."""
+    raw = "".join(c for c in text.upper() if c not in "- \t").translate(str.maketrans("OIL", "011"))
+    if len(raw) == 12 and all(c in REF_ALPHABET for c in raw):
+        return "-".join(raw[i:i + 4] for i in range(0, 12, 4))
+    return text.strip().upper()
+
+
 def part_count(length: int) -> int:
     """How many 1 MiB parts a stream of `length` bytes is stored in (format.md §7)."""
     return max(1, -(-length // PART))
@@ -103,7 +112,7 @@ def iter_cases(engine: Engine, status: str | None = None, since: dt.date | None 
 def get_case(engine: Engine, ref: str) -> Case | None:
     """Return the complete case with that reference, or None."""
     with engine.connect() as conn:
-        row = conn.execute(select(cases).where(cases.c.ref == ref.strip().upper(), cases.c.complete.is_(True))).first()
+        row = conn.execute(select(cases).where(cases.c.ref == canonical_ref(ref), cases.c.complete.is_(True))).first()
         return _case(conn, row) if row else None
 
 

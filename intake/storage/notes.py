@@ -30,6 +30,12 @@ def case_notes(engine: Engine, case_id: int) -> list[Note]:
     return [Note(*row) for row in rows]
 
 
+def noted_cases(engine: Engine) -> frozenset[int]:
+    """The ids of the cases that have at least one note (or tag entry)."""
+    with engine.connect() as conn:
+        return frozenset(conn.execute(select(notes.c.case_id).distinct()).scalars())
+
+
 def triage(engine: Engine, ref: str, status: str, note: tuple[bytes, bytes] | None = None,
            day: dt.date | None = None) -> None:
     """Set a complete case's status and store its sealed note (header, body) of `day` (today), in one transaction."""

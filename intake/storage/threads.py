@@ -179,10 +179,18 @@ def mark_read(engine: Engine, case_id: int) -> None:
                      .values(unread=False))
 
 
-def unread_cases(engine: Engine) -> set[int]:
-    """The ids of cases with reporter messages not yet read."""
+def cases_with_messages(engine: Engine) -> frozenset[int]:
+    """The ids of the cases whose thread holds at least one message."""
     with engine.connect() as conn:
-        return set(conn.execute(select(messages.c.case_id).where(messages.c.unread.is_(True)).distinct()).scalars())
+        return frozenset(conn.execute(select(messages.c.case_id).distinct()).scalars())
+
+
+def unread_refs(engine: Engine) -> set[str]:
+    """The references of complete cases with reporter messages not yet read (one query)."""
+    with engine.connect() as conn:
+        found = select(messages.c.case_id).where(messages.c.unread.is_(True))
+        return set(conn.execute(select(cases.c.ref).where(cases.c.id.in_(found), cases.c.complete.is_(True)))
+                   .scalars())
 
 
 def unread_since(engine: Engine, since: dt.date) -> int:

@@ -224,8 +224,8 @@ def test_shared_options_go_anywhere_and_states_take_any_spelling(alice, stored, 
                     "--signer", signer, cwd=tmp_path)
     assert "note sealed" in mixed.stderr
     listed = alice.run("list", "--status", "closed", where=stored["where"])
-    assert listed.stderr == "1 case, 0 not opened\n"
-    assert alice.run("list", "--status", "in-review", where=stored["where"]).stderr == "no cases\n"
+    assert listed.stderr == "1 case of 4, 0 not opened\n"
+    assert alice.run("list", "--status", "in-review", where=stored["where"]).stderr == "0 cases of 4, 0 not opened\n"
     wrong = alice.run("status", ref, "reviewing", where=stored["where"], check=False)
     assert wrong.returncode == 2
     assert "use one of new, in-review, needs-follow-up, closed, spam" in wrong.stderr

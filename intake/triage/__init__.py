@@ -1,0 +1,1 @@
+"""Triage: the one filter, search, tag and CSV implementation shared by `list`, the desk and the digest."""

@@ -1,0 +1,176 @@
+"""Every case of a Session opened once, as one record a filter, a table, a CSV or the desk can read."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from intake.crypto.errors import CryptoError
+from intake.crypto.report import open_report
+from intake.review.session import Session
+from intake.storage.cases import Case
+from intake.triage.search import searchable
+from intake.triage.tags import current_tags
+
+SNIPPET = 60
+STRUCTURED = ("incident_type", "province", "occurred_year", "occurred_month", "lang")
+
+
+@dataclass
+class CaseRecord:
+    """One case as triage sees it. Every text in it is a stranger's: escape it before showing it."""
+
+    ref: str
+    received: dt.date
+    status: str
+    sealed_by: str
+    attachments: int  # the report's files
+    opened: bool = False
+    error: str | None = None  # why it did not open ("no match", "damaged case", ...), when it did not
+    reason: str | None = None
+    key_id: str | None = None
+    identity: str | None = None  # the file name of the identity that opened it
+    fields: dict[str, str] = field(default_factory=dict)
+    attachment_bytes: int | None = None
+    has_files: bool = False  # the report or a message of its thread carries a file
+    unread: bool = False  # the reporter wrote since a reviewer last showed it
+    tags: tuple[str, ...] = ()
+    notes: list[dict[str, object]] = field(default_factory=list)  # opened notes, as `show --json` lists them
+    thread: list[dict[str, object]] = field(default_factory=list)  # opened messages, as `show --json` lists them
+
+    @cached_property
+    def text(self) -> str:
+        """The folded searchable text of every field, note, tag and message (triage/search.py), made once."""
+        return searchable(_texts(self))
+
+    def value(self, name: str) -> str | None:
+        """A sealed field as the reporter sent it, or None when absent."""
+        found = self.fields.get(name)
+        return found if isinstance(found, str) and found else None
+
+    @property
+    def incident_type(self) -> str | None:
+        """The incident type as the form sends it (`drone`...), untrusted."""
+        return self.value("incident_type")
+
+    @property
+    def province(self) -> str | None:
+        """The ISO 3166-2 code the form sends (`KH-12`), untrusted."""
+        return self.value("province")
+
+    @property
+    def occurred_year(self) -> str | None:
+        """The year the incident occurred in ("2026"), untrusted."""
+        return self.value("occurred_year")
+
+    @property
+    def occurred_month(self) -> str | None:
+        """The month the incident occurred in ("01".."12"), untrusted."""
+        return self.value("occurred_month")
+
+    @property
+    def lang(self) -> str | None:
+        """The page language the reporter used ("km", "my", "en"), untrusted."""
+        return self.value("lang")
+
+    @property
+    def snippet(self) -> str:
+        """The start of the description on one line (still to be escaped for a terminal)."""
+        text = " ".join((self.value("description") or "").split())
+        return text if len(text) <= SNIPPET else text[:SNIPPET - 1] + "…"
+
+
+def open_record(session: Session, case: Case, unread: set[str], deep: bool = True,
+                key_name: Callable[[str], str] | None = None, stored: Stored | None = None) -> CaseRecord:
+    """Open one case, its notes and tags (and with `deep`, its thread); a failure is the record's error.
+    `stored` says which cases have notes and messages at all, so the others cost no query."""
+    from intake.review.opening import OpenCase
+
+    record = CaseRecord(case.ref, case.received, case.status, case.sealed_by, len(case.lengths),
+                        unread=case.ref in unread)
+    try:
+        report = open_report(case.header, case.body, len(case.lengths), session.identities)
+    except CryptoError as exc:
+        record.error, record.reason = exc.expect, str(exc)
+        return record
+    except (ValueError, TypeError, RecursionError) as exc:  # one hostile case never hides the others
+        record.error, record.reason = "damaged case", f"could not be read: {type(exc).__name__}"
+        return record
+    record.opened, record.key_id = True, report.opened.key_id
+    record.identity = (key_name or session.key_name)(report.opened.key_id)
+    record.fields = dict(report.body.fields)
+    record.attachment_bytes = sum(a.size for a in report.body.attachments)
+    record.has_files = bool(case.lengths)
+    opened = OpenCase(session, case, report)
+    stored = stored or Stored()
+    try:
+        entries = opened.entries() if stored.notes is None or case.id in stored.notes else []
+        record.tags = current_tags(entries)
+        record.notes = [e for e in entries if e.get("kind") != "tags"]
+        if deep and (stored.messages is None or case.id in stored.messages):
+            messages = opened.thread()
+            record.thread = [m.shown for m in messages]
+            record.has_files = record.has_files or any(m.message.lengths for m in messages)
+    except (CryptoError, ValueError, TypeError, RecursionError) as exc:  # a hostile note or message
+        record.reason = f"its notes or thread could not be read: {type(exc).__name__}"
+    return record
+
+
+@dataclass(frozen=True)
+class Stored:
+    """The ids of the cases that have notes, and messages, in the database (None: ask the source each time)."""
+
+    notes: frozenset[int] | None = None
+    messages: frozenset[int] | None = None
+
+    @classmethod
+    def of(cls, source: object) -> Stored:
+        """One query each on the database; nothing for a bundle, whose manifest already says."""
+        if getattr(source, "read_only", True):
+            return cls()
+        from intake.storage.notes import noted_cases
+        from intake.storage.threads import cases_with_messages
+
+        return cls(noted_cases(source.engine), cases_with_messages(source.engine))  # type: ignore[attr-defined]
+
+
+def _texts(record: CaseRecord) -> Iterator[str]:
+    yield record.ref
+    yield from (str(v) for v in record.fields.values())
+    yield from record.tags
+    for note in record.notes:
+        yield from (str(note[k]) for k in ("note", "status") if note.get(k))
+    for message in record.thread:
+        if isinstance(message.get("text"), str):
+            yield message["text"]  # type: ignore[misc]
+        for item in message.get("attachments") or ():  # type: ignore[attr-defined]
+            yield str(item.get("name", ""))
+
+
+def iter_records(session: Session, deep: bool = True) -> Iterator[CaseRecord]:
+    """Each case of the session's source opened once, in the source's order (unlocking the identities first)."""
+    session.identities  # noqa: B018 - ask for the passphrases before anything is read
+    source = session.source
+    unread = source.unread()
+    stored = Stored.of(source)
+    names: dict[str, str] = {}
+
+    def key_name(key_id: str) -> str:
+        if key_id not in names:
+            names[key_id] = session.key_name(key_id)
+        return names[key_id]
+
+    for case in source.cases():
+        yield open_record(session, case, unread, deep, key_name, stored)
+
+
+def open_records(session: Session, deep: bool = True) -> list[CaseRecord]:
+    """Every case of the session's source opened once, newest day first (see `select` to filter them)."""
+    return sorted(iter_records(session, deep), key=newest_first)
+
+
+def newest_first(record: CaseRecord) -> tuple[int, str]:
+    """Sort key: newest day first, then by reference."""
+    return -record.received.toordinal(), record.ref
