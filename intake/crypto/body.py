@@ -27,10 +27,14 @@ class ManifestEntry:
     type: str
     size: int
     sha256: str
+    original_sha256: str | None = None  # the file before any cleaning (§5.1); None: not recorded (older reports)
 
     def as_json(self) -> dict[str, object]:
         """The entry as the body's JSON holds it."""
-        return {"name": self.name, "type": self.type, "size": self.size, "sha256": self.sha256}
+        entry: dict[str, object] = {"name": self.name, "type": self.type, "size": self.size, "sha256": self.sha256}
+        if self.original_sha256 is not None:
+            entry["original_sha256"] = self.original_sha256
+        return entry
 
 
 @dataclass(frozen=True)
@@ -88,10 +92,13 @@ def _body_from_json(data: object) -> Body:
     for item in manifest:
         if type(item) is not dict:
             raise ValueError("an attachment entry must be an object")
+        original = _member(item, "original_sha256", str) if "original_sha256" in item else None
         entry = ManifestEntry(_member(item, "name", str), _member(item, "type", str), _member(item, "size", int),
-                              _member(item, "sha256", str))
+                              _member(item, "sha256", str), original)
         if entry.size > MAX_SIZE or not _SHA256.fullmatch(entry.sha256):
             raise ValueError("an attachment entry's size or sha256 is malformed")
+        if original is not None and not _SHA256.fullmatch(original):
+            raise ValueError("an attachment entry's original_sha256 is malformed")
         entries.append(entry)
     if "reply_key" not in data:
         raise ValueError("`reply_key` is missing")

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import struct
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import nacl.bindings as sodium
 import nacl.exceptions
@@ -268,9 +268,15 @@ class Sealer:
         self.manifest.append(entry)
         return entry
 
-    def body(self, fields: dict[str, str], reply_key: str | None = None, zawgyi: Sequence[str] = ()) -> bytes:
-        """Seal the body, with the manifest of every attachment sealed so far."""
-        return seal_body(self.report_key, Body(dict(fields), list(self.manifest), reply_key, zawgyi=tuple(zawgyi)))
+    def body(self, fields: dict[str, str], reply_key: str | None = None, zawgyi: Sequence[str] = (),
+             originals: Sequence[str | None] | None = None) -> bytes:
+        """Seal the body, with the manifest of every attachment sealed so far; each entry's `original_sha256` (§5.1)
+        is `originals[i]` when given (None: not known), else its `sha256` (the file was sealed as it arrived)."""
+        if originals is not None and len(originals) != len(self.manifest):
+            raise ValueError("one original SHA-256 per attachment")
+        chosen = originals if originals is not None else [e.sha256 for e in self.manifest]
+        manifest = [replace(e, original_sha256=o) for e, o in zip(self.manifest, chosen, strict=True)]
+        return seal_body(self.report_key, Body(dict(fields), manifest, reply_key, zawgyi=tuple(zawgyi)))
 
     def header(self, reporter: Recipient | None = None) -> bytes:
         """Seal K to the recipients, and to the reporter's reply recipient when given (§4.1)."""

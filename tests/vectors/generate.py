@@ -2,7 +2,8 @@
 
 Run `python tests/vectors/generate.py` from the repository root (`--new` writes only the vectors
 that have no file yet, leaving the committed ones byte for byte; vectors 01-33 predate body version 2
-and are kept so, as the version-1 cases that must still open; 92-96 are the reporter's stanza of §4.1). Every vector is a file of
+and are kept so, as the version-1 cases that must still open; 92-96 are the reporter's stanza of §4.1; 100-103 the
+`original_sha256` of §5.1). Every vector is a file of
 `key: value` lines, a blank line, then a sealed report file (format.md §8), as bytes:
 
     expect: success | no match | header mac | malformed header | unsupported version |
@@ -45,6 +46,7 @@ from intake.crypto.keys import Identity  # noqa: E402
 from intake.crypto.report import SealedReport, seal_report  # noqa: E402
 from intake.crypto.stream import CHUNK, SEALED_CHUNK, TAG_FINAL, TAG_MESSAGE, seal_stream  # noqa: E402
 from tests.vectors.generate_messages import CANON, grouped  # noqa: E402
+from tests.vectors.originals import original_vectors  # noqa: E402
 from tests.vectors.reporter import reporter_vectors  # noqa: E402
 from tests.vectors.strict import strict_vectors  # noqa: E402
 
@@ -200,6 +202,7 @@ def main() -> None:
         FIELDS, [], "intake-recipient-1:" + "A" * 43))), "authentic body whose reply key is all zeros")
     strict_vectors(write, envelope, authentic_body, raw_stream, pattern, ids[0], FIELDS)
     reporter_vectors(write, envelope, FIELDS, derive_keys(grouped(CANON), bytes(16)).identity)
+    original_vectors(write, envelope, authentic_body, pattern, ids[0], FIELDS)
     print(f"wrote {len(list(HERE.glob('*.vec')))} vectors to {HERE}")
 
 

@@ -305,7 +305,13 @@ function checkBody(body) {
         || a.size < 0 || a.size > MAX_SIZE || typeof a.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(a.sha256)) {
       throw new Error("bad manifest entry");
     }
-    return { name: a.name, type: a.type, size: a.size, sha256: a.sha256 };
+    const entry = { name: a.name, type: a.type, size: a.size, sha256: a.sha256 };
+    if (has(a, "original_sha256")) {
+      // The file before any cleaning (§5.1): optional, and then exactly 64 lower-case hex digits.
+      if (typeof a.original_sha256 !== "string" || !/^[0-9a-f]{64}$/.test(a.original_sha256)) throw new Error("bad original_sha256");
+      entry.original_sha256 = a.original_sha256;
+    }
+    return entry;
   });
   if (body.reply_key !== null) parseRecipient(body.reply_key);
   return { version: body.version, fields: body.fields, attachments, reply_key: body.reply_key };
