@@ -151,6 +151,8 @@ def export_file(entry: ManifestEntry, idx: int, name: str, plaintext: Iterator[b
     """Decrypt one file into the folder as `name`, verify it, then clean it unless asked to keep it."""
     item: dict[str, object] = {"index": idx + 1, "name": entry.name, "file": None, "type": entry.type,
                                "size": entry.size, "sha256": entry.sha256, "cleaned": False}
+    if entry.original_sha256 is not None:
+        item["original_sha256"] = entry.original_sha256
     name, final_fd = folder.create_unique(name)
     stage = f".intake-partial-{secrets.token_hex(8)}"
     head = b""

@@ -26,7 +26,8 @@ GUTTER = "\n" + GUTTER_ROW  # every continuation line of a text: no sender line,
 
 def check_attachment(case: OpenCase, idx: int) -> dict[str, object]:
     """Decrypt one attachment of the report in memory-bounded chunks: its checksum, real type and metadata."""
-    return check_file(case.report.body.attachments[idx], case.plaintext(idx), idx)
+    entry = case.report.body.attachments[idx]
+    return {**check_file(entry, case.plaintext(idx), idx), "original_sha256": entry.original_sha256}
 
 
 def check_file(entry: ManifestEntry, plaintext: Iterator[bytes], idx: int) -> dict[str, object]:
@@ -155,6 +156,11 @@ def _print_file(out: Callable[[str], None], label: str, a: dict[str, object]) ->
     out(f"{label}{terminal_text(str(a['name']))}  {terminal_text(str(a['type']))} (looks like {found})  "
         f"{human_size(int(a['size']))}  {check}")
     out(f"{pad}sha256 {a['sha256']}")
+    if "original_sha256" in a:  # a report's file (format.md §5.1); a message's has none
+        original = a["original_sha256"]
+        out(f"{pad}original sha256 " + ("not recorded (sent before it was)" if original is None else
+                                        "the same (sealed as chosen)" if original == a["sha256"] else
+                                        f"{original} (before the page cleaned it: the reporter's copy)"))
     meta = "; ".join(f"{terminal_text(k)}: {terminal_text(v)}" for k, v in a["metadata"].items())  # type: ignore[union-attr]
     out(f"{pad}metadata: {meta or 'none found'}")
 

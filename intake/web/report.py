@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 
 from intake.crypto.codename import make_codename
-from intake.crypto.envelope import MAX_STANZAS
+from intake.crypto.envelope import MAX_STANZAS, Sealer
 from intake.storage.budgets import Resent, form_spent
 from intake.storage.lifecycle import KeysChanged, complete_case, discard, open_arrival
 from intake.text.zawgyi import zawgyi_fields
@@ -18,6 +20,7 @@ from intake.web.state import state
 from intake.web.thread import derive_in_turn
 
 bp = Blueprint("report", __name__)
+SHA256 = re.compile(r"[0-9a-f]{64}")
 LEADING = 256 * 1024
 
 
@@ -58,6 +61,21 @@ def admit_post() -> None:
     check_server_post(request.content_length or 0)
 
 
+def page_originals(sealer: Sealer) -> list[str | None] | None:
+    """The SHA-256 of each file before the page cleaned it (format.md §5.1 `original_sha256`), when the page
+    with JavaScript posted here: one `original_sha256` field a file, in order: 64 hex digits, "" for a file sent as
+    chosen (its sealed SHA-256), "-" for one cleaned whose original the page could not hash (not recorded).
+    None without them (no JavaScript: every file is sealed as it arrived)."""
+    given = request.form.getlist("original_sha256")
+    if not given:
+        return None
+    if len(given) != len(sealer.manifest) or any(o not in ("", "-") and not SHA256.fullmatch(o) for o in given):
+        abort(400, _("The page's list of your files did not match the files that arrived. Nothing was stored: "
+                     "reload the page and send the report again."))
+    pairs = zip(given, sealer.manifest, strict=True)
+    return [entry.sha256 if o == "" else None if o == "-" else o for o, entry in pairs]
+
+
 @bp.post("/report")
 def post_report() -> tuple[str, int]:
     """Take a multipart post, sealing every file as it is parsed; show the receipt or a clear error."""
@@ -91,7 +109,8 @@ def post_report() -> tuple[str, int]:
         fields = form.sealed_fields()
         codename = make_codename()
         keys = derive_in_turn(codename, report=True)
-        body = sealer.body(fields, reply_key=str(keys.identity.recipient), zawgyi=zawgyi_fields(fields))
+        body = sealer.body(fields, reply_key=str(keys.identity.recipient), zawgyi=zawgyi_fields(fields),
+                           originals=page_originals(sealer))
         reporter = keys.identity.recipient if len(sealer.recipients) < MAX_STANZAS else None  # §4.1
         try:
             ref = complete_case(intake.engine, case_id, sealer.header(reporter), body,

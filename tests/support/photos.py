@@ -162,3 +162,32 @@ def pixels(data: bytes) -> tuple[tuple[int, int], bytes]:
         warnings.filterwarnings("ignore", "Image appears to be a malformed MPO file")
         with Image.open(io.BytesIO(data)) as img:
             return img.size, img.convert("RGBA").tobytes()
+
+
+C2PA_UUID = bytes.fromhex("6332706100110010800000aa00389b71")
+
+
+def jumbf(label: bytes, content: bytes, declared: int | None = None) -> bytes:
+    """A JUMBF superbox (ISO/IEC 19566-5): a description box with `label`, then a JSON content box; `declared` makes
+    its size lie."""
+    jumd = C2PA_UUID + b"\x03" + label + b"\x00"
+    inner = struct.pack(">I4s", 8 + len(jumd), b"jumd") + jumd
+    inner += struct.pack(">I4s", 8 + len(content), b"json") + content
+    return struct.pack(">I4s", declared if declared is not None else 8 + len(inner), b"jumb") + inner
+
+
+def app11(box: bytes, packets: int = 1, instance: int = 1) -> bytes:
+    """APP11 "JP" segments carrying `box` in `packets` pieces (each later piece repeats the box header)."""
+    head, rest = box[:8], box[8:]
+    cut = -(-len(rest) // packets)
+    pieces = [rest[i:i + cut] for i in range(0, len(rest), cut)] or [b""]
+    return b"".join(segment(0xEB, b"JP" + struct.pack(">HI", instance, n + 1) + head + piece)
+                    for n, piece in enumerate(pieces))
+
+
+def c2pa_photo(declared: int | None = None, packets: int = 2) -> bytes:
+    """A phone JPEG with EXIF (camera, GPS) and a C2PA manifest store in APP11, as a C2PA camera app writes it."""
+    manifest = b'{"claim_generator":"CanaryProof/1.0","assertions":["c2pa.actions"],"note":"canary-c2pa-5e1f"}'
+    return with_segments(plain_jpeg((320, 240), 4),
+                         segment(0xE1, exif(b"CanaryMaker", b"CanaryCam X-77", b"canary-gps-7f3e")),
+                         app11(jumbf(b"c2pa", manifest, declared), packets))

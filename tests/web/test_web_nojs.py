@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 
 import pytest
 
+from intake.crypto.report import open_report
 from intake.crypto.stream import PART
+from intake.storage.cases import get_case
 from intake.web.limits import Bucket
 from tests.support.nojs import CANARY, PHOTO, form, post
 from tests.support.web import csrf_token, open_stored, rows
@@ -31,6 +34,19 @@ def test_post_seals_on_arrival(client, site):
     assert rows(site.engine)["parts"] == 2
 
 
+@pytest.mark.parametrize(("given", "expected"), [
+    (None, "sealed"), ([""], "sealed"), (["-"], None), (["ab" * 32], "ab" * 32)],
+    ids=["no javascript", "sent as chosen", "cleaned, original not hashed", "cleaned"])
+def test_original_sha256_of_each_file(client, site, given, expected):
+    """format.md §5.1: without JavaScript the original is what was sealed; the page's field says otherwise."""
+    r = post(client, form(csrf_token(client), **({"original_sha256": given} if given is not None else {})))
+    ref = r.get_data(as_text=True).split('id="receipt">', 1)[1].split("<", 1)[0]
+    case = get_case(site.engine, ref)
+    entry = open_report(case.header, case.body, len(case.lengths), site.identities[:1]).body.attachments[0]
+    assert entry.sha256 == hashlib.sha256(PHOTO).hexdigest()
+    assert entry.original_sha256 == (entry.sha256 if expected == "sealed" else expected)
+
+
 def test_no_temp_file(client, site, monkeypatch):
     """Werkzeug's default stream factory (a spooled temp file) is never used."""
     import werkzeug.formparser
@@ -49,7 +65,11 @@ def test_no_temp_file(client, site, monkeypatch):
     ({"csrf_token": "forged"}, 400, "The form expired"),
     ({"incident_type": "satellite"}, 400, "Not a valid choice"),
     ({"attachments": [(io.BytesIO(b"x"), f"f{i}.jpg", "image/jpeg") for i in range(33)]}, 400, "at most 32 files"),
-], ids=["honeypot", "no description", "long description", "csrf", "bad choice", "33 files"])
+    ({"original_sha256": ["", ""]}, 400, "did not match the files that arrived"),
+    ({"original_sha256": ["A" * 64]}, 400, "did not match the files that arrived"),
+], ids=["honeypot", "no description", "long description", "csrf", "bad choice", "33 files",
+        "two originals for one file",
+        "original in upper case"])
 def test_refusals_store_nothing(client, site, changes, status, message):
     """Each bad post gets its status and message, and leaves no row at all, not even half a case."""
     r = post(client, form(csrf_token(client), **changes))

@@ -5,6 +5,7 @@ WebAssembly (sealed in the page) and without it (Tor Browser's "Safer" level: se
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 import random
@@ -66,6 +67,14 @@ def exported(site, tmp_path: Path, ref: str) -> tuple[Path, dict]:
     return out, json.loads((out / "report.json").read_text())
 
 
+def check_originals(report: dict) -> None:
+    """Each file's `original_sha256` (format.md §5.1) is the SHA-256 of the file as chosen, before the page cleaned
+    it; `sha256` that of the cleaned copy sealed; for cut.jpg, sent as chosen, the two are the same."""
+    chosen = {name: hashlib.sha256(data).hexdigest() for name, _, data in [*PHOTOS, CUT]}
+    assert {a["name"]: a["original_sha256"] for a in report["attachments"]} == chosen
+    assert [a["sha256"] == a["original_sha256"] for a in report["attachments"]] == [False] * len(PHOTOS) + [True]
+
+
 def check_photos(out: Path) -> None:
     """Each photo as sent is the primary image rebuilt, byte for byte what the reviewer's cleaner writes."""
     for name, kind, original in PHOTOS:
@@ -91,6 +100,7 @@ def test_photos_rebuilt_and_sealed_in_the_page(browser, live, tmp_path):
     assert open_stored(site.engine, ref, site.identities[:1])[2] == "browser"
     out, report = exported(site, tmp_path, ref)
     check_photos(out)
+    check_originals(report)
     assert [a["name"] for a in report["attachments"]] == [*(p[0] for p in PHOTOS), "cut.jpg"]
 
 
@@ -110,8 +120,9 @@ def test_without_webassembly_photos_cleaned_and_server_sealed(browser, live, tmp
     fields, _, sealed_by = open_stored(site.engine, ref, site.identities[:1])
     assert sealed_by == "server"
     assert fields["description"] == description
-    out, _ = exported(site, tmp_path, ref)
+    out, report = exported(site, tmp_path, ref)
     check_photos(out)
+    check_originals(report)
     assert files_containing([site.settings.instance, server.tmp], description.encode()) == []
 
 
@@ -183,8 +194,9 @@ def test_without_javascript_nothing_changes(browser, live, tmp_path):
     page.click("button[type=submit]")
     ref = page.inner_text("#receipt")
     context.close()
-    out, _ = exported(site, tmp_path, ref)
+    out, report = exported(site, tmp_path, ref)
     assert (out / name).read_bytes() == photo
+    assert report["attachments"][0]["original_sha256"] == report["attachments"][0]["sha256"]  # sealed as it arrived
 
 
 def test_libsodium_that_does_not_load_means_server_sealing(browser, live):

@@ -14,7 +14,7 @@ const form = $("report-form");
 const texts = $("js-seal").dataset;
 const FIELDS = ["incident_type", "occurred", "location", "description", "device"];
 const TEXT_FIELDS = ["occurred", "location", "description", "device"];
-const chosen = new Chosen(form.elements.attachments, texts, () => form.elements.keep_original.checked);
+const chosen = new Chosen(form.elements.attachments, texts, form.elements.keep_original);
 let workAhead = null; // solved while the reporter writes, so that sending need not wait for it
 
 function quickExit(event) {

@@ -12,6 +12,11 @@ export function postForm(form, files, onProgress) {
   // codename the server made.
   const data = new FormData(form);
   data.delete("attachments");
+  for (const f of files) {
+    // Each file's SHA-256 before the page cleaned it, for the body's `original_sha256` (format.md §5.1): "" when
+    // the file goes as chosen, "-" when it was cleaned but its original could not be hashed here.
+    data.append("original_sha256", f.changed ? f.original || "-" : "");
+  }
   for (const f of files) data.append("attachments", new File([f.blob], f.name, { type: f.type || "application/octet-stream" }));
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();

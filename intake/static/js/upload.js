@@ -45,10 +45,18 @@ async function sha256(blob) {
   return hash.hex();
 }
 
-export async function manifestOf(files) {
-  // The manifest entries (format.md §5.1) of `files` ({name, type, blob}), one file read at a time.
+export async function manifestOf(files, originals = false) {
+  // The manifest entries (format.md §5.1) of `files` ({name, type, blob}), one file read at a time; with
+  // `originals` (a report: a follow-up's manifest has no such member, §12.4) each entry's `original_sha256`.
   const manifest = [];
-  for (const f of files) manifest.push({ name: f.name, type: f.type || "application/octet-stream", size: f.blob.size, sha256: await sha256(f.blob) });
+  for (const f of files) {
+    const entry = { name: f.name, type: f.type || "application/octet-stream", size: f.blob.size, sha256: await sha256(f.blob) };
+    // The file before cleaning: its own hash when the page changed it, else the same as what is sealed; left out
+    // when the page changed it but could not hash the original.
+    const original = f.changed ? f.original : entry.sha256;
+    if (originals && original) entry.original_sha256 = original;
+    manifest.push(entry);
+  }
   return manifest;
 }
 
@@ -98,7 +106,7 @@ export class Upload {
     // Seal `fields` and `files` (Blobs with a name) to the keyring and upload them; return the case ref.
     // `reply` ({recipient, lookup} of a codename, §12.3) puts the reply key in the body, seals K to it as well (the
     // reporter's stanza, §4.1: the codename opens the report again) and sends the lookup.
-    const manifest = await manifestOf(files);
+    const manifest = await manifestOf(files, true);
     const reportKey = newReportKey();
     const body = sealBody(reportKey, fields, manifest, reply ? reply.recipient.text : null);
     const lengths = manifest.map((m) => streamLength(m.size, true));
