@@ -17,6 +17,7 @@ from intake.review.sandbox import inspect, limits
 from intake.review.session import Session
 from intake.review.terminal import GUTTER as GUTTER_ROW
 from intake.review.terminal import echo, fold, width
+from intake.text.answers import readable
 
 MAX_INSPECT = 64 << 20
 
@@ -112,7 +113,7 @@ def case_lines(data: dict[str, object]) -> list[str]:
     out("fields:")
     converted = {w["field"]: w["unicode"] for w in data["warnings"]}
     for name, value in data["fields"].items():
-        out(f"  {terminal_text(name)}: {block(value)}")
+        out(f"  {terminal_text(name)}: {block(readable(name, value))}")
         if name in converted:
             out(f"    [probably Zawgyi] {_unicode(converted[name])}")
     out(f"attachments: {len(data['attachments']) or 'none'}")

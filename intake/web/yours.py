@@ -15,7 +15,9 @@ from intake.crypto.errors import CryptoError
 from intake.crypto.keys import Identity
 from intake.crypto.report import open_report
 from intake.storage.cases import Case
-from intake.web.forms import FIELDS, INCIDENT_TYPES, ReportForm
+from intake.text import answers
+from intake.web.forms import CHOSEN, FIELDS, INCIDENT_TYPES, ReportForm, lang, place_name, year_label
+from intake.web.language import LOCALES, NAMES
 
 
 @dataclass(frozen=True)
@@ -28,10 +30,23 @@ class Yours:
 
 
 def labels() -> dict[str, str]:
-    """The form's label of each sealed field, and of each incident type (as `incident_type:VALUE`)."""
+    """The form's label of each sealed field, and what each chosen value reads as (`NAME:VALUE`).
+
+    A year reads through `year_label` (check.js has its pattern), so a year the picker no longer offers still reads.
+    """
     form = ReportForm(formdata=None, meta={"csrf": False})  # never reads the request
-    named = {name: str(getattr(form, name).label.text) for name in FIELDS}
-    return named | {f"incident_type:{c.value}": str(c.label) for c in INCIDENT_TYPES}
+    named = {name: str(getattr(form, name).label.text) for name in FIELDS + CHOSEN} | {"lang": _("Language")}
+    named |= {f"incident_type:{c.value}": str(c.label) for c in INCIDENT_TYPES}
+    named |= {f"occurred_month:{m}": str(answers.month_name(m, lang())) for m in answers.MONTHS}
+    named |= {f"province:{p.code}": place_name(p) for p in answers.places()}
+    return named | {f"lang:{code}": NAMES[code] for code in LOCALES}
+
+
+def shown_value(names: dict[str, str], name: str, value: str) -> str:
+    """A sealed value as its reporter reads it: a chosen answer by its label, anything else as it was written."""
+    if name == "occurred_year" and answers.is_year(value):
+        return year_label(value)
+    return names.get(f"{name}:{value}", value) if name in ("incident_type", "lang", *CHOSEN) else value
 
 
 def size_text(size: int) -> str:
@@ -60,6 +75,5 @@ def reopened(case: Case, identity: Identity) -> Yours:
     for name, value in body.fields.items():
         if not value:
             continue
-        text = names.get(f"incident_type:{value}", value) if name == "incident_type" else value
-        shown.append((names.get(name, name), text))
+        shown.append((names.get(name, name), shown_value(names, name, value)))
     return Yours(tuple(shown), tuple(f"{a.name} ({size_text(a.size)})" for a in body.attachments))

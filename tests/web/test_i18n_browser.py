@@ -57,6 +57,7 @@ def test_pages_fit_a_small_phone(browser, served, lang, tmp_path):
     page.on("request", lambda r: loaded.append(r.url))
     page.goto(f"{server.url}/?lang={lang}")
     page.wait_for_selector("html[data-sealing=ready]")
+    page.select_option("#incident_type", "drone")
     page.fill("#description", "   ")
     # js/zawgyi.js (2 KB) is preloaded with the page's other modules but runs only once Myanmar letters are
     # typed: only then do its worker and myanmar-tools (90 KB) load.

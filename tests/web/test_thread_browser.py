@@ -110,6 +110,7 @@ def test_without_webassembly_the_server_makes_the_codename(tmp_path):
             page = context.new_page()
             page.goto(server.url + "/")
             page.wait_for_selector("html[data-sealing=server]")
+            page.select_option("#incident_type", "cctv")
             page.fill("#description", "a camera on a pole")
             page.click("button[type=submit]")
             ref = wait_receipt(page)

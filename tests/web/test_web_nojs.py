@@ -63,7 +63,7 @@ def test_no_temp_file(client, site, monkeypatch):
     ({"description": ""}, 400, "Describe what happened"),
     ({"description": "x" * 20001}, 400, "at most 20,000 characters"),
     ({"csrf_token": "forged"}, 400, "The form expired"),
-    ({"incident_type": "satellite"}, 400, "Not a valid choice"),
+    ({"incident_type": "satellite"}, 400, "Choose what happened from the list"),
     ({"attachments": [(io.BytesIO(b"x"), f"f{i}.jpg", "image/jpeg") for i in range(33)]}, 400, "at most 32 files"),
     ({"original_sha256": ["", ""]}, 400, "did not match the files that arrived"),
     ({"original_sha256": ["A" * 64]}, 400, "did not match the files that arrived"),

@@ -46,6 +46,7 @@ def open_page(browser, url: str, webassembly: bool):
 
 def send(page, description: str, files: list[tuple[str, str, bytes]]) -> str:
     """Fill the form, choose `files`, check the page names cut.jpg before sending, send it anyway; the receipt."""
+    page.select_option("#incident_type", "cctv")
     page.fill("#description", description)
     page.set_input_files("#attachments", [{"name": n, "mimeType": t, "buffer": d} for n, t, d in files])
     page.wait_for_selector("#unclean li")
@@ -188,6 +189,7 @@ def test_without_javascript_nothing_changes(browser, live, tmp_path):
     page.goto(server.url + "/")
     assert "JavaScript is off: your files are sealed on arrival exactly as they are" in page.inner_text("form")
     assert page.is_hidden("#sealing-note")
+    page.select_option("#incident_type", "cctv")
     page.fill("#description", "canary-nojs-photo-5b9e a camera on the bridge")
     name, kind, photo = PHOTOS[1]
     page.set_input_files("#attachments", [{"name": name, "mimeType": kind, "buffer": photo}])
@@ -208,6 +210,7 @@ def test_libsodium_that_does_not_load_means_server_sealing(browser, live):
     page.goto(server.url + "/")
     page.wait_for_selector("html[data-sealing=server]")
     assert page.is_visible("#sealing-note")
+    page.select_option("#incident_type", "drone")
     page.fill("#description", "canary-nolib-2d4f a drone at night")
     page.set_input_files("#attachments", [{"name": n, "mimeType": t, "buffer": d} for n, t, d in PHOTOS[:1]])
     page.click("button[type=submit]")

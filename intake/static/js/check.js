@@ -50,6 +50,18 @@ function sizeText(size) {
   return `${Math.floor(tenths / 10)}.${tenths % 10} MB`;
 }
 
+const CHOSEN = ["incident_type", "lang", "occurred_month", "province"]; // read by their label (web/yours.py)
+
+function shownValue(labels, name, value) {
+  // A sealed value as its reporter reads it: a chosen answer by its label, a year with its Buddhist-era year
+  // beside it, anything else as it was written.
+  if (name === "occurred_year" && /^[1-9][0-9]{3}$/.test(value)) {
+    return texts.msgYear.replace("{year}", value).replace("{be}", String(Number(value) + 543));
+  }
+  const key = `${name}:${value}`;
+  return CHOSEN.includes(name) && Object.prototype.hasOwnProperty.call(labels, key) ? labels[key] : value;
+}
+
 function renderReport(report) {
   // The reporter's own report, opened here with the codename's reply identity (docs/format.md §4.1): its fields
   // under the form's labels and the names and sizes of its files (never the files); or why it cannot be shown.
@@ -68,7 +80,7 @@ function renderReport(report) {
   const has = (name) => Object.prototype.hasOwnProperty.call(labels, name);
   for (const [name, value] of Object.entries(body.fields)) {
     if (!value) continue;
-    const shown = name === "incident_type" && has(`incident_type:${value}`) ? labels[`incident_type:${value}`] : value;
+    const shown = shownValue(labels, name, value);
     $("report-fields").append(Object.assign(document.createElement("dt"), { textContent: has(name) ? labels[name] : name }),
       Object.assign(document.createElement("dd"), { className: "text-report", textContent: shown }));
   }

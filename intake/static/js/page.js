@@ -14,6 +14,7 @@ const form = $("report-form");
 const texts = $("js-seal").dataset;
 const FIELDS = ["incident_type", "occurred", "location", "description", "device"];
 const TEXT_FIELDS = ["occurred", "location", "description", "device"];
+const CHOSEN = ["occurred_month", "occurred_year", "province"]; // sealed only when chosen (docs/format.md §5.1)
 const chosen = new Chosen(form.elements.attachments, texts, form.elements.keep_original);
 let workAhead = null; // solved while the reporter writes, so that sending need not wait for it
 
@@ -91,6 +92,9 @@ function showCodename(codename) {
 async function submit(event) {
   event.preventDefault();
   const fields = Object.fromEntries(FIELDS.map((name) => [name, form.elements[name].value]));
+  for (const name of CHOSEN) if (form.elements[name].value) fields[name] = form.elements[name].value;
+  fields.lang = document.documentElement.lang;
+  if (!fields.incident_type) { show(texts.msgType, true); form.elements.incident_type.focus(); return; }
   if (!fields.description.trim()) { show(texts.msgDescription, true); return; }
   if (await chosen.review()) { $("files-note").scrollIntoView({ block: "center" }); return; }
   show(texts.msgPreparing);
@@ -126,6 +130,7 @@ function watchZawgyi(event) {
 }
 
 $("quick-exit").addEventListener("click", quickExit);
+form.noValidate = true; // this page's own checks, in the page's language (without JavaScript the browser's apply)
 form.addEventListener("input", watchZawgyi);
 form.elements.keep_original.addEventListener("change", () => chosen.review());
 form.addEventListener("submit", submit);
