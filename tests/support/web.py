@@ -245,10 +245,11 @@ def upload_all(client, token, upload, report, skip=()):
                 assert r.status_code == 204, r.get_json()
 
 
-def report_with_lookup(client, site, lookup: bytes | None, reply=None) -> tuple[int, dict]:
-    """POST a browser-sealed report with a codename's lookup; return status and answer."""
+def report_with_lookup(client, site, lookup: bytes | None, reply=None,
+                       fields: dict[str, str] | None = None) -> tuple[int, dict]:
+    """POST a browser-sealed report (of `fields`, else a drone) with a codename's lookup; return status and answer."""
     keyring = load_keyring(site.settings.keys_dir, read_signer(site.settings.signing_key))
-    report = seal_report(keyring.recipients(), {"incident_type": "drone", "description": "x"},
+    report = seal_report(keyring.recipients(), fields or {"incident_type": "drone", "description": "x"},
                          reply_key=str(reply) if reply else None)
     work = client.get("/api/v1/challenge").get_json()
     data = {"keyring_serial": keyring.serial, "header": b64(report.header), "body": b64(report.body), "lengths": [],
