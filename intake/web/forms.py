@@ -22,7 +22,7 @@ INCIDENT_TYPES = [
 FIELDS = ("incident_type", "occurred", "location", "description", "device")
 CHOSEN = ("occurred_month", "occurred_year", "province")  # sealed only when chosen (docs/format.md §5.1)
 MAX_DESCRIPTION = 20000
-UNCHOSEN = SelectChoice("", "–")
+UNCHOSEN = SelectChoice("", "")  # an empty first option: the answer is optional
 
 
 def lang() -> str:
