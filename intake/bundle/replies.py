@@ -10,10 +10,11 @@ one of those reviewer identities (or the import key itself, which only the serve
 
 from __future__ import annotations
 
+import hmac
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,10 +28,13 @@ from intake.crypto.keys import Identity, Recipient, b64decode, b64encode, generi
 from intake.errors import IntakeError
 
 if TYPE_CHECKING:
-    from intake.keys.keyring import Keyring
+    pass
 
-FORMAT = "intake-replies-1"
+FORMAT = "intake-replies-2"
+FORMATS = ("intake-replies-1", FORMAT)  # 1: replies only, each authenticated without a kind
+KINDS = ("reply", "note", "tags")
 AUTH_DOMAIN = b"intake-reply-auth-v1"
+AUTH_DOMAIN_2 = b"intake-replies-auth-v2"
 NONCE = sodium.crypto_box_NONCEBYTES
 MAX_FILE = 64 << 20
 
@@ -41,7 +45,9 @@ class RepliesError(IntakeError, ValueError):
 
 @dataclass(frozen=True)
 class Reply:
-    """A reply as the file carries it: the case, the reviewer key id, the sealed message, its authenticator."""
+    """An item of a replies file: a reply, a note (a status change) or a tag change of a case, sealed, with the
+    reviewer's key id and authenticator; `day`, `state` and `was` (the case's state in the bundle) for a note,
+    `day` for tags. Items of an intake-replies-1 file are replies with the version 1 authenticator."""
 
     ref: str
     key_id: str
@@ -49,6 +55,20 @@ class Reply:
     body: bytes
     nonce: bytes
     auth: bytes
+    kind: str = "reply"
+    day: str | None = None
+    state: str | None = None
+    was: str | None = None
+    version: int = 2
+
+    def digest(self) -> bytes:
+        """What the authenticator's box holds: a hash of every member the server acts on (docs/bundle.md §6)."""
+        if self.version == 1:
+            data = AUTH_DOMAIN + self.ref.encode() + b"\0"
+        else:
+            plain = {"kind": self.kind, "ref": self.ref, "day": self.day, "state": self.state, "was": self.was}
+            data = AUTH_DOMAIN_2 + json.dumps(plain, sort_keys=True, separators=(",", ":")).encode() + b"\0"
+        return generichash(32, data + len(self.header).to_bytes(4, "big") + self.header + self.body)
 
 
 def import_identity(instance: Path) -> Identity:
@@ -72,43 +92,62 @@ def bundle_import_key(manifest: dict[str, object]) -> Recipient:
     return Recipient.parse(text)
 
 
-def _digest(ref: str, header: bytes, body: bytes) -> bytes:
-    data = AUTH_DOMAIN + ref.encode() + b"\0" + len(header).to_bytes(4, "big") + header + body
-    return generichash(32, data)
-
-
 def append_reply(path: Path, import_key: Recipient, identities: Sequence[Identity], ref: str, header: bytes,
                  body: bytes) -> None:
     """Add a reply, authenticated by the reviewer's first identity, to a replies file (made if missing)."""
+    append_item(path, import_key, identities, Reply(ref, "", header, body, b"", b""))
+
+
+def append_item(path: Path, import_key: Recipient, identities: Sequence[Identity], item: Reply) -> None:
+    """Add an item (its key id, nonce and auth are made here, with the reviewer's first identity) to a replies
+    file (made if missing, written as intake-replies-2; the items already there keep their authenticators)."""
     identity = identities[0]
     nonce = nacl.utils.random(NONCE)
-    auth = sodium.crypto_box(_digest(ref, header, body), nonce, import_key.public_key, identity.secret_key)
-    replies = [r.__dict__ for r in read_replies(path)] if path.exists() else []
-    replies.append({"ref": ref, "key_id": identity.key_id, "header": header, "body": body, "nonce": nonce,
-                    "auth": auth})
-    text = json.dumps({"format": FORMAT, "replies": [
-        {k: b64encode(v) if isinstance(v, bytes) else v for k, v in r.items()} for r in replies]}, indent=1)
+    item = replace(item, key_id=identity.key_id, nonce=nonce, version=2, auth=b"")
+    item = replace(item, auth=sodium.crypto_box(item.digest(), nonce, import_key.public_key, identity.secret_key))
+    items = [*(read_replies(path) if path.exists() else []), item]
+    text = json.dumps({"format": FORMAT, "replies": [_written(r) for r in items]}, indent=1, ensure_ascii=False)
     temp = path.with_name(path.name + ".new")
     temp.unlink(missing_ok=True)
     write_private(temp, text + "\n")
     os.replace(temp, path)
 
 
+def _written(item: Reply) -> dict[str, object]:
+    found = {k: b64encode(v) if isinstance(v, bytes) else v for k, v in item.__dict__.items() if k != "version"}
+    if item.version == 1:  # an item of a version 1 file: its authenticator covers no kind
+        found = {k: found[k] for k in ("ref", "key_id", "header", "body", "nonce", "auth")}
+    return {k: v for k, v in found.items() if v is not None}
+
+
 def read_replies(path: Path) -> list[Reply]:
-    """Parse a replies file; RepliesError if it is not one."""
+    """Parse a replies file (version 1 or 2); RepliesError if it is not one."""
     try:
         if path.stat().st_size > MAX_FILE:
             raise RepliesError(f"{path} is larger than a replies file can be ({MAX_FILE >> 20} MiB)")
         data = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("replies"), list):
+        if not isinstance(data, dict) or data.get("format") not in FORMATS or not isinstance(data.get("replies"), list):
             raise ValueError(f"it is not an {FORMAT} file")
-        return [Reply(str(r["ref"]), str(r["key_id"]), _b(r["header"]), _b(r["body"]), b64decode(r["nonce"], NONCE),
-                      _b(r["auth"])) for r in data["replies"]]
+        return [_item(r) for r in data["replies"]]
     except OSError as exc:
         raise RepliesError(f"cannot read {path}: {exc.strerror or exc}") from None
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise RepliesError(f"{path} is not a replies file ({exc}): carry the file `intake-review reply --out` "
                            "wrote, unchanged") from None
+
+
+def _item(r: dict) -> Reply:
+    sealed = (str(r["ref"]), str(r["key_id"]), _b(r["header"]), _b(r["body"]), b64decode(r["nonce"], NONCE),
+              _b(r["auth"]))
+    if "kind" not in r:
+        return Reply(*sealed, version=1)
+    kind = r["kind"]
+    if kind not in KINDS:
+        raise ValueError(f"an item's kind is not one of {', '.join(KINDS)}")
+    plain = [r.get(k) for k in ("day", "state", "was")]
+    if not all(v is None or isinstance(v, str) for v in plain):
+        raise ValueError("day, state and was are strings")
+    return Reply(*sealed, kind, *plain)
 
 
 def _b(text: object) -> bytes:
@@ -118,67 +157,17 @@ def _b(text: object) -> bytes:
 
 
 def verify_reply(reply: Reply, import_identity: Identity, reviewers: dict[str, Recipient]) -> None:
-    """Check that an active reviewer's identity made this reply's authenticator; RepliesError otherwise."""
+    """Check that an active reviewer's identity made this item's authenticator; RepliesError otherwise."""
+    label = {"reply": f"a reply to case {reply.ref}", "note": f"a status change of case {reply.ref}",
+             "tags": f"a tag change of case {reply.ref}"}[reply.kind]
     reviewer = reviewers.get(reply.key_id)
     if reviewer is None:
-        raise RepliesError(f"a reply to case {reply.ref} names key {reply.key_id}, which is not an active "
-                           "reviewer key: nothing was imported")
+        raise RepliesError(f"{label} names key {reply.key_id}, which is not an active reviewer key: nothing was "
+                           "imported")
     try:
         opened = sodium.crypto_box_open(reply.auth, reply.nonce, reviewer.public_key, import_identity.secret_key)
     except nacl.exceptions.CryptoError:
         opened = b""
-    if opened != _digest(reply.ref, reply.header, reply.body):
-        raise RepliesError(f"a reply to case {reply.ref} is not authenticated by reviewer key {reply.key_id} "
-                           "(forged or altered): nothing was imported")
-
-
-def import_replies(engine, path: Path, identity: Identity, keyring: Keyring) -> tuple[int, int, list[str]]:  # type: ignore[no-untyped-def]
-    """Verify every reply of a file against the verified keyring, then store them all in one transaction.
-
-    Return (stored, already stored, the refs of cases whose full thread took no reply).
-    """
-    from intake.crypto.envelope import BODY_SIZES, parse_header
-    from intake.crypto.errors import CryptoError
-    from intake.storage.cases import get_case
-    from intake.storage.threads import add_replies
-
-    reviewers = {entry.key_id: entry.recipient for entry in keyring.active}
-    found, found_refs = [], []
-    for reply in read_replies(path):
-        verify_reply(reply, identity, reviewers)
-        try:
-            parsed = parse_header(reply.header)
-        except CryptoError as exc:
-            raise RepliesError(f"a reply to case {reply.ref} has a malformed header ({exc}): "
-                               "nothing was imported") from None
-        key_ids = parsed.key_ids
-        if len(key_ids) < 2 or parsed.version != 1 or len(reply.body) not in BODY_SIZES:
-            raise RepliesError(f"a reply to case {reply.ref} is not a sealed message: nothing was imported")
-        if sorted(key_ids[1:]) != sorted(keyring.key_ids):
-            raise RepliesError(f"a reply to case {reply.ref} is sealed to other keys than the keyring in use "
-                               f"(serial {keyring.serial}): the reviewer sealed it with an older keyring.json. "
-                               "Nothing was imported: give the reviewer the newest keyring and seal the reply again")
-        case = get_case(engine, reply.ref)
-        if case is None:
-            raise RepliesError(f"no case {reply.ref} on this server (deleted since the bundle was made?): "
-                               "nothing was imported; remove that reply or import on the right server")
-        if key_ids[0] != _reporter(case.header, key_ids[0]):
-            raise RepliesError(f"a reply to case {reply.ref} is not sealed to that case's reply key (docs/format.md "
-                               "§12.4): nothing was imported; seal the reply again from the case itself")
-        found.append((case.id, reply.header, reply.body))
-        found_refs.append(case.ref)
-    stored, full = add_replies(engine, found)
-    refs = {case_id: ref for (case_id, _header, _body), ref in zip(found, found_refs, strict=True)}
-    return stored, len(found) - stored - len(full), [refs[case_id] for case_id in full]
-
-
-def _reporter(header: bytes, otherwise: str) -> str:
-    """The key id of a case's reporter's stanza (header version 2), which a reply's stanza 0 must carry, as the
-    thread API asks of a follow-up; `otherwise` for a case sent before that stanza existed."""
-    from intake.crypto.envelope import parse_header
-    from intake.crypto.errors import CryptoError
-
-    try:
-        return parse_header(header).reporter or otherwise
-    except CryptoError:
-        return otherwise
+    if not hmac.compare_digest(opened, reply.digest()):
+        raise RepliesError(f"{label} is not authenticated by reviewer key {reply.key_id} (forged or altered): "
+                           "nothing was imported")

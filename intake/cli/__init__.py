@@ -106,9 +106,9 @@ def export_sealed(out_file: Path, since: dt.datetime | None) -> None:
 @main.command("import-replies")
 @click.argument("replies_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_replies(replies_file: Path) -> None:
-    """Store the replies an air-gapped reviewer sealed from a bundle (`intake-review --bundle B reply --out FILE`)."""
+    """Store what an air-gapped reviewer did from a bundle: replies, status changes, notes and tags (docs/bundle.md)."""
+    from intake.bundle.importing import import_replies as run
     from intake.bundle.replies import import_identity
-    from intake.bundle.replies import import_replies as run
     from intake.keys.audit import record
     from intake.keys.trust import verified
     from intake.storage.instance import database
@@ -116,17 +116,26 @@ def import_replies(replies_file: Path) -> None:
     settings = Settings.from_env()
     with database(settings) as engine:
         keyring = verified(settings, engine)  # signed by INTAKE_KEYRING_SIGNER, never older than one in use
-        stored, known, full = run(engine, replies_file, import_identity(settings.instance), keyring)
-        record(engine, "import-replies", {"stored": stored, "already": known, "thread full": len(full)})
-    already = f"{known} {'was' if known == 1 else 'were'} already stored"
-    click.echo(f"stored {count(stored, 'reply', 'replies')} ({already})", err=True)
-    if full:
+        done = run(engine, replies_file, import_identity(settings.instance), keyring)
+        record(engine, "import-replies", {"stored": done.stored["reply"], "notes": done.stored["note"],
+                                          "tags": done.stored["tags"], "already": done.already,
+                                          "thread full": len(done.full), "state kept": len(done.kept)})
+    already = f"{done.already} {'was' if done.already == 1 else 'were'} already stored"
+    parts = [count(done.stored["reply"], "reply", "replies"), *(
+        [count(done.stored["note"], "note")] if done.stored["note"] else []), *(
+        [count(done.stored["tags"], "tag change")] if done.stored["tags"] else [])]
+    click.echo(f"stored {', '.join(parts)} ({already})", err=True)
+    for ref, asked, now in done.kept:
+        click.echo(f"case {ref}: kept {now!r}, not {asked!r}: its state changed on the server since the bundle was "
+                   "made (the note is stored; set the state again with `intake-review status` if it should be)",
+                   err=True)
+    if done.full:
         from intake.storage.threads import MAX_MESSAGES, MAX_THREAD_BYTES
 
-        raise IntakeError(f"{count(len(full), 'reply', 'replies')} not stored, the thread being full (at most "
+        raise IntakeError(f"{count(len(done.full), 'reply', 'replies')} not stored, the thread being full (at most "
                           f"{MAX_MESSAGES} messages and {MAX_THREAD_BYTES >> 20} MiB a case): "
-                          f"{', '.join(sorted(set(full)))}; every other reply was stored. Nothing more can be added "
-                          "to those cases; their reporter can send a new report")
+                          f"{', '.join(sorted(set(done.full)))}; every other reply was stored. Nothing more can be "
+                          "added to those cases; their reporter can send a new report")
 
 
 @main.command()

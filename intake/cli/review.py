@@ -97,7 +97,31 @@ def shared_options(command):  # noqa: ANN001, ANN201 - a click decorator
 
 
 def _given(ctx: click.Context) -> dict[str, object]:
-    return {name: value for name, (value, _) in ctx.find_root().meta.get(SHARED, {}).items()}
+    """The shared options: typed on the command line, else the reviewer profile's (review/profile.py), else the
+    environment's or the default."""
+    root = ctx.find_root()
+    if "intake.review.settings" in root.meta:
+        return root.meta["intake.review.settings"]
+    from intake.review.profile import load_profile
+
+    stored = root.meta.get(SHARED, {})
+    typed = {name for name, (_, was_typed) in stored.items() if was_typed}
+    values = {name: value for name, (value, _) in stored.items()}
+    profile = load_profile()
+    for name, value in (("identity_files", profile.identity), ("passphrase_file", profile.passphrase_file),
+                        ("keys_dir", profile.keys_dir), ("signer", profile.signer)):
+        if name not in typed and value:
+            values[name] = value
+    if not {"db_url", "bundle"} & typed and (profile.db or profile.bundle):
+        values["db_url"], values["bundle"] = profile.db, profile.bundle
+    values["replies"] = profile.replies
+    root.meta["intake.review.settings"] = values
+    return values
+
+
+def replies_file(out: Path | None) -> Path | None:
+    """--out, else the profile's replies file."""
+    return out or _given(click.get_current_context()).get("replies")  # type: ignore[return-value]
 
 
 def session_command(command):  # noqa: ANN001, ANN201 - a click decorator
@@ -110,7 +134,7 @@ def session_command(command):  # noqa: ANN001, ANN201 - a click decorator
         interactive = click.get_text_stream("stdin").isatty()
         session = Session(tuple(given.get("identity_files") or ()), given.get("passphrase_file"),
                           None if given.get("bundle") else given.get("db_url"), given.get("bundle"),
-                          _ask if interactive else None)
+                          _ask if interactive else None, keyring_at=keyring_given())
         return command(session, *args, **kwargs)
 
     return shared_options(run)
@@ -214,12 +238,32 @@ def cat(session: Session, case: str, number: int) -> None:
 @click.argument("case")
 @click.argument("state", type=STATE)
 @click.option("--note", help="A note for the team, sealed to the active keyring.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --bundle: the replies file to add the change to, for `intake import-replies FILE`.")
 @session_command
-def status(session: Session, case: str, state: str, note: str | None) -> None:
-    """Set a case's triage STATE (on --db only; in-review, in_review or "in review"); a --note is sealed."""
+def status(session: Session, case: str, state: str, note: str | None, out: Path | None) -> None:
+    """Set a case's triage STATE (in-review, in_review or "in review"); a --note is sealed to the keyring."""
     from intake.review.triage import set_status
 
-    set_status(session, case, state, note, *keyring_given())
+    set_status(session, case, state, note, *keyring_given(), replies_file(out))
+
+
+@main.command()
+@click.argument("case")
+@click.argument("tags", nargs=-1)
+@click.option("--remove", multiple=True, metavar="TAG", help="A tag to take off the case (repeat it).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --bundle: the replies file to add the change to, for `intake import-replies FILE`.")
+@session_command
+def tag(session: Session, case: str, tags: tuple[str, ...], remove: tuple[str, ...], out: Path | None) -> None:
+    """Add TAGS to a case (and --remove others), sealed to the keyring: the server sees no tag name.
+
+    A tag is one word of letters and digits of any script (Khmer and Burmese too) and - _ . : / # + &,
+    at most 40 characters, compared without case (docs/review.md "Tags").
+    """
+    from intake.triage.tagging import set_tags
+
+    set_tags(session, case, tags, remove, *keyring_given(), replies_file(out))
 
 
 @main.command()
@@ -237,4 +281,5 @@ def reply(session: Session, case: str, text: str | None, text_file, out: Path | 
 
     if (text is None) == (text_file is None):
         raise UsageProblem("give the reply with --text TEXT or --file FILE (one of them)")
-    reply_to_case(session, case, text if text is not None else text_file.read(), *keyring_given(), out)
+    reply_to_case(session, case, text if text is not None else text_file.read(), *keyring_given(),
+                  replies_file(out))

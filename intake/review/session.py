@@ -26,6 +26,14 @@ class Session:
     ask: Callable[[str], bytes] | None = None  # a hidden prompt on the terminal; None when there is none
     _identities: list[tuple[Path, Identity]] | None = field(default=None, repr=False)
     _source: object = None
+    keyring_at: tuple[Path, str | Callable[[], str]] | None = None  # keys folder and signer, for reviewers' names
+    _names: dict[str, str] | None = field(default=None, repr=False)
+
+    def reviewer_name(self, key_id: object) -> str | None:
+        """The name the verified keyring gives a key id (retired keys too); None when unknown or unverified."""
+        if self._names is None:
+            self._names = keyring_names(self.keyring_at)
+        return self._names.get(key_id) if isinstance(key_id, str) else None
 
     @property
     def identities(self) -> list[Identity]:
@@ -51,6 +59,21 @@ class Session:
         if self._source is None:
             self._source = open_source(self.db_url, self.bundle)
         return self._source
+
+
+def keyring_names(where: tuple[Path, str | Callable[[], str]] | None) -> dict[str, str]:
+    """Each key id's name in the keyring of `where` (folder, signer), verified; empty when none verifies."""
+    from intake.errors import IntakeError
+    from intake.keys.keyring import KeyringError, load_keyring
+
+    if where is None:
+        return {}
+    try:
+        signer = where[1]() if callable(where[1]) else where[1]
+        keyring = load_keyring(where[0], signer.strip(), require_active=False)
+    except (KeyringError, IntakeError, OSError, ValueError):
+        return {}
+    return {entry.key_id: entry.name for entry in keyring.keys}
 
 
 def open_source(db_url: str | None, bundle: Path | None):

@@ -71,10 +71,18 @@ def shown_thread(case: OpenCase) -> list[dict[str, object]]:
 
 def case_data(session: Session, ref: str) -> tuple[OpenCase, dict[str, object]]:
     """Open one case and gather what `show` prints: summary, attachments checked, notes and thread."""
+    from intake.review.notes import TAGS_KIND, current_tags
+
     limits()
     case = open_case(session, ref)
+    entries = case.entries()
+    for entry in entries:
+        if "by" in entry:
+            entry["by_name"] = session.reviewer_name(entry["by"])
     return case, {**case.summary(), "attachments": [check_attachment(case, i) for i in range(len(case.case.lengths))],
-                  "notes": case.notes(), "thread": shown_thread(case)}
+                  "tags": list(current_tags(entries)),
+                  "tag_changes": [e for e in entries if e.get("kind") == TAGS_KIND],
+                  "notes": [e for e in entries if e.get("kind") != TAGS_KIND], "thread": shown_thread(case)}
 
 
 def seen(case: OpenCase, data: dict[str, object]) -> None:
@@ -110,6 +118,10 @@ def case_lines(data: dict[str, object]) -> list[str]:
     one = {k: terminal_text(str(data[k])) for k in ("id", "received", "status", "sealed_by")}
     out(f"case {one['id']}  received {one['received']}  status {one['status']}  "
         f"sealed by {one['sealed_by']}  opened with {terminal_text(str(data['opened_with']['identity']))}")
+    out(f"tags: {' '.join(map(str, data.get('tags') or ())) or 'none'}")
+    for change in data.get("tag_changes") or ():
+        if "error" in change:
+            out(f"  {change['created']}  a tag change not opened: {change['error']}")
     out("fields:")
     converted = {w["field"]: w["unicode"] for w in data["warnings"]}
     for name, value in data["fields"].items():
@@ -125,7 +137,7 @@ def case_lines(data: dict[str, object]) -> list[str]:
         if "error" in note:
             out(f"  {terminal_text(str(note['created']))}  (not opened: {note['error']})")
         else:
-            who = terminal_text(str(note["by"])[:16])
+            who = terminal_text(reviewer(note))
             out(f"  {terminal_text(str(note['created']))}  {terminal_text(str(note['status']))}  by {who}: "
                 f"{block(str(note['note']))}")
     if data["thread"]:
@@ -142,6 +154,12 @@ def case_lines(data: dict[str, object]) -> list[str]:
         for a in message["attachments"]:
             _print_file(out, f"     file {a['index']}. ", a)
     return lines
+
+
+def reviewer(entry: dict[str, object]) -> str:
+    """Who wrote a note: the keyring's name beside the key id (`alice (5f3a1b2c)`), or the key id alone."""
+    key_id = str(entry.get("by"))[:16]
+    return f"{entry['by_name']} ({key_id})" if entry.get("by_name") else key_id
 
 
 def block(text: str) -> str:

@@ -41,30 +41,39 @@ def reviewer_keyring(session: Session, keys_dir: Path, signer: str | Callable[[]
 
 
 def set_status(session: Session, ref: str, state: str, note: str | None, keys_dir: Path,
-               signer: str | Callable[[], str]) -> None:
-    """Set the state of a case in the database; a note is sealed first and stored in the same transaction."""
+               signer: str | Callable[[], str], out: Path | None = None) -> None:
+    """Set the state of a case in the database; a note is sealed first and stored in the same transaction.
+    From a bundle, the state and a sealed note (empty without --note) go into the replies file `out`."""
     from intake.clock import today
     from intake.review.notes import seal_note
     from intake.storage.cases import StorageError
     from intake.storage.notes import triage
 
     source = session.source
-    if source.read_only:
-        raise ReviewError("a bundle is read-only: its cases cannot change",
-                          "set the status on the server's database with --db URL")
+    if source.read_only and out is None:
+        raise ReviewError("a bundle is read-only: a status change from it goes into a replies file",
+                          "add --out FILE, then carry FILE to the server for `intake import-replies FILE`")
     case = source.case(ref)
     if case is None:
         raise no_case(ref)
     sealed, day = None, today()  # the note's day is sealed in it and stored with it
-    if note is not None:
-        if not note.strip():
-            raise BadValue("the note is empty", "--note")
+    if note is not None and not note.strip():
+        raise BadValue("the note is empty", "--note")
+    if note is not None or source.read_only:
         recipients = reviewer_keyring(session, keys_dir, signer, "note").recipients()
         case_key = open_case(session, ref).report.opened.report_key  # the note is bound to this case
         try:
-            sealed = seal_note(recipients, state, note, session.identities[0].key_id, case_key, day)
+            sealed = seal_note(recipients, state, note or "", session.identities[0].key_id, case_key, day)
         except ValueError as exc:
             raise ReviewError(f"cannot seal the note: {exc}", "shorten the note") from None
+    if source.read_only:
+        from intake.bundle.replies import Reply, append_item
+
+        append_item(out, source.import_key, session.identities,  # type: ignore[arg-type]
+                    Reply(case.ref, "", *sealed, b"", b"", kind="note", day=day.isoformat(), state=state,  # type: ignore[misc]
+                          was=case.status))
+        echo(terminal_text(f"case {case.ref}: {state} (sealed into {out}, for `intake import-replies`)"), err=True)
+        return
     try:
         triage(source.engine, case.ref, state, sealed, day)
     except StorageError as exc:

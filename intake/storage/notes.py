@@ -36,6 +36,33 @@ def noted_cases(engine: Engine) -> frozenset[int]:
         return frozenset(conn.execute(select(notes.c.case_id).distinct()).scalars())
 
 
+def import_notes(engine: Engine, rows: list[tuple[int, dt.date, bytes, bytes, str | None, str | None]]):  # noqa: ANN201
+    """Store sealed notes and tag entries carried from a bundle (case id, day, header, body, state, state in the
+    bundle), in one transaction. A row whose header the case already has is skipped, with its state. A state is
+    set only where the case is still in the state the bundle had (a newer change on the server wins).
+    Return (the rows stored, how many were already, (case id, state asked, state kept) for each kept)."""
+    added, kept = [], []
+    with writing(engine) as conn:
+        for row in rows:
+            case_id, day, header, body, state, was = row
+            if conn.execute(select(notes.c.id).where(notes.c.case_id == case_id, notes.c.header == header)).first():
+                continue
+            conn.execute(insert(notes).values(case_id=case_id, created=day, header=header, body=body))
+            added.append(row)
+            if state is not None:
+                conn.execute(update(cases).where(cases.c.id == case_id, cases.c.status == was).values(status=state))
+                now = conn.execute(select(cases.c.status).where(cases.c.id == case_id)).scalar_one()
+                if now != state:
+                    kept.append((case_id, state, now))
+    return added, len(rows) - len(added), kept
+
+
+def add_note(engine: Engine, case_id: int, note: tuple[bytes, bytes], day: dt.date) -> None:
+    """Store one sealed note or tag entry (header, body) of `day` on a case."""
+    with writing(engine) as conn:
+        conn.execute(insert(notes).values(case_id=case_id, created=day, header=note[0], body=note[1]))
+
+
 def triage(engine: Engine, ref: str, status: str, note: tuple[bytes, bytes] | None = None,
            day: dt.date | None = None) -> None:
     """Set a complete case's status and store its sealed note (header, body) of `day` (today), in one transaction."""

@@ -9,10 +9,10 @@ from functools import cached_property
 
 from intake.crypto.errors import CryptoError
 from intake.crypto.report import open_report
+from intake.review.notes import current_tags
 from intake.review.session import Session
 from intake.storage.cases import Case
 from intake.triage.search import searchable
-from intake.triage.tags import current_tags
 
 SNIPPET = 60
 STRUCTURED = ("incident_type", "province", "occurred_year", "occurred_month", "lang")

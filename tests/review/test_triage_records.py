@@ -13,14 +13,14 @@ from sqlalchemy import insert, update
 
 from intake.crypto.keys import Identity
 from intake.errors import BadValue
-from intake.review.notes import seal_note
+from intake.review.notes import seal_note, seal_tags
 from intake.review.session import Session
 from intake.storage.cases import canonical_ref
 from intake.storage.schema import cases, notes
 from intake.triage.csvfile import csv_rows, inert
 from intake.triage.filters import Filters, select
 from intake.triage.records import open_records
-from intake.triage.tags import normal_tag, seal_tags
+from intake.triage.tags import normal_tag
 from tests.support.reviewkit import damage_body, store
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
