@@ -1,0 +1,181 @@
+"""Carried files: a sealed report with its keyring serial and codename lookup, as the offline kit writes it
+(docs/format.md §13). Read as it arrives, without any key."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from intake.crypto.envelope import BODY_SIZES, MAX_ATTACHMENTS, Header, header_length, parse_header, stanza_count
+from intake.crypto.errors import MalformedEnvelope, TruncatedAttachment, UnsupportedVersion
+from intake.crypto.keys import generichash
+from intake.crypto.stream import plain_size
+
+MAGIC = b"INTKFILE"
+VERSION = 1
+LOOKUP_BYTES = 32
+PREFIX = len(MAGIC) + 1 + 8 + LOOKUP_BYTES  # 49 bytes before the sealed report file (§13.1)
+CARRIED_DOMAIN = b"intake-carried-v1"
+
+
+def carried_id(header: bytes) -> bytes:
+    """The carried id of a report: H(32, "intake-carried-v1" || header) (§13.3), kept to store a file once."""
+    return generichash(32, CARRIED_DOMAIN + header)
+
+
+def carried_prefix(serial: int, lookup: bytes) -> bytes:
+    """The 49 bytes a carried file starts with (§13.1)."""
+    if len(lookup) != LOOKUP_BYTES or not 0 <= serial < 1 << 64:
+        raise ValueError("a carried file needs a 32-byte lookup and a serial of 8 bytes")
+    return MAGIC + bytes([VERSION]) + struct.pack(">Q", serial) + lookup
+
+
+def write_carried(out: BinaryIO, serial: int, lookup: bytes, header: bytes, body: bytes,
+                  streams: Iterable[tuple[int, Iterable[bytes]]]) -> None:
+    """Write a carried file: the prefix, then the sealed report file of §8."""
+    from intake.crypto.container import write_envelope
+
+    out.write(carried_prefix(serial, lookup))
+    write_envelope(out, header, body, streams)
+
+
+@dataclass(frozen=True)
+class CarriedHead:
+    """What a carried file says before its streams: keyring serial, lookup, header, body and stream count."""
+
+    serial: int
+    lookup: bytes
+    header: Header
+    body: bytes
+    count: int
+
+
+@dataclass
+class CarriedParser:
+    """Reads a carried file as it arrives (§13.2). `feed` yields ("head", CarriedHead) once, then for each
+    stream ("stream", index, length) and its bytes as ("data", index, bytes); `finish` checks the end.
+
+    `available` is the most bytes the whole file can have (a request's declared length): a length that
+    declares more than can still arrive is refused at once, before any of it is read.
+    """
+
+    available: int | None = None
+    head: CarriedHead | None = None
+    lengths: list[int] = field(default_factory=list)
+    _buf: bytearray = field(default_factory=bytearray)
+    _seen: int = 0  # bytes consumed so far
+    _left: int = 0  # bytes of the current stream still to come
+    _step: str = "prefix"
+    _fields: dict[str, object] = field(default_factory=dict)
+
+    def _room(self, declared: int, what: str) -> None:
+        if self.available is not None and self._seen + declared > self.available:
+            raise TruncatedAttachment(f"the file declares {declared} bytes of {what}, more than it can hold")
+
+    def _take(self, data: memoryview, at: int, need: int) -> tuple[bytes | None, int]:
+        """Gather `need` bytes into the buffer; return them once whole, and the new position in `data`."""
+        take = min(need - len(self._buf), len(data) - at)
+        self._buf += data[at:at + take]
+        if len(self._buf) < need:
+            return None, at + take
+        whole = bytes(self._buf)
+        self._buf.clear()
+        self._seen += need
+        return whole, at + take
+
+    def feed(self, chunk: bytes) -> Iterator[tuple]:
+        """Parse the next bytes of the file; raise CryptoError (format.md §10) at the first failure."""
+        data, at = memoryview(chunk), 0
+        while at < len(data):
+            if self._step == "stream":
+                take = min(self._left, len(data) - at)
+                self._left -= take
+                self._seen += take
+                yield ("data", len(self.lengths) - 1, bytes(data[at:at + take]))
+                at += take
+                if self._left == 0:
+                    self._step = "length" if len(self.lengths) < self._count() else "end"
+                continue
+            if self._step == "end":
+                raise MalformedEnvelope("the carried file has bytes after its last attachment")
+            need = self._need()
+            got, at = self._take(data, at, need)
+            if got is not None:
+                yield from self._parsed(got)
+
+    def _count(self) -> int:
+        return self.head.count if self.head else 0
+
+    def _need(self) -> int:
+        step = self._step
+        if step == "prefix":
+            return PREFIX + 6
+        if step == "header":
+            return header_length(stanza_count(self._fields["start"])) - 6  # type: ignore[arg-type]
+        return {"body_length": 4, "body": self._fields.get("body_length", 0), "count": 1, "length": 8}[step]  # type: ignore[return-value]
+
+    def _parsed(self, got: bytes) -> Iterator[tuple]:
+        step = self._step
+        if step == "prefix":
+            if got[:len(MAGIC)] != MAGIC:
+                raise MalformedEnvelope("not a carried file: it does not start with INTKFILE (format.md §13)")
+            if got[len(MAGIC)] != VERSION:
+                raise UnsupportedVersion(f"carried file version {got[len(MAGIC)]} is not supported")
+            (serial,) = struct.unpack(">Q", got[9:17])
+            self._fields.update(serial=serial, lookup=got[17:PREFIX], start=got[PREFIX:])
+            stanza_count(got[PREFIX:])
+            self._step = "header"
+        elif step == "header":
+            self._fields["header"] = parse_header(self._fields["start"] + got)  # type: ignore[operator]
+            self._step = "body_length"
+        elif step == "body_length":
+            (length,) = struct.unpack(">I", got)
+            if length not in BODY_SIZES:
+                raise MalformedEnvelope(f"a sealed body cannot be {length} bytes long (format.md §5)")
+            self._room(length, "body")
+            self._fields["body_length"] = length
+            self._step = "body"
+        elif step == "body":
+            self._fields["body"] = got
+            self._step = "count"
+        elif step == "count":
+            if got[0] > MAX_ATTACHMENTS:
+                raise MalformedEnvelope(f"a report carries at most {MAX_ATTACHMENTS} attachments, not {got[0]}")
+            f = self._fields
+            self.head = CarriedHead(f["serial"], f["lookup"], f["header"], f["body"], got[0])  # type: ignore[arg-type]
+            self._step = "length" if got[0] else "end"
+            yield ("head", self.head)
+        elif step == "length":
+            (length,) = struct.unpack(">Q", got)
+            self._room(length, "an attachment")
+            if plain_size(length) is None:
+                raise MalformedEnvelope(f"attachment {len(self.lengths)} cannot be a sealed stream of {length} "
+                                        "bytes (format.md §7)")
+            self.lengths.append(length)
+            self._left = length
+            self._step = "stream"
+            yield ("stream", len(self.lengths) - 1, length)
+
+    def finish(self) -> CarriedHead:
+        """Check that the file ended where its framing says; return its head."""
+        if self._step == "stream":
+            raise TruncatedAttachment("the carried file ends inside an attachment")
+        if self._step == "length":
+            raise TruncatedAttachment("the carried file ends before an attachment")
+        if self._step != "end" or self.head is None:
+            raise MalformedEnvelope("the carried file ends inside its head (format.md §13.2)")
+        return self.head
+
+
+def read_carried(data: bytes) -> tuple[CarriedHead, list[bytes]]:
+    """Read a whole carried file in memory (tests, tools): its head and its sealed streams."""
+    parser = CarriedParser(len(data))
+    streams: list[bytearray] = []
+    for event in parser.feed(data):
+        if event[0] == "stream":
+            streams.append(bytearray())
+        elif event[0] == "data":
+            streams[event[1]] += event[2]
+    return parser.finish(), [bytes(s) for s in streams]
