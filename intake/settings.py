@@ -46,6 +46,7 @@ class Settings:
     body_grace: int = 30
     min_body_rate: int = 1024
     page_box_seconds: int = 900  # how long a sealed box handed to a page (web/boxes.py) can be sent back
+    kit_days: int = 30  # INTAKE_KIT_DAYS: how long a kit's keyring is taken after a newer one (docs/web.md)
     # `intake notify` (intake/operations/notify.py): reviewers' addresses and the mail server.
     notify_file: Path | None = None  # None: notify.json in the instance folder
     smtp_host: str | None = None
@@ -98,7 +99,7 @@ _BOUNDS = {"max_report_bytes": (MIB, 1 << 40), "pow_bits": (0, 32), "pow_easy_ra
            "free_floor": (0, 1 << 50),
            "review_cpu_seconds": (1, 86_400), "review_memory_mb": (64, 1 << 20),
            "workers": (1, 64), "header_timeout": (1, 3600), "idle_timeout": (1, 3600), "body_grace": (1, 3600),
-           "min_body_rate": (1, 1 << 30), "page_box_seconds": (1, 3600)}
+           "min_body_rate": (1, 1 << 30), "page_box_seconds": (1, 3600), "kit_days": (0, 3650)}
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(Settings)}
 
 

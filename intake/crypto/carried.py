@@ -70,6 +70,11 @@ class CarriedParser:
     _step: str = "prefix"
     _fields: dict[str, object] = field(default_factory=dict)
 
+    @property
+    def left(self) -> int:
+        """The bytes of the current stream still to come (0 between streams)."""
+        return self._left
+
     def _room(self, declared: int, what: str) -> None:
         if self.available is not None and self._seen + declared > self.available:
             raise TruncatedAttachment(f"the file declares {declared} bytes of {what}, more than it can hold")

@@ -47,7 +47,7 @@ def _from_file(path: Path) -> str:
 
 def put_in_use(engine: Engine, keyring: Keyring, where: Path) -> None:
     """Record the keyring as the newest in use, or raise KeyringRollback if an older or different one is."""
-    advance(engine, keyring.signer, keyring.serial, keyring.digest, str(where))
+    advance(engine, keyring.signer, keyring.serial, keyring.digest, str(where), keyring.key_ids)
 
 
 def verified(settings: Settings, engine: Engine, require_active: bool = True) -> Keyring:

@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 
 from intake.storage.batches import GroupCommit
 from intake.storage.budgets import charge, pending_bytes, spend
-from intake.storage.lifecycle import insert_case
+from intake.storage.lifecycle import duplicate, insert_case
 
 
 class Refused(Exception):
@@ -43,8 +43,10 @@ class Admitted:
 
 
 def admit_case(commits: GroupCommit, spent: bytes, day: int, limits: Limits, header: bytes, body: bytes,
-               key_ids: Sequence[str], lengths: Sequence[int], lookup: bytes | None = None) -> Admitted:
+               key_ids: Sequence[str], lengths: Sequence[int], lookup: bytes | None = None,
+               carried: bytes | None = None) -> Admitted:
     """Spend the challenge (`spent` digest of day `day`), count the bytes, store the case: all or nothing.
+    A report carried in from the offline kit (its `carried` id) that a case holds already raises Duplicate first.
 
     A replayed challenge, a spent budget or an error storing the case undoes everything, so a
     refusal keeps nothing: the proof of work was checked before, and it costs the client alone.
@@ -52,6 +54,8 @@ def admit_case(commits: GroupCommit, spent: bytes, day: int, limits: Limits, hea
     size = len(header) + len(body) + sum(lengths)
 
     def admit(conn: Connection) -> Admitted:
+        if carried is not None:
+            duplicate(conn, carried)
         if not spend(conn, spent, day):
             raise Refused("replayed")
         if lengths and pending_bytes(conn) + sum(lengths) > limits.pending_bytes:
@@ -59,6 +63,6 @@ def admit_case(commits: GroupCommit, spent: bytes, day: int, limits: Limits, hea
         if not charge(conn, "browser", size, limits.daily_bytes):
             raise Refused("daily")
         return Admitted(*insert_case(conn, header, body, "browser", key_ids, lengths, complete=not lengths,
-                                     lookup=lookup))
+                                     lookup=lookup, carried=carried))
 
     return commits.run(admit)

@@ -1,13 +1,18 @@
-"""The highest keyring serial (and its hash) the instance has used, per signer: a keyring only moves forward."""
+"""The highest keyring serial (and its hash) the instance has used, per signer: a keyring only moves forward.
+Every keyring put in use is also kept in its history (key ids, the day it was replaced) for the offline kit."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, insert, select, update
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from intake.clock import today
 from intake.errors import IntakeError
 from intake.storage.db import writing
-from intake.storage.schema import keyring_state
+from intake.storage.schema import keyring_history, keyring_state
 
 
 class KeyringRollback(IntakeError, ValueError):
@@ -30,8 +35,10 @@ def in_use(engine: Engine) -> list[dict[str, object]]:
     return [{"signer": r.signer, "serial": r.serial, "hash": r.hash} for r in rows]
 
 
-def advance(engine: Engine, signer: str, serial: int, digest: str, where: str) -> None:
-    """Record (serial, digest) as the newest keyring, or raise KeyringRollback if it is older or differs."""
+def advance(engine: Engine, signer: str, serial: int, digest: str, where: str,
+            key_ids: Sequence[str] | None = None) -> None:
+    """Record (serial, digest) as the newest keyring, or raise KeyringRollback if it is older or differs; with
+    `key_ids` (its recipients'), keep it in the history too, and date the replacement of older ones."""
     for _ in range(3):
         try:
             with writing(engine) as conn:
@@ -39,11 +46,13 @@ def advance(engine: Engine, signer: str, serial: int, digest: str, where: str) -
                                    .where(keyring_state.c.signer == signer).with_for_update()).first()
                 if row is None:
                     conn.execute(insert(keyring_state).values(signer=signer, serial=serial, hash=digest))
-                    return
-                refuse_older(row.serial, row.hash, serial, digest, where)
-                if serial > row.serial:
-                    conn.execute(update(keyring_state).where(keyring_state.c.signer == signer)
-                                 .values(serial=serial, hash=digest))
+                else:
+                    refuse_older(row.serial, row.hash, serial, digest, where)
+                    if serial > row.serial:
+                        conn.execute(update(keyring_state).where(keyring_state.c.signer == signer)
+                                     .values(serial=serial, hash=digest))
+                if key_ids is not None:
+                    _keep(conn, signer, serial, key_ids)
                 return
         except IntegrityError:
             continue  # another process inserted the first row meanwhile: read it again
@@ -59,3 +68,22 @@ def refuse_older(known: int, known_hash: str, serial: int, digest: str, where: s
     if serial == known and digest != known_hash:
         raise KeyringRollback(f"the keyring {where} has serial {serial} but differs from the serial {known} "
                               "keyring already in use: restore the keyring in use from a backup")
+
+
+def _keep(conn: Connection, signer: str, serial: int, key_ids: Sequence[str]) -> None:
+    """Keep the keyring in use in the history, and date today the replacement of every older one still undated."""
+    known = conn.execute(select(keyring_history.c.serial).where(keyring_history.c.signer == signer,
+                                                                 keyring_history.c.serial == serial)).first()
+    if known is None:
+        conn.execute(insert(keyring_history).values(signer=signer, serial=serial, key_ids=" ".join(key_ids)))
+    conn.execute(update(keyring_history).where(keyring_history.c.signer == signer, keyring_history.c.serial < serial,
+                                               keyring_history.c.replaced.is_(None)).values(replaced=today()))
+
+
+def kept(engine: Engine, signer: str, serial: int) -> tuple[list[str], dt.date | None] | None:
+    """The key ids of the keyring of that serial and the day a newer one replaced it (None: still in use), or None
+    when it was never put in use here."""
+    with engine.connect() as conn:
+        row = conn.execute(select(keyring_history.c.key_ids, keyring_history.c.replaced).where(
+            keyring_history.c.signer == signer, keyring_history.c.serial == serial)).first()
+    return (row.key_ids.split(), row.replaced) if row else None

@@ -30,7 +30,7 @@ from intake.storage.budgets import age_uploads, charge_stored, refund, spend_for
 from intake.storage.cases import CARRIER, StorageError, new_ref, part_count
 from intake.storage.db import writing
 from intake.storage.layout import shuffle_file
-from intake.storage.schema import attachments, case_keys, case_lookups, cases, parts
+from intake.storage.schema import attachments, case_carried, case_keys, case_lookups, cases, parts
 
 ID_SPACE = (1 << 31) - 1
 
@@ -45,8 +45,11 @@ def new_id(conn: Connection) -> int:
 
 def insert_case(conn: Connection, header: bytes, body: bytes, sealed_by: str, key_ids: Sequence[str],
                 lengths: Sequence[int], complete: bool, token: bool = True,
-                lookup: bytes | None = None) -> tuple[int, str, str | None]:
-    """Open a case with its attachment and key rows in `conn`'s transaction; return its id, ref and upload token."""
+                lookup: bytes | None = None, carried: bytes | None = None) -> tuple[int, str, str | None]:
+    """Open a case with its attachment and key rows in `conn`'s transaction; return its id, ref and upload token.
+    A report carried in from the offline kit gives its `carried` id (Duplicate if a case has it already)."""
+    if carried is not None:
+        duplicate(conn, carried)
     for length in lengths:
         if plain_size(length) is None:
             raise StorageError(f"an attachment of {length} sealed bytes is not a valid stream")
@@ -62,7 +65,29 @@ def insert_case(conn: Connection, header: bytes, body: bytes, sealed_by: str, ke
         conn.execute(insert(case_keys), [{"case_id": case_id, "key_id": k} for k in key_ids])
     if lookup is not None:
         set_lookup(conn, case_id, lookup)
+    if carried is not None:
+        try:
+            with conn.begin_nested():
+                conn.execute(insert(case_carried).values(case_id=case_id, carried=carried))
+        except IntegrityError:  # PostgreSQL: the same file, stored at the same moment by another transaction
+            raise Duplicate(None) from None
     return case_id, ref, upload
+
+
+class Duplicate(StorageError):
+    """A carried file that a case holds already: `ref` is that case's reference, or None while it still arrives."""
+
+    def __init__(self, ref: str | None) -> None:
+        super().__init__("this file arrived already" if ref else "this file is arriving already")
+        self.ref = ref
+
+
+def duplicate(conn: Connection, carried: bytes) -> None:
+    """Raise Duplicate if a case (complete or arriving) holds this carried id (format.md §13.3)."""
+    row = conn.execute(select(cases.c.ref, cases.c.complete).join(case_carried, case_carried.c.case_id == cases.c.id)
+                       .where(case_carried.c.carried == carried)).first()
+    if row is not None:
+        raise Duplicate(row.ref if row.complete else None)
 
 
 def set_lookup(conn: Connection, case_id: int, lookup: bytes) -> None:
@@ -75,10 +100,11 @@ def set_lookup(conn: Connection, case_id: int, lookup: bytes) -> None:
     conn.execute(insert(case_lookups).values(case_id=case_id, lookup=lookup))
 
 
-def open_arrival(engine: Engine, sealed_by: str = "server") -> int:
-    """Open an empty, incomplete case to seal streams into (no upload token); return its id."""
+def open_arrival(engine: Engine, sealed_by: str = "server", carried: bytes | None = None) -> int:
+    """Open an empty, incomplete case to seal streams into (no upload token); return its id. A carried file
+    claims its carried id here, so that the same file sent at once by others is refused before it is stored."""
     with writing(engine, durable=False) as conn:
-        return insert_case(conn, b"", b"", sealed_by, (), (), complete=False, token=False)[0]
+        return insert_case(conn, b"", b"", sealed_by, (), (), complete=False, token=False, carried=carried)[0]
 
 
 def add_stream(engine: Engine, case_id: int, idx: int) -> None:
@@ -218,6 +244,7 @@ def discard(engine: Engine, case_id: int) -> None:
             return  # completed since it was picked (the sweep's, or a discard's, step before): its parts are kept
         refund_unarrived(conn, case_id)
         conn.execute(delete(parts).where(parts.c.case_id == case_id))
+        conn.execute(delete(case_carried).where(case_carried.c.case_id == case_id))
         conn.execute(delete(cases).where(cases.c.id == case_id, cases.c.complete.is_(False)))
 
 

@@ -12,6 +12,7 @@ from intake.storage.db import writing
 from intake.storage.schema import (
     attachments,
     carriers,
+    case_carried,
     case_keys,
     case_lookups,
     cases,
@@ -45,8 +46,8 @@ def delete_cases(engine: Engine, ids: Sequence[int]) -> None:
             carried = select(carriers.c.case_id).where(carriers.c.thread_case.in_(chunk)).scalar_subquery()
             conn.execute(delete(parts).where(parts.c.case_id.in_(carried)))
             conn.execute(delete(cases).where(cases.c.id.in_(carried)))
-            for table in (parts, attachments, case_keys, notes, case_lookups, message_parts, message_attachments,
-                          messages):
+            for table in (parts, attachments, case_keys, notes, case_lookups, case_carried, message_parts,
+                          message_attachments, messages):
                 conn.execute(delete(table).where(table.c.case_id.in_(chunk)))
             conn.execute(delete(cases).where(cases.c.id.in_(chunk)))
 
@@ -59,5 +60,5 @@ def vacuum(engine: Engine) -> None:
             conn.exec_driver_sql("VACUUM")
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         else:
-            conn.exec_driver_sql("VACUUM cases, attachments, parts, case_keys, notes, case_lookups, messages, "
-                                "message_attachments, message_parts, carriers")
+            conn.exec_driver_sql("VACUUM cases, attachments, parts, case_keys, notes, case_lookups, case_carried, "
+                                "messages, message_attachments, message_parts, carriers")

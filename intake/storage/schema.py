@@ -137,6 +137,24 @@ case_lookups = Table(
     Column("lookup", LargeBinary, nullable=False, unique=True),
 )
 
+# A report carried in from the offline kit: its carried id (format.md §13.3), so that a file is stored once.
+case_carried = Table(
+    "case_carried", metadata,
+    Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+    Column("carried", LargeBinary, nullable=False, unique=True),
+)
+
+# Every keyring a signer put in use: its recipients' key ids and the day a newer one replaced it, so that a
+# report sealed by an offline kit to an older keyring can be judged (format.md §13.3).
+keyring_history = Table(
+    "keyring_history", metadata,
+    Column("signer", String(80), primary_key=True),
+    Column("serial", BigInteger, primary_key=True, autoincrement=False),
+    Column("key_ids", Text, nullable=False),
+    Column("replaced", Date),
+    sqlite_with_rowid=False,
+)
+
 messages = Table(
     "messages", metadata,
     Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),

@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
         language,
         receipt,
         report,
+        sealed,
         security,
         state,
         static,
@@ -63,6 +64,6 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     guards.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     language.init_app(app)
-    for module in (report, api, keyring_json, receipt, thread, thread_api):
+    for module in (report, api, keyring_json, receipt, thread, thread_api, sealed):
         app.register_blueprint(module.bp)
     return app

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from flask import Blueprint, Response, abort, jsonify, request
 from flask_babel import gettext as _
 
+from intake.crypto.carried import carried_id
 from intake.crypto.envelope import parse_header
 from intake.crypto.errors import CryptoError
 from intake.crypto.stream import PART
@@ -14,8 +16,17 @@ from intake.keys.keyring import KeyringError
 from intake.storage.admission import Refused, admit_case
 from intake.storage.cases import StorageError, part_count
 from intake.storage.followups import carrier_header, deliver
-from intake.storage.lifecycle import KeysChanged, complete_case, discard, missing_parts, put_part, upload_case
+from intake.storage.lifecycle import (
+    Duplicate,
+    KeysChanged,
+    complete_case,
+    discard,
+    missing_parts,
+    put_part,
+    upload_case,
+)
 from intake.storage.threads import ThreadFull
+from intake.web.carrying import arriving, check_kit_keys
 from intake.web.checks import check_report
 from intake.web.guards import no_space, refusal, thread_full
 from intake.web.limits import below_floor
@@ -42,22 +53,30 @@ def begin() -> tuple[Response, int]:
     if data.get("website"):
         abort(400, _("this report looks automated and was not stored: leave the `website` field empty"))
     solved = intake.work.verify(data.get("pow_challenge"), data.get("pow_nonce"))
-    checked = check_report(data, intake.keyring.current(), intake.settings.max_report_bytes)
+    keyring, carried = intake.keyring.current(), data.get("carried") is True
+    kit = partial(check_kit_keys, intake.engine, keyring, kit_days=intake.settings.kit_days) if carried else None
+    checked = check_report(data, keyring, intake.settings.max_report_bytes, kit)
     if below_floor(intake.disk, len(checked.header) + len(checked.body) + sum(checked.lengths),
                    intake.settings.free_floor):
         raise no_space()
     try:
         admitted = admit_case(intake.commits, solved.spent, solved.day, intake.limits, checked.header,
-                              checked.body, checked.key_ids, checked.lengths, checked.lookup)
+                              checked.body, checked.key_ids, checked.lengths, checked.lookup,
+                              carried_id(checked.header) if carried else None)
     except Refused as exc:
         raise refusal(exc) from None
+    except Duplicate as exc:
+        if exc.ref is None:
+            raise arriving() from None
+        return jsonify(ref=exc.ref, new=False), 200
     except StorageError as exc:
         abort(409, str(exc))
     intake.work.load.add()
+    new = {"new": True} if carried else {}
     if admitted.token is None:
-        return jsonify(ref=admitted.ref), 201
+        return jsonify(ref=admitted.ref, **new), 201
     missing = {str(idx): list(range(part_count(length))) for idx, length in enumerate(checked.lengths)}
-    return jsonify(upload=admitted.token, missing=missing), 201
+    return jsonify(upload=admitted.token, missing=missing, **new), 201
 
 
 def _case(token: str) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -51,8 +52,10 @@ def _bytes(data: dict[str, object], name: str) -> bytes:
     return decoded
 
 
-def check_report(data: dict[str, object], keyring: Keyring, max_bytes: int) -> CheckedReport:
-    """Check version, sizes, stream framing and key ids against the active keyring, without any key."""
+def check_report(data: dict[str, object], keyring: Keyring, max_bytes: int,
+                 kit_keys: Callable[[object, list[str]], None] | None = None) -> CheckedReport:
+    """Check version, sizes, stream framing and key ids against the active keyring, without any key. A report
+    carried in from the offline kit has its key ids checked by `kit_keys` (web/carrying.py) instead."""
     header = _bytes(data, "header")
     try:
         parsed = parse_header(header)
@@ -60,7 +63,10 @@ def check_report(data: dict[str, object], keyring: Keyring, max_bytes: int) -> C
         raise ReportRefused(_("the sealed header is not valid (%(error)s): reload the page and send the "
                                 "report again", error=exc)) from None
     try:
-        keyring.check_key_ids(parsed.reviewer_key_ids)
+        if kit_keys is not None:
+            kit_keys(data.get("keyring_serial"), parsed.reviewer_key_ids)
+        else:
+            keyring.check_key_ids(parsed.reviewer_key_ids)
     except KeyringError as exc:
         if data.get("keyring_serial") != keyring.serial:
             raise ReportRefused(_("the reviewers' keys changed since this page was loaded: load "
@@ -74,7 +80,7 @@ def check_report(data: dict[str, object], keyring: Keyring, max_bytes: int) -> C
     lookup = _bytes(data, "lookup") if data.get("lookup") is not None else None
     if lookup is not None and len(lookup) != 32:
         raise ReportRefused(_("`lookup` must be 32 bytes, the hash of the codename's token (docs/format.md §12.3)"))
-    if parsed.reporter is not None and lookup is None:
+    if (parsed.reporter is not None or kit_keys is not None) and lookup is None:
         raise ReportRefused(_("a header with a reporter's stanza needs the codename's `lookup` (docs/format.md "
                               "§4.1): send it, or seal the report without that stanza"))
     return CheckedReport(header, body, lengths, tuple(parsed.reviewer_key_ids), lookup)

@@ -1,0 +1,40 @@
+"""Carried files made in Python as the offline kit makes them (docs/format.md §13), and their /sealed post."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from intake.crypto.carried import write_carried
+from intake.crypto.codename import derive_keys, make_codename
+from intake.crypto.report import seal_report
+from intake.keys.keyring import load_keyring
+from intake.storage.threads import salt
+from tests.support.nojs import post
+
+
+def carried_file(site, fields=None, files=(), recipients=None, serial=None) -> tuple[bytes, str]:
+    """A carried file sealed to the site's keyring (or `recipients`, named as keyring `serial`), and its codename."""
+    keyring = load_keyring(site.settings.keys_dir, site.settings.keyring_signer)
+    codename = make_codename()
+    keys = derive_keys(codename, salt(site.engine))
+    report = seal_report(keyring.recipients() if recipients is None else recipients,
+                         fields or {"incident_type": "drone", "description": "carried in", "lang": "km"},
+                         [(n, t, [d]) for n, t, d in files], reply_key=str(keys.identity.recipient))
+    out = io.BytesIO()
+    write_carried(out, keyring.serial if serial is None else serial, keys.lookup, report.header, report.body,
+                  [(len(s), [s]) for s in report.streams])
+    return out.getvalue(), codename
+
+
+def sealed_token(client) -> str:
+    """A fresh form token of the /sealed page (one post per page)."""
+    page = client.get("/sealed").get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def post_sealed(client, data: bytes, token: str | None = None, name: str = "report.sealed", **fields):
+    """POST a carried file to /sealed as the page's form does: token first, then the file field `sealed`."""
+    form = {"csrf_token": token or sealed_token(client), "website": "", **fields,
+            "sealed": [(io.BytesIO(data), name, "application/octet-stream")]}
+    return post(client, form, "/sealed")
