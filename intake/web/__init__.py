@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
         errors,
         guards,
         keyring_json,
+        kit,
         language,
         receipt,
         report,
@@ -64,6 +65,6 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     guards.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     language.init_app(app)
-    for module in (report, api, keyring_json, receipt, thread, thread_api, sealed):
+    for module in (report, api, keyring_json, receipt, thread, thread_api, sealed, kit):
         app.register_blueprint(module.bp)
     return app

@@ -12,8 +12,8 @@ from intake.web.security import HEADERS
 # The form's JavaScript modules, fetched in parallel as soon as the page arrives (docs/web.md, "Page weight"):
 # libsodium.js first (the largest), then what js/page.js imports; tests/test_web_weight.py checks the list.
 PRELOAD = ("vendor/libsodium-sumo-0.8.4.mjs", "vendor/libsodium-wrappers-sumo-0.8.4.mjs", "js/seal.js", "js/upload.js",
-           "js/bodyjson.js", "js/files.js", "js/metadata.js", "js/post.js", "js/work.js", "js/zawgyi.js",
-           "js/codename.js", "js/derive.js", "js/provenance.js")
+           "js/parts.js", "js/bodyjson.js", "js/files.js", "js/metadata.js", "js/post.js", "js/work.js",
+           "js/zawgyi.js", "js/codename.js", "js/derive.js", "js/provenance.js")
 DROPPED = {"cache-control", "last-modified", "etag"}
 
 

@@ -7,7 +7,8 @@ import { b64url, newReportKey, openReportHead, ready } from "./seal.js";
 import { openMessageHead, sealMessageBody, sealMessageHeader } from "./thread.js";
 import { derive, saltOf } from "./derive.js";
 import { Chosen } from "./files.js";
-import { SendError, Upload, loadKeyring, manifestOf, solveWork, streamLength } from "./upload.js";
+import { manifestOf, streamLength } from "./parts.js";
+import { SendError, Upload, loadKeyring, solveWork } from "./upload.js";
 
 const $ = (id) => document.getElementById(id);
 const texts = $("js-check").dataset;

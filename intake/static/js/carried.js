@@ -1,0 +1,80 @@
+// Carried files (docs/format.md §13): the offline kit writes one, the /sealed page reads one before sending it.
+// tests/vectors/*.carried are run against readCarried.
+
+import { FormatError, parseHeader } from "./seal.js";
+
+const MAGIC = new TextEncoder().encode("INTKFILE");
+const VERSION = 1;
+export const PREFIX = 49;
+const STANZA = 96;
+const MAX_ATTACHMENTS = 32;
+const BODY_SIZES = new Set(Array.from({ length: 11 }, (_, k) => 40 + (1 << (10 + k))));
+
+function be(value, bytes) {
+  // Big-endian unsigned integer of `bytes` bytes (exact up to 2^53).
+  const out = new Uint8Array(bytes);
+  for (let i = bytes - 1; i >= 0; i--) { out[i] = value % 256; value = Math.floor(value / 256); }
+  return out;
+}
+
+function readBe(data, at, bytes) {
+  let value = 0;
+  for (let i = 0; i < bytes; i++) value = value * 256 + data[at + i];
+  return value;
+}
+
+function framedStream(length) {
+  // Whether a sealed stream can be `length` bytes long (§7: L >= 41 and (L - 41) mod 65553 <= 65535).
+  return length >= 41 && (length - 41) % 65553 <= 65535;
+}
+
+export function carriedFile(serial, lookup, header, body, streams) {
+  // The carried file as a Blob (§13.1): `streams` is a list of {length, parts} with each stream's sealed parts.
+  const pieces = [MAGIC, new Uint8Array([VERSION]), be(serial, 8), lookup, header, be(body.length, 4), body,
+    new Uint8Array([streams.length])];
+  for (const s of streams) pieces.push(be(s.length, 8), ...s.parts);
+  return new Blob(pieces, { type: "application/octet-stream" });
+}
+
+export async function readCarried(blob) {
+  // The framing of a carried file (§13.2), read without any key from a Blob or File:
+  // {serial, lookup, header, body, streams: [{offset, length}]}, or a FormatError.
+  const envelope = (why) => new FormatError("malformed envelope", why);
+  const read = async (at, n) => new Uint8Array(await blob.slice(at, at + n).arrayBuffer());
+  const head = await read(0, PREFIX + 6);
+  if (head.length < MAGIC.length || MAGIC.some((b, i) => head[i] !== b)) throw envelope("not a carried file");
+  if (head[8] !== VERSION) throw new FormatError("unsupported version", `carried file version ${head[8]}`);
+  if (head.length < PREFIX + 6) throw envelope("the file ends inside its head");
+  let at = PREFIX + 38 + STANZA * head[PREFIX + 5];
+  const header = await read(PREFIX, at - PREFIX);
+  try {
+    parseHeader(header); // §4 steps 1-4
+  } catch (e) {
+    if (header.length === at - PREFIX || e.message !== "wrong header length") throw e;
+    throw envelope("the file ends inside the header");
+  }
+  const lengthBytes = await read(at, 4);
+  if (lengthBytes.length !== 4) throw envelope("the file ends inside the header");
+  const bodyLength = readBe(lengthBytes, 0, 4);
+  if (!BODY_SIZES.has(bodyLength)) throw envelope("impossible body size");
+  at += 4;
+  const body = await read(at, bodyLength);
+  at += bodyLength;
+  const count = (await read(at, 1))[0];
+  if (body.length !== bodyLength || count === undefined) throw envelope("the file ends inside the body");
+  if (count > MAX_ATTACHMENTS) throw envelope("too many attachments");
+  at += 1;
+  const streams = [];
+  for (let i = 0; i < count; i++) {
+    const raw = await read(at, 8);
+    if (raw.length !== 8) throw new FormatError("truncated attachment", "the file ends before an attachment");
+    const length = readBe(raw, 0, 8);
+    at += 8;
+    if (at + length > blob.size) throw new FormatError("truncated attachment", "the file ends inside an attachment");
+    if (!framedStream(length)) throw envelope("an attachment cannot be a sealed stream of that length");
+    streams.push({ offset: at, length });
+    at += length;
+  }
+  if (at !== blob.size) throw envelope("bytes after the last attachment");
+  return { serial: readBe(head, 9, 8), lookup: head.slice(17, PREFIX), header, body, streams };
+}
