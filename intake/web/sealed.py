@@ -55,8 +55,8 @@ class Known(Exception):
 
 def bad_file(exc: CryptoError) -> CarriedRefused:
     """What to tell whoever sends a file that is not a whole carried file."""
-    return CarriedRefused(_("This is not a whole report file from the kit (%(error)s). Nothing was stored. Send the "
-                            "file the kit saved, as it is: if it was copied, copy it again.", error=exc))
+    return CarriedRefused(_("This is not a whole report file from the kit. Nothing was stored. Send the file the kit "
+                            "saved, as it is.") + f" ({exc})")
 
 
 class CarriedWriter:
@@ -195,8 +195,7 @@ def post() -> tuple[str, int]:
             return render_template("sealed_receipt.html", ref=known.ref, new=False), 200
         writer = carrying.writer
         if writer is None or set(files) != {"sealed"} or not writer.closed or writer.parser.head is None:
-            abort(400, _("Choose the report file the kit saved (it ends in .sealed) and send it with this page's "
-                         "form. Nothing was stored."))
+            abort(400, _("Choose the report file the kit saved (it ends in .sealed)."))
         head = writer.parser.head
         try:
             ref = complete_case(intake.engine, writer.case_id, head.header.raw, head.body,  # type: ignore[arg-type]
