@@ -35,6 +35,11 @@ class Bucket:
             self._level -= 1
             return True
 
+    def give_back(self) -> None:
+        """Return a place taken by a request that was then refused (a carried file found bad as it arrived)."""
+        with self._lock:
+            self._level = min(float(self.per_minute), self._level + 1)
+
 
 def below_floor(folder: Path | None, size: int, floor: int) -> bool:
     """Whether storing `size` more bytes would eat into the free-space floor of the database's disk.

@@ -68,6 +68,7 @@ class CarriedWriter:
         self.case_id: int | None = None
         self.pending, self.batch, self.parts = bytearray(), [], 0
         self.size = 0
+        self.took = False  # a place of the no-JS budget, given back if the file is refused
         self.closed = False
 
     def write(self, data: bytes) -> int:
@@ -89,6 +90,7 @@ class CarriedWriter:
         self._count(len(head.header.raw) + len(head.body))
         if not intake.nojs.take():
             raise CarriedRefused(str(nojs_busy()), 429)
+        self.took = True
         try:
             self.case_id = open_arrival(intake.engine, "browser", carried=carried_id(head.header.raw))
         except Duplicate as exc:
@@ -213,4 +215,6 @@ def post() -> tuple[str, int]:
         writer = carrying.writer
         if ref is None and writer is not None and writer.case_id is not None:
             discard(intake.engine, writer.case_id)
+        if ref is None and writer is not None and writer.took:
+            intake.nojs.give_back()
     return render_template("sealed_receipt.html", ref=ref, new=True), 200

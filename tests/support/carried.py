@@ -16,8 +16,13 @@ from tests.support.nojs import post
 def carried_file(site, fields=None, files=(), recipients=None, serial=None) -> tuple[bytes, str]:
     """A carried file sealed to the site's keyring (or `recipients`, named as keyring `serial`), and its codename."""
     keyring = load_keyring(site.settings.keys_dir, site.settings.keyring_signer)
+    return carried_for(keyring, site.engine, fields, files, recipients, serial)
+
+
+def carried_for(keyring, engine, fields=None, files=(), recipients=None, serial=None) -> tuple[bytes, str]:
+    """A carried file sealed to `keyring` (or `recipients`, named as keyring `serial`) of the instance of `engine`."""
     codename = make_codename()
-    keys = derive_keys(codename, salt(site.engine))
+    keys = derive_keys(codename, salt(engine))
     report = seal_report(keyring.recipients() if recipients is None else recipients,
                          fields or {"incident_type": "drone", "description": "carried in", "lang": "km"},
                          [(n, t, [d]) for n, t, d in files], reply_key=str(keys.identity.recipient))
