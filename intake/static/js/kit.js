@@ -99,6 +99,7 @@ function applyState() {
   $("report-form").querySelector("button[type=submit]").disabled = sealing !== "ready";
   if (sealing === "no-wasm") refuse(texts.msgNoWasm);
   if (sealing === "refused") refuse(texts.msgCannot);
+  if (sealing === "expired") refuse(texts.msgExpired);
 }
 
 function fieldsOf(form) {
@@ -204,7 +205,7 @@ async function start() {
 
 async function load() {
   // "ready" once libsodium.js runs and the keyring verifies; "no-wasm" without WebAssembly (Tor Browser at
-  // "Safer"); "refused" when the keyring does not verify: then this kit never seals.
+  // "Safer"); "refused" when the keyring does not verify: then this kit never seals; "expired" after its day.
   try {
     if (typeof WebAssembly !== "object") throw new Error("WebAssembly is off");
     await sodiumModule.ready;
@@ -214,10 +215,15 @@ async function load() {
   }
   try {
     keyring = verifyKeyring();
-    return "ready";
   } catch (e) {
     return "refused";
   }
+  // An old kit seals to old keys, some perhaps withdrawn since: past its day (by this phone's clock), it stops.
+  if (new Date().toISOString().slice(0, 10) > DATA.expires) {
+    keyring = null;
+    return "expired";
+  }
+  return "ready";
 }
 
 await start();
