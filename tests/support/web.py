@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import http.client
 import itertools
 import os
 import re
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import requests
 from sqlalchemy import Engine, func, select
+from werkzeug.datastructures import MultiDict
+from werkzeug.test import encode_multipart
 
 from intake.crypto.keys import Identity, generichash
 from intake.crypto.report import open_report, seal_report
@@ -258,3 +261,22 @@ def report_with_lookup(client, site, lookup: bytes | None, reply=None,
         data["lookup"] = b64(lookup)
     answer = client.post("/api/v1/reports", json=data, headers={"X-CSRFToken": csrf_token(client)})
     return answer.status_code, answer.get_json()
+
+
+def slow_post(server: Server, path: str, values: MultiDict, meanwhile) -> tuple[int, str]:
+    """POST a multipart form a slice at a time; after the first third, run `meanwhile()` (the admin's commands)."""
+    boundary, body = encode_multipart(values)
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
+    conn.putrequest("POST", path)
+    conn.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
+    conn.putheader("Content-Length", str(len(body)))
+    conn.endheaders()
+    third = len(body) // 3
+    conn.send(body[:third])
+    meanwhile()
+    for at in range(third, len(body), 256 << 10):
+        conn.send(body[at:at + (256 << 10)])
+    answer = conn.getresponse()
+    text = answer.read().decode()
+    conn.close()
+    return answer.status, text

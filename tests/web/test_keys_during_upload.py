@@ -5,7 +5,6 @@ never saw. Real processes: a live `intake serve`, and the admin's CLI run while 
 
 from __future__ import annotations
 
-import http.client
 import io
 import json
 import os
@@ -15,7 +14,6 @@ import pytest
 import requests
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
-from werkzeug.test import encode_multipart
 
 from intake.crypto.codename import derive_keys, lookup_of, make_codename
 from intake.crypto.report import seal_report
@@ -26,7 +24,7 @@ from intake.storage.threads import salt
 from tests.support.keytools import Instance
 from tests.support.nojs import form
 from tests.support.threads import SEALED, check_nojs, form_token
-from tests.support.web import Server
+from tests.support.web import Server, slow_post
 
 FILE = os.urandom(6 << 20)  # 6 MiB of a video: sealed as it arrives, over seconds
 
@@ -48,25 +46,6 @@ def _case_with_codename(inst: Instance) -> str:
         insert_case(conn, report.header, report.body, "browser", [r.key_id for r in keyring.recipients()], [],
                     complete=True, lookup=lookup_of(keys.token))
     return codename
-
-
-def _slow_post(server: Server, path: str, values: MultiDict, meanwhile) -> tuple[int, str]:
-    """POST a multipart form a slice at a time; after the first third, run `meanwhile()` (the admin's commands)."""
-    boundary, body = encode_multipart(values)
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
-    conn.putrequest("POST", path)
-    conn.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
-    conn.putheader("Content-Length", str(len(body)))
-    conn.endheaders()
-    third = len(body) // 3
-    conn.send(body[:third])
-    meanwhile()
-    for at in range(third, len(body), 256 << 10):
-        conn.send(body[at:at + (256 << 10)])
-    answer = conn.getresponse()
-    text = answer.read().decode()
-    conn.close()
-    return answer.status, text
 
 
 @pytest.fixture
@@ -104,7 +83,7 @@ def test_nojs_follow_up_spanning_retire_and_rewrap_is_refused(live) -> None:
                         ("message", "the full video"),
                         ("attachments", FileStorage(io.BytesIO(FILE), "clip.mp4", content_type="video/mp4"))])
     before = _counts(inst)
-    status, text = _slow_post(server, "/check", values, _retire_and_rewrap(inst, identities))
+    status, text = slow_post(server, "/check", values, _retire_and_rewrap(inst, identities))
     assert status == 409, text
     assert "keys changed while your message was arriving, so nothing was stored" in text
     assert _counts(inst) == before
@@ -120,7 +99,7 @@ def test_nojs_report_spanning_retire_and_rewrap_is_refused(live) -> None:
     for key, value in fields.items():
         for item in value if isinstance(value, list) else [value]:
             values.add(key, FileStorage(item[0], item[1], content_type=item[2]) if isinstance(item, tuple) else item)
-    status, text = _slow_post(server, "/report", values, _retire_and_rewrap(inst, identities))
+    status, text = slow_post(server, "/report", values, _retire_and_rewrap(inst, identities))
     assert status == 409, text
     assert "keys changed while your report was arriving, so nothing was stored" in text
     assert _counts(inst) == {"cases": 0, "parts": 0, "messages": 0, "message_parts": 0}

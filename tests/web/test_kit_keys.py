@@ -1,16 +1,19 @@
 """Which keyrings a carried file may be sealed to (format.md §13.3), with the real `intake keys` commands and a live
 server: an older keyring within INTAKE_KIT_DAYS whose keys are all still in use is taken, and the next rewrap
 opens it to the new key; a file sealed to a key retired since is refused as out of date; an old keyring copied
-back is never used for a kit (class 1)."""
+back is never used for a kit (class 1); a file still arriving when keys change is refused as it commits (class 9)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import io
+import os
 import re
 import time
 
 import pytest
 import requests
+from werkzeug.datastructures import FileStorage, MultiDict
 
 from intake.clock import today
 from intake.keys.keyring import load_keyring
@@ -20,7 +23,7 @@ from intake.web.checks import ReportRefused
 from tests.support.carried import carried_file, carried_for, post_sealed
 from tests.support.keytools import Instance, put_back
 from tests.support.threads import Team
-from tests.support.web import Server, rows
+from tests.support.web import Server, rows, slow_post
 
 RECEIPT = re.compile(r'id="receipt">([^<]+)<')
 
@@ -108,3 +111,36 @@ def test_the_grace_period_ends(app, site):
             check_kit_keys(site.engine, second, second.serial + 1, second.key_ids, days)
         assert load_keyring(site.settings.keys_dir, site.settings.keyring_signer).serial == second.serial
     assert post_sealed(app.test_client(), data).status_code == 200
+
+
+@pytest.mark.slow
+def test_carried_file_spanning_retire_and_rewrap_is_refused(tmp_path):
+    """A carried file still arriving when a key is retired and rewrap runs is refused as it commits (class 9):
+    stored, it would stay open to the retired key that rewrap never saw. Sent again, it is out of date."""
+    inst = Instance(tmp_path, f"sqlite:///{tmp_path / 'intake.db'}")
+    keys = inst.setup("alice", "bob")
+    server = Server({**inst.env, "INTAKE_WORKERS": "1"}, tmp_path).start()
+    try:
+        wait_serial(server.url, inst.keyring().serial)
+        data, _ = carried_for(inst.keyring(), inst.engine, files=[("clip.mp4", "video/mp4", os.urandom(6 << 20))])
+        token = re.search(r'name="csrf_token" value="([^"]+)"',
+                          requests.get(server.url + "/sealed", timeout=60).text).group(1)
+        values = MultiDict([("csrf_token", token),
+                            ("sealed", FileStorage(io.BytesIO(data), "r.sealed", "application/octet-stream"))])
+        before = rows(inst.engine)
+
+        def retire() -> None:
+            inst.admin("keys", "retire", "alice")
+            inst.run("keys", "rewrap", "--identity", str(keys["bob"]), "--passphrase-file", str(inst.reviewer_pw),
+                     "--jobs", "1")
+
+        status, text = slow_post(server, "/sealed", values, retire)
+        assert status == 409, text
+        assert "keys changed while this file was arriving" in text
+        assert rows(inst.engine) == before
+        again = carry(server.url, data)
+        assert again.status_code == 409
+        assert "out of date" in again.text
+        assert rows(inst.engine) == before
+    finally:
+        server.stop()
