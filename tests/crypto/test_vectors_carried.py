@@ -66,7 +66,7 @@ def test_fed_a_byte_at_a_time(path) -> None:
 
 def test_a_claim_is_refused_before_its_bytes_arrive() -> None:
     """Ten bytes cannot announce 2 GiB: the parser refuses at the length, with only the head read."""
-    data = load(VECTORS / "108-carried-claim-2gib.carried")[1]
+    data = load(VECTORS / "118-carried-claim-2gib.carried")[1]
     parser = CarriedParser(len(data))
     events = []
     with pytest.raises(CryptoError, match="more than it can hold"):

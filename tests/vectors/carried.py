@@ -56,33 +56,33 @@ def main() -> None:
         return report, out.getvalue()
 
     big, data = sealed(CHUNK + 100)
-    write("100-carried-success", "success", team[1], keys.lookup, data,
+    write("110-carried-success", "success", team[1], keys.lookup, data,
           "a report with the reporter's stanza and one photo of two chunks, carried with its serial and lookup",
           json.loads(open_body(open_header(big.header, [team[0]]).report_key, big.body).to_json()))
     report, good = sealed(1000)
     empty = seal_report([t.recipient for t in team], FIELDS, reply_key=str(keys.identity.recipient))
     out = io.BytesIO()
     write_carried(out, SERIAL, keys.lookup, empty.header, empty.body, [])
-    write("101-carried-success-no-files", "success", team[0], keys.lookup, out.getvalue(), "no attachment (count 0)",
+    write("111-carried-success-no-files", "success", team[0], keys.lookup, out.getvalue(), "no attachment (count 0)",
           json.loads(open_body(open_header(empty.header, [team[0]]).report_key, empty.body).to_json()))
-    write("102-carried-malformed-magic", "malformed envelope", team[0], keys.lookup, b"INTKFILX" + good[8:],
+    write("112-carried-malformed-magic", "malformed envelope", team[0], keys.lookup, b"INTKFILX" + good[8:],
           "the magic is not INTKFILE")
-    write("103-carried-unsupported-version", "unsupported version", team[0], keys.lookup,
+    write("113-carried-unsupported-version", "unsupported version", team[0], keys.lookup,
           good[:8] + b"\x02" + good[9:], "carried file version 2")
-    write("104-carried-cut-lookup", "malformed envelope", team[0], keys.lookup, good[:30],
+    write("114-carried-cut-lookup", "malformed envelope", team[0], keys.lookup, good[:30],
           "the file ends inside the lookup")
-    write("105-carried-trailing-byte", "malformed envelope", team[0], keys.lookup, good + b"\x00",
+    write("115-carried-trailing-byte", "malformed envelope", team[0], keys.lookup, good + b"\x00",
           "a byte after the last stream")
     at = len(carried_prefix(SERIAL, keys.lookup)) + len(report.header) + 4 + len(report.body)
-    write("106-carried-count-33", "malformed envelope", team[0], keys.lookup, good[:at] + bytes([33]) + good[at + 1:],
+    write("116-carried-count-33", "malformed envelope", team[0], keys.lookup, good[:at] + bytes([33]) + good[at + 1:],
           "a count of 33 attachments")
-    write("107-carried-truncated-stream", "truncated attachment", team[0], keys.lookup, good[:-10],
+    write("117-carried-truncated-stream", "truncated attachment", team[0], keys.lookup, good[:-10],
           "the last stream is 10 bytes short")
     claim = good[:at] + b"\x01" + struct.pack(">Q", 2 << 30) + b"0123456789"
-    write("108-carried-claim-2gib", "truncated attachment", team[0], keys.lookup, claim,
+    write("118-carried-claim-2gib", "truncated attachment", team[0], keys.lookup, claim,
           "a stream that declares 2 GiB, followed by 10 bytes")
     bad_body = good[:at - len(report.body) - 4] + struct.pack(">I", 1000) + good[at - len(report.body):]
-    write("109-carried-body-size", "malformed envelope", team[0], keys.lookup, bad_body,
+    write("119-carried-body-size", "malformed envelope", team[0], keys.lookup, bad_body,
           "a body length that no padded body has (§5)")
     print(f"wrote {len(list(HERE.glob('*.carried')))} carried vectors to {HERE}")
 
