@@ -113,4 +113,4 @@ def kit_script() -> str:
 
 
 KIT_MODULES = ("vendor/libsodium-sumo-0.8.4.mjs", "vendor/libsodium-wrappers-sumo-0.8.4.mjs", "js/bodyjson.js",
-               "js/seal.js", "js/codename.js", "js/metadata.js", "js/files.js", "js/parts.js", "js/carried.js")
+               "js/seal.js", "js/codename.js", "js/metadata.js", "js/provenance.js", "js/files.js", "js/parts.js")

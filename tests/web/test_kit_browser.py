@@ -5,6 +5,7 @@ the kit weighs at most 600 KB, keeps its CSP and asks the form's questions in ea
 from __future__ import annotations
 
 import base64
+import gzip
 import html
 import json
 import re
@@ -59,8 +60,10 @@ def test_kit_weight_policy_and_languages(kit, served):
     assert not re.search(r'\b(src|href)="(?!about:blank)', text)
     assert "<title>Form</title>" in text
     assert "surveillance" not in path.name + re.search(r"<title>(.*)</title>", text).group(1)
-    forms = json.loads(re.search(r'id="kit-data">(.*?)</script>', text, re.S).group(1))["forms"]
-    assert set(forms) == {"km", "my", "en"}
+    packed = json.loads(re.search(r'id="kit-data">(.*?)</script>', text, re.S).group(1))["pages"]
+    pages = json.loads(gzip.decompress(base64.b64decode(packed)))
+    assert set(pages) == {"km", "my", "en"}
+    assert all('name="description"' in page for page in pages.values())
 
 
 def test_kit_without_webassembly_says_so(browser, kit):

@@ -1,21 +1,14 @@
-// Carried files (docs/format.md §13): the offline kit writes one, the /sealed page reads one before sending it.
-// tests/vectors/*.carried are run against readCarried.
+// Carried files (docs/format.md §13), read: the /sealed page checks one before sending it (the kit, js/kit.js,
+// writes them). tests/vectors/*.carried are run against readCarried.
 
 import { FormatError, parseHeader } from "./seal.js";
 
 const MAGIC = new TextEncoder().encode("INTKFILE");
 const VERSION = 1;
-export const PREFIX = 49;
+const PREFIX = 49;
 const STANZA = 96;
 const MAX_ATTACHMENTS = 32;
 const BODY_SIZES = new Set(Array.from({ length: 11 }, (_, k) => 40 + (1 << (10 + k))));
-
-function be(value, bytes) {
-  // Big-endian unsigned integer of `bytes` bytes (exact up to 2^53).
-  const out = new Uint8Array(bytes);
-  for (let i = bytes - 1; i >= 0; i--) { out[i] = value % 256; value = Math.floor(value / 256); }
-  return out;
-}
 
 function readBe(data, at, bytes) {
   let value = 0;
@@ -26,14 +19,6 @@ function readBe(data, at, bytes) {
 function framedStream(length) {
   // Whether a sealed stream can be `length` bytes long (§7: L >= 41 and (L - 41) mod 65553 <= 65535).
   return length >= 41 && (length - 41) % 65553 <= 65535;
-}
-
-export function carriedFile(serial, lookup, header, body, streams) {
-  // The carried file as a Blob (§13.1): `streams` is a list of {length, parts} with each stream's sealed parts.
-  const pieces = [MAGIC, new Uint8Array([VERSION]), be(serial, 8), lookup, header, be(body.length, 4), body,
-    new Uint8Array([streams.length])];
-  for (const s of streams) pieces.push(be(s.length, 8), ...s.parts);
-  return new Blob(pieces, { type: "application/octet-stream" });
 }
 
 export async function readCarried(blob) {

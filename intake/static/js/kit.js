@@ -6,13 +6,13 @@ import { MAX_STANZAS, concat, newReportKey, parseRecipient, sealBody, sealHeader
 import { deriveKeys, makeCodename, normalise } from "./codename.js";
 import { Chosen } from "./files.js";
 import { manifestOf, sealedParts, streamLength } from "./parts.js";
-import { carriedFile } from "./carried.js";
 import sodiumModule from "../vendor/libsodium-wrappers-sumo-0.8.4.mjs";
 
 const $ = (id) => document.getElementById(id);
 const DATA = JSON.parse($("kit-data").textContent);
 const LANGS = ["km", "my", "en"];
 const FILE_NAME = "report.sealed";
+const CARRIED_MAGIC = [...new TextEncoder().encode("INTKFILE"), 1]; // and version 1 (docs/format.md §13.1)
 let texts = {};
 let chosen = null;
 let keyring = null; // {serial, recipients} once its signature is checked
@@ -61,11 +61,16 @@ function verifyKeyring() {
   return { serial: data.serial, recipients };
 }
 
+let pages = null;
+
 async function page(lang) {
-  // The kit's page in `lang`, kept gzipped in the file (web/kit.py), opened by the browser itself.
-  const bytes = Uint8Array.from(atob(DATA.forms[lang]), (c) => c.charCodeAt(0));
+  // The kit's page in `lang`: every language is kept gzipped in the file (web/kit.py), opened by the browser itself.
+  if (!pages) {
+    const bytes = Uint8Array.from(atob(DATA.pages), (c) => c.charCodeAt(0));
+    pages = JSON.parse(await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).text());
+  }
   const template = document.createElement("template");
-  template.innerHTML = await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).text();
+  template.innerHTML = pages[lang];
   return template.content;
 }
 
@@ -88,6 +93,7 @@ async function choose(lang) {
   texts = $("kit-texts").dataset;
   chosen = new Chosen(form.elements.attachments, texts, () => form.elements.keep_original.checked);
   form.elements.keep_original.addEventListener("change", () => chosen.review());
+  form.noValidate = true; // the kit's own checks, in the kit's language, as the form page's
   form.addEventListener("submit", submit);
   $("quick-exit").addEventListener("click", (e) => { e.preventDefault(); window.location.replace("about:blank"); });
   applyState();
@@ -140,6 +146,21 @@ async function seal(fields, files) {
   return { file: carriedFile(keyring.serial, keys.lookup, header, body, streams), codename };
 }
 
+function be(value, bytes) {
+  // Big-endian unsigned integer of `bytes` bytes (exact up to 2^53).
+  const out = new Uint8Array(bytes);
+  for (let i = bytes - 1; i >= 0; i--) { out[i] = value % 256; value = Math.floor(value / 256); }
+  return out;
+}
+
+function carriedFile(serial, lookup, header, body, streams) {
+  // The carried file as a Blob (docs/format.md §13.1): `streams` is a list of {length, parts} with each stream's sealed parts.
+  const pieces = [new Uint8Array(CARRIED_MAGIC), be(serial, 8), lookup, header, be(body.length, 4), body,
+    new Uint8Array([streams.length])];
+  for (const s of streams) pieces.push(be(s.length, 8), ...s.parts);
+  return new Blob(pieces, { type: "application/octet-stream" });
+}
+
 function save() {
   // Offer the sealed file as a download (a blob: address, made in this page: nothing leaves the phone).
   const a = document.createElement("a");
@@ -167,8 +188,8 @@ async function submit(event) {
   event.preventDefault();
   const form = $("report-form");
   if (!keyring) return;
-  if (!form.reportValidity()) return;
   const fields = fieldsOf(form);
+  if (form.elements.incident_type && !fields.incident_type) { show(texts.msgType, true); return; }
   if (!(fields.description || "").trim()) { show(texts.msgDescription, true); return; }
   if (await chosen.review()) { $("files-note").scrollIntoView({ block: "center" }); return; }
   show(texts.msgPreparing);
