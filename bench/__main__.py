@@ -25,7 +25,7 @@ from pathlib import Path
 
 from bench.common import ROOT, PeakMemory, Row
 
-ROWS = ("seal", "nojs", "api", "fsyncs", "review", "rewrap", "storage", "layout", "checks", "weight")
+ROWS = ("seal", "nojs", "api", "fsyncs", "review", "rewrap", "storage", "layout", "checks", "weight", "kit")
 QUICK = ("quick mode: small sizes and one run. It checks that every row runs, not the goals: the 'met' "
          "column is left empty; run `python -m bench` for figures and goals.")
 
@@ -125,6 +125,21 @@ def weight(quick: bool) -> list[Row]:
                 higher_is_better=False, goal="<= 400 KB (no JS < 30 KiB)",
                 met=max(js["bytes"], gz["bytes"]) <= 400_000 and nojs["bytes"] < 30 * 1024,
                 note=f"gzip only: {gz['bytes'] / 1000:.1f} KB")]
+
+
+def kit(quick: bool) -> list[Row]:
+    """The offline kit: its weight, how soon it can seal from file:// on a slowed CPU, and sealing a video in it
+    against the online form page."""
+    got, _ = script("kit", "--mib", str(8 if quick else 50), "--runs", str(1 if quick else 3))
+    mib = got["mib"]
+    return [Row("offline kit file", "KB", got["bytes"] / 1000, "libsodium.js in it", got["libsodium_bytes"] / 1000,
+                higher_is_better=False, goal="<= 600 KB", met=got["bytes"] <= 600_000),
+            Row("kit ready to seal from file://, phone (CPU 4x slower)", "s", got["ready_phone"],
+                "same kit, CPU not slowed", got["ready"], higher_is_better=False, goal="< 3 s",
+                met=got["ready_phone"] < 3, note="every request aborted; 360 px"),
+            Row(f"sealing a {mib} MiB video in the kit", "MiB/s", mib / got["kit"], "the online form page",
+                mib / got["page"], goal=">= 0.5x the page", met=got["kit"] <= 2 * got["page"],
+                note="kit: until its file is saved; page: sealed, proof of work, uploaded, until the receipt")]
 
 
 def machine() -> dict[str, object]:
