@@ -69,8 +69,12 @@ def test_onion_location(site):
 
 
 def test_no_inline_script_or_style():
-    """Templates carry no inline script, style element or style attribute, and load nothing external."""
+    """Templates carry no inline script, style element or style attribute, and load nothing external. The one
+    exception is the offline kit's file (kit.html): a page opened from the phone's storage can load nothing, so
+    its script and style are inline, allowed by their hashes alone (tests/web/test_kit_browser.py checks it)."""
     for path in (ROOT / "templates").glob("*.html"):
+        if path.name == "kit.html":
+            continue
         text = path.read_text(encoding="utf-8")
         for banned in ("<style", "style=", "javascript:", "<script>", "http://", "//cdn"):
             assert banned not in text, (path.name, banned)
