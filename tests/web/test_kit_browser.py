@@ -64,6 +64,10 @@ def test_kit_weight_policy_and_languages(kit, served):
     pages = json.loads(gzip.decompress(base64.b64decode(packed)))
     assert set(pages) == {"km", "my", "en"}
     assert all('name="description"' in page for page in pages.values())
+    for page in pages.values():  # the browser keeps nothing typed (attack catalogue 7)
+        controls = re.findall(r"<(?:input|select|textarea)\b[^>]*>", page)
+        assert len(controls) >= 10
+        assert all('autocomplete="off"' in c for c in controls), [c for c in controls if "autocomplete" not in c]
 
 
 def test_kit_without_webassembly_says_so(browser, kit):
