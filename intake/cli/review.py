@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from intake.cli.errors import Dispatcher, Failure
+from intake.cli.filtering import filter_options
 from intake.cli.states import STATE
 from intake.review.errors import FAILED, ReviewError
 from intake.review.session import Session
@@ -283,3 +284,24 @@ def reply(session: Session, case: str, text: str | None, text_file, out: Path | 
         raise UsageProblem("give the reply with --text TEXT or --file FILE (one of them)")
     reply_to_case(session, case, text if text is not None else text_file.read(), *keyring_given(),
                   replies_file(out))
+
+
+@main.command()
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="A new or empty folder to write index.html (and, for the team, cases/) into.")
+@click.option("--share", is_flag=True, help="For the public: counts, charts and the map only; no case pages, no "
+              "text, no thumbnails, no references; weeks, not days; every count below --min-count hidden.")
+@click.option("--min-count", type=click.IntRange(min=2), default=5, show_default=True,
+              help="With --share: a count below this is shown as \"fewer than K\".")
+@click.option("--pages-in", "pages_in", type=click.Choice(["en", "km", "my"]), default="en", show_default=True,
+              help="The language the pages are written in.")
+@filter_options
+@session_command
+def digest(session: Session, out_dir: Path, share: bool, min_count: int, pages_in: str, filters) -> None:  # noqa: ANN001
+    """Write a digest of the cases into DIR: static pages, no script, that open from the file system.
+
+    Without --share it holds what reporters wrote: keep it on the reviewing machine. The filters are list's.
+    """
+    from intake.digest.build import write_digest
+
+    write_digest(session, filters, out_dir, share, min_count, pages_in)

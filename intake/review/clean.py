@@ -1,4 +1,5 @@
-"""Removing metadata from exported copies: JPEG, PNG and WebP rebuilt from their structure, PDF with pypdf."""
+"""Removing metadata from exported copies (JPEG, PNG and WebP rebuilt from their structure, PDF with pypdf), and
+the digest's previews: new small JPEGs drawn from a photo's pixels."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from intake.review.rebuild import Unparsed, rebuild
 
 CLEANABLE = ("image/jpeg", "image/png", "image/webp", "application/pdf")
 MAX_CLEAN = 256 << 20
+PREVIEWABLE = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
+PREVIEW_SIDE = 320
 
 
 class CannotClean(Exception):
@@ -43,6 +46,42 @@ def clean(data: bytes, kind: str | None) -> bytes:
         if type(exc).__name__.startswith("DecompressionBomb"):
             raise TooCostly("could not be cleaned: too costly (a decompression bomb)") from None
         raise CannotClean(f"could not be parsed ({type(exc).__name__}): kept as it is, treat it as hostile") from exc
+
+
+def thumbnail(data: bytes, kind: str | None) -> bytes:
+    """A new small JPEG drawn from the decoded pixels of `data` (never its bytes), or CannotClean saying why."""
+    if kind not in PREVIEWABLE:
+        raise CannotClean(f"no preview for {kind or 'this type'}")
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a quirk a viewer would forgive; only a bomb's warning stops it
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return _thumbnail(data, PREVIEWABLE[kind])
+    except MemoryError:
+        raise TooCostly("no preview: decoding it needs more memory than allowed") from None
+    except Exception as exc:  # noqa: BLE001 - a hostile photo is one "no preview", never a stopped digest
+        if type(exc).__name__.startswith("DecompressionBomb"):
+            raise TooCostly("no preview: a decompression bomb") from None
+        raise CannotClean(f"no preview: it could not be read ({type(exc).__name__})") from None
+
+
+def _thumbnail(data: bytes, fmt: str) -> bytes:
+    from PIL import Image, ImageOps
+
+    with Image.open(io.BytesIO(data), formats=[fmt]) as img:
+        img.draft("RGB", (PREVIEW_SIDE, PREVIEW_SIDE))  # a JPEG decodes at 1/2 to 1/8 of its size
+        img.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
+        small = ImageOps.exif_transpose(img)
+    if small.mode in ("RGBA", "LA", "P", "PA"):
+        small = small.convert("RGBA")
+        flat = Image.new("RGB", small.size, (255, 255, 255))
+        flat.paste(small, mask=small.getchannel("A"))
+        small = flat
+    out = io.BytesIO()
+    small.convert("RGB").save(out, "JPEG", quality=70)  # no EXIF, ICC, XMP or comment: only these pixels
+    return out.getvalue()
 
 
 def _image(data: bytes, kind: str) -> bytes:

@@ -2,19 +2,26 @@
 
 The decrypted bytes go to the child through a pipe and the cleaned copy comes back through one; the child may
 not write any file (RLIMIT_FSIZE 0) nor dump core. A file that makes it run out of its limits is reported as
-too costly, and the review goes on with the next attachment.
+too costly, and the review goes on with the next attachment. The digest's previews (`Previews`) fork such a
+child per photo from one process that imported Pillow once.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import resource
+import select
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 
 COSTLY = "could not be cleaned: too costly"
+PREVIEW_CPU, PREVIEW_MB = 5, 384  # at most, for one preview (the settings may lower them)
+MAX_PREVIEW_INPUT = 64 << 20  # a photo larger than this gets no preview
+MAX_PREVIEW_OUTPUT = 1 << 20
 
 
 @dataclass
@@ -89,5 +96,122 @@ def _child(kind: str, mode: str, cpu: int, memory_mb: int, size: int) -> None:
     sys.stdout.buffer.flush()
 
 
+class Previews:
+    """New small JPEGs of photos, each drawn in its own child process, forked from one that imported Pillow once.
+
+    The forked child has the limits of `inspect` (processor time, memory, no file, no core), so a decompression
+    bomb or a malformed photo is one "no preview"; the next photo gets a fresh child.
+    """
+
+    def __init__(self) -> None:
+        cpu, memory = limits()
+        self.cpu, self.memory = min(cpu, PREVIEW_CPU), min(memory, PREVIEW_MB)
+        self.server: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Previews:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.server is not None:
+            self.server.stdin.close()  # type: ignore[union-attr]
+            self.server.wait()
+            self.server.stdout.close()  # type: ignore[union-attr]
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        if self.server is None or self.server.poll() is not None:
+            command = [sys.executable, "-I", "-m", "intake.review.sandbox", "", "serve", str(self.cpu),
+                       str(self.memory), str(MAX_PREVIEW_INPUT)]
+            self.server = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,  # noqa: S603
+                                           env={})
+        return self.server
+
+    def make(self, data: bytes, kind: str | None) -> bytes | str:
+        """A new JPEG of at most 320 px a side drawn from the photo's pixels, or why there is none."""
+        if len(data) > MAX_PREVIEW_INPUT:
+            return f"no preview: larger than {MAX_PREVIEW_INPUT >> 20} MiB"
+        server = self._start()
+        try:
+            server.stdin.write(json.dumps({"kind": kind or "", "size": len(data)}).encode() + b"\n" + data)  # type: ignore[union-attr]
+            server.stdin.flush()  # type: ignore[union-attr]
+            head = json.loads(server.stdout.readline())  # type: ignore[union-attr]
+            body = server.stdout.read(head["size"]) if head.get("size") else b""  # type: ignore[union-attr]
+        except (OSError, ValueError, KeyError):
+            server.kill()
+            server.wait()
+            return "no preview: the previewing process failed"
+        if "why" in head:
+            return str(head["why"])
+        if not body.startswith(b"\xff\xd8\xff") or len(body) > MAX_PREVIEW_OUTPUT:
+            return "no preview: the previewing process gave no JPEG"
+        return body
+
+
+def _preview_one(kind: str, data: bytes, cpu: int, memory_mb: int) -> dict[str, object] | bytes:
+    """Fork a child with the limits that draws one preview; its JPEG, or why there is none."""
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: limits first, then Pillow meets the photo
+        os.close(reader)
+        os.close(0)  # the child speaks only through its own pipe
+        os.close(1)
+        code = 0
+        try:
+            _limit(cpu, memory_mb, len(data))
+            from intake.review.clean import CannotClean, thumbnail
+
+            try:
+                out = b"J" + thumbnail(data, kind or None)
+            except CannotClean as exc:
+                out = b"E" + str(exc).encode()
+            with os.fdopen(writer, "wb") as pipe:
+                pipe.write(out)
+        except BaseException:  # noqa: BLE001 - whatever happens, the child leaves without running anything else
+            code = 1
+        os._exit(code)
+    os.close(writer)
+    got, deadline = bytearray(), time.monotonic() + 3 * cpu + 10
+    with os.fdopen(reader, "rb", buffering=0) as pipe:
+        while len(got) <= MAX_PREVIEW_OUTPUT + 1 and (left := deadline - time.monotonic()) > 0:
+            if not select.select([pipe], [], [], left)[0]:
+                break
+            chunk = pipe.read(1 << 16)
+            if not chunk:
+                break
+            got += chunk
+    if time.monotonic() >= deadline or len(got) > MAX_PREVIEW_OUTPUT + 1:
+        os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        why = {signal.SIGXCPU: f"it needs more than {cpu} s of processor time"}.get(os.WTERMSIG(status),
+                                                                                    "out of time or memory")
+        return {"why": f"no preview: too costly ({why})"}
+    if os.WEXITSTATUS(status) != 0 or not got:
+        return {"why": "no preview: too costly (the previewing process failed, maybe out of memory)"}
+    return bytes(got[1:]) if got[:1] == b"J" else {"why": got[1:].decode(errors="replace")}
+
+
+def _serve(cpu: int, memory_mb: int) -> None:
+    """Read photos framed as a JSON line and bytes; answer each with a JSON line and the preview's bytes."""
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    from PIL import Image, ImageOps  # noqa: F401 - imported once here, so each forked child starts with them
+
+    import intake.review.clean  # noqa: F401
+
+    Image.init()
+    while line := sys.stdin.buffer.readline():
+        head = json.loads(line)
+        data = sys.stdin.buffer.read(int(head["size"]))
+        result = _preview_one(str(head["kind"]), data, cpu, memory_mb)
+        if isinstance(result, bytes):
+            sys.stdout.buffer.write(json.dumps({"size": len(result)}).encode() + b"\n" + result)
+        else:
+            sys.stdout.buffer.write(json.dumps(result).encode() + b"\n")
+        sys.stdout.buffer.flush()
+
+
 if __name__ == "__main__":
-    _child(sys.argv[1], sys.argv[2], *(int(a) for a in sys.argv[3:6]))
+    if sys.argv[2] == "serve":
+        _serve(int(sys.argv[3]), int(sys.argv[4]))
+    else:
+        _child(sys.argv[1], sys.argv[2], *(int(a) for a in sys.argv[3:6]))
