@@ -12,6 +12,7 @@ os.environ.setdefault("INTAKE_KDF_PROFILE", "interactive")
 from intake.crypto.keys import Identity  # noqa: E402
 from intake.storage.db import connect, upgrade  # noqa: E402
 from tests.support import postgres_database  # noqa: E402
+from tests.support.browser import CHROMIUM_ARGS  # noqa: E402
 
 
 @pytest.fixture
@@ -42,3 +43,14 @@ def engine(db_url: str):
 def identities() -> list[Identity]:
     """Three fresh reviewer identities."""
     return [Identity.generate() for _ in range(3)]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.browser import CHROMIUM_ARGS
 from tests.support.web import Server, Site, make_site
 
 
@@ -32,17 +31,6 @@ def app(site: Site):
 def client(app):
     """A test client of the app."""
     return app.test_client()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's Chromium, headless, driven by Playwright."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
