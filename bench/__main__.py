@@ -2,11 +2,12 @@
 
 Rows: seal (intake.crypto sealing a file vs age), nojs (server-side sealing vs age and gpg), api (a large
 browser-sealed upload and small reports a second vs bare endpoints), fsyncs (fsync calls per report on each
-way in, a large file vs 1 MiB), review (intake-review list vs bare PyNaCl, list --search vs list), rewrap
-(vs bare PyNaCl), storage (SQLite vs PostgreSQL), layout (the sweep's rebuild of a SQLite file vs copying
-it), checks (a browser-sealed report's latency while wrong codenames are posted to the no-JS /check vs
-quiet), weight (the form page in Chromium over a Tor-on-a-phone network, with JavaScript vs without). The
-table is printed and written to bench/out/latest.json.
+way in, a large file vs 1 MiB), review (intake-review list vs bare PyNaCl, list --search vs list), digest
+(intake-review digest of cases with photos vs list of them, under 60 s and 500 MiB), rewrap (vs bare PyNaCl),
+storage (SQLite vs PostgreSQL), layout (the sweep's rebuild of a SQLite file vs copying it), checks (a
+browser-sealed report's latency while wrong codenames are posted to the no-JS /check vs quiet), weight (the form
+page in Chromium over a Tor-on-a-phone network, with JavaScript vs without). The table is printed and written to
+bench/out/latest.json.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from pathlib import Path
 
 from bench.common import ROOT, PeakMemory, Row
 
-ROWS = ("seal", "nojs", "api", "fsyncs", "review", "rewrap", "storage", "layout", "checks", "weight", "kit")
+ROWS = ("seal", "nojs", "api", "fsyncs", "review", "digest", "rewrap", "storage", "layout", "checks", "weight",
+        "kit")
 QUICK = ("quick mode: small sizes and one run. It checks that every row runs, not the goals: the 'met' "
          "column is left empty; run `python -m bench` for figures and goals.")
 
@@ -74,6 +76,17 @@ def review(quick: bool) -> list[Row]:
             Row(f"review list --search, {got['cases']} cases", "cases/s", got["search"], "plain list", got["list"],
                 goal=">= 0.4x plain list", met=got["search"] >= 0.4 * got["list"],
                 note="notes and threads opened, every case's text searched")]
+
+
+def digest(quick: bool) -> list[Row]:
+    """intake-review digest over cases with photos (previews drawn in the sandbox) vs list on the same cases."""
+    got, _ = script("digest", *(("100", "30", "--side", "1600") if quick else ("1000", "300", "--side", "4000")))
+    return [Row(f"digest, {got['cases']} cases, {got['photos']} photos of {got['side']} px", "s", got["digest_s"],
+                "intake-review list --json, same cases", got["list_s"], higher_is_better=False,
+                goal="< 60 s, < 500 MiB", met=got["digest_s"] < 60 and got["digest_mib"] < 500,
+                memory_mib={"digest": got["digest_mib"], "preview server": got["preview_server_mib"]},
+                note=f"processor time {got['digest_cpu_s']:.1f} s (list {got['list_cpu_s']:.1f} s); "
+                     f"{got['previews']} previews; load average {got['load']:.1f}")]
 
 
 def rewrap(quick: bool) -> list[Row]:

@@ -10,7 +10,7 @@ DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
 def filter_options(command):  # noqa: ANN001, ANN201 - a click decorator
-    """The filters of `list` (intake/triage/filters.py), given as `filters=Filters(...)` to the command."""
+    """The filters of `list` and `digest` (intake/triage/filters.py), given as `filters=Filters(...)`."""
     import functools
 
     @functools.wraps(command)
@@ -23,21 +23,24 @@ def filter_options(command):  # noqa: ANN001, ANN201 - a click decorator
         return command(*args, filters=filters, **kwargs)
 
     options = [
-        click.option("--status", multiple=True, type=STATE, help="Only cases in this state; repeat it for any of "
-                     "several."),
-        click.option("--tag", "tags", multiple=True, help="Only cases with this tag; repeat it for all of them."),
+        click.option("--status", multiple=True, type=STATE, help="Only cases in this state (in-review, in_review or "
+                     "\"in review\"); repeat it for any of several."),
+        click.option("--tag", "tags", multiple=True, help="Only cases with this tag; repeat it for cases with all of "
+                     "them."),
         click.option("--type", "incident_type", multiple=True, help="Only this incident type, as the form sends it "
                      "(drone, cctv, face_recognition, phone_online, other); repeat it for any of several."),
-        click.option("--province", multiple=True, help="Only this province, state or region (KH-12, MM-06); "
-                     "repeat it for any of several."),
-        click.option("--lang", "lang_of", multiple=True, help="Only reports written on the page in this "
-                     "language (km, my, en)."),
+        click.option("--province", multiple=True, help="Only this province, state or region, as the form sends it "
+                     "(KH-12, MM-06); repeat it for any of several."),
+        click.option("--lang", "lang_of", multiple=True, help="Only reports written on the page in this language "
+                     "(km, my, en)."),
         click.option("--since", type=DATE, help="Only cases received on or after this day (YYYY-MM-DD)."),
         click.option("--until", type=DATE, help="Only cases received on or before this day (YYYY-MM-DD)."),
-        click.option("--unread", is_flag=True, help="Only cases whose reporter wrote since a reviewer showed them."),
+        click.option("--unread", is_flag=True, help="Only cases whose reporter wrote since a reviewer last showed "
+                     "them."),
         click.option("--has-files", is_flag=True, help="Only cases with a file (in the report or a message)."),
-        click.option("--search", default="", metavar="WORDS", help="Only cases holding every word (in a field, "
-                     "note, tag or message)."),
+        click.option("--search", default="", metavar="WORDS", help="Only cases holding every word, in a field, note, "
+                     "tag or message (any case; Khmer and Burmese as written; a Zawgyi report is searched in its "
+                     "Unicode conversion too)."),
     ]
     for option in reversed(options):
         run = option(run)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import click
@@ -12,8 +11,6 @@ from intake.cli.filtering import filter_options
 from intake.cli.states import STATE
 from intake.review.errors import FAILED, ReviewError
 from intake.review.session import Session
-
-DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
 def pinned_signer(signer: str | None):  # noqa: ANN201 - a signer, or a function that reads the pinned one
@@ -45,10 +42,6 @@ class ReviewGroup(Dispatcher):
 def _ask(prompt: str) -> bytes:
     """Ask for a passphrase on the terminal, without echo."""
     return click.prompt(prompt, hide_input=True, err=True).encode()
-
-
-def _date(value: dt.datetime | None) -> dt.date | None:
-    return value.date() if value else None
 
 
 SHARED = "intake.review.shared"
@@ -161,35 +154,15 @@ def main() -> None:
 
 @main.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
-@click.option("--status", multiple=True, type=STATE, help="Only cases in this state (in-review, in_review or "
-              "\"in review\"); repeat it for any of several.")
-@click.option("--tag", "tags", multiple=True, help="Only cases with this tag; repeat it for cases with all of them.")
-@click.option("--type", "incident_type", multiple=True, help="Only this incident type, as the form sends it "
-              "(drone, cctv, face_recognition, phone_online, other); repeat it for any of several.")
-@click.option("--province", multiple=True, help="Only this province, state or region, as the form sends it "
-              "(KH-12, MM-06); repeat it for any of several.")
-@click.option("--lang", multiple=True, help="Only reports written on the page in this language (km, my, en).")
-@click.option("--since", type=DATE, help="Only cases received on or after this day (YYYY-MM-DD).")
-@click.option("--until", type=DATE, help="Only cases received on or before this day (YYYY-MM-DD).")
-@click.option("--unread", is_flag=True, help="Only cases whose reporter wrote since a reviewer last showed them.")
-@click.option("--has-files", is_flag=True, help="Only cases with a file (in the report or a message).")
-@click.option("--search", default="", metavar="WORDS",
-              help="Only cases holding every word, in a field, note, tag or message (any case; Khmer and Burmese "
-                   "as written; a Zawgyi report is searched in its Unicode conversion too).")
 @click.option("--csv", "csv_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the cases listed into this new CSV file (plaintext: keep it on the reviewing "
                    "machine).")
+@filter_options
 @session_command
-def list_cases(session: Session, as_json: bool, status: tuple[str, ...], tags: tuple[str, ...],
-               incident_type: tuple[str, ...], province: tuple[str, ...], lang: tuple[str, ...],
-               since: dt.datetime | None, until: dt.datetime | None, unread: bool, has_files: bool, search: str,
-               csv_file: Path | None) -> None:
+def list_cases(session: Session, as_json: bool, csv_file: Path | None, filters) -> None:  # noqa: ANN001
     """List the cases, newest day first, and which of your keys opens each; filters combine."""
-    from intake.triage.filters import Filters
     from intake.triage.listing import list_records
 
-    filters = Filters(status, tags, incident_type, province, lang, _date(since), _date(until), unread, has_files,
-                      search)
     list_records(session, filters, as_json, csv_file)
 
 
