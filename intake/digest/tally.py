@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from intake.digest.places import provinces
 from intake.storage.cases import STATUSES
+from intake.text.answers import MONTHS, is_year
 
 if TYPE_CHECKING:
     from intake.triage.records import CaseRecord
@@ -62,14 +63,11 @@ def closed(value: str | None, known: Iterable[str], share: bool) -> str:
 
 
 def month(record: CaseRecord) -> str:
-    """"YYYY-MM" of the occurrence when both are given and plausible, else NOT_GIVEN."""
+    """"YYYY-MM" of the occurrence when both are given as the form writes them and plausible, else NOT_GIVEN."""
     year, mon = record.occurred_year, record.occurred_month
-    if not (year and mon and year.isascii() and year.isdigit() and len(year) == 4 and mon in MONTHS):
+    if not (is_year(year) and mon in MONTHS):
         return NOT_GIVEN
-    return f"{year}-{mon}" if FIRST_YEAR <= int(year) <= dt.date.today().year + 1 else NOT_GIVEN
-
-
-MONTHS = tuple(f"{m:02d}" for m in range(1, 13))
+    return f"{year}-{mon}" if FIRST_YEAR <= int(str(year)) <= dt.date.today().year + 1 else NOT_GIVEN
 
 
 def monday(day: dt.date) -> dt.date:
