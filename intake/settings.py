@@ -58,6 +58,7 @@ class Settings:
     smtp_ca_file: Path | None = None
     review_cpu_seconds: int = 30  # intake-review: processor seconds one attachment's inspection may take
     review_memory_mb: int = 2048  # intake-review: memory one attachment's inspection may take, plus 3x the file
+    tsa_url: str | None = None  # `intake anchor`: the RFC 3161 timestamping authority (INTAKE_TSA_URL)
     proxies: tuple[str, ...] = ()  # proxy variables set in the environment (`intake check` warns of them)
 
     @property
@@ -85,11 +86,15 @@ class Settings:
         if kdf not in KDF_PROFILES:
             raise SettingsError(f"INTAKE_KDF_PROFILE must be one of {', '.join(KDF_PROFILES)}, not {kdf!r}")
         signing = env.get("INTAKE_SIGNING_KEY")
+        tsa = env.get("INTAKE_TSA_URL") or None
+        if tsa and not tsa.startswith(("https://", "http://")):
+            raise SettingsError("INTAKE_TSA_URL must be the http:// or https:// address of an RFC 3161 timestamping "
+                                "authority")
         signer = (env.get("INTAKE_KEYRING_SIGNER") or "").strip() or None
         numbers = {name: _integer(env, name, low, high) for name, (low, high) in _BOUNDS.items()}
         return cls(instance, url, Path(env.get("INTAKE_KEYS_DIR") or "keys").absolute(),
                    signing_key_file=Path(signing).absolute() if signing else None, keyring_signer=signer,
-                   kdf_profile=kdf, onion=onion.rstrip("/") if onion else None, **numbers, **_smtp(env),
+                   kdf_profile=kdf, onion=onion.rstrip("/") if onion else None, **numbers, **_smtp(env), tsa_url=tsa,
                    proxies=tuple(name for name in PROXY_VARIABLES if env.get(name)))
 
 

@@ -31,6 +31,7 @@ def main() -> None:
       INTAKE_SIGNING_KEY     default: <instance>/admin-signing.key
       INTAKE_ONION           the onion address, sent as Onion-Location
       INTAKE_SMTP_*          the mail server of `intake notify` (docs/deploy.md)
+      INTAKE_TSA_URL         the RFC 3161 timestamping authority of `intake anchor`
     `intake demo` writes the first five for its instance into <instance>/demo.env.
     """
 
@@ -172,7 +173,7 @@ def _register() -> None:
     main.add_command(audit.audit)
     main.add_command(serve.serve)
     main.add_command(serve.demo)
-    for command in (operations.check, operations.backup, operations.restore, operations.notify):
+    for command in (operations.check, operations.backup, operations.restore, operations.notify, operations.anchor):
         main.add_command(command)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
@@ -81,3 +82,31 @@ def notify() -> None:
     finally:
         engine.dispose()
     click.echo(f"sent the daily notice to {sent} reviewer(s)" if sent else "today's notice was already sent", err=True)
+
+
+@click.command()
+@click.option("--day", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="The day to anchor (YYYY-MM-DD, UTC); default: yesterday, the day that has just ended. Today "
+                   "gives a partial anchor, never timestamped.")
+def anchor(day: dt.datetime | None) -> None:
+    """Put a day's sealed cases and messages under one Merkle root, timestamped by INTAKE_TSA_URL if set."""
+    from intake.anchor.day import anchor_day
+    from intake.clock import today
+    from intake.keys.audit import record
+    from intake.storage.instance import database
+
+    settings = Settings.from_env()
+    now = today()
+    when = day.date() if day else now - dt.timedelta(days=1)
+    with database(settings) as engine:
+        done = anchor_day(engine, when, now, settings.tsa_url)
+        if not done.partial:  # the audit's time of day must not date what had arrived by then
+            record(engine, "anchor", {"day": when.isoformat(), "root": done.root.hex(), "timestamped": done.stamped})
+    click.echo(done.root.hex())
+    if done.done_before:
+        said = "already anchored" + ("" if done.stamped else ", still without a timestamp (INTAKE_TSA_URL is unset)")
+    else:
+        said = (f"anchored {count(done.items, 'item')} in {done.size} leaves"
+                + (": partial, the day is still running (anchor it again once it has ended)" if done.partial else "")
+                + ("" if done.partial or done.stamped else "; no timestamp: INTAKE_TSA_URL is unset"))
+    click.echo(f"{when}: {said}", err=True)

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, delete, select
 from intake.clock import today
 from intake.storage.db import writing
 from intake.storage.schema import (
+    anchor_items,
     attachments,
     carriers,
     case_carried,
@@ -47,7 +48,7 @@ def delete_cases(engine: Engine, ids: Sequence[int]) -> None:
             conn.execute(delete(parts).where(parts.c.case_id.in_(carried)))
             conn.execute(delete(cases).where(cases.c.id.in_(carried)))
             for table in (parts, attachments, case_keys, notes, case_lookups, case_carried, message_parts,
-                          message_attachments, messages):
+                          message_attachments, messages, anchor_items):
                 conn.execute(delete(table).where(table.c.case_id.in_(chunk)))
             conn.execute(delete(cases).where(cases.c.id.in_(chunk)))
 

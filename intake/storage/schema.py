@@ -198,3 +198,26 @@ message_parts = Table(
                                                      "message_attachments.idx"], ondelete="CASCADE"),
     UniqueConstraint("case_id", "seq", "idx", "part", name="uq_message_parts_stream_part"),
 )
+
+# `intake anchor` (docs/format.md §14): a day's Merkle root over its sealed cases and messages, with its leaves
+# (sorted, padded with random ones) and its RFC 3161 timestamp; partial while the day runs (never timestamped then).
+anchors = Table(
+    "anchors", metadata,
+    Column("day", Date, primary_key=True),
+    Column("partial", Boolean, nullable=False),
+    Column("leaves", LargeBinary, nullable=False),
+    Column("root", LargeBinary, nullable=False),
+    Column("timestamp", LargeBinary),
+    sqlite_with_rowid=False,
+)
+
+# Which day's anchor holds each case (seq 0) and message (its seq), and its header's hash as anchored, so a later
+# `intake keys rewrap` of the header leaves the proof whole.
+anchor_items = Table(
+    "anchor_items", metadata,
+    Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("day", Date, nullable=False, index=True),
+    Column("header_sha256", LargeBinary, nullable=False),
+    sqlite_with_rowid=False,
+)

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from intake.clock import today
+from tests.support import run_cli
 from tests.support.proof import Reporter
 from tests.support.time_traces import scan_bytes, scan_rows, windows
 from tests.support.web import Server, make_site
@@ -22,7 +24,8 @@ SMALL = [("photo.jpg", "image/jpeg", b"\xff\xd8" + bytes(range(256)) * 8 + b"\xf
 
 def test_no_time_finer_than_the_day(tmp_path: Path, db_url: str):
     """Send 12 reports a second apart by both paths (and leave an upload unfinished), then search for
-    their times in every unit, as text and as binary, in every row and in the database files."""
+    their times in every unit, as text and as binary, in every row and in the database files (the day's partial
+    anchor included: anchors and anchor_items)."""
     site = make_site(tmp_path, db_url)
     server = Server(site.env, tmp_path).start()
     reporter = Reporter(server.url)
@@ -36,6 +39,8 @@ def test_no_time_finer_than_the_day(tmp_path: Path, db_url: str):
         report = reporter.begin(__import__("intake.crypto.report", fromlist=["seal_report"]).seal_report(
             reporter.recipients, FIELDS, [(n, t, [d]) for n, t, d in SMALL]))
         assert report.status_code == 201
+        anchored = run_cli("intake", "anchor", "--day", today().isoformat(), cwd=tmp_path, env=site.env)
+        assert "anchored 12 items in 64 leaves: partial" in anchored.stderr  # the anchor tables get rows to search
         ended = time.time()
         spans = windows(started, ended, slack=120)
         found = scan_rows(site.engine, spans)
@@ -54,7 +59,8 @@ def test_no_time_finer_than_the_day(tmp_path: Path, db_url: str):
             if db_url.startswith("sqlite"):
                 natural = conn.execute(text("SELECT ref FROM cases WHERE complete = 1")).scalars().all()
                 assert natural != order
-                for table in ("attachments", "case_keys", "messages", "spent_work", "stored_bytes"):
+                for table in ("attachments", "case_keys", "messages", "spent_work", "stored_bytes", "anchors",
+                              "anchor_items"):
                     with pytest.raises(Exception, match="no such column: rowid"):
                         conn.execute(text(f"SELECT rowid FROM {table}"))  # noqa: S608 - our table names
                 assert conn.execute(text("SELECT count(*) FROM parts WHERE rowid != pid")).scalar() == 0
