@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 
 from intake.storage.writers import queue_for
 
@@ -16,6 +16,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 DURABLE = ("FULL", 1000)  # SQLite's synchronous level and automatic checkpoint (pages) of every connection
 WAL_KEPT = 64 << 20  # bytes of WAL kept after a checkpoint: parts of large uploads grow it until one (LAZY)
 BUSY_TIMEOUT = 30000  # ms a connection waits for SQLite's lock
+REVISION = re.compile(r"^(revision|down_revision)(?:: [^=]+)? = (?:\"([^\"]*)\"|'([^']*)'|None)$", re.MULTILINE)
 LAZY = ("NORMAL", 0)  # the same, for one transaction that no receipt depends on (writing(durable=False))
 
 
@@ -80,12 +81,43 @@ def writing(engine: Engine, durable: bool = True) -> Iterator[Connection]:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration (idempotent)."""
+    """Bring the schema to the newest migration (idempotent; a database already there costs one query)."""
+    if _at_head(engine):
+        return
+    from alembic import command  # imported only to migrate: most commands find the schema at its head
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def migrations_head() -> str | None:
+    """The newest migration's revision, read from the migration files without alembic; None if unsure."""
+    revisions, parents = set(), set()
+    files = list((MIGRATIONS / "versions").glob("*.py"))
+    for path in files:
+        found = {m[1]: m[2] or m[3] or None for m in REVISION.finditer(path.read_text(encoding="utf-8"))}
+        if "revision" not in found or "down_revision" not in found:
+            return None
+        revisions.add(found["revision"])
+        parents.add(found["down_revision"])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 and len(revisions) == len(files) else None
+
+
+def _at_head(engine: Engine) -> bool:
+    """True when the database's schema is at the newest migration already."""
+    head = migrations_head()
+    if head is None:
+        return False
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [head]
+    except DBAPIError:  # no alembic_version table yet: a new database
+        return False
 
 
 def integrity_ok(engine: Engine) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import subprocess
+import sys
 
 import pytest
 from sqlalchemy import func, select, text
@@ -13,7 +15,7 @@ from intake.crypto.stream import PART
 from intake.storage import cases as store
 from intake.storage import lifecycle
 from intake.storage.budgets import IDLE_SWEEPS
-from intake.storage.db import connect, integrity_ok, upgrade
+from intake.storage.db import MIGRATIONS, connect, integrity_ok, migrations_head, upgrade
 from intake.storage.schema import case_keys, parts
 from tests.support.storage import begin_case, migrate_to, replace_header, set_status, store_case
 
@@ -210,6 +212,27 @@ def test_sqlite_settings(tmp_path) -> None:
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
     assert integrity_ok(engine)
     engine.dispose()
+
+
+def test_upgrade_at_the_head_costs_one_query(db_url) -> None:
+    """The head read from the migration files is alembic's; a database behind it is migrated, and one at it is left
+    alone without importing alembic (every command opens its database through upgrade)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert migrations_head() == head
+    engine = connect(db_url)
+    migrate_to(engine, "0007_follow_up_files")
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [head]
+    engine.dispose()
+    probe = ("import sys; from intake.storage.db import connect, upgrade; upgrade(connect(sys.argv[1])); "
+             "assert not [m for m in sys.modules if m.startswith('alembic')], 'alembic imported'")
+    subprocess.run([sys.executable, "-c", probe, db_url], check=True, timeout=120)
 
 
 def test_unsupported_database_url() -> None:
