@@ -13,6 +13,7 @@ from intake.crypto.keys import Identity  # noqa: E402
 from intake.storage.db import connect, upgrade  # noqa: E402
 from tests.support import postgres_database  # noqa: E402
 from tests.support.browser import CHROMIUM_ARGS  # noqa: E402
+from tests.support.keytools import Prepared  # noqa: E402
 
 
 @pytest.fixture
@@ -54,3 +55,16 @@ def browser():
         chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="session")
+def prepared(tmp_path_factory: pytest.TempPathFactory) -> Prepared:
+    """Instances made once per test process by the real CLI, copied for each test (tests/support/keytools.py)."""
+    made = Prepared(tmp_path_factory.mktemp("prepared"))
+    yield made
+    made.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The proof suites first: the longest tests start first, so the parallel processes finish close together."""
+    items.sort(key=lambda item: item.get_closest_marker("soak") is None)

@@ -16,7 +16,7 @@ from intake.keys.keyring import KeyEntry, Keyring, create_signing_key, save_keyr
 from intake.storage.cases import get_case
 from intake.storage.schema import keyring_state, notes
 from tests.support import run_cli
-from tests.support.keytools import ADMIN_PASSPHRASE, Instance, header_key_ids, put_back
+from tests.support.keytools import ADMIN_PASSPHRASE, Instance, Prepared, header_key_ids, put_back, retired_demo
 from tests.support.proof import Reporter
 from tests.support.web import Server
 
@@ -41,13 +41,12 @@ def refused(result, message: str) -> None:
 
 
 @pytest.fixture
-def retired(tmp_path: Path, db_url: str):
-    """demo added (serial 2, copied aside), alice added (3), demo retired (4): the adversarial review's instance."""
-    inst = Instance(tmp_path, db_url)
-    keys = inst.setup("demo")
-    old = (tmp_path / "keys" / "keyring.json").read_bytes()
-    keys["alice"] = inst.reviewer("alice")
-    inst.admin("keys", "retire", "demo")
+def retired(tmp_path: Path, db_url: str, prepared: Prepared):
+    """demo added (serial 2, copied aside), alice added (3), demo retired (4): the adversarial review's instance (a
+    copy of one made once by the real CLI)."""
+    inst = prepared.copy(tmp_path, db_url, retired_demo)
+    keys = {name: tmp_path / "reviewers" / f"{name}.key" for name in ("demo", "alice")}
+    old = (tmp_path / "old" / "keyring.json").read_bytes()
     inst.newest = inst.keyring()
     yield inst, keys, old
     inst.engine.dispose()

@@ -7,7 +7,6 @@ The adversarial review's instance: demo added (serial 2, copied aside), alice ad
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -22,21 +21,18 @@ from intake.keys.keyring import create_signing_key, load_keyring
 from intake.storage.schema import messages
 from intake.storage.threads import salt
 from tests.support import run_cli
-from tests.support.keytools import Instance, put_back
+from tests.support.keytools import Instance, Prepared, put_back, retired_demo
 from tests.support.storage import store_case
 
 SIGNER = "INTAKE_KEYRING_SIGNER"
 
 
 @pytest.fixture
-def rolled(tmp_path: Path, db_url: str):
-    """The retired-demo instance with one case that has a reply key; the old keyring kept in old/keyring.json."""
-    inst = Instance(tmp_path, db_url)
-    keys = inst.setup("demo")
-    (tmp_path / "old").mkdir()
-    shutil.copy(tmp_path / "keys" / "keyring.json", tmp_path / "old" / "keyring.json")
-    keys["alice"] = inst.reviewer("alice")
-    inst.admin("keys", "retire", "demo")
+def rolled(tmp_path: Path, db_url: str, prepared: Prepared):
+    """The retired-demo instance (a copy of one made once by the real CLI) with one case that has a reply key; the
+    old keyring kept in old/keyring.json."""
+    inst = prepared.copy(tmp_path, db_url, retired_demo)
+    keys = {name: tmp_path / "reviewers" / f"{name}.key" for name in ("demo", "alice")}
     inst.newest_file = (tmp_path / "keys" / "keyring.json").read_bytes()
     inst.run("init")
     recipients = inst.keyring().recipients()

@@ -13,15 +13,13 @@ from intake.crypto.report import open_report, seal_report
 from intake.storage.cases import get_case
 from intake.storage.threads import add_message, salt, thread
 from tests.support import run_cli
-from tests.support.keytools import Instance
 from tests.support.storage import store_case
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
-def test_rewrap_reseals_messages(db_url, tmp_path):
-    inst = Instance(tmp_path, db_url)
-    keys = inst.setup("alice", "bob")
+def test_rewrap_reseals_messages(db_url, tmp_path, prepared):
+    inst, keys = prepared.setup(tmp_path, db_url, "alice", "bob")
     inst.run("init")
     reporter = derive_keys(make_codename(), salt(inst.engine))
     recipients = inst.keyring().recipients()

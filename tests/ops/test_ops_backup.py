@@ -16,7 +16,7 @@ from intake.crypto.report import seal_report
 from intake.storage.db import MIGRATIONS, connect
 from intake.storage.schema import cases
 from tests.support import BIN, postgres_database, run_cli
-from tests.support.keytools import ADMIN_PASSPHRASE, REVIEWER_PASSPHRASE, Instance
+from tests.support.keytools import ADMIN_PASSPHRASE, REVIEWER_PASSPHRASE, Instance, Prepared
 from tests.support.storage import begin_case, store_case
 from tests.support.web import open_stored
 
@@ -53,10 +53,11 @@ def count(url: str) -> int:
 
 
 @pytest.mark.slow
-def test_backup_while_writing_restores_every_case(tmp_path: Path, db_url: str, fresh_url: str) -> None:
+def test_backup_while_writing_restores_every_case(tmp_path: Path, db_url: str, fresh_url: str,
+                                                  prepared: Prepared) -> None:
     """Cases keep arriving during the backup; the restored copy opens every case it holds, whole."""
-    site = Instance(tmp_path, db_url)
-    alice = site.setup("alice")["alice"]
+    site, keys = prepared.setup(tmp_path, db_url, "alice")
+    alice = keys["alice"]
     refs = [store_with_photo(site, f"before {i}") for i in range(6)] + site.store(30, notes_every=5)
     recipients = site.keyring().recipients()
     sealed = seal_report(recipients, {"incident_type": "drone"}, [("v.mp4", "video/mp4", [PHOTO])])
@@ -215,10 +216,10 @@ def old_keyring(site: Instance) -> Path:
 
 
 @pytest.mark.postgres
-def test_sqlite_backup_moves_to_postgresql(tmp_path: Path, pg_url: str) -> None:
+def test_sqlite_backup_moves_to_postgresql(tmp_path: Path, pg_url: str, prepared: Prepared) -> None:
     """docs/deploy.md step 9: a SQLite instance's backup restores into an empty PostgreSQL database."""
-    site = Instance(tmp_path, f"sqlite:///{tmp_path / 'instance' / 'intake.db'}")
-    alice = site.setup("alice")["alice"]
+    site, keys = prepared.setup(tmp_path, f"sqlite:///{tmp_path / 'instance' / 'intake.db'}", "alice")
+    alice = keys["alice"]
     refs = [store_with_photo(site, "moving")] + site.store(4, notes_every=2)
     site.run("backup", "--out", str(tmp_path / "move.backup"))
     site.env["INTAKE_DATABASE_URL"] = pg_url

@@ -8,14 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.keytools import Instance
+from tests.support.keytools import Instance, Prepared
+
+
+def with_alice(instance: Instance) -> None:
+    """The signing key and keyring (`intake keys init`) and alice's key, made and added by the real CLI."""
+    instance.setup("alice")
 
 
 @pytest.fixture
-def site(tmp_path: Path, db_url: str) -> Instance:
-    """A demo-like instance: signing key, signed keyring, one reviewer, a few cases."""
-    instance = Instance(tmp_path, db_url)
-    instance.setup("alice")
+def site(tmp_path: Path, db_url: str, prepared: Prepared) -> Instance:
+    """A demo-like instance: signing key, signed keyring, one reviewer (a copy of one made once), a few cases."""
+    instance = prepared.copy(tmp_path, db_url, with_alice)
     instance.store(3)
     yield instance
     instance.engine.dispose()

@@ -19,7 +19,7 @@ from intake.storage.lifecycle import set_lookup
 from intake.storage.schema import cases
 from intake.storage.threads import add_message, case_by_lookup, mark_read, salt, thread
 from tests.support import run_cli
-from tests.support.keytools import Instance
+from tests.support.keytools import Instance, Prepared
 from tests.support.storage import store_case, store_follow_up
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -44,10 +44,9 @@ def _threaded(site: Instance) -> tuple[str, object]:
     return ref, keys
 
 
-def test_backup_and_restore_keep_threads(tmp_path: Path, db_url: str) -> None:
+def test_backup_and_restore_keep_threads(tmp_path: Path, db_url: str, prepared: Prepared) -> None:
     (tmp_path / "a").mkdir()
-    site = Instance(tmp_path / "a", db_url)
-    site.setup("alice")
+    site, _ = prepared.setup(tmp_path / "a", db_url, "alice")
     ref, keys = _threaded(site)
     backup = tmp_path / "intake.backup"
     recipients = site.keyring().recipients()
@@ -79,9 +78,8 @@ def test_backup_and_restore_keep_threads(tmp_path: Path, db_url: str) -> None:
         site.engine.dispose()
 
 
-def test_notify_counts_reporter_messages(tmp_path: Path, db_url: str) -> None:
-    site = Instance(tmp_path, db_url)
-    site.setup("alice")
+def test_notify_counts_reporter_messages(tmp_path: Path, db_url: str, prepared: Prepared) -> None:
+    site, _ = prepared.setup(tmp_path, db_url, "alice")
     ref, keys = _threaded(site)
     news, state = news_since(site.engine, {})
     assert news

@@ -47,9 +47,8 @@ def _stored(inst: Instance) -> int:
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_airgapped_reply_round_trip(db_url, tmp_path):
-    inst = Instance(tmp_path, db_url)
-    keys = inst.setup("alice", "bob")
+def test_airgapped_reply_round_trip(db_url, tmp_path, prepared):
+    inst, keys = prepared.setup(tmp_path, db_url, "alice", "bob")
     ref, case_id, reporter = _case(inst)
     follow_up = new_canary("follow")
     sealed = seal_message(inst.keyring().recipients(), reporter.identity.recipient, "reporter", follow_up)
@@ -84,9 +83,8 @@ def test_airgapped_reply_round_trip(db_url, tmp_path):
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_forged_replies_are_refused(db_url, tmp_path):
-    inst = Instance(tmp_path, db_url)
-    keys = inst.setup("alice")
+def test_forged_replies_are_refused(db_url, tmp_path, prepared):
+    inst, keys = prepared.setup(tmp_path, db_url, "alice")
     ref, case_id, _reporter = _case(inst)
     bundle = tmp_path / "cases.bundle"
     inst.run("export-sealed", "--out", str(bundle))
@@ -124,9 +122,8 @@ def test_forged_replies_are_refused(db_url, tmp_path):
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_reply_refuses_a_case_without_reply_key(db_url, tmp_path):
-    inst = Instance(tmp_path, db_url)
-    keys = inst.setup("alice")
+def test_reply_refuses_a_case_without_reply_key(db_url, tmp_path, prepared):
+    inst, keys = prepared.setup(tmp_path, db_url, "alice")
     ref = inst.store(1)[0]
     result = run_cli("intake-review", "--identity", str(keys["alice"]), "--passphrase-file", str(inst.reviewer_pw),
                      "--db", db_url, "reply", ref, "--text", "hello", "--keys-dir", str(tmp_path / "keys"),
@@ -137,15 +134,14 @@ def test_reply_refuses_a_case_without_reply_key(db_url, tmp_path):
 
 
 @pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
-def test_a_full_thread_does_not_keep_out_the_replies_to_other_cases(db_url, tmp_path):
+def test_a_full_thread_does_not_keep_out_the_replies_to_other_cases(db_url, tmp_path, prepared):
     """Red team round 3: a reporter fills their own thread (16 follow-ups of 1 MiB), and the replies file that
     also answers other cases was refused whole, without naming the case, so no reporter got an answer."""
     import os
 
     from intake.storage.threads import MAX_THREAD_BYTES
 
-    inst = Instance(tmp_path, db_url)
-    keys = inst.setup("alice")
+    inst, keys = prepared.setup(tmp_path, db_url, "alice")
     full_ref, full_id, hostile = _case(inst)
     other = derive_keys(make_codename(), salt(inst.engine))
     recipients = inst.keyring().recipients()

@@ -35,9 +35,8 @@ def _case(inst: Instance, recipients) -> tuple[str, int, object]:
     return ref, get_case(inst.engine, ref).id, keys
 
 
-def test_hostile_messages_fail_alone(db_url, tmp_path):
-    inst = Instance(tmp_path, db_url)
-    keys = inst.setup("alice")
+def test_hostile_messages_fail_alone(db_url, tmp_path, prepared):
+    inst, keys = prepared.setup(tmp_path, db_url, "alice")
     inst.run("init")
     recipients = inst.keyring().recipients()
     ref, case_id, reporter = _case(inst, recipients)
@@ -70,10 +69,9 @@ def test_hostile_messages_fail_alone(db_url, tmp_path):
     inst.engine.dispose()
 
 
-def test_a_reporter_cannot_draw_a_reviewer_line(db_url, tmp_path):
+def test_a_reporter_cannot_draw_a_reviewer_line(db_url, tmp_path, prepared):
     """Issue 19 #13: a follow-up whose text draws "DAY  reviewer: ..." lines shows them behind the gutter."""
-    inst = Instance(tmp_path, db_url)
-    keys = inst.setup("alice")
+    inst, keys = prepared.setup(tmp_path, db_url, "alice")
     inst.run("init")
     recipients = inst.keyring().recipients()
     ref, case_id, reporter = _case(inst, recipients)
@@ -128,13 +126,12 @@ def _cells(row: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in row)
 
 
-def test_a_long_line_cannot_wrap_into_a_reviewer_line(db_url, tmp_path):
+def test_a_long_line_cannot_wrap_into_a_reviewer_line(db_url, tmp_path, prepared):
     """Red team round 3: a line as long as the terminal is wide let the terminal's own wrap start a row with
     "DAY  reviewer: ..." (ASCII padding, or wide characters that take two cells each); `show` now cuts every row
     at the terminal's width (a real pseudo-terminal of 80 columns here; a stale COLUMNS is not believed) and
     puts the rest behind the gutter."""
-    inst = Instance(tmp_path, db_url)
-    keys = inst.setup("alice")
+    inst, keys = prepared.setup(tmp_path, db_url, "alice")
     inst.run("init")
     recipients = inst.keyring().recipients()
     ref, case_id, reporter = _case(inst, recipients)
@@ -168,12 +165,11 @@ def _old_message(recipients, reply, text: str) -> tuple[bytes, bytes]:
     return seal_message_header(key, reply, recipients), seal_padded(derive(key, MESSAGE_BODY_KEY_ID), body.to_json())
 
 
-def test_a_version_1_message_is_a_downgrade_in_a_case_with_the_reporters_stanza(db_url, tmp_path):
+def test_a_version_1_message_is_a_downgrade_in_a_case_with_the_reporters_stanza(db_url, tmp_path, prepared):
     """Red team round 3: a store writer's version 1 message in a case sent since messages are bound (header
     version 2) was shown, with its text, marked only unverified; no writer of such a case writes version 1, so
     it is refused (*thread mac*), its text withheld. In a case sent before, it is still shown, unverified."""
-    inst = Instance(tmp_path, db_url)
-    keys = inst.setup("alice")
+    inst, keys = prepared.setup(tmp_path, db_url, "alice")
     inst.run("init")
     recipients = inst.keyring().recipients()
     new_ref, new_id, new_reporter = _case(inst, recipients)

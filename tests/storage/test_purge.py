@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 
 from intake.crypto.report import seal_report
 from intake.storage.schema import attachments, case_keys, cases, notes, parts
-from tests.support.keytools import Instance, add_note
+from tests.support.keytools import Instance, Prepared, add_note
 from tests.support.storage import store_case
 
 
@@ -28,10 +28,9 @@ def age(engine, ref: str, days: int, status: str = "new") -> None:
         conn.execute(update(cases).where(cases.c.ref == ref).values(received=received, status=status))
 
 
-def make(tmp_path: Path, db_url: str) -> Instance:
+def make(tmp_path: Path, db_url: str, prepared: Prepared) -> Instance:
     """An instance with alice's key, three old cases (one closed, one with a file) and two new ones."""
-    instance = Instance(tmp_path, db_url)
-    instance.setup("alice")
+    instance, _ = prepared.setup(tmp_path, db_url, "alice")
     recipients = instance.keyring().recipients()
     report = seal_report(recipients, {"incident_type": "face"}, [("photo.jpg", "image/jpeg", [b"\xff" * 5000])])
     with_file = store_case(instance.engine, report.header, report.body, "browser", [r.key_id for r in recipients],
@@ -46,9 +45,9 @@ def make(tmp_path: Path, db_url: str) -> Instance:
 
 
 @pytest.fixture
-def inst(tmp_path: Path, db_url: str):
+def inst(tmp_path: Path, db_url: str, prepared: Prepared):
     """That instance on SQLite, then on PostgreSQL."""
-    instance = make(tmp_path, db_url)
+    instance = make(tmp_path, db_url, prepared)
     yield instance
     instance.engine.dispose()
 
@@ -88,9 +87,9 @@ def test_purge_needs_the_admin_key(inst: Instance) -> None:
     assert counts(inst.engine)["cases"] == 5
 
 
-def test_purged_bytes_are_gone_from_the_sqlite_files(tmp_path: Path) -> None:
+def test_purged_bytes_are_gone_from_the_sqlite_files(tmp_path: Path, prepared: Prepared) -> None:
     db = tmp_path / "intake.db"
-    inst = make(tmp_path, f"sqlite:///{db}")
+    inst = make(tmp_path, f"sqlite:///{db}", prepared)
     inst.engine.dispose()
     files = (db, db.with_name(db.name + "-wal"))
     marker = inst.body[40:72]

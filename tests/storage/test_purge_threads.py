@@ -35,9 +35,8 @@ def _threaded(inst: Instance, recipients) -> tuple[str, object]:
     return ref, keys
 
 
-def test_purge_removes_threads(db_url, tmp_path):
-    inst = Instance(tmp_path, db_url)
-    inst.setup("alice")
+def test_purge_removes_threads(db_url, tmp_path, prepared):
+    inst, _ = prepared.setup(tmp_path, db_url, "alice")
     inst.run("init")
     recipients = inst.keyring().recipients()
     (old, old_keys), (kept, kept_keys) = _threaded(inst, recipients), _threaded(inst, recipients)

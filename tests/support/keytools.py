@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import sqlite3
 import subprocess
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import create_engine, insert, select, text
 
 from intake.clock import today
 from intake.crypto.envelope import Body, parse_header, seal_body, seal_header
@@ -17,7 +21,7 @@ from intake.keys.keyring import Keyring, load_keyring
 from intake.storage.cases import new_ref
 from intake.storage.db import connect, upgrade
 from intake.storage.schema import case_keys, cases, notes
-from tests.support import BIN, run_cli
+from tests.support import BIN, PG_ADMIN_URL, run_cli
 from tests.support.storage import store_case
 
 ADMIN_PASSPHRASE = "correct horse admin"
@@ -136,3 +140,75 @@ def header_key_ids(engine) -> dict[int, list[str]]:
     """Every case's reviewer key ids (its reporter's stanza, format.md §4.1, left out), by case id."""
     with engine.connect() as conn:
         return {i: parse_header(h).reviewer_key_ids for i, h in conn.execute(select(cases.c.id, cases.c.header))}
+
+
+def retired_demo(inst: Instance) -> None:
+    """demo added (serial 2, its keyring copied to old/keyring.json), alice added (3), demo retired (4)."""
+    inst.setup("demo")
+    (inst.root / "old").mkdir()
+    shutil.copy(inst.root / "keys" / "keyring.json", inst.root / "old" / "keyring.json")
+    inst.reviewer("alice")
+    inst.admin("keys", "retire", "demo")
+
+
+class Prepared:
+    """Instances set up once per test process by the real `intake` processes (a recipe: `setup`, `reviewer`...),
+    then copied for each test that starts from one: its folders byte for byte, its SQLite file, or its PostgreSQL
+    database as a TEMPLATE. A copy is what the recipe would make again, with the same keys."""
+
+    def __init__(self, base: Path) -> None:
+        self.base, self.made, self.databases = base, {}, []
+
+    def setup(self, root: Path, db_url: str, *names: str) -> tuple[Instance, dict[str, Path]]:
+        """What `Instance(root, db_url).setup(*names)` makes, and its identity files, from a copy."""
+        made = self.copy(root, db_url, lambda inst: inst.setup(*names), ("setup", *names))
+        return made, {name: root / "reviewers" / f"{name}.key" for name in names}
+
+    def copy(self, root: Path, db_url: str, recipe: Callable[[Instance], object], key: tuple = ()) -> Instance:
+        """An Instance in `root` on `db_url` (an empty database) as `recipe(Instance(root, db_url))` leaves it; the
+        recipe runs once per test process, per database kind and per `key` (default: the recipe's own name)."""
+        backend = db_url.split(":", 1)[0].split("+", 1)[0]
+        key = (*(key or (recipe.__module__, recipe.__qualname__)), backend)
+        if key not in self.made:
+            self.made[key] = self._make(recipe, backend, len(self.made))
+        template, template_url, signer = self.made[key]
+        for entry in template.iterdir():
+            if not entry.name.startswith("intake.db"):
+                (shutil.copytree if entry.is_dir() else shutil.copy2)(entry, root / entry.name)
+        if backend == "sqlite":
+            source, to = sqlite3.connect(template / "intake.db"), sqlite3.connect(db_url.split("///", 1)[1])
+            source.backup(to)
+            source.close()
+            to.close()
+        else:
+            self._admin(f'DROP DATABASE "{db_url.rsplit("/", 1)[1]}" WITH (FORCE)',
+                        f'CREATE DATABASE "{db_url.rsplit("/", 1)[1]}" TEMPLATE "{template_url.rsplit("/", 1)[1]}"')
+        made = Instance(root, db_url)
+        made.env["INTAKE_KEYRING_SIGNER"] = signer
+        return made
+
+    def _make(self, recipe: Callable[[Instance], object], backend: str, n: int) -> tuple[Path, str, str]:
+        template = self.base / f"template-{n}"
+        template.mkdir()
+        if backend == "sqlite":
+            url = f"sqlite:///{template / 'intake.db'}"
+        else:
+            name = "intake_template_" + uuid.uuid4().hex[:12]
+            self._admin(f'CREATE DATABASE "{name}"')
+            self.databases.append(name)
+            url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+        made = Instance(template, url)
+        recipe(made)
+        made.engine.dispose()
+        return template, url, made.env["INTAKE_KEYRING_SIGNER"]
+
+    def _admin(self, *statements: str) -> None:
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+        admin.dispose()
+
+    def close(self) -> None:
+        """Drop the PostgreSQL templates."""
+        self._admin(*(f'DROP DATABASE "{name}" WITH (FORCE)' for name in self.databases))

@@ -20,7 +20,6 @@ from intake.web.boxes import seal_value
 from intake.web.limits import Bucket
 from intake.web.thread import PURPOSE
 from tests.support.canary import hits, new_canary, temp_entries
-from tests.support.keytools import Instance
 from tests.support.nojs import PHOTO, post
 from tests.support.proof import Reporter
 from tests.support.reviewkit import jpeg_with_gps
@@ -141,15 +140,14 @@ def test_a_cut_upload_keeps_nothing(client, site):
 
 
 @pytest.mark.slow
-def test_nojs_follow_up_with_files_leaves_no_plaintext(tmp_path):
+def test_nojs_follow_up_with_files_leaves_no_plaintext(tmp_path, prepared):
     """A real server: a follow-up with a GPS photo and a text file, read by a reviewer with the real CLI; neither
     the codename, the message nor the file's text is anywhere on disk, in the logs or in temp files."""
     before = temp_entries()
     root = tmp_path / "site"
     root.mkdir()
-    inst = Instance(root, f"sqlite:///{root / 'instance' / 'intake.db'}")
+    inst, keys = prepared.setup(root, f"sqlite:///{root / 'instance' / 'intake.db'}", "alice")
     inst.env.update(INTAKE_POW_BITS="4", INTAKE_NOJS_PER_MINUTE="1000")
-    keys = inst.setup("alice")
     answer, inside = new_canary("answer"), new_canary("file")
     photo = jpeg_with_gps()
     server = Server(inst.env, root).start()

@@ -21,7 +21,7 @@ from intake.storage.db import writing
 from intake.storage.lifecycle import insert_case
 from intake.storage.schema import cases, message_parts, messages, parts
 from intake.storage.threads import salt
-from tests.support.keytools import Instance
+from tests.support.keytools import Instance, Prepared
 from tests.support.nojs import form
 from tests.support.threads import SEALED, check_nojs, form_token
 from tests.support.web import Server, slow_post
@@ -49,9 +49,8 @@ def _case_with_codename(inst: Instance) -> str:
 
 
 @pytest.fixture
-def live(tmp_path: Path):
-    inst = Instance(tmp_path, f"sqlite:///{tmp_path / 'intake.db'}")
-    identities = inst.setup("alice", "bob")
+def live(tmp_path: Path, prepared: Prepared):
+    inst, identities = prepared.setup(tmp_path, f"sqlite:///{tmp_path / 'intake.db'}", "alice", "bob")
     server = Server({**inst.env, "INTAKE_WORKERS": "1"}, tmp_path).start()
     yield inst, identities, server
     server.stop()

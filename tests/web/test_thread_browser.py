@@ -13,7 +13,6 @@ import pytest
 
 from tests.support.browser import CHROMIUM_ARGS, Watched, wait_receipt
 from tests.support.canary import hits, new_canary, temp_entries
-from tests.support.keytools import Instance
 from tests.support.recorder import Recorder
 from tests.support.threads import Team
 from tests.support.web import Server
@@ -21,13 +20,12 @@ from tests.support.web import Server
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def test_js_thread_round_trip(tmp_path):
+def test_js_thread_round_trip(tmp_path, prepared):
     from playwright.sync_api import sync_playwright
 
     before = temp_entries()
-    inst = Instance(tmp_path, f"sqlite:///{tmp_path / 'instance' / 'intake.db'}")
+    inst, keys = prepared.setup(tmp_path, f"sqlite:///{tmp_path / 'instance' / 'intake.db'}", "alice", "bob")
     inst.env.update(INTAKE_POW_BITS="4", INTAKE_NOJS_PER_MINUTE="1000")
-    keys = inst.setup("alice", "bob")
     reply, answer, description = new_canary("reply"), new_canary("answer"), new_canary("desc")
     server = Server(inst.env, tmp_path).start()
     try:
@@ -92,14 +90,13 @@ def test_js_thread_round_trip(tmp_path):
     assert hits([tmp_path, *sorted(temp_entries() - before)], canaries, {**team.outputs, **logs}) == []
 
 
-def test_without_webassembly_the_server_makes_the_codename(tmp_path):
+def test_without_webassembly_the_server_makes_the_codename(tmp_path, prepared):
     """libsodium.js never arrives: the report goes to the server, which makes the codename the page shows;
     /check then posts the codename as a form, and the server opens the thread."""
     from playwright.sync_api import sync_playwright
 
-    inst = Instance(tmp_path, f"sqlite:///{tmp_path / 'instance' / 'intake.db'}")
+    inst, keys = prepared.setup(tmp_path, f"sqlite:///{tmp_path / 'instance' / 'intake.db'}", "alice")
     inst.env.update(INTAKE_POW_BITS="4", INTAKE_NOJS_PER_MINUTE="1000")
-    keys = inst.setup("alice")
     reply = new_canary("reply")
     server = Server(inst.env, tmp_path).start()
     try:

@@ -22,7 +22,6 @@ from intake.crypto.message import MESSAGE_BODY_KEY_ID, MessageBody
 from intake.storage.cases import get_case
 from intake.storage.threads import add_message, thread
 from tests.support.browser import CHROMIUM_ARGS, Watched, open_thread
-from tests.support.keytools import Instance
 from tests.support.proof import Reporter
 from tests.support.threads import CODENAME, Team, check_nojs, texts
 from tests.support.web import Server
@@ -65,14 +64,13 @@ def read_in_chromium(url: str, codename: str) -> list[str]:
 
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def test_forged_messages_are_refused_by_every_reader(backend, tmp_path, request):
+def test_forged_messages_are_refused_by_every_reader(backend, tmp_path, request, prepared):
     root = tmp_path / "site"
     root.mkdir()
     db_url = f"sqlite:///{root / 'instance' / 'intake.db'}" if backend == "sqlite" else request.getfixturevalue(
         "pg_url")
-    inst = Instance(root, db_url)
+    inst, keys = prepared.setup(root, db_url, "alice", "bob")
     inst.env.update(INTAKE_POW_BITS="4", INTAKE_NOJS_PER_MINUTE="1000")
-    keys = inst.setup("alice", "bob")
     server = Server(inst.env, root).start()
     try:
         reporter = Reporter(server.url)

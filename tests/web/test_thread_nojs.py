@@ -6,7 +6,6 @@ import pytest
 import requests
 
 from tests.support.canary import hits, new_canary, temp_entries
-from tests.support.keytools import Instance
 from tests.support.proof import Reporter
 from tests.support.threads import CODENAME, GROUP, SEALED, STATUS, Team, check_nojs, form_token, texts
 from tests.support.web import Server
@@ -15,15 +14,14 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def test_nojs_thread_round_trip(backend, tmp_path, request):
+def test_nojs_thread_round_trip(backend, tmp_path, request, prepared):
     before = temp_entries()
     root = tmp_path / "site"
     root.mkdir()
     db_url = f"sqlite:///{root / 'instance' / 'intake.db'}" if backend == "sqlite" else request.getfixturevalue(
         "pg_url")
-    inst = Instance(root, db_url)
+    inst, keys = prepared.setup(root, db_url, "alice", "bob")
     inst.env.update(INTAKE_POW_BITS="4", INTAKE_NOJS_PER_MINUTE="1000")
-    keys = inst.setup("alice", "bob")
     reply, answer, description = new_canary("reply"), new_canary("answer"), new_canary("desc")
     server = Server(inst.env, root).start()
     try:
