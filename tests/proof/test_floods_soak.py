@@ -27,7 +27,8 @@ from tests.support.browser import CHROMIUM_ARGS, fill, wait_receipt
 from tests.support.other_origin import ATTACK, Attacker
 from tests.support.web import Server, default_site
 
-pytestmark = [pytest.mark.soak, pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.soak, pytest.mark.browser, pytest.mark.slow,
+              pytest.mark.serial]  # a 60 s flood by two solving processes loads the whole machine
 SECONDS = 60
 MEMORY_BOUND = 1 << 30
 DISK_BOUND = 256 << 20

@@ -23,7 +23,7 @@ from tests.support.hostile_http import HANG, check_answer, measure, start_target
 from tests.support.proof import soak_size
 from tests.support.web import b64
 
-pytestmark = pytest.mark.soak
+pytestmark = [pytest.mark.soak, pytest.mark.serial]  # each answer timed against a baseline (check_answer)
 SETTINGS = settings(max_examples=soak_size(300), deadline=None, suppress_health_check=list(HealthCheck))
 JSONISH = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=40),
                     st.lists(st.integers(), max_size=4),

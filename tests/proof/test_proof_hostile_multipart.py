@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from tests.support.hostile_http import HANG, check_answer, measure, start_target
 from tests.support.proof import soak_size
 
-pytestmark = pytest.mark.soak
+pytestmark = [pytest.mark.soak, pytest.mark.serial]  # each answer timed against a baseline (check_answer)
 SETTINGS = settings(max_examples=soak_size(400), deadline=None, suppress_health_check=list(HealthCheck))
 BOUNDARY = "hostileBoundary7MA4YWxkTrZu0gW"
 

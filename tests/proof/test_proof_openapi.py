@@ -15,7 +15,7 @@ from tests.support import ROOT
 from tests.support.hostile_http import check_answer, start_target
 from tests.support.proof import soak_size
 
-pytestmark = pytest.mark.soak
+pytestmark = [pytest.mark.soak, pytest.mark.serial]  # each answer timed against a baseline (check_answer)
 schema = schemathesis.openapi.from_path(ROOT / "docs" / "openapi.yaml")
 
 

@@ -17,7 +17,7 @@ from tests.support.hostile_http import measure
 from tests.support.proof import Reporter, open_all
 from tests.support.web import Server, make_site
 
-pytestmark = pytest.mark.soak
+pytestmark = [pytest.mark.soak, pytest.mark.serial]  # reporters' times, measured against a baseline
 HOLD = 20.0
 THREADS = 8  # gunicorn threads of a worker (intake/web/serve.py)
 WORKERS = 2  # pinned by INTAKE_WORKERS where the setting exists, so that the counts below hold

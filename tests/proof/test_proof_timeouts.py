@@ -18,7 +18,7 @@ import requests
 from tests.support.proof import RECEIPT, Reporter, open_all
 from tests.support.web import Server, make_site, rows
 
-pytestmark = pytest.mark.soak
+pytestmark = [pytest.mark.soak, pytest.mark.serial]  # seconds-long deadlines: a starved client would miss them
 HANG = 60
 LIMITS = {"INTAKE_HEADER_TIMEOUT": "2", "INTAKE_IDLE_TIMEOUT": "3", "INTAKE_BODY_GRACE": "2",
           "INTAKE_MIN_BODY_RATE": "1024"}
