@@ -25,7 +25,7 @@ from tests.support.hostile_http import HANG, check_answer, measure, start_target
 from tests.support.proof import soak_size
 from tests.support.web import b64
 
-pytestmark = pytest.mark.soak
+pytestmark = [pytest.mark.soak, pytest.mark.serial]  # each answer timed against a baseline (check_answer)
 LENGTHS = [0, 1, 41, 65577, 1 << 31, 1 << 40, (1 << 64) - 1]  # declared lengths: none, tiny, framed, huge
 SETTINGS = settings(max_examples=soak_size(200), deadline=None, suppress_health_check=list(HealthCheck))
 
