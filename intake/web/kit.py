@@ -16,6 +16,7 @@ import gzip
 import hashlib
 import json
 import threading
+from collections import OrderedDict
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_babel import force_locale, gettext
@@ -31,7 +32,8 @@ from intake.web.state import state
 bp = Blueprint("kit", __name__)
 ORDER = ("km", "my", "en")
 TITLE = "Form"
-_built: dict[tuple[str, str, str], bytes] = {}
+HOSTS = 8  # kits kept, one per Host header: anyone chooses that header, so a few must not evict the site's own
+_built: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
 _lock = threading.Lock()
 
 
@@ -61,9 +63,14 @@ def build(keyring: Keyring) -> bytes:
     """The kit file for this keyring, today, on this site (cached: the same bytes for every download)."""
     key = (keyring.digest, today().isoformat(), request.host_url)
     with _lock:
-        if key not in _built:
-            _built.clear()
-            _built[key] = _render(keyring)
+        for old in [k for k in _built if k[:2] != key[:2]]:  # another keyring or day: never served again
+            del _built[old]
+        if key in _built:
+            _built.move_to_end(key)
+            return _built[key]
+        _built[key] = _render(keyring)
+        while len(_built) > HOSTS:
+            _built.popitem(last=False)
         return _built[key]
 
 
