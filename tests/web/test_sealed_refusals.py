@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import struct
 
 import pytest
@@ -135,3 +136,19 @@ def test_api_refusals_spend_no_work(client, site):
     answer = api_begin(client, good, request, token)
     assert answer.status_code == 201, answer.get_data(as_text=True)
     assert answer.get_json()["new"] is True
+
+
+def test_checking_back_before_the_file_arrives_is_a_wrong_codename(client, site):
+    """Before the file arrives, its codename gets exactly the answer a wrong codename gets; after, the thread."""
+    data, codename = carried_file(site)
+
+    def check(typed: str) -> str:
+        page = client.get("/check").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        answer = client.post("/check", data={"csrf_token": token, "codename": typed})
+        return re.sub(r'name="(csrf_token|sealed)" value="[^"]+"', "", answer.get_data(as_text=True))
+
+    early, wrong = check(codename), check("12345 12345 12345 12345 12345")
+    assert early == wrong
+    assert post_sealed(client, data).status_code == 200
+    assert check(codename) != wrong
