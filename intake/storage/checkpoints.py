@@ -7,10 +7,18 @@ can wait, so the receipt does not. `soon(engine)` asks this process's checkpoint
 run one PASSIVE checkpoint (it waits for no reader or writer); requests made while it runs are
 served by one more. A checkpoint that fails (the file gone, a busy database) is left to the next
 one, and to the hourly sweep's truncation (storage/budgets.py).
+
+`write_behind(engine)` asks the kernel to start writing the WAL's dirty pages to disk without waiting
+(Linux `sync_file_range(SYNC_FILE_RANGE_WRITE)`, as PostgreSQL's `wal_writer_flush_after` does). It
+promises nothing and is not an fsync: it only lets the disk work while an upload still arrives, so
+the one durable commit that completes it has little left to flush.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -55,3 +63,34 @@ def soon(engine: Engine) -> None:
         if checkpointer is None:
             checkpointer = _CHECKPOINTERS[str(database)] = Checkpointer(database)
     checkpointer.asked.set()
+
+
+SYNC_FILE_RANGE_WRITE = 2
+
+
+def _sync_file_range() -> object | None:
+    """libc's sync_file_range, or None where there is none (not Linux)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        call = libc.sync_file_range
+    except (OSError, AttributeError):
+        return None
+    call.argtypes = (ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint)
+    return call
+
+
+_START_WRITEBACK = _sync_file_range()
+
+
+def write_behind(engine: Engine) -> None:
+    """Start writing a SQLite database's WAL to disk in the background (no fsync, nothing waited for)."""
+    if _START_WRITEBACK is None or engine.dialect.name != "sqlite" or not engine.url.database:
+        return
+    try:
+        fd = os.open(f"{engine.url.database}-wal", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        _START_WRITEBACK(fd, 0, 0, SYNC_FILE_RANGE_WRITE)  # type: ignore[operator]
+    finally:
+        os.close(fd)

@@ -42,7 +42,7 @@ def connect(url: str) -> Engine:
 
 
 @contextmanager
-def writing(engine: Engine, durable: bool = True) -> Iterator[Connection]:
+def writing(engine: Engine, durable: bool = True, checkpoint: bool = True) -> Iterator[Connection]:
     """A write transaction, committed on success; on SQLite begun IMMEDIATE, in its turn (storage/writers.py).
 
     BEGIN IMMEDIATE takes SQLite's write lock at once, so a transaction that reads before it
@@ -53,8 +53,10 @@ def writing(engine: Engine, durable: bool = True) -> Iterator[Connection]:
     "One durable point"): its commit does not wait for the disk (SQLite: `synchronous=NORMAL` and
     no automatic checkpoint for this one transaction; PostgreSQL: `synchronous_commit` off), so it
     survives a crash of the process but perhaps not of the machine. The durable commit that
-    completes the case flushes the log up to itself, so every part before it is on disk then; a
-    checkpoint follows in the background (storage/checkpoints.py).
+    completes the case flushes the log up to itself, so every part before it is on disk then. It
+    takes `checkpoint=False`: no automatic checkpoint in that commit, which would copy the whole
+    upload's WAL into the database before the receipt is sent; one follows in the background
+    (storage/checkpoints.py).
     """
     if engine.dialect.name != "sqlite" or not engine.url.database:
         with engine.begin() as conn:
@@ -62,15 +64,16 @@ def writing(engine: Engine, durable: bool = True) -> Iterator[Connection]:
                 conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
             yield conn
         return
+    mode = (DURABLE[0] if durable else LAZY[0], DURABLE[1] if durable and checkpoint else LAZY[1])
     with queue_for(engine.url.database).turn(), engine.connect() as conn:
-        if durable:
+        if mode == DURABLE:
             with conn.begin():
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
                 yield conn
             return
         raw = conn.connection.driver_connection  # SQLite refuses these pragmas inside a transaction
-        raw.execute(f"PRAGMA synchronous={LAZY[0]}")
-        raw.execute(f"PRAGMA wal_autocheckpoint={LAZY[1]}")
+        raw.execute(f"PRAGMA synchronous={mode[0]}")
+        raw.execute(f"PRAGMA wal_autocheckpoint={mode[1]}")
         try:
             with conn.begin():
                 conn.exec_driver_sql("BEGIN IMMEDIATE")

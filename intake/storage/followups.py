@@ -87,7 +87,7 @@ def deliver(engine: Engine, carrier_id: int, header: bytes | None = None, body: 
     checked as it commits (lifecycle.complete_case). A no-JS page's `form`
     token is spent in it (Resent if it was).
     """
-    with writing(engine) as conn:
+    with writing(engine, checkpoint=False) as conn:
         spend_form(conn, form)
         row = conn.execute(select(cases.c.header, cases.c.body, carriers.c.thread_case)
                            .outerjoin(carriers, carriers.c.case_id == cases.c.id)

@@ -10,7 +10,9 @@ storage/budgets.py: no expiry time is stored). Case ids are random, not in order
 
 Writes: every write here is one `writing(engine)` transaction (db.py). Opening a case to seal into and
 storing parts do not wait for the disk (`durable=False`): nothing is promised until `complete_case`,
-whose durable commit makes every part before it durable too (docs/web.md, "One durable point").
+whose durable commit makes every part before it durable too (docs/web.md, "One durable point"); after
+each batch of parts the kernel is asked to start writing them out (`checkpoints.write_behind`), so
+that commit finds little left to flush.
 Group commit (batches.py) applies only where many small transactions of concurrent requests must share one commit: the
 admission of browser-sealed reports (admission.py), which runs `insert_case` inside it.
 """
@@ -125,6 +127,7 @@ def append_parts(engine: Engine, case_id: int, idx: int, first: int, data: Seque
         conn.execute(insert(parts), [{"case_id": case_id, "idx": idx, "part": first + n, "data": part}
                                      for n, part in enumerate(data)])
         conn.execute(update(cases).where(cases.c.id == case_id, cases.c.idle != 0).values(idle=0))
+    checkpoints.write_behind(engine)
 
 
 def put_part(engine: Engine, case_id: int, idx: int, part: int, data: bytes) -> None:
@@ -145,6 +148,7 @@ def put_part(engine: Engine, case_id: int, idx: int, part: int, data: bytes) -> 
             except IntegrityError:  # PostgreSQL: the upload was discarded (expired) since it was looked up
                 raise StorageError("no upload waits for that attachment") from None
             conn.execute(update(cases).where(cases.c.id == case_id, cases.c.idle != 0).values(idle=0))
+    checkpoints.write_behind(engine)
 
 
 def check_part(length: int, part: int, data: bytes) -> None:
@@ -186,7 +190,7 @@ def complete_case(engine: Engine, case_id: int, header: bytes | None = None, bod
     the keyring in use (a rewrap that ran meanwhile would have missed it): if not, KeysChanged. A no-JS
     post's `form` token is spent in the same transaction (Resent if it was).
     """
-    with writing(engine) as conn:
+    with writing(engine, checkpoint=False) as conn:
         spend_form(conn, form)
         values: dict[str, object] = {}
         if header is not None and daily is not None:
