@@ -19,7 +19,7 @@ READ = 64 * 1024
 class Ahead(io.RawIOBase):
     """A stream that gives the bytes read ahead, then the rest of the body."""
 
-    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+    def __init__(self, head: bytes, rest: io.RawIOBase) -> None:
         self.head, self.rest = memoryview(head), rest
 
     def readable(self) -> bool:
@@ -33,9 +33,7 @@ class Ahead(io.RawIOBase):
             buffer[:n] = self.head[:n]
             self.head = self.head[n:]
             return n
-        data = self.rest.read(len(buffer))
-        buffer[:len(data)] = data
-        return len(data)
+        return self.rest.readinto(buffer)
 
 
 def leading_fields(stream: IO[bytes], boundary: bytes, limit: int) -> tuple[dict[str, str], bytes]:

@@ -1,20 +1,26 @@
 """Sealing a no-JavaScript post on arrival: each uploaded file goes straight into sealed 1 MiB parts.
 
 Werkzeug's multipart parser writes every file to whatever the request's stream factory returns;
-here that is a `SealingWriter`, so no plaintext reaches a temporary file. The body is read
-1 MiB at a time; memory holds at most that buffer, one 64 KiB chunk and two batches of BATCH sealed
-parts: one being sealed, one being stored by a background thread in one transaction.
+here that is a `SealingWriter`, so no plaintext reaches a temporary file. Three threads share the
+work, each handing the next one block at a time: the request's thread reads the body (1 MiB at a
+time) and parses it; a sealing thread hashes and seals what it parsed and cuts it into parts; a
+storing thread stores each batch of BATCH parts in one transaction. Hashing, sealing and SQLite
+release the GIL, so on two cores they run beside the parsing. Memory holds at most the read
+buffer, one parsed block being sealed, one part being filled and two batches: one filling, one
+being stored.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any
 
 from flask import Request
 from flask_babel import gettext as _
 from sqlalchemy import Engine
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.formparser import FormDataParser
 
 from intake.crypto.envelope import MAX_ATTACHMENTS, Sealer
@@ -23,6 +29,7 @@ from intake.crypto.stream import PART
 from intake.storage.cases import CARRIER
 from intake.storage.lifecycle import add_stream, append_parts, open_arrival
 from intake.web.ahead import Ahead, leading_fields
+from intake.web.body import SocketBody
 
 BATCH = 4
 MAX_NAME_BYTES = 255  # a file name in the sealed manifest, as most file systems allow
@@ -47,7 +54,9 @@ class Arrival:
         self.follow_up = follow_up
         self.case_id: int | None = None
         self.writers: list[SealingWriter] = []
+        self._sealing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake-seal")
         self._storing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake-store")
+        self._sealed: Future[None] | None = None
         self._stored: Future[None] | None = None
 
     def open_file(self, filename: str, content_type: str | None) -> SealingWriter | NoFile:
@@ -65,7 +74,18 @@ class Arrival:
         self.writers.append(writer)
         return writer
 
-    def store(self, idx: int, first: int, batch: list[bytes]) -> None:
+    def seal(self, work: Callable[[bytes], None], data: bytes) -> None:
+        """Seal a parsed block in the sealing thread while the next one is read (one at a time)."""
+        self.sealed()
+        self._sealed = self._sealing.submit(work, data)
+
+    def sealed(self) -> None:
+        """Wait until every block handed over is sealed, raising its error (a storage error too) here."""
+        sealed, self._sealed = self._sealed, None
+        if sealed is not None:
+            sealed.result()
+
+    def store(self, idx: int, first: int, batch: list[bytearray]) -> None:
         """Store a batch of sealed parts in the background while the next one is sealed (one at a time)."""
         self.wait()
         self._stored = self._storing.submit(append_parts, self.engine, self.case_id, idx, first, batch, self.daily)
@@ -77,7 +97,9 @@ class Arrival:
             stored.result()
 
     def close(self) -> None:
-        """Let the last batch end (stored or failed) before the case is completed or discarded."""
+        """Let the last block and batch end (sealed and stored, or failed) before the case is completed or
+        discarded."""
+        self._sealing.shutdown(wait=True)
         self._storing.shutdown(wait=True)
 
     @property
@@ -113,23 +135,25 @@ class SealingWriter:
     def __init__(self, arrival: Arrival, idx: int, filename: str, content_type: str) -> None:
         self.arrival, self.idx, self.filename, self.content_type = arrival, idx, filename, content_type
         self.stream = arrival.sealer.attachment(padded=not arrival.follow_up)  # format.md §12.4
-        self.pending = bytearray(self.stream.start())
-        self.batch: list[bytes] = []
-        self.parts = 0
-        self.length = len(self.pending)
+        self.part, self.filled = bytearray(PART), 0
+        self.batch: list[bytearray] = []
+        self.parts = self.length = 0
         self.closed = False
+        self._add(self.stream.start())
 
     def write(self, data: bytes) -> int:
-        """Seal plaintext and store every whole part it completes."""
-        for sealed in self.stream.push(bytes(data)):
-            self._add(sealed)
+        """Hand plaintext to the sealing thread, which stores every whole part it completes."""
+        self.arrival.seal(self._seal, data if isinstance(data, bytes) else bytes(data))
         return len(data)
 
     def seek(self, offset: int, whence: int = 0) -> int:
         """Werkzeug seeks to 0 once a file ends: seal the final chunk, store the last parts and wait for them."""
         if (offset, whence) != (0, 0) or self.closed:
             raise OSError("a sealing writer cannot seek")
+        self.arrival.sealed()
         self._add(self.stream.finish())
+        if self.filled:
+            self.batch.append(self.part[:self.filled])
         self._flush(everything=True)
         self.arrival.wait()
         self.arrival.sealer.end_attachment(self.filename, self.content_type)
@@ -143,15 +167,25 @@ class SealingWriter:
     def close(self) -> None:
         """Nothing to release: the parts are in the database."""
 
+    def _seal(self, data: bytes) -> None:
+        for sealed in self.stream.push(data):
+            self._add(sealed)
+
     def _add(self, sealed: bytes) -> None:
-        self.pending += sealed
+        """Copy sealed bytes into the part being filled (the one copy they take); a full part joins the batch."""
         self.length += len(sealed)
-        self._flush()
+        with memoryview(sealed) as view:
+            while view:
+                take = min(len(view), PART - self.filled)
+                self.part[self.filled:self.filled + take] = view[:take]
+                self.filled += take
+                view = view[take:]
+                if self.filled == PART:
+                    self.batch.append(self.part)
+                    self.part, self.filled = bytearray(PART), 0
+                    self._flush()
 
     def _flush(self, everything: bool = False) -> None:
-        while len(self.pending) >= PART or (everything and self.pending):
-            self.batch.append(bytes(self.pending[:PART]))
-            del self.pending[:PART]
         if self.batch and (everything or len(self.batch) >= BATCH):
             self.arrival.store(self.idx, self.parts, self.batch)
             self.parts += len(self.batch)
@@ -196,6 +230,29 @@ class WideFormParser(FormDataParser):
         return super().parse(stream, mimetype, content_length, options)
 
 
+class WholeBody(io.RawIOBase):
+    """The rest of a body read from the socket (web/body.py); a client that stops before its declared length, or
+    too slowly, gets Werkzeug's 400, as through Werkzeug's own body stream."""
+
+    def __init__(self, body: SocketBody) -> None:
+        super().__init__()
+        self.body = body
+
+    def readable(self) -> bool:
+        """It is read, never written."""
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        """Read the next bytes into `buffer`; ClientDisconnected when the connection ends early."""
+        try:
+            n = self.body.readinto(buffer)
+        except (OSError, ValueError) as exc:  # a slow client's deadline (web/slow.py), a reset
+            raise ClientDisconnected() from exc
+        if not n and self.body.left:
+            raise ClientDisconnected()
+        return n
+
+
 class SealingRequest(Request):
     """A request whose uploaded files are sealed as they are parsed, when an Arrival is attached."""
 
@@ -213,6 +270,9 @@ class SealingRequest(Request):
 
     def _get_stream_for_parsing(self) -> IO[bytes]:
         if self._ahead is not None:
+            rest = self.environ["wsgi.input"]
+            if isinstance(rest, SocketBody):  # intake serve: the parser's buffer is filled from the socket
+                return Ahead(self._ahead, WholeBody(rest))  # type: ignore[return-value]
             return Ahead(self._ahead, self.stream)  # type: ignore[return-value]
         return super()._get_stream_for_parsing()
 

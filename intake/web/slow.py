@@ -98,23 +98,32 @@ class DeadlineSocket(socket.socket):
 
     def recv(self, size: int, flags: int = 0) -> bytes:
         """Read, within the idle timeout and the clock's deadline when blocking."""
-        timeout = self.gettimeout()
-        if timeout == 0.0:
-            data = super().recv(size, flags)
-        else:
-            if self.expired:
-                raise SlowClient("the request arrived too slowly")
-            wait = min(timeout or math.inf, self.clock.due() - time.monotonic())
-            super().settimeout(max(wait, 0.001))  # bytes already waiting still count after the deadline
-            try:
-                data = super().recv(size, flags)
-            except TimeoutError:
-                self.expired = True
-                raise SlowClient("the request arrived too slowly") from None
-            finally:
-                super().settimeout(timeout)
+        data = self._guarded(super().recv, size, flags)
         self.clock.count(len(data))
         return data
+
+    def recv_into(self, buffer, nbytes: int = 0, flags: int = 0) -> int:  # type: ignore[no-untyped-def, override]
+        """Read into `buffer`, under the same rules as recv (web/body.py reads a body this way)."""
+        n = self._guarded(super().recv_into, buffer, nbytes, flags)
+        self.clock.count(n)
+        return n
+
+    def _guarded(self, read, *args):  # type: ignore[no-untyped-def]
+        """Call a read of the socket; when blocking, give up at the idle timeout or the clock's deadline."""
+        timeout = self.gettimeout()
+        if timeout == 0.0:
+            return read(*args)
+        if self.expired:
+            raise SlowClient("the request arrived too slowly")
+        wait = min(timeout or math.inf, self.clock.due() - time.monotonic())
+        super().settimeout(max(wait, 0.001))  # bytes already waiting still count after the deadline
+        try:
+            return read(*args)
+        except TimeoutError:
+            self.expired = True
+            raise SlowClient("the request arrived too slowly") from None
+        finally:
+            super().settimeout(timeout)
 
     def sendall(self, data: bytes, flags: int = 0) -> None:  # type: ignore[override]
         """Send everything, giving up only when the client takes nothing for the timeout (not for the total)."""

@@ -4,7 +4,8 @@ gunicorn's gthread worker gives a connection to a thread as soon as its first by
 thread then reads with blocking reads and no timeout, so more slow clients than threads stop the
 site. This worker reads each request's line and headers, and the first PREFETCH bytes of its body,
 in its main loop without blocking (where a slow client costs a buffer, not a thread), under the rules
-of `intake.web.slow`; a thread then reads the rest through a DeadlineSocket under the same rules.
+of `intake.web.slow`; a thread then reads the rest through a DeadlineSocket under the same rules, a
+body of known length straight from the socket (`intake.web.body`).
 A client that breaks them gets a 408 where one can still be sent, and its connection is closed.
 Whatever goes wrong while the main loop reads one connection refuses that connection alone (a 400),
 never the worker and the requests its threads are serving. Nothing here logs or keeps a client's
@@ -21,8 +22,10 @@ from functools import partial
 from typing import Any
 
 from gunicorn import util
+from gunicorn.http.body import LengthReader
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
+from intake.web.body import SocketBody
 from intake.web.slow import HEAD_LIMIT, DeadlineSocket, Limits, plain_response, request_head
 
 EARLY_BUDGET = 32 << 20  # bytes a worker holds, in all, for requests that no thread has taken yet
@@ -281,6 +284,12 @@ class DeadlineWorker(ThreadWorker):
             conn.sock.clock.body(time.monotonic())
         if conn.continued:
             req._expected_100_continue = False  # noqa: SLF001 - already sent from the main loop
+        reader = getattr(req.body, "reader", None)
+        if isinstance(reader, LengthReader):  # chunked bodies are refused in the main loop (411)
+            held = req.body.buf.getvalue() + reader.unreader.take_buffered()
+            length = req.body.buf.tell() + reader.length
+            reader.unreader.unread(held[length:])  # a request pipelined behind this one
+            req.body = SocketBody(conn.sock, held[:length], length)
         return super().handle_request(req, conn)
 
 
