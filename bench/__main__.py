@@ -101,12 +101,19 @@ def storage(quick: bool) -> list[Row]:
     """The same sealed rows stored on SQLite and on PostgreSQL."""
     got, rss = script("storage", "--cases", str(150 if quick else 2000), "--mib", str(8 if quick else 64))
     sqlite = got["sqlite"]
+    mib = got["mib"]
+    held = sqlite["follow-up lock wait (s)"]
     return [Row(f"storage: {name}", "/s", got["postgres"][name], "same on SQLite", sqlite[name],
                 memory_mib={"bench process": rss}, note="intake column: PostgreSQL")
-            for name in sqlite] + [
+            for name in sqlite if "lock" not in name] + [
         Row("storage: a follow-up's files uploaded, SQLite", "MiB/s", sqlite["follow-up upload (MiB)/s"],
-            "a report's files, same upload", sqlite["report upload (MiB)/s"],
-            note="delivery copies the streams into the thread once, under the write lock")]
+            "a report's files, same upload", sqlite["report upload (MiB)/s"], goal=">= 0.8x",
+            met=sqlite["follow-up upload (MiB)/s"] >= 0.8 * sqlite["report upload (MiB)/s"],
+            note="delivery copies the streams into the thread once, under the write lock"),
+        Row(f"storage: SQLite lock, {mib} MiB follow-up delivered", "s", held,
+            f"same, {mib} MiB report completed", sqlite["report lock wait (s)"], higher_is_better=False,
+            goal="< 1 s for 500 MiB", met=held * 500 / mib < 1,
+            note=f"another writer's longest wait; x{500 / mib:.1f} for 500 MiB: {held * 500 / mib:.1f} s")]
 
 
 def layout(quick: bool) -> list[Row]:
@@ -161,7 +168,8 @@ def machine() -> dict[str, object]:
     mem = re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())
     return {"nproc": os.cpu_count(), "cpu": cpu.group(1) if cpu else platform.processor(),
             "ram_gib": round(int(mem.group(1)) / (1 << 20), 1) if mem else None,
-            "python": platform.python_version(), "date": dt.date.today().isoformat()}
+            "python": platform.python_version(), "date": dt.date.today().isoformat(),
+            "load_average": [round(x, 1) for x in os.getloadavg()]}
 
 
 def table(rows: list[Row], quick: bool = False) -> str:
@@ -188,7 +196,7 @@ def main() -> None:
     opts = parser.parse_args()
     runs = opts.runs or (1 if opts.quick else 3)
     mib = 16 if opts.quick else 256
-    started = time.monotonic()
+    started, before = time.monotonic(), machine()
     rows: list[Row] = []
     for name in opts.only or ROWS:
         print(f"measuring {name} ...", file=sys.stderr)
@@ -204,11 +212,14 @@ def main() -> None:
             else:
                 rows += globals()[name](opts.quick)
     print(table(rows, opts.quick))
+    print(f"load average (1, 5, 15 min) before: {before['load_average']}, after: {machine()['load_average']} on "
+          f"{before['nproc']} cores; ratios move with the load, since each side runs at a different moment")
     opts.out.parent.mkdir(parents=True, exist_ok=True)
     if opts.quick:
         print(QUICK, file=sys.stderr)
-    opts.out.write_text(json.dumps({"machine": machine(), "quick": opts.quick, "runs": runs,
-                                    "seconds": round(time.monotonic() - started), "rows": [r.as_json() for r in rows]},
+    opts.out.write_text(json.dumps({"machine": before, "load_after": machine()["load_average"], "quick": opts.quick,
+                                    "runs": runs, "seconds": round(time.monotonic() - started),
+                                    "rows": [r.as_json() for r in rows]},
                                    indent=1) + "\n")
     print(f"written to {opts.out}", file=sys.stderr)
 

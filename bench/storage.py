@@ -1,5 +1,6 @@
 """The same sealed rows on SQLite and on PostgreSQL: small cases per second, 1 MiB parts per second (sealed on
-arrival; uploaded for a report; uploaded for a follow-up).
+arrival; uploaded for a report; uploaded for a follow-up), and how long another writer waits for the write lock
+while an upload of a report completes and while a follow-up's is delivered.
 
 Run: .venv/bin/python bench/storage.py [--cases 2000] [--mib 64] [--json]. Both databases are measured in
 the same run, on this machine (PostgreSQL on loopback, INTAKE_BENCH_POSTGRES to override).
@@ -12,8 +13,10 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, text
@@ -22,6 +25,7 @@ from intake.crypto.keys import Identity
 from intake.crypto.report import seal_report
 from intake.crypto.stream import PART
 from intake.storage.admission import Limits
+from intake.storage.budgets import spend
 from intake.storage.db import connect, upgrade, writing
 from intake.storage.followups import admit_follow_up, deliver
 from intake.storage.lifecycle import (
@@ -93,9 +97,33 @@ def uploaded(engine: Engine, header: bytes, body: bytes, key_ids: list[str], str
     rates = {}
     for name, run in (("report upload (MiB)/s", report), ("follow-up upload (MiB)/s", follow_up)):
         start = time.perf_counter()
-        run()
+        waited = waits_during(engine, run)
         rates[name] = len(chunks) / (time.perf_counter() - start)
+        rates[name.replace("upload (MiB)/s", "lock wait (s)")] = waited
     return rates
+
+
+def waits_during(engine: Engine, run: Callable[[], None]) -> float:
+    """Run `run` while another writer of this process writes a row every 10 ms; its longest wait for the write
+    lock, in seconds (an upload's parts are short transactions; completing or delivering it is one long one)."""
+    stop, waits = threading.Event(), [0.0]
+
+    def other() -> None:
+        while not stop.is_set():
+            began = time.perf_counter()
+            with writing(engine) as conn:
+                spend(conn, os.urandom(16), 0)
+            waits.append(time.perf_counter() - began)
+            time.sleep(0.01)
+
+    writer = threading.Thread(target=other)
+    writer.start()
+    try:
+        run()
+    finally:
+        stop.set()
+        writer.join()
+    return max(waits)
 
 
 def main() -> None:
@@ -124,6 +152,9 @@ def main() -> None:
     print(f"storage: {args.cases} small cases, then one {args.mib} MiB attachment, one process")
     print(f"{'row':16} {'SQLite':>10} {'PostgreSQL':>11} {'PG/SQLite':>10}")
     for row in sqlite:
+        if "lock" in row:
+            print(f"{row:16} {sqlite[row]:10.2f} {postgres[row]:11.2f}")
+            continue
         print(f"{row:16} {sqlite[row]:10.0f} {postgres[row]:11.0f} {postgres[row] / sqlite[row]:10.2f}")
 
 
