@@ -96,12 +96,14 @@ def _given(ctx: click.Context) -> dict[str, object]:
     root = ctx.find_root()
     if "intake.review.settings" in root.meta:
         return root.meta["intake.review.settings"]
-    from intake.review.profile import load_profile
+    from intake.review.profile import check_signer, load_profile
 
     stored = root.meta.get(SHARED, {})
     typed = {name for name, (_, was_typed) in stored.items() if was_typed}
     values = {name: value for name, (value, _) in stored.items()}
     profile = load_profile()
+    if "signer" not in typed:
+        check_signer(profile)
     for name, value in (("identity_files", profile.identity), ("passphrase_file", profile.passphrase_file),
                         ("keys_dir", profile.keys_dir), ("signer", profile.signer)):
         if name not in typed and value:

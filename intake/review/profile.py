@@ -49,6 +49,7 @@ def load_profile(environ: Mapping[str, str] = os.environ) -> Profile:
     path = profile_path(environ)
     found: dict[str, object] = {}
     if path.is_file():
+        _only_yours(path)
         try:
             found = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -67,6 +68,32 @@ def load_profile(environ: Mapping[str, str] = os.environ) -> Profile:
         raise ProfileError(f"the reviewer profile ({path} and INTAKE_REVIEW_*) names both a database and a bundle: "
                            "keep one (a command line's --db or --bundle still wins over it)")
     return Profile(**{name: _typed(name, value, path) for name, value in found.items()})
+
+
+def _only_yours(path: Path) -> None:
+    """Refuse a profile another user could change: whoever writes it chooses the keyring your commands seal to."""
+    info = path.stat()
+    if info.st_uid not in (os.getuid(), 0) or info.st_mode & 0o022:
+        raise ProfileError(f"the reviewer profile {path} is writable by other users or not yours: whoever can change "
+                           f"it chooses the keyring and signer your commands trust; run `chmod go-w {path}` (and "
+                           "make it yours), or set INTAKE_REVIEW_PROFILE to a file only you can write")
+
+
+def check_signer(profile: Profile, environ: Mapping[str, str] = os.environ) -> None:
+    """Refuse a profile's signer other than the one pinned in the environment (INTAKE_SIGNER, else
+    INTAKE_KEYRING_SIGNER): a profile never silently replaces the admin key every keyring must be signed by."""
+    if not profile.signer:
+        return
+    pinned = (environ.get("INTAKE_SIGNER") or "").strip()
+    if not pinned and (environ.get("INTAKE_KEYRING_SIGNER") or "").strip():
+        from intake.keys.trust import trusted_signer
+        from intake.settings import Settings
+
+        pinned = trusted_signer(Settings.from_env(environ))
+    if pinned and pinned != profile.signer.strip():
+        raise ProfileError(f"the reviewer profile (or INTAKE_REVIEW_SIGNER) names the signer {profile.signer[:60]}, "
+                           f"but {pinned[:60]} is pinned (INTAKE_SIGNER / INTAKE_KEYRING_SIGNER): remove the "
+                           "profile's signer, or type --signer if you really mean another one")
 
 
 def _typed(name: str, value: object, path: Path) -> object:
