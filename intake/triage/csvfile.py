@@ -21,7 +21,7 @@ def inert(value: object) -> str:
     """A cell a spreadsheet shows as text: controls escaped, and a leading ' before what it would run."""
     text = terminal_text("" if value is None else str(value))
     text = text if len(text) <= MAX_CELL else text[:MAX_CELL - 1] + "…"
-    return "'" + text if text.lstrip(" ").startswith(FORMULA) else text
+    return "'" + text if text.lstrip().startswith(FORMULA) else text  # after any blank: NBSP, ideographic...
 
 
 def csv_rows(records: Sequence[CaseRecord]) -> list[list[str]]:

@@ -1,4 +1,4 @@
-"""Red team: a reviewer profile must not be a way to swap the keyring a reviewer seals to (real CLI)."""
+"""Red team: a profile must not swap the keyring a reviewer seals to; CSV formulas behind any blank."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from tests.support import run_cli
 from tests.support.keytools import Instance
 from tests.support.reviewkit import store
 
-pytestmark = [pytest.mark.slow, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
+pytestmark = [pytest.mark.slow]
+SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
@@ -37,6 +38,7 @@ def profile(tmp_path, text: str, mode: int):
     return {"XDG_CONFIG_HOME": str(config), "INTAKE_KEYS_DIR": "", "INTAKE_SIGNER": ""}
 
 
+@SQLITE
 def test_a_profile_others_can_write_is_refused(sites, tmp_path) -> None:
     """A review.toml that group or others can write (anyone could point it at their own keyring) is not read."""
     inst, keys, ref, evil = sites
@@ -49,6 +51,7 @@ def test_a_profile_others_can_write_is_refused(sites, tmp_path) -> None:
     assert "chmod" in done.stderr
 
 
+@SQLITE
 def test_a_profile_signer_never_silently_replaces_the_pinned_one(sites, tmp_path) -> None:
     """With INTAKE_KEYRING_SIGNER pinned, a profile naming another signer (and that signer's keyring) is refused,
     rather than sealing tags and notes to the other keyring's keys; the pinned signer in the profile is fine."""
@@ -66,3 +69,11 @@ def test_a_profile_signer_never_silently_replaces_the_pinned_one(sites, tmp_path
     run_cli(*args, "tag", ref, "fine", cwd=inst.root, env={**env, **pinned})
     data = json.loads(run_cli(*args, "show", ref, "--json", cwd=inst.root, env={**env, **pinned}).stdout)
     assert data["tags"] == ["fine"]
+
+
+@pytest.mark.parametrize("cell", ["\u00a0=1+1", "\u3000=1+1", "\u2007+1", " \u00a0@SUM(A1)", "\u3000\uff1d1+1"])
+def test_csv_formula_after_any_blank_is_neutralised(cell) -> None:
+    """A formula behind a no-break, figure or ideographic space (which spreadsheets may trim) still gets its '."""
+    from intake.triage.csvfile import inert
+
+    assert inert(cell).startswith("'")
