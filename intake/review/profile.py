@@ -48,6 +48,9 @@ def load_profile(environ: Mapping[str, str] = os.environ) -> Profile:
     """The profile file (when there is one), overridden by each INTAKE_REVIEW_* setting that is set."""
     path = profile_path(environ)
     found: dict[str, object] = {}
+    if environ.get("INTAKE_REVIEW_PROFILE") and not path.is_file():
+        raise ProfileError(f"INTAKE_REVIEW_PROFILE names {path}, which is not a file: fix the name, or unset it "
+                           "(an empty file means no profile)")
     if path.is_file():
         _only_yours(path)
         try:

@@ -77,3 +77,12 @@ def test_csv_formula_after_any_blank_is_neutralised(cell) -> None:
     from intake.triage.csvfile import inert
 
     assert inert(cell).startswith("'")
+
+
+def test_a_named_profile_that_is_not_a_file_is_refused(tmp_path) -> None:
+    """INTAKE_REVIEW_PROFILE naming a missing file (a typo) or a device is refused, not silently ignored."""
+    from intake.review.profile import ProfileError, load_profile
+
+    for named in (tmp_path / "missing.toml", "/dev/zero"):
+        with pytest.raises(ProfileError, match="INTAKE_REVIEW_PROFILE"):
+            load_profile({"INTAKE_REVIEW_PROFILE": str(named), "HOME": str(tmp_path)})
