@@ -78,9 +78,10 @@ def case_proof(engine: Engine, case_id: int, seq: int = REPORT_SEQ) -> dict[str,
             "timestamp": base64.b64encode(stored.timestamp).decode() if stored.timestamp else None}
 
 
-def check_proof(proof: dict[str, Any]) -> dt.datetime | None:
+def check_proof(proof: dict[str, Any], tsa_ca: bytes | None = None) -> dt.datetime | None:
     """Check a proof from `case_proof` offline; return the time its timestamp gives the root (None if it has
-    none). Raises merkle.ProofError or timestamp.TimestampError naming what is wrong."""
+    none), once the stamp is signed under `tsa_ca` (the TSA's CA, PEM). Raises merkle.ProofError or
+    timestamp.TimestampError naming what is wrong."""
     try:
         if proof["format"] != PROOF_FORMAT:
             raise merkle.ProofError(f"unknown anchor proof format {proof['format']!r}")
@@ -102,4 +103,8 @@ def check_proof(proof: dict[str, Any]) -> dt.datetime | None:
     if when.date() <= day:
         raise timestamp.TimestampError(f"the timestamp ({when}) is not after the end of {day}, the day of the "
                                        "anchor: a day is stamped once it has ended")
+    if tsa_ca is None:
+        raise timestamp.TimestampError("give the TSA's CA certificate to check the timestamp: anyone can make a "
+                                       "stamp with any time that is not signed under it")
+    timestamp.check_signed(token, root, tsa_ca)
     return when

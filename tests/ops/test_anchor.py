@@ -89,7 +89,7 @@ def test_a_day_of_three_reports(tmp_path: Path, db_url: str, tsa: LocalTSA) -> N
         assert proof["root"] == root
         assert proof["day"] == YESTERDAY.isoformat()
         assert not proof["partial"]
-        assert check_proof(proof) >= end_of_day
+        assert check_proof(proof, tsa.ca.read_bytes()) >= end_of_day
     assert len(case_proof(site.engine, ids[0])["stream_sha256"]) == 1
     result = openssl_verify(tmp_path, proof, tsa)
     assert result.stdout.strip() == "Verification: OK", result.stderr
