@@ -37,9 +37,21 @@ def tsa() -> LocalTSA:
         yield running
 
 
+OPEN: list[Site] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_sites():
+    """Each test's instances release their database connections when it ends (PostgreSQL's included)."""
+    yield
+    while OPEN:
+        OPEN.pop().engine.dispose()
+
+
 def new_site(tmp_path: Path, db_url: str | None = None) -> Site:
-    """A migrated instance (SQLite unless a URL is given)."""
+    """A migrated instance (SQLite unless a URL is given), closed when the test ends."""
     site = make_site(tmp_path, db_url or f"sqlite:///{tmp_path / 'intake.db'}")
+    OPEN.append(site)
     upgrade(site.engine)
     return site
 
