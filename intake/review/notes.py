@@ -112,7 +112,8 @@ def current_tags(entries: Sequence[dict[str, object]]) -> tuple[str, ...]:
     """The tags a case has now: its valid tag entries applied in the order of their day, then of their n."""
     valid = [e for e in entries if e.get("kind") == TAGS_KIND and "error" not in e]
     tags: dict[str, None] = {}
-    for entry in sorted(valid, key=lambda e: (str(e["created"]), int(e["n"]))):  # type: ignore[call-overload]
+    # ties (two bundles, one day, the same n) by key id, never by the row order the database writer chooses
+    for entry in sorted(valid, key=lambda e: (str(e["created"]), int(e["n"]), str(e.get("by")))):  # type: ignore[call-overload]
         for tag in entry["remove"]:  # type: ignore[attr-defined]
             tags.pop(tag, None)
         for tag in entry["add"]:  # type: ignore[attr-defined]

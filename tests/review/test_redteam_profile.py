@@ -86,3 +86,13 @@ def test_a_named_profile_that_is_not_a_file_is_refused(tmp_path) -> None:
     for named in (tmp_path / "missing.toml", "/dev/zero"):
         with pytest.raises(ProfileError, match="INTAKE_REVIEW_PROFILE"):
             load_profile({"INTAKE_REVIEW_PROFILE": str(named), "HOME": str(tmp_path)})
+
+
+def test_tag_changes_with_the_same_day_and_n_do_not_follow_row_order() -> None:
+    """Two reviewers' changes of one day with the same n (two bundles): the database writer's row order must not
+    choose which one wins (catalogue 8)."""
+    from intake.review.notes import TAGS_KIND, current_tags
+
+    add = {"created": "2026-12-01", "kind": TAGS_KIND, "n": 1, "add": ["x"], "remove": [], "by": "aa" * 16}
+    drop = {"created": "2026-12-01", "kind": TAGS_KIND, "n": 1, "add": [], "remove": ["x"], "by": "bb" * 16}
+    assert current_tags([add, drop]) == current_tags([drop, add])
