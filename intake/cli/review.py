@@ -280,3 +280,24 @@ def digest(session: Session, out_dir: Path, share: bool, min_count: int, pages_i
     from intake.digest.build import write_digest
 
     write_digest(session, filters, out_dir, share, min_count, pages_in)
+
+
+@main.command()
+@click.option("--search", "query", default="", metavar="LINE",
+              help="Start with this search line: words to search, and status:S tag:T type:T province:P lang:L "
+                   "since:DAY until:DAY is:unread has:files.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --bundle: the replies file that replies and tags made on the desk go into, for "
+                   "`intake import-replies FILE`.")
+@session_command
+def desk(session: Session, query: str, out: Path | None) -> None:
+    """A full-screen desk: the cases, searched and filtered, beside the opened case; single keys set the
+    status, tags and notes, reply and export (docs/review.md "The desk")."""
+    if not (click.get_text_stream("stdin").isatty() and click.get_text_stream("stdout").isatty()):
+        raise ReviewError("the desk needs a terminal", "in a script, use list, show, status, tag and reply")
+    from intake.desk.app import run_desk
+    from intake.desk.cases import Desk
+
+    session.identities  # noqa: B018 - unlock once, on the terminal, before the desk takes the screen
+    session.source  # noqa: B018 - and say now if the database or bundle cannot be read
+    run_desk(Desk(session, *keyring_given(), replies_file(out)), query)

@@ -1,0 +1,1 @@
+"""The desk: Textual Pilot tests on real sealed cases."""
