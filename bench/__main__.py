@@ -2,7 +2,8 @@
 
 Rows: seal (intake.crypto sealing a file vs age), nojs (server-side sealing vs age and gpg), api (a large
 browser-sealed upload and small reports a second vs bare endpoints), fsyncs (fsync calls per report on each
-way in, a large file vs 1 MiB), review (intake-review list vs bare PyNaCl, list --search vs list), digest
+way in, a large file vs 1 MiB), review (intake-review list vs bare PyNaCl, list --search vs list), desk
+(intake-review desk opened on the cases, its time and peak memory, vs the intake-review list process), digest
 (intake-review digest of cases with photos vs list of them, under 60 s and 500 MiB), rewrap (vs bare PyNaCl),
 storage (SQLite vs PostgreSQL), layout (the sweep's rebuild of a SQLite file vs copying it), checks (a
 browser-sealed report's latency while wrong codenames are posted to the no-JS /check vs quiet), weight (the form
@@ -26,8 +27,8 @@ from pathlib import Path
 
 from bench.common import ROOT, PeakMemory, Row
 
-ROWS = ("seal", "nojs", "api", "fsyncs", "review", "digest", "rewrap", "storage", "layout", "checks", "weight",
-        "kit")
+ROWS = ("seal", "nojs", "api", "fsyncs", "review", "desk", "digest", "rewrap", "storage", "layout", "checks",
+        "weight", "kit")
 QUICK = ("quick mode: small sizes and one run. It checks that every row runs, not the goals: the 'met' "
          "column is left empty; run `python -m bench` for figures and goals.")
 
@@ -76,6 +77,16 @@ def review(quick: bool) -> list[Row]:
             Row(f"review list --search, {got['cases']} cases", "cases/s", got["search"], "plain list", got["list"],
                 goal=">= 0.4x plain list", met=got["search"] >= 0.4 * got["list"],
                 note="notes and threads opened, every case's text searched")]
+
+
+def desk(quick: bool) -> list[Row]:
+    """intake-review desk opened on stored cases (headless) vs the intake-review list process."""
+    got, _ = script("desk", str(500 if quick else 10_000), "--runs", str(1 if quick else 3))
+    return [Row(f"desk opened, {got['cases']} cases", "s", got["desk_s"], "intake-review list", got["list_s"],
+                higher_is_better=False, goal="< 10 s, < 500 MiB",
+                met=got["desk_s"] < 10 and got["desk_peak_mib"] < 500, memory_mib={"desk": got["desk_peak_mib"]},
+                note=f"processor seconds of each whole process (wall: desk {got['desk_wall_s']:.1f} s, list "
+                     f"{got['list_wall_s']:.1f} s); unlock, every case with notes and thread, the list filled")]
 
 
 def digest(quick: bool) -> list[Row]:

@@ -283,4 +283,7 @@ class DeskApp(App[None]):
 
 def run_desk(desk: Desk, query: str = "") -> None:
     """Run the desk on the terminal until the reviewer quits."""
-    DeskApp(desk, query).run()
+    try:
+        DeskApp(desk, query).run()
+    finally:
+        desk.session.close()

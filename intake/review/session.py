@@ -60,6 +60,12 @@ class Session:
             self._source = open_source(self.db_url, self.bundle)
         return self._source
 
+    def close(self) -> None:
+        """Close the source, if it was opened (a long-lived caller such as the desk, when it ends)."""
+        if self._source is not None:
+            self._source.close()
+            self._source = None
+
 
 def keyring_names(where: tuple[Path, str | Callable[[], str]] | None) -> dict[str, str]:
     """Each key id's name in the keyring of `where` (folder, signer), verified; empty when none verifies."""

@@ -61,6 +61,10 @@ class DatabaseSource:
         """Mark a case's reporter messages read (after `show` printed them)."""
         mark_read(self.engine, case.id)
 
+    def close(self) -> None:
+        """Close the database's connections."""
+        self.engine.dispose()
+
 
 class BundleSource:
     """Cases read from a bundle file whose checksum was checked when it was opened (docs/bundle.md)."""
@@ -126,6 +130,10 @@ class BundleSource:
 
     def mark_read(self, case: Case) -> None:
         """A bundle is read-only: nothing to mark."""
+
+    def close(self) -> None:
+        """Close the bundle file."""
+        self.file.close()
 
     def keyring_floor(self, signer: str) -> tuple[int, str] | None:
         """The (serial, hash) of the newest keyring of `signer` in use when the bundle was made, or None."""

@@ -103,11 +103,14 @@ async def settle(app: DeskApp, pilot) -> None:  # noqa: ANN001 - a textual Pilot
 def drive(app: DeskApp, steps: Callable[[DeskApp, object], Awaitable[None]]) -> None:
     """Run the desk headless at SIZE and play `steps(app, pilot)` on it (its cases opened first)."""
     async def main() -> None:
-        async with app.run_test(size=SIZE) as pilot:
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
             await settle(app, pilot)
             await steps(app, pilot)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        app.desk.session.close()
 
 
 async def typed(pilot, text: str) -> None:  # noqa: ANN001 - a textual Pilot
