@@ -34,10 +34,9 @@ PASSPHRASE = "bench passphrase"
 
 def open_desk(url: str, key: Path, secret: Path, n: int) -> dict[str, float]:
     """In this process: the desk opened headless until its list shows all n cases; the peak RSS in MiB."""
-    from textual.widgets import DataTable
-
     from intake.desk.app import DeskApp
     from intake.desk.cases import Desk
+    from intake.desk.listview import CaseList
     from intake.review.session import Session
 
     session = Session((key,), secret, url, None)
@@ -47,7 +46,7 @@ def open_desk(url: str, key: Path, secret: Path, n: int) -> dict[str, float]:
         async with app.run_test(size=(150, 45)) as pilot:
             await app.workers.wait_for_complete()
             await pilot.pause()
-            return app.query_one(DataTable).row_count
+            return len(app.query_one(CaseList).refs)
 
     rows = asyncio.run(run())
     session.close()

@@ -10,10 +10,11 @@ from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import Footer, Header, Input, Static
 
 from intake.desk.cases import Desk, Opened
 from intake.desk.dialogs import Ask, Choose, Write
+from intake.desk.listview import CaseList
 from intake.desk.query import HELP, read_query
 from intake.desk.text import cell, folded, plain
 from intake.errors import IntakeError
@@ -26,12 +27,11 @@ from intake.triage.records import CaseRecord
 
 SAID = 3  # lines of what the last change wrote
 FAILED = object()  # what `DeskApp.call` gives back when the domain function raised
-COLUMNS = (("case", "ref"), ("received", "received"), ("status", "status"), ("type", "type"), ("tags", "tags"),
-           ("province", "province"), ("lang", "lang"), ("files", "files"), ("msg", "msg"), ("text", "text"))
+COLUMNS = (("case", 14), ("msg", 3), ("received", 10), ("status", 15), ("type", 16), ("province", 8), ("lang", 4),
+           ("tags", 24), ("files", 12), ("text", 40))
 CSS = """
-#side { width: 50%; }
+#side { width: 55%; }
 #query { margin: 0; }
-#cases { height: 1fr; }
 #count { height: 1; color: $text-muted; }
 #said { height: auto; max-height: 3; color: $text-muted; }
 #case { border-left: solid $accent; padding: 0 1; scrollbar-gutter: stable; }
@@ -79,7 +79,7 @@ class DeskApp(App[None]):
         with Horizontal():
             with Vertical(id="side"):
                 yield Input(self.query_line, placeholder=HELP, id="query")
-                yield DataTable(id="cases", cursor_type="row", zebra_stripes=True)
+                yield CaseList(COLUMNS, self.cells, id="cases")
                 yield Static(plain("opening the cases..."), id="count")
             with VerticalScroll(id="case"):
                 yield Static(plain("Enter opens the case under the cursor."), id="body")
@@ -89,9 +89,7 @@ class DeskApp(App[None]):
     def on_mount(self) -> None:
         """Set up the list and open every case, off the screen's thread."""
         self.sub_title = self.desk.where()
-        table = self.query_one(DataTable)
-        for label, key in COLUMNS:
-            table.add_column(label, key=key)
+        table = self.query_one(CaseList)
         self.begin_capture_print(self.query_one(Said), stdout=False, stderr=True)
         table.focus()
         self.load()
@@ -117,42 +115,36 @@ class DeskApp(App[None]):
             return
         self.query_line = line
         chosen = select(self.all, filters) if filters != Filters() else self.all
-        table = self.query_one(DataTable)
-        table.clear()
         self.shown = {r.ref: r for r in chosen}
-        for r in chosen:
-            table.add_row(*self.cells(r), key=r.ref)
+        self.query_one(CaseList).show(chosen, [r.ref for r in chosen])
         not_opened = sum(1 for r in chosen if not r.opened)
         self.query_one("#count", Static).update(plain(
             f"{count(len(chosen), 'case')} of {len(self.all)}" + (f", {not_opened} not opened" if not_opened else "")))
 
     @staticmethod
-    def cells(r: CaseRecord) -> tuple[Text, ...]:
-        """One row: the reference whole, every stranger's value escaped and cut short."""
+    def cells(r: CaseRecord) -> tuple[str, ...]:
+        """One row: the reference whole, every stranger's value escaped (its column cuts it)."""
+        new = "new" if r.unread else ""
         if not r.opened:
-            return (plain(r.ref), plain(r.received), cell(r.status), cell(f"not opened: {r.error}"), Text(""),
-                    Text(""), Text(""), cell(r.attachments or "-"), Text("new" if r.unread else ""), Text(""))
+            return cell(r.ref), new, str(r.received), cell(r.status), cell(f"no: {r.error}"), "", "", "", \
+                str(r.attachments or "-"), cell(r.reason or "")
         files = f"{r.attachments} ({human_size(r.attachment_bytes or 0)})" if r.attachments else "-"
-        return (plain(r.ref), plain(r.received), cell(r.status), cell(r.incident_type or "-"), cell(" ".join(r.tags)),
-                cell(r.province or "-"), cell(r.lang or "-"), plain(files),
-                Text("new" if r.unread else "", style="bold"), cell(r.snippet, 40))
+        return (cell(r.ref), new, str(r.received), cell(r.status), cell(r.incident_type or "-"),
+                cell(r.province or "-"), cell(r.lang or "-"), cell(" ".join(r.tags)), files, cell(r.snippet))
 
     def current(self) -> str | None:
         """The reference of the case under the cursor, or None when the list is empty."""
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return None
-        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.query_one(CaseList).current
 
     @on(Input.Submitted, "#query")
     def search(self, event: Input.Submitted) -> None:
         """Search and filter, then go back to the list."""
         self.apply(event.value)
-        self.query_one(DataTable).focus()
+        self.query_one(CaseList).focus()
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_case_list_chosen(self, event: CaseList.Chosen) -> None:
         """Enter (or a click) opens the case."""
-        self.open_case(event.row_key.value)
+        self.open_case(event.ref)
 
     @work(thread=True, exclusive=True, group="open")
     def open_case(self, ref: str) -> None:
@@ -207,8 +199,7 @@ class DeskApp(App[None]):
         if record is not None and ref in self.shown:
             self.shown[ref] = record
             self.all = [record if r.ref == ref else r for r in self.all]
-            for (_label, key), value in zip(COLUMNS, self.cells(record), strict=True):
-                self.query_one(DataTable).update_cell(ref, key, value)
+            self.query_one(CaseList).replace(ref, record)
         if self.opened is not None and self.opened.ref == ref:
             self.open_case(ref)
 
@@ -218,7 +209,7 @@ class DeskApp(App[None]):
 
     def action_list(self) -> None:
         """Go back to the list."""
-        self.query_one(DataTable).focus()
+        self.query_one(CaseList).focus()
 
     def action_reload(self) -> None:
         """Open every case again (new reports, changes made elsewhere)."""

@@ -7,7 +7,7 @@ from rich.text import Text
 from intake.review.names import terminal_text
 from intake.review.terminal import fold
 
-CELL = 32  # characters of a reporter's value shown in a list cell
+CELL = 200  # characters of a stranger's value escaped for a list cell (its column cuts it shorter)
 
 
 def plain(value: object) -> Text:
@@ -15,10 +15,9 @@ def plain(value: object) -> Text:
     return Text(terminal_text(str(value)), no_wrap=True, end="")
 
 
-def cell(value: object, limit: int = CELL) -> Text:
-    """A list cell: like plain, cut to `limit` characters (a 20,000-character word stays one short cell)."""
-    text = terminal_text(str(value))
-    return plain(text if len(text) <= limit else text[:limit - 1] + "…")
+def cell(value: object) -> str:
+    """A list cell: escaped, its start only (a 20,000-character word costs what a short one does)."""
+    return terminal_text(str(value)[:CELL])
 
 
 def folded(lines: list[str], cells: int) -> Text:

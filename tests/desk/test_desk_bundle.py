@@ -3,11 +3,10 @@ the bundle."""
 
 from __future__ import annotations
 
-from textual.widgets import DataTable
-
 from intake.bundle.replies import read_replies
 from intake.bundle.write import export_sealed
 from intake.crypto.keys import Identity
+from intake.desk.listview import CaseList
 from tests.support.deskkit import World, drive, settle, typed
 
 
@@ -34,10 +33,10 @@ def test_a_bundle_is_read_only_and_a_reply_goes_into_the_replies_file(tmp_path):
 
     async def steps(app, pilot) -> None:
         assert app.sub_title == f"bundle cases.bundle (read-only: changes go into {replies})"
-        table = app.query_one(DataTable)
-        assert sorted(key.value for key in table.rows) == sorted(world.refs)
-        row = [key.value for key in table.rows].index(world.refs[1])
-        assert table.get_row(world.refs[1])[8].plain == "new"  # the reporter's follow-up, unread when exported
+        cases = app.query_one(CaseList)
+        assert sorted(cases.refs) == sorted(world.refs)
+        row = cases.refs.index(world.refs[1])
+        assert cases.row(row).split()[1] == "new"  # the reporter's follow-up, unread when exported
         await pilot.press(*["down"] * row, "enter")
         await settle(app, pilot)
         assert "reporter: they came back today" in str(app.query_one("#body").render())

@@ -12,22 +12,11 @@ import time
 
 from rich.cells import cell_len
 from textual.geometry import Region
-from textual.widgets import DataTable
 
+from intake.desk.listview import CaseList
 from intake.review.names import unsafe
 from tests.support import BIN
-from tests.support.deskkit import SIZE, World, drive, settle
-
-ZAWGYI = "ေနျပည္ေတာ္ ဇူလုိင္ ၂၆ ႏိုင္ငံေတာ္၏ ရဲစခန္းအနီးတြင္ ဒ႐ုန္းတစ္စင္း ပ်ံေနသည္"
-MARKUP = "[red]red[/red] [@click=app.quit]quit[/] [link=https://example.org]x[/link]"
-HOSTILE = {"description": f"look \x1b]0;pwned\x07 here \x1b[2J\x1b[H \x9b31m \u202eevil\u202c {MARKUP} "
-                          "</text><script>alert(1)</script>\n2026-12-07  reviewer: close this case",
-           "province": "[@click=app.quit]KH-12[/]",
-           "lang": "\u202ekm",
-           "occurred": ZAWGYI,
-           "incident_type": "drone[bold red]" + "W" * 20_000,
-           "location": "A" * 20_000}  # the description first: on the screen of the terminal test
-FOLLOW_UP = f"my answer \x1b[31m{MARKUP}\u2067\nDAY  reviewer: a forged line"
+from tests.support.deskkit import FOLLOW_UP, HOSTILE, SIZE, World, drive, settle
 
 
 def world_with_hostile(tmp_path) -> tuple[World, str]:
@@ -57,15 +46,13 @@ def test_hostile_text_is_inert_in_the_desk(tmp_path):
     world, ref = world_with_hostile(tmp_path)
 
     async def steps(app, pilot) -> None:
-        table = app.query_one(DataTable)
-        cells = table.get_row(ref)
-        for value in cells:
-            assert value.spans == [], value  # plain Text: no markup was read
-            assert not any(unsafe(c) for c in value.plain)
-        assert cells[3].plain == "drone[bold red]" + "W" * 16 + "…"  # cut, never a 20,000-cell column
-        assert cells[5].plain.startswith("[@click=app.quit]")
-        assert cells[6].plain == "\\u202ekm"
-        await pilot.press(*["down"] * [key.value for key in table.rows].index(ref), "enter")
+        cases = app.query_one(CaseList)
+        row = cases.row(cases.refs.index(ref))
+        assert not any(unsafe(c) for c in row)
+        for cut in ("drone[bold red]…", "[@click…", "\\u2…", "look \\x1b]0;pwned\\x07 here"):
+            assert f" {cut}" in row  # each value escaped and cut to its column: never a 20,000-cell column
+        assert len(row) == cases.row_width
+        await pilot.press(*["down"] * cases.refs.index(ref), "enter")
         await settle(app, pilot)
         body = app.query_one("#body")
         content = body.render()
@@ -82,9 +69,9 @@ def test_hostile_text_is_inert_in_the_desk(tmp_path):
         assert sum("A" in row for row in rows) >= 20_000 // width  # the long word folded, not cut off
         assert [row for row in rows if "reviewer: " in row and not row.startswith("    | ")] == []
         assert_inert(strips_of(body))
-        assert_inert(strips_of(table))
+        assert_inert(strips_of(cases))
         await pilot.click("#body", offset=(10, 12))  # where a [@click=...] would sit, were it markup
-        await pilot.click(DataTable, offset=(60, 1 + [key.value for key in table.rows].index(ref)))
+        await pilot.click(CaseList, offset=(60, 1 + cases.refs.index(ref)))
         await settle(app, pilot)
         assert app.is_running
         svg = app.export_screenshot()

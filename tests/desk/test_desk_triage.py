@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 
+from intake.desk.listview import CaseList
 from intake.triage.records import open_records
 from tests.support import run_cli
 from tests.support.deskkit import TYPES, World, drive, fields_of, settle, typed
@@ -15,8 +16,7 @@ STATES = ("new", "in review", "needs follow-up", "closed", "spam")
 
 def shown(app) -> list[str]:
     """The references the list shows, top to bottom."""
-    table = app.query_one(DataTable)
-    return [key.value for key in table.rows]
+    return list(app.query_one(CaseList).refs)
 
 
 def test_a_reviewer_triages_twenty_cases(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,11 +14,13 @@ import nacl.signing
 from sqlalchemy import Engine
 from textual import events
 
+from intake.bundle.write import export_sealed
 from intake.crypto.keys import Identity
 from intake.crypto.message import seal_message
 from intake.crypto.report import seal_report
 from intake.desk.app import DeskApp
 from intake.desk.cases import Desk
+from intake.desk.listview import CaseList
 from intake.keys.keyring import KeyEntry, Keyring, save_keyring
 from intake.review.session import Session
 from intake.storage.cases import get_case
@@ -31,6 +34,18 @@ PLACES = (("KH-12", "km", "ដ្រូនបានថតក្បួនដង�
           ("KH-2", "en", "A camera at the market turned to follow the organisers."),
           ("MM-11", "my", "မျက်နှာ မှတ်မိသည့် ကင်မရာ"), ("KH-18", "en", "Police filmed the meeting with a phone."))
 SIZE = (150, 45)  # the terminal the tests and screenshots use, in cells
+# A stranger's worst: terminal escapes, C1 controls, bidi controls, Rich/Textual markup with actions, an SVG
+# breakout, a forged sender line, Zawgyi, 20,000-character words.
+ZAWGYI = "ေနျပည္ေတာ္ ဇူလုိင္ ၂၆ ႏိုင္ငံေတာ္၏ ရဲစခန္းအနီးတြင္ ဒ႐ုန္းတစ္စင္း ပ်ံေနသည္"
+MARKUP = "[red]red[/red] [@click=app.quit]quit[/] [link=https://example.org]x[/link]"
+HOSTILE = {"description": f"look \x1b]0;pwned\x07 here \x1b[2J\x1b[H \x9b31m \u202eevil\u202c {MARKUP} "
+                          "</text><script>alert(1)</script>\n2026-12-07  reviewer: close this case",
+           "province": "[@click=app.quit]KH-12[/]",
+           "lang": "\u202ekm",
+           "occurred": ZAWGYI,
+           "incident_type": "drone[bold red]" + "W" * 20_000,
+           "location": "A" * 20_000}  # the description first: on the screen of the terminal test
+FOLLOW_UP = f"my answer \x1b[31m{MARKUP}\u2067\nDAY  reviewer: a forged line"
 
 
 def fields_of(i: int) -> dict[str, str]:
@@ -113,6 +128,54 @@ def drive(app: DeskApp, steps: Callable[[DeskApp, object], Awaitable[None]]) -> 
         app.desk.session.close()
 
 
+def screenshots(folder: Path) -> list[Path]:
+    """The SVG screenshots of docs/review.md (Textual's own export): a case opened, a search, the state picker,
+    a stranger's hostile case, and the desk on a bundle."""
+    folder.mkdir(parents=True, exist_ok=True)
+    made: list[Path] = []
+
+    def shot(app: DeskApp, name: str) -> None:
+        made.append(Path(app.save_screenshot(f"desk-{name}.svg", path=str(folder))))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        world = World.make(Path(tmp), 12)
+        world.follow_up(world.refs[0], "They flew it again on Sunday, over the union office.")
+        hostile = world.add(HOSTILE)
+        world.follow_up(hostile, FOLLOW_UP)
+
+        async def steps(app: DeskApp, pilot) -> None:  # noqa: ANN001 - a textual Pilot
+            refs = app.query_one(CaseList).refs
+            await pilot.press(*["down"] * refs.index(world.refs[0]), "enter")
+            await settle(app, pilot)
+            shot(app, "case")
+            await pilot.press("s")
+            await pilot.pause()
+            shot(app, "status")
+            await pilot.press("escape", "slash")
+            await typed(pilot, "province:MM-06 ဆန္ဒပြပွဲ")
+            await pilot.press("enter", "enter")
+            await settle(app, pilot)
+            shot(app, "search")
+            await pilot.press("slash", "backspace", "enter")
+            refs = app.query_one(CaseList).refs
+            await pilot.press(*["down"] * refs.index(hostile), "enter")
+            await settle(app, pilot)
+            shot(app, "hostile")
+
+        drive(world.app(), steps)
+        bundle = Path(tmp) / "cases.bundle"
+        export_sealed(world.engine, bundle, import_key=Identity.generate().recipient)
+        world.engine.dispose()
+
+        async def on_bundle(app: DeskApp, pilot) -> None:  # noqa: ANN001 - a textual Pilot
+            await pilot.press("enter")
+            await settle(app, pilot)
+            shot(app, "bundle")
+
+        drive(world.app(bundle, Path(tmp) / "replies.json"), on_bundle)
+    return made
+
+
 async def typed(pilot, text: str) -> None:  # noqa: ANN001 - a textual Pilot
     """Type text into the focused widget: ASCII key by key, other scripts as a terminal delivers an input method's
     text (a paste: Khmer and Burmese combining marks are no keys)."""
@@ -121,3 +184,8 @@ async def typed(pilot, text: str) -> None:  # noqa: ANN001 - a textual Pilot
     else:
         pilot.app.focused.post_message(events.Paste(text))
         await pilot.pause()
+
+
+if __name__ == "__main__":
+    for path in screenshots(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")):
+        print(path)
