@@ -87,18 +87,6 @@ class Desk:
             case = self.session.source.case(ref)
         self.set_status(ref, case.status if case else "new", text)
 
-    def set_tags(self, ref: str, wanted: frozenset[str]) -> None:
-        """Give a case exactly these tags (normal forms) as `tag` does: what it lacks added, the rest removed."""
-        from intake.triage.tagging import set_tags
-
-        record = self.record(ref)  # its tags now, not as the list showed them
-        if record is None:
-            return
-        add, remove = sorted(wanted - set(record.tags)), sorted(set(record.tags) - wanted)
-        if add or remove:
-            with self._lock:
-                set_tags(self.session, ref, tuple(add), tuple(remove), self.keys_dir, self.signer, self.replies)
-
     def reply(self, ref: str, text: str) -> None:
         """Seal a reply as `reply` does: stored on the database, into the replies file on a bundle."""
         from intake.review.thread import reply_to_case

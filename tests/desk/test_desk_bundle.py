@@ -7,7 +7,7 @@ from intake.bundle.replies import read_replies
 from intake.bundle.write import export_sealed
 from intake.crypto.keys import Identity
 from intake.desk.listview import CaseList
-from tests.support.deskkit import World, drive, settle, typed
+from tests.support.deskkit import World, drive, pane, settle, typed
 
 
 def test_a_bundle_is_read_only_and_a_reply_goes_into_the_replies_file(tmp_path):
@@ -39,7 +39,7 @@ def test_a_bundle_is_read_only_and_a_reply_goes_into_the_replies_file(tmp_path):
         assert cases.row(row).split()[1] == "new"  # the reporter's follow-up, unread when exported
         await pilot.press(*["down"] * row, "enter")
         await settle(app, pilot)
-        assert "reporter: they came back today" in str(app.query_one("#body").render())
+        assert "reporter: they came back today" in pane(app)
         await pilot.press("r")
         await typed(pilot, "which street?")
         await pilot.press("ctrl+s")
