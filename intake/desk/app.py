@@ -62,7 +62,7 @@ class DeskApp(App[None]):
     ENABLE_COMMAND_PALETTE = False
     CSS = CSS
     BINDINGS = [Binding("slash", "search", "search"), Binding("s", "status", "status"), Binding("n", "note", "note"),
-Binding("r", "reply", "reply"), Binding("e", "export", "export"),
+                Binding("t", "tag", "tag"), Binding("r", "reply", "reply"), Binding("e", "export", "export"),
                 Binding("ctrl+r", "reload", "reload"), Binding("q", "quit", "quit"),
                 Binding("escape", "list", "list", show=False)]
 
@@ -157,10 +157,7 @@ Binding("r", "reply", "reply"), Binding("e", "export", "export"),
     def show_case(self, opened: Opened) -> None:
         """Show the opened case, cut at the pane's width as `show` cuts it at a terminal's."""
         self.opened = opened
-        record = self.shown.get(opened.ref)
-        tags = ", ".join(record.tags) if record and record.tags else "none"
-        lines = [*([f"WARNING: {opened.problem}"] if opened.problem else []), *opened.lines[:1], f"tags: {tags}",
-                 *opened.lines[1:]]
+        lines = [*([f"WARNING: {opened.problem}"] if opened.problem else []), *opened.lines]
         self.query_one("#body", Static).update(folded(lines, self.query_one("#case").scrollable_content_region.width))
 
     def on_resize(self, event: events.Resize) -> None:
@@ -237,6 +234,25 @@ Binding("r", "reply", "reply"), Binding("e", "export", "export"),
         if ref is not None:
             self.ask(Ask(f"note on {ref}, sealed to the keyring"),
                      lambda text: self.change(ref, self.desk.add_note, text))
+
+    def action_tag(self) -> None:
+        """Edit the tags of the case under the cursor: the line is its tags, a space between them."""
+        ref = self.current()
+        if ref is not None:
+            self.ask(Ask(f"tags of {ref} (a space between them)", " ".join(self.shown[ref].tags)),
+                     lambda line: self.retag(ref, line))
+
+    def retag(self, ref: str, line: str) -> None:
+        """Give the case the tags of the line: those it lacks are added, the others removed."""
+        from intake.triage.tags import normal_tag
+
+        try:
+            wanted = {normal_tag(word) for word in line.split()}
+        except IntakeError as exc:
+            self.fail(exc)
+            return
+        if wanted != set(self.shown[ref].tags):
+            self.change(ref, self.desk.set_tags, frozenset(wanted))
 
     def action_reply(self) -> None:
         """Write a reply to the reporter of the case under the cursor."""

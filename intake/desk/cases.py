@@ -75,17 +75,29 @@ class Desk:
             return Opened(case.case.ref, case.case.status, case_lines(data), problem)
 
     def set_status(self, ref: str, state: str, note: str | None = None) -> None:
-        """Set a case's state (and seal a note with it) as `status` does."""
+        """Set a case's state (and seal a note with it) as `status` does: on a bundle, into the replies file."""
         from intake.review.triage import set_status
 
         with self._lock:
-            set_status(self.session, ref, state, note, self.keys_dir, self.signer)
+            set_status(self.session, ref, state, note, self.keys_dir, self.signer, self.replies)
 
     def add_note(self, ref: str, text: str) -> None:
         """Seal a note to the keyring, the case keeping its state."""
         with self._lock:
             case = self.session.source.case(ref)
         self.set_status(ref, case.status if case else "new", text)
+
+    def set_tags(self, ref: str, wanted: frozenset[str]) -> None:
+        """Give a case exactly these tags (normal forms) as `tag` does: what it lacks added, the rest removed."""
+        from intake.triage.tagging import set_tags
+
+        record = self.record(ref)  # its tags now, not as the list showed them
+        if record is None:
+            return
+        add, remove = sorted(wanted - set(record.tags)), sorted(set(record.tags) - wanted)
+        if add or remove:
+            with self._lock:
+                set_tags(self.session, ref, add, remove, self.keys_dir, self.signer, self.replies)
 
     def reply(self, ref: str, text: str) -> None:
         """Seal a reply as `reply` does: stored on the database, into the replies file on a bundle."""

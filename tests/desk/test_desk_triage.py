@@ -10,7 +10,7 @@ from textual.widgets import Input
 from intake.desk.listview import CaseList
 from intake.triage.records import open_records
 from tests.support import run_cli
-from tests.support.deskkit import World, drive, fields_of, pane, settle, typed
+from tests.support.deskkit import TYPES, World, drive, fields_of, pane, settle, typed
 
 STATES = ("new", "in review", "needs follow-up", "closed", "spam")
 
@@ -57,6 +57,10 @@ def test_a_reviewer_triages_twenty_cases(tmp_path):
             await pilot.press("s")
             await pilot.press(*["down"] * (1 + i % 4), "enter")  # from "new": in review ... spam
             await settle(app, pilot)
+            await pilot.press("t")
+            await typed(pilot, f"{TYPES[i % 5]}-seen batch-{i % 3}")
+            await pilot.press("enter")
+            await settle(app, pilot)
             await pilot.press("n")
             await typed(pilot, f"note on report {i}")
             await pilot.press("enter")
@@ -69,21 +73,22 @@ def test_a_reviewer_triages_twenty_cases(tmp_path):
             assert f"note on report {i}" in body
             assert f"reviewer: thank you for report {i}" in body
         await pilot.press("slash")
-        await typed(pilot, "status:spam")
+        await typed(pilot, "tag:batch-1 status:spam")
         await pilot.press("enter")
-        assert set(shown(app)) == {ref for i, ref in enumerate(refs) if i % 4 == 3}
+        assert set(shown(app)) == {ref for i, ref in enumerate(refs) if i % 3 == 1 and i % 4 == 3}
 
     drive(world.app(), steps)
     records = {r.ref: r for r in open_records(world.session())}
     for i, ref in enumerate(refs):
         record = records[ref]
         assert record.status == STATES[1 + i % 4]
+        assert record.tags == tuple(sorted({f"{TYPES[i % 5]}-seen", f"batch-{i % 3}"}))
         assert [n.get("note") for n in record.notes] == [f"note on report {i}"]
         assert [(m["from"], m.get("text")) for m in record.thread] == [("reviewer", f"thank you for report {i}")]
     # the command line sees what the desk did, in a real process
-    listed = world.reviewer.run("list", "--json", "--status", "closed", where=("--db", world.url))
+    listed = world.reviewer.run("list", "--json", "--tag", "batch-2", "--status", "closed", where=("--db", world.url))
     assert sorted(row["id"] for row in json.loads(listed.stdout)) == sorted(r for i, r in enumerate(refs)
-                                                                            if i % 4 == 2)
+                                                                            if i % 3 == 2 and i % 4 == 2)
 
 
 def test_export_and_errors_from_single_keys(tmp_path):
@@ -106,6 +111,11 @@ def test_export_and_errors_from_single_keys(tmp_path):
         await settle(app, pilot)
         assert [n.message for n in app._notifications] == [f"{out} already holds a report.json; export each case "
                                                            "into its own empty folder"]
+        await pilot.press("t")
+        await typed(pilot, "bad!tag")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert "a tag may hold letters" in list(app._notifications)[-1].message
         await pilot.press("slash")
         await typed(pilot, "since:yesterday")
         await pilot.press("enter")

@@ -102,7 +102,8 @@ class World:
 
     def session(self, bundle: Path | None = None) -> Session:
         """A session as `intake-review --identity K --passphrase-file F (--db URL | --bundle FILE)` makes it."""
-        return Session((self.reviewer.key,), self.reviewer.passphrase, None if bundle else self.url, bundle)
+        return Session((self.reviewer.key,), self.reviewer.passphrase, None if bundle else self.url, bundle,
+                       keyring_at=(self.keys_dir, self.signer))
 
     def app(self, bundle: Path | None = None, replies: Path | None = None, query: str = "") -> DeskApp:
         """The desk on this world, as `intake-review desk` starts it."""
