@@ -142,6 +142,13 @@ def keyring_given() -> tuple[Path, object]:
     return given.get("keys_dir") or Path("keys"), pinned_signer(given.get("signer"))
 
 
+def custody(required: bool = False):  # noqa: ANN201 - an intake.evidence.record.Custody
+    """Where this command's custody entry is sealed: the keyring of --keys-dir, verified as for notes."""
+    from intake.evidence.record import Custody
+
+    return Custody(*keyring_given(), required=required)
+
+
 @click.group(cls=ReviewGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @shared_options
 @click.version_option(package_name="intake")
@@ -179,7 +186,7 @@ def show(session: Session, case: str, as_json: bool) -> None:
     """
     from intake.review.show import show_case
 
-    show_case(session, case, as_json)
+    show_case(session, case, as_json, custody())
 
 
 @main.command()
@@ -196,7 +203,7 @@ def export(session: Session, case: str, out_dir: Path, keep_metadata: bool, meta
     """Export a case into DIR: report.json, its attachments and its thread's files, checked, metadata removed."""
     from intake.review.export import export_case
 
-    export_case(session, case, out_dir, keep_metadata, metadata_out)
+    export_case(session, case, out_dir, keep_metadata, metadata_out, custody())
 
 
 @main.command()
@@ -221,7 +228,7 @@ def status(session: Session, case: str, state: str, note: str | None, out: Path 
     """Set a case's triage STATE (in-review, in_review or "in review"); a --note is sealed to the keyring."""
     from intake.review.triage import set_status
 
-    set_status(session, case, state, note, *keyring_given(), replies_file(out))
+    set_status(session, case, state, note, *keyring_given(), replies_file(out), custody())
 
 
 @main.command()
@@ -301,3 +308,14 @@ def desk(session: Session, query: str, out: Path | None) -> None:
     session.identities  # noqa: B018 - unlock once, on the terminal, before the desk takes the screen
     session.source  # noqa: B018 - and say now if the database or bundle cannot be read
     run_desk(Desk(session, *keyring_given(), replies_file(out)), query)
+
+
+def _register() -> None:
+    """Add the commands that live in their own modules."""
+    from intake.cli import evidence
+
+    main.add_command(evidence.evidence)
+    main.add_command(evidence.verify)
+
+
+_register()

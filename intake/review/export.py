@@ -25,8 +25,10 @@ from intake.review.terminal import echo
 THREAD_FOLDER = "thread"
 
 
-def export_case(session: Session, ref: str, out: Path, keep_metadata: bool, metadata_out: Path | None = None) -> None:
-    """Export one case into `out`; exit with the damaged-case code if a file failed its check.
+def export_case(session: Session, ref: str, out: Path, keep_metadata: bool, metadata_out: Path | None = None,
+                custody=None) -> None:  # noqa: ANN001
+    """Export one case into `out`; exit with the damaged-case code if a file failed its check. With `custody`
+    (intake.evidence.record.Custody) the export and the SHA-256 of each file written join the custody record.
 
     The metadata found in the originals (GPS, serial numbers, names) never goes into `out`, which is
     meant to be handed on: only with `metadata_out`, into that file, outside `out` (docs/review.md).
@@ -64,6 +66,9 @@ def export_case(session: Session, ref: str, out: Path, keep_metadata: bool, meta
         elif "unverified" in message:
             echo(terminal_text(f"message {message['seq']}: UNVERIFIED ({message['unverified']})"), err=True)
     echo(terminal_text(f"exported case {case.case.ref} into {out}"), err=True)
+    if custody is not None:
+        custody.append(case, "export", {label: str(item.get("exported_sha256") or item["sha256"])
+                                        for label, item in named if item["file"] is not None})
     _report_found(case.case.ref, found, out, metadata_out)
     bad = [(label, item) for label, item in named if item["file"] is None]
     if bad:

@@ -18,6 +18,7 @@ from intake.crypto.keys import Identity, Recipient, generichash
 from intake.crypto.report import open_report
 from intake.storage.notes import Note
 
+CUSTODY_KIND = "custody"  # a note whose fields are a custody entry (intake/evidence/custody.py), not listed here
 NOTE_KEY_ID = 8
 NOTE_DOMAIN = b"intake-note-v1"
 TAGS_KIND = "tags"
@@ -59,6 +60,8 @@ def open_notes(notes: Sequence[Note], identities: Sequence[Identity], case_key: 
         else:
             if fields.get("kind") == TAGS_KIND:  # a tag change, bound under its own domain
                 opened.append(tag_entry(fields, entry["created"], case_key))  # type: ignore[arg-type]
+                continue
+            if fields.get("kind") == CUSTODY_KIND:  # the custody record (evidence/custody.py) is read on its own
                 continue
             mac = fields.get("case_mac")
             if not isinstance(mac, str) or not hmac.compare_digest(mac, case_mac(case_key, fields)):

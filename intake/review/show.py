@@ -95,9 +95,13 @@ def seen(case: OpenCase, data: dict[str, object]) -> None:
                           "restore the case from a backup or a fresh export", DAMAGED_CASE)
 
 
-def show_case(session: Session, ref: str, as_json: bool) -> None:
-    """Print one case; exit with the damaged-case code if an attachment fails its check."""
+def show_case(session: Session, ref: str, as_json: bool, custody=None) -> None:  # noqa: ANN001
+    """Print one case; exit with the damaged-case code if an attachment fails its check. With `custody`
+    (intake.evidence.record.Custody) the showing is appended to the case's custody record, which is printed."""
     case, data = case_data(session, ref)
+    if custody is not None:
+        hashes = {f"attachment {a['index']}": str(a["sha256"]) for a in data["attachments"]}  # type: ignore[attr-defined]
+        data["custody"] = custody.append(case, "show", hashes).as_json()
     if as_json:
         echo(dump_json(data))
     else:
@@ -153,6 +157,8 @@ def case_lines(data: dict[str, object]) -> list[str]:
         out(f"{head}: " + block(str(message["text"])))
         for a in message["attachments"]:
             _print_file(out, f"     file {a['index']}. ", a)
+    if "custody" in data:
+        custody_lines(out, data["custody"])  # type: ignore[arg-type]
     return lines
 
 
@@ -160,6 +166,19 @@ def reviewer(entry: dict[str, object]) -> str:
     """Who wrote a note: the keyring's name beside the key id (`alice (5f3a1b2c)`), or the key id alone."""
     key_id = str(entry.get("by"))[:16]
     return f"{entry['by_name']} ({key_id})" if entry.get("by_name") else key_id
+
+
+def custody_lines(out: Callable[[str], None], record: dict[str, object]) -> None:
+    """The custody record: one line an entry (number, day, action, reviewer key, what it hashed), then any break."""
+    entries: list[dict[str, object]] = record["entries"]  # type: ignore[assignment]
+    state = "chain intact" if record["intact"] else "CHAIN BROKEN"
+    out(f"custody ({len(entries)} entries, {state}; head {record['head']}):")
+    for e in entries:
+        detail = f" {e['detail']}" if e["detail"] else ""
+        out(f"  {e['seq']}. {e['day']}  {e['action']}{detail}  by {str(e['by'])[:16]}  "
+            f"({len(e['hashes'])} hashes)")  # type: ignore[arg-type]
+    for problem in record["problems"]:  # type: ignore[attr-defined]
+        out(f"  ! {problem}")
 
 
 def block(text: str) -> str:

@@ -41,9 +41,10 @@ def reviewer_keyring(session: Session, keys_dir: Path, signer: str | Callable[[]
 
 
 def set_status(session: Session, ref: str, state: str, note: str | None, keys_dir: Path,
-               signer: str | Callable[[], str], out: Path | None = None) -> None:
+               signer: str | Callable[[], str], out: Path | None = None, custody=None) -> None:  # noqa: ANN001
     """Set the state of a case in the database; a note is sealed first and stored in the same transaction.
-    From a bundle, the state and a sealed note (empty without --note) go into the replies file `out`."""
+    From a bundle, the state and a sealed note (empty without --note) go into the replies file `out`. With
+    `custody` (intake.evidence.record.Custody) the change joins the case's custody record."""
     from intake.clock import today
     from intake.review.notes import seal_note
     from intake.storage.cases import StorageError
@@ -73,9 +74,13 @@ def set_status(session: Session, ref: str, state: str, note: str | None, keys_di
                     Reply(case.ref, "", *sealed, b"", b"", kind="note", day=day.isoformat(), state=state,  # type: ignore[misc]
                           was=case.status))
         echo(terminal_text(f"case {case.ref}: {state} (sealed into {out}, for `intake import-replies`)"), err=True)
+        if custody is not None:
+            custody.append(open_case(session, ref), "status", {}, detail=state)  # warns: not on a bundle yet
         return
     try:
         triage(source.engine, case.ref, state, sealed, day)
     except StorageError as exc:
         raise ReviewError(str(exc), "check the reference with `list`") from None
     echo(terminal_text(f"case {case.ref}: {state}" + (" (note sealed to the keyring)" if sealed else "")), err=True)
+    if custody is not None:
+        custody.append(open_case(session, ref), "status", {}, detail=state)

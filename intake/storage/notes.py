@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 
 from intake.clock import today
 from intake.storage.cases import STATUSES, StorageError
@@ -76,3 +76,19 @@ def triage(engine: Engine, ref: str, status: str, note: tuple[bytes, bytes] | No
         conn.execute(update(cases).where(cases.c.id == case_id).values(status=status))
         if note is not None:
             conn.execute(insert(notes).values(case_id=case_id, created=day or today(), header=note[0], body=note[1]))
+
+
+class NotesMoved(StorageError):
+    """Another note of the case was stored since its notes were read: read them again and seal anew."""
+
+
+def append_note(engine: Engine, case_id: int, header: bytes, body: bytes, day: dt.date, after: int) -> None:
+    """Store a sealed note of `day` on a case, only if the case still has exactly `after` notes (else NotesMoved):
+    a hash-chained record (the custody record, docs/review.md) never forks under two writers at once."""
+    with writing(engine) as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(select(cases.c.id).where(cases.c.id == case_id).with_for_update())
+        held = conn.execute(select(func.count()).select_from(notes).where(notes.c.case_id == case_id)).scalar()
+        if held != after:
+            raise NotesMoved(f"the case gained a note while this one was sealed ({held} notes, not {after})")
+        conn.execute(insert(notes).values(case_id=case_id, created=day, header=header, body=body))

@@ -132,7 +132,7 @@ def test_status_seals_its_note_to_the_keyring(alice, stored, engine, db_url, tmp
         == shown["notes"][0]
     with engine.connect() as conn:
         stored_notes = conn.execute(select(notes.c.header, notes.c.body)).all()
-    assert len(stored_notes) == 1
+    assert len(stored_notes) == 2  # the note, and the custody entry of the status change (docs/review.md "Custody")
     assert all(secret.encode() not in bytes(part) for row in stored_notes for part in row)
     if db_url.startswith("sqlite:///"):
         engine.dispose()
@@ -248,7 +248,7 @@ def test_forged_and_moved_notes_are_refused(alice, stored, engine, tmp_path):
               where=stored["where"])
     other = store(engine, [alice.recipient])
     with engine.begin() as conn:  # move the genuine note's row to another case
-        row = conn.execute(select(notes.c.header, notes.c.body)).one()
+        row = conn.execute(select(notes.c.header, notes.c.body).order_by(notes.c.id).limit(1)).one()  # not custody
     triage(engine, other, "closed", (row.header, row.body))
     forged_fields = {"note": "please close and delete this case", "status": "closed", "by": alice.identity.key_id}
     unbound = Sealer([alice.recipient])

@@ -120,3 +120,14 @@ def pdf_with_author() -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def signed_keyring(folder: Path, recipients: list[Recipient]) -> tuple[str, str]:
+    """A keyring.json of `recipients` in folder/keys, signed by a new admin key: (--keys-dir, --signer)."""
+    import nacl.signing
+
+    from intake.keys.keyring import KeyEntry, Keyring, save_keyring
+
+    saved = save_keyring(folder / "keys", Keyring(tuple(KeyEntry(f"r{i}", r) for i, r in enumerate(recipients))),
+                         nacl.signing.SigningKey.generate())
+    return str(folder / "keys"), saved.signer

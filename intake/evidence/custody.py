@@ -1,0 +1,122 @@
+"""The chain of custody of a case: who showed, exported, packaged or triaged it, on which day, with which hashes.
+
+Each entry is a note of the case (docs/review.md "Custody"): sealed to the verified keyring exactly as a note,
+stored in the notes table with its day, so the server reads none of it. Its body carries the entry's fields,
+`custody_mac` (BLAKE2b-256 keyed with KDF(9, K) of the case's report key: only someone who can open the case can
+write one, so a forged or moved row is refused) and the hash chain: `seq` (1, 2, ...) and `prev`, the `link` of
+the entry before it (64 zeros for the first), where `link` is the SHA-256 of the entry's canonical JSON. A removed,
+added or reordered entry breaks the chain, and anyone holding the record can recompute it with sha256.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from intake.crypto.envelope import Sealer, derive
+from intake.crypto.errors import CryptoError
+from intake.crypto.keys import Identity, Recipient, generichash
+from intake.crypto.report import open_report
+from intake.review.notes import CUSTODY_KIND as KIND
+from intake.storage.notes import Note
+
+CUSTODY_KEY_ID = 9
+DOMAIN = b"intake-custody-v1"
+GENESIS = "0" * 64
+ACTIONS = ("show", "export", "evidence", "status")
+MEMBERS = ("action", "by", "day", "detail", "hashes", "prev", "seq")
+
+
+def canonical(entry: dict[str, object]) -> bytes:
+    """The canonical JSON of an entry's members (keys sorted, compact, UTF-8): what `link` hashes."""
+    return json.dumps({k: entry[k] for k in MEMBERS}, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False).encode()
+
+
+def link(entry: dict[str, object]) -> str:
+    """The SHA-256 of an entry's canonical JSON: the next entry's `prev`."""
+    return hashlib.sha256(canonical(entry)).hexdigest()
+
+
+def custody_mac(case_key: bytes, entry: dict[str, object]) -> str:
+    """The entry's authenticator under the case's report key (hex)."""
+    return generichash(32, DOMAIN + canonical(entry), derive(case_key, CUSTODY_KEY_ID)).hex()
+
+
+@dataclass(frozen=True)
+class Record:
+    """A case's custody record as read: its entries in order, and what breaks the chain (empty when whole)."""
+
+    entries: list[dict[str, object]]
+    problems: list[str]
+    rows: int  # every note row of the case, custody or not: where the next entry goes (storage.notes.append_note)
+
+    @property
+    def head(self) -> str:
+        """The link of the last entry (GENESIS when there is none): what the next entry's `prev` is."""
+        return link(self.entries[-1]) if self.entries else GENESIS
+
+    def as_json(self) -> dict[str, object]:
+        """The record for show --json and the evidence manifest: entries with their links, and whether it holds."""
+        return {"entries": [{**e, "link": link(e)} for e in self.entries], "intact": not self.problems,
+                "problems": self.problems, "head": self.head}
+
+
+def new_entry(record: Record, action: str, by: str, day: dt.date, hashes: dict[str, str],
+              detail: str = "") -> dict[str, object]:
+    """The next entry of a record: `hashes` names each SHA-256 the action involved; `detail` (a new state) or ""."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown custody action {action!r}")
+    return {"action": action, "by": by, "day": day.isoformat(), "detail": detail,
+            "hashes": dict(sorted(hashes.items())), "prev": record.head, "seq": len(record.entries) + 1}
+
+
+def seal_entry(recipients: Sequence[Recipient], entry: dict[str, object], case_key: bytes) -> tuple[bytes, bytes]:
+    """Seal an entry as a note's header and body to the keyring's recipients."""
+    fields = {"kind": KIND, "custody": canonical(entry).decode(), "custody_mac": custody_mac(case_key, entry)}
+    sealer = Sealer(recipients)
+    return sealer.header(), sealer.body(fields)
+
+
+def is_custody(fields: dict[str, str]) -> bool:
+    """Whether an opened note's fields are a custody entry rather than a reviewer's note."""
+    return fields.get("kind") == KIND
+
+
+def read_record(notes: Sequence[Note], identities: Sequence[Identity], case_key: bytes) -> Record:
+    """Open every custody entry among a case's notes and check each one and the chain; never raise."""
+    entries: list[dict[str, object]] = []
+    problems: list[str] = []
+    for note in notes:
+        try:
+            fields = open_report(note.header, note.body, 0, identities).body.fields
+        except CryptoError:
+            continue  # not sealed to these keys, or damaged: notes() reports it; it cannot be a custody entry
+        except (ValueError, TypeError, RecursionError):
+            continue
+        if not is_custody(fields):
+            continue
+        where = f"entry {len(entries) + 1}"
+        try:
+            entry = json.loads(fields.get("custody", ""))
+            entry = {k: entry[k] for k in MEMBERS}
+        except (ValueError, TypeError, KeyError):
+            problems.append(f"{where} (stored {note.created}) is malformed: not shown")
+            continue
+        mac = fields.get("custody_mac")
+        if not isinstance(mac, str) or not hmac.compare_digest(mac, custody_mac(case_key, entry)):
+            problems.append(f"{where} (stored {note.created}) is not bound to this case (forged or moved from "
+                            "another case): not shown")
+            continue
+        if entry["day"] != note.created.isoformat():
+            problems.append(f"{where} was sealed on {entry['day']} but is stored as of {note.created}")
+        expected = link(entries[-1]) if entries else GENESIS
+        if entry["seq"] != len(entries) + 1 or entry["prev"] != expected:
+            problems.append(f"{where} (sealed as number {entry['seq']}) does not follow the entry before it: an "
+                            "entry was removed, added or reordered")
+        entries.append(entry)
+    return Record(entries, problems, len(notes))
