@@ -75,8 +75,8 @@ def _chunk_boxes(data: bytes, png: bool) -> list[bytes]:
         else:
             kind, length = data[at:at + 4], struct.unpack("<I", data[at + 4:at + 8])[0]
         end = at + 8 + length
-        if end > len(data):
-            raise ProvenanceError("a chunk declares more bytes than the file holds")
+        if end > len(data) or kind == b"IEND":
+            break  # a cut file, or the image's end: nothing after it is the image's
         if kind == (b"caBX" if png else b"C2PA"):
             out.append(data[at + 8:end])
         at = end + (4 if png else length % 2)

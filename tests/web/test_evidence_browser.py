@@ -5,12 +5,14 @@ their original_sha256 is what `sha256sum` prints for the files on the reporter's
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from intake.evidence.provenance import provenance
 from tests.support import photos, run_cli
 from tests.support.reviewkit import Reviewer
 
@@ -39,6 +41,35 @@ def send(page, url: str, path: Path, keep: bool) -> str:
     return page.inner_text("#receipt")
 
 
+# The page's provenance.js and the reviewer's provenance.py agree: name -> (what the page finds, what Python finds).
+SHAPES = {"one-packet.jpg": ("c2pa", photos.c2pa_photo(packets=1)),
+          "five-packets.jpg": ("c2pa", photos.c2pa_photo(packets=5)),
+          "lying-larger.jpg": (None, photos.c2pa_photo(declared=99999)),
+          "lying-zero.jpg": (None, photos.c2pa_photo(declared=0)),
+          "cut.jpg": (None, photos.c2pa_photo()[:300]), "plain.jpg": (None, photos.thumbnail_photo()),
+          "x.proof.json": ("proofmode", b"{}")}
+
+
+def page_finds(page, shapes: dict) -> list:
+    """What the page's provenance.js says of each file."""
+    return page.evaluate("""async (files) => {
+        const { provenanceOf } = await import("/static/js/provenance.js");
+        const out = [];
+        for (const [name, b64] of files) {
+            out.push(await provenanceOf(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], name)));
+        }
+        return out;
+    }""", [[name, base64.b64encode(data).decode()] for name, (_, data) in shapes.items()])
+
+
+def test_python_agrees_with_the_page_on_every_shape():
+    """The same shapes through intake/evidence/provenance.py: found where the page finds, refused or absent else."""
+    for name, (kind, data) in SHAPES.items():
+        found = provenance(name, data)
+        assert (kind in found and not found[kind].startswith("refused")) if kind else \
+            all(v.startswith("refused") for v in found.values()), name
+
+
 def sha256sum(path: Path) -> str:
     """What the reporter's own sha256sum prints for the file on their disk."""
     return subprocess.run(["sha256sum", str(path)], capture_output=True, text=True, check=True).stdout.split()[0]
@@ -55,6 +86,7 @@ def test_evidence_of_a_cleaned_photo_and_a_c2pa_photo_kept_whole(browser, live, 
     page = context.new_page()
     refs = [send(page, server.url, disk / "IMG_0001.jpg", keep=False),
             send(page, server.url, disk / "IMG_0002.jpg", keep=True)]
+    assert page_finds(page, SHAPES) == [kind for kind, _ in SHAPES.values()]
     context.close()
     alice = Reviewer.make(tmp_path / "alice", identity=site.identities[0])
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "org")], check=True)

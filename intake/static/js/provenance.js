@@ -63,7 +63,7 @@ function chunkC2pa(d, png) {
     const length = png ? be32(d, at) : le32(d, at + 4);
     const kind = text(d, png ? at + 4 : at, 4);
     const end = at + 8 + length;
-    if (end > d.length) return false;
+    if (end > d.length || kind === "IEND") return false;
     if (kind === (png ? "caBX" : "C2PA")) return jumbfLabel(d.subarray(at + 8, end)) === JUMBF_LABEL;
     at = end + (png ? 4 : length % 2);
   }
