@@ -33,6 +33,8 @@ class Custody:
 
     def append(self, case: OpenCase, action: str, hashes: dict[str, str], detail: str = "") -> Record:
         """Seal and store the next entry of the case's record; return the record with it."""
+        from sqlalchemy.exc import SQLAlchemyError
+
         from intake.clock import today
         from intake.review.triage import reviewer_keyring
         from intake.storage.notes import NotesMoved, append_note
@@ -54,6 +56,10 @@ class Custody:
                     if attempt == TRIES - 1:
                         raise ReviewError("the custody record kept changing while this entry was sealed",
                                           "run the command again") from None
+                except SQLAlchemyError as exc:  # a read-only database user, say
+                    reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+                    raise ReviewError(f"the database did not take it ({reason})",
+                                      "give the reviewers' database user the right to add notes") from None
         except ReviewError as exc:
             if self.required:
                 raise
