@@ -33,9 +33,9 @@ def verify_package(folder: Path, key: str | None = None) -> str:
         expected = {str(f[k]["path"]): str(f[k]["sha256"]) for f in files for k in ("evidentiary_copy", "working_copy")
                     if f.get(k)}
         expected[SUMS] = str(manifest["package_files"][SUMS])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ReviewError(f"{folder / MANIFEST} is not an evidence manifest ({exc})", "ask for the package "
-                          "again: it was changed or cut", DAMAGED_CASE) from None
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        raise ReviewError(f"{folder / MANIFEST} is not an evidence manifest ({type(exc).__name__})",
+                          "ask for the package again: it was changed or cut", DAMAGED_CASE) from None
     for path, sha in expected.items():
         problems += _check(folder, path, sha)
     problems += _sums(folder, expected)
@@ -114,6 +114,6 @@ def _chain(custody: object) -> list[str]:
             if entry["seq"] != n or entry["prev"] != prev or entry["link"] != link(entry):
                 return [f"custody record: entry {n} does not follow the one before it (changed, removed or reordered)"]
             prev = entry["link"]
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, AttributeError):
         return ["custody record: malformed"]
     return []

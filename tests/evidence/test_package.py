@@ -164,3 +164,19 @@ def test_evidence_needs_a_verified_keyring_and_an_ed25519_key(tmp_path, engine, 
     assert refused.returncode != 0
     assert "not an ed25519 OpenSSH key" in refused.stderr
     assert not (tmp_path / "p2").exists()
+
+
+@pytest.mark.parametrize("manifest", [b"[" * 100000, b'{"files": [1, 2]}', b'{"files": [{"evidentiary_copy": '
+                                      b'{"path": "../../etc/passwd", "sha256": "00"}}], "package_files": '
+                                      b'{"SHA256SUMS": "00"}}', b"\xff\xfe", b""])
+def test_a_hostile_manifest_is_refused_clearly(tmp_path, manifest):
+    """Attack catalogue 4: a manifest of any shape is a named refusal (exit 7), never a traceback or a file read
+    outside the package."""
+    (tmp_path / "manifest.json").write_bytes(manifest)
+    (tmp_path / "manifest.json.sig").write_bytes(b"not a signature")
+    (tmp_path / "signer.pub").write_text("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEm2Fq6d2a4WXTqZQBUrd+6Wzr3T8e3bMxv\n")
+    with pytest.raises(ReviewError) as failed:
+        verify_package(tmp_path)
+    assert failed.value.exit_code == 7
+    assert "Traceback" not in failed.value.message
+    assert "passwd: changed" not in failed.value.message
