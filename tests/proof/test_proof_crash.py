@@ -22,7 +22,7 @@ from tests.support import run_cli
 from tests.support.proof import Reporter, kill_during, open_all, soak_size, stored_whole
 from tests.support.web import Server, make_site
 
-pytestmark = pytest.mark.soak
+pytestmark = [pytest.mark.soak, pytest.mark.serial]  # killed within seconds: loaded, none would complete
 ROUNDS, PER_ROUND = soak_size(10, least=5), 5  # 10 at CI's size; 5 at least, for receipts and a partial upload
 KINDS = ("nojs small", "nojs large", "api small", "api large")
 

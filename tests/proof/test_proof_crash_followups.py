@@ -29,7 +29,7 @@ from tests.support.proof import Reporter, kill_during, soak_size
 from tests.support.threads import SEALED, check_nojs, form_token
 from tests.support.web import Server, b64, make_site, solve
 
-pytestmark = pytest.mark.soak
+pytestmark = [pytest.mark.soak, pytest.mark.serial]  # killed within seconds: loaded, none would complete
 ROUNDS, PER_ROUND = soak_size(8, least=4), 4  # 8 at CI's size; 4 at least, so that some follow-up gets through
 
 
