@@ -11,6 +11,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Input, Static
+from textual.worker import get_current_worker
 
 from intake.desk.cases import Desk, Opened
 from intake.desk.dialogs import Ask, Choose, Write
@@ -72,6 +73,7 @@ class DeskApp(App[None]):
         self.all: list[CaseRecord] = []
         self.shown: dict[str, CaseRecord] = {}
         self.opened: Opened | None = None
+        self.wanted: str | None = None  # the case chosen last: the pane shows it, or is opening it
 
     def compose(self) -> ComposeResult:
         """The list and its search line on the left, the opened case on the right."""
@@ -144,6 +146,7 @@ class DeskApp(App[None]):
 
     def on_case_list_chosen(self, event: CaseList.Chosen) -> None:
         """Enter (or a click) opens the case."""
+        self.wanted = event.ref
         self.open_case(event.ref)
 
     @work(thread=True, exclusive=True, group="open")
@@ -151,7 +154,7 @@ class DeskApp(App[None]):
         """Open a case as `show` does, its files checked (in a bounded child process each)."""
         self.call_from_thread(self.query_one("#body", Static).update, plain(f"opening {ref}..."))
         opened = self.call(self.desk.open, ref)
-        if opened is not FAILED:
+        if opened is not FAILED and not get_current_worker().is_cancelled:  # a case chosen since goes in the pane
             self.call_from_thread(self.show_case, opened)
 
     def show_case(self, opened: Opened) -> None:
@@ -197,7 +200,7 @@ class DeskApp(App[None]):
             self.shown[ref] = record
             self.all = [record if r.ref == ref else r for r in self.all]
             self.query_one(CaseList).replace(ref, record)
-        if self.opened is not None and self.opened.ref == ref:
+        if self.wanted == ref:  # never a case chosen before, over the one opening now
             self.open_case(ref)
 
     def action_search(self) -> None:
