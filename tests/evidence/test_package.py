@@ -3,8 +3,10 @@ sealed, cleaned working copies, a manifest signed by the stock ssh-keygen; one c
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -105,6 +107,10 @@ def test_package_holds_the_files_as_sealed_and_verifies(package):
     html = (out / "summary.html").read_text()
     assert "<script" not in html.lower()
     assert "\u202e" not in html
+    policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html).group(1)
+    style = re.search(r"<style>(.*?)</style>", html, re.S).group(1)
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    assert policy == f"default-src 'none'; style-src 'sha256-{digest}'"  # its own style only, nothing inline else
     assert "supplied by the reporter, not verified" in html
 
 
