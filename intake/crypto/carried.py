@@ -6,7 +6,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from intake.crypto.envelope import BODY_SIZES, MAX_ATTACHMENTS, Header, header_length, parse_header, stanza_count
 from intake.crypto.errors import MalformedEnvelope, TruncatedAttachment, UnsupportedVersion
@@ -90,7 +90,7 @@ class CarriedParser:
         self._seen += need
         return whole, at + take
 
-    def feed(self, chunk: bytes) -> Iterator[tuple]:
+    def feed(self, chunk: bytes) -> Iterator[tuple[Any, ...]]:
         """Parse the next bytes of the file; raise CryptoError (format.md §10) at the first failure."""
         data, at = memoryview(chunk), 0
         while at < len(data):
@@ -121,7 +121,7 @@ class CarriedParser:
             return header_length(stanza_count(self._fields["start"])) - 6  # type: ignore[arg-type]
         return {"body_length": 4, "body": self._fields.get("body_length", 0), "count": 1, "length": 8}[step]  # type: ignore[return-value]
 
-    def _parsed(self, got: bytes) -> Iterator[tuple]:
+    def _parsed(self, got: bytes) -> Iterator[tuple[Any, ...]]:
         step = self._step
         if step == "prefix":
             if got[:len(MAGIC)] != MAGIC:
