@@ -109,6 +109,7 @@ def load(urls: list[str], tag: str, receipts: list, errors: list) -> float:
     return time.monotonic() - started
 
 
+@pytest.mark.serial  # 8 reporters on two nodes load the whole machine; loaded more, a connection was reset
 def test_two_nodes_take_reports_at_once(tmp_path: Path, pg_url: str) -> None:
     """8 reporters x 25 reports, twice on one node and twice over two: each receipt is one case opening to its report.
 
