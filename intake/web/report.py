@@ -38,6 +38,19 @@ def index() -> tuple[str, int]:
     return form_page(ReportForm())
 
 
+def read_token(fields) -> str:
+    """The form token read ahead, refused when expired or spent, and the honeypot: the first checks of a no-JS post."""
+    intake = state()
+    token = fields.get("csrf_token")
+    if not intake.tokens.valid(token):
+        raise form_expired()
+    if form_spent(intake.engine, intake.tokens.spent(token)):
+        raise report_resent()
+    if fields.get("website"):
+        raise automated()
+    return token
+
+
 def admit_post() -> None:
     """The no-JS post's checks before anything is sealed: token and honeypot first, then its budgets.
 
@@ -49,13 +62,7 @@ def admit_post() -> None:
         fields = request.read_ahead(LEADING)  # type: ignore[attr-defined]
     else:
         fields = request.form
-    token = fields.get("csrf_token")
-    if not intake.tokens.valid(token):
-        raise form_expired()
-    if form_spent(intake.engine, intake.tokens.spent(token)):
-        raise report_resent()
-    if fields.get("website"):
-        raise automated()
+    read_token(fields)
     if not intake.nojs.take():
         raise nojs_busy()
     check_server_post(request.content_length or 0)

@@ -16,7 +16,7 @@ from intake.crypto.carried import CarriedParser, carried_id
 from intake.crypto.errors import CryptoError
 from intake.crypto.stream import PART
 from intake.keys.keyring import Keyring
-from intake.storage.budgets import Resent, form_spent
+from intake.storage.budgets import Resent
 from intake.storage.cases import StorageError
 from intake.storage.lifecycle import (
     Duplicate,
@@ -29,8 +29,8 @@ from intake.storage.lifecycle import (
 )
 from intake.web.carrying import arriving, check_kit_keys
 from intake.web.checks import ReportRefused
-from intake.web.guards import automated, check_server_post, form_expired, nojs_busy, report_resent
-from intake.web.report import LEADING
+from intake.web.guards import check_server_post, nojs_busy, report_resent
+from intake.web.report import LEADING, read_token
 from intake.web.state import state
 
 bp = Blueprint("sealed", __name__)
@@ -166,17 +166,10 @@ def page() -> tuple[str, int]:
 
 def _admit() -> str:
     """The form token and honeypot, read ahead of the file, and the declared size: before any byte is stored."""
-    intake = state()
     fields = request.read_ahead(LEADING) if request.mimetype == "multipart/form-data" else {}  # type: ignore[attr-defined]
-    token = fields.get("csrf_token")
-    if not intake.tokens.valid(token):
-        raise form_expired()
-    if form_spent(intake.engine, intake.tokens.spent(token)):
-        raise report_resent()
-    if fields.get("website"):
-        raise automated()
+    token = read_token(fields)
     check_server_post(request.content_length or 0)
-    return token  # type: ignore[return-value]
+    return token
 
 
 @bp.post("/sealed")
