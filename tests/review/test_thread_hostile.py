@@ -85,7 +85,7 @@ def test_a_reporter_cannot_draw_a_reviewer_line(db_url, tmp_path, prepared):
     add_message(inst.engine, case_id, "reviewer", real.header, real.body)
     text = run_cli("intake-review", "--identity", str(keys["alice"]), "--passphrase-file", str(inst.reviewer_pw),
                    "--db", db_url, "show", ref, cwd=tmp_path, env=inst.env).stdout
-    thread = text.split("thread (oldest first", 1)[1].splitlines()[1:]
+    thread = text.split("thread (oldest first", 1)[1].split("\ncustody (", 1)[0].splitlines()[1:]
     senders = [line for line in thread if not line.startswith("    | ")]
     assert senders == [f"  {today}  reporter: thanks", f"  {today}  reviewer: the real one"]
     assert "    | second line" in thread
@@ -149,7 +149,7 @@ def test_a_long_line_cannot_wrap_into_a_reviewer_line(db_url, tmp_path, prepared
                        str(inst.reviewer_pw), "--db", db_url, "show", ref], tmp_path, {**inst.env, "COLUMNS": "300"})
     rows = out.splitlines()
     assert max(_cells(row) for row in rows) <= 80  # the terminal wraps nothing itself
-    thread = out.split("thread (oldest first", 1)[1].splitlines()[1:]
+    thread = out.split("thread (oldest first", 1)[1].split("\ncustody (", 1)[0].splitlines()[1:]
     senders = [row for row in thread if not row.startswith("    | ")]
     assert [s.split(":")[0] for s in senders] == [f"  {today}  reporter", f"  {today}  reporter",
                                                   f"  {today}  reviewer"]

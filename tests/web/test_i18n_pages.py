@@ -110,7 +110,8 @@ def test_burmese_zawgyi_offer_on_every_form(client):
     assert my["Send it as it is"] in page
 
 
-ALLOWED_LATIN = {"English", "Tor", "Browser", "JavaScript", "JPEG", "PNG", "CCTV", "Unicode", "Zawgyi", "MiB"}
+ALLOWED_LATIN = {"English", "Tor", "Browser", "JavaScript", "JPEG", "PNG", "CCTV", "Unicode", "Zawgyi", "MiB",
+                 "ProofMode"}  # names
 
 
 @pytest.mark.parametrize("lang", LANGS)

@@ -22,3 +22,4 @@ async function submit(event) {
 }
 
 form.addEventListener("submit", submit);
+document.documentElement.dataset.sealing = "server"; // the form is ready: its photos are cleaned before it posts

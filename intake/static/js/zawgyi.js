@@ -38,7 +38,9 @@ export function watch(form, names, texts) {
     let timer = null;
     let box = null;
     const check = async () => {
-      const zawgyi = !field.dataset.zawgyiKept && (await ask("detect", field.value)) > THRESHOLD;
+      const text = field.value;
+      const zawgyi = !field.dataset.zawgyiKept && (await ask("detect", text)) > THRESHOLD;
+      if (field.value !== text) return check(); // changed meanwhile (typed, or converted): judge what is there now
       if (zawgyi && !box?.isConnected) box = notice(field, texts, await zawgyiNotice);
       if (!zawgyi && box) { box.remove(); box = null; }
     };
