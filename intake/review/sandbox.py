@@ -100,7 +100,9 @@ class Previews:
     """New small JPEGs of photos, each drawn in its own child process, forked from one that imported Pillow once.
 
     The forked child has the limits of `inspect` (processor time, memory, no file, no core), so a decompression
-    bomb or a malformed photo is one "no preview"; the next photo gets a fresh child.
+    bomb or a malformed photo is one "no preview"; the next photo gets a fresh child. The server and its children
+    write their errors to /dev/null, in a session of their own (no terminal to open as /dev/tty): nothing a photo
+    makes a decoder say (terminal escapes included) reaches the reviewer's terminal.
     """
 
     def __init__(self) -> None:
@@ -122,7 +124,7 @@ class Previews:
             command = [sys.executable, "-I", "-m", "intake.review.sandbox", "", "serve", str(self.cpu),
                        str(self.memory), str(MAX_PREVIEW_INPUT)]
             self.server = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,  # noqa: S603
-                                           env={})
+                                           stderr=subprocess.DEVNULL, env={}, start_new_session=True)
         return self.server
 
     def make(self, data: bytes, kind: str | None) -> bytes | str:
