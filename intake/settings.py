@@ -13,6 +13,8 @@ from intake.errors import IntakeError
 
 MIB = 1 << 20
 _ONION = re.compile(r"https?://[a-z2-7]{56}\.onion/?")
+_PUBLIC = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?")
+LOCAL_URL = "http://localhost:8000"  # the kit's address when neither INTAKE_PUBLIC_URL nor INTAKE_ONION is set
 KDF_PROFILES = ("moderate", "interactive")
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
@@ -40,6 +42,7 @@ class Settings:
     pending_bytes: int = 8 * 1024 * MIB
     free_floor: int = 2 * 1024 * MIB
     onion: str | None = None
+    public_url: str | None = None  # INTAKE_PUBLIC_URL: the site's address, written in the kit (docs/web.md)
     workers: int = 2
     header_timeout: int = 30
     idle_timeout: int = 60
@@ -62,6 +65,11 @@ class Settings:
     proxies: tuple[str, ...] = ()  # proxy variables set in the environment (`intake check` warns of them)
 
     @property
+    def site_url(self) -> str:
+        """The address the kit names: INTAKE_PUBLIC_URL, else INTAKE_ONION, else the local demo's (never a Host)."""
+        return self.public_url or self.onion or LOCAL_URL
+
+    @property
     def signing_key(self) -> Path:
         """The admin signing key: INTAKE_SIGNING_KEY, or admin-signing.key in the instance (never in keys/)."""
         return (self.signing_key_file or self.instance / "admin-signing.key").absolute()
@@ -82,6 +90,10 @@ class Settings:
         onion = env.get("INTAKE_ONION") or None
         if onion and not _ONION.fullmatch(onion):
             raise SettingsError("INTAKE_ONION must be an onion service address such as http://<56 letters>.onion")
+        public = env.get("INTAKE_PUBLIC_URL") or None
+        if public and not _PUBLIC.fullmatch(public):
+            raise SettingsError("INTAKE_PUBLIC_URL must be the site's address, such as https://report.example.org "
+                                "(scheme and host, an optional port, no path)")
         kdf = env.get("INTAKE_KDF_PROFILE") or cls.kdf_profile
         if kdf not in KDF_PROFILES:
             raise SettingsError(f"INTAKE_KDF_PROFILE must be one of {', '.join(KDF_PROFILES)}, not {kdf!r}")
@@ -94,7 +106,8 @@ class Settings:
         numbers = {name: _integer(env, name, low, high) for name, (low, high) in _BOUNDS.items()}
         return cls(instance, url, Path(env.get("INTAKE_KEYS_DIR") or "keys").absolute(),
                    signing_key_file=Path(signing).absolute() if signing else None, keyring_signer=signer,
-                   kdf_profile=kdf, onion=onion.rstrip("/") if onion else None, **numbers, **_smtp(env), tsa_url=tsa,
+                   kdf_profile=kdf, onion=onion.rstrip("/") if onion else None,
+                   public_url=public.rstrip("/") if public else None, **numbers, **_smtp(env), tsa_url=tsa,
                    proxies=tuple(name for name in PROXY_VARIABLES if env.get(name)))
 
 

@@ -30,6 +30,7 @@ def main() -> None:
       INTAKE_KEYS_DIR        the public keyring's folder (default ./keys)
       INTAKE_SIGNING_KEY     default: <instance>/admin-signing.key
       INTAKE_ONION           the onion address, sent as Onion-Location
+      INTAKE_PUBLIC_URL      the site's address, written in the offline kit
       INTAKE_SMTP_*          the mail server of `intake notify` (docs/deploy.md)
       INTAKE_TSA_URL         the RFC 3161 timestamping authority of `intake anchor`
     `intake demo` writes the first five for its instance into <instance>/demo.env.

@@ -156,6 +156,9 @@ def check_settings(settings: Settings) -> Iterator[Finding]:
     if settings.onion is None:
         yield warn("settings", "INTAKE_ONION is not set: if this is not an onion service, serve it only over HTTPS "
                                "(docs/deploy.md, \"Clearnet\"), never plain HTTP")
+    if settings.public_url is None and settings.onion is None:
+        yield warn("settings", "neither INTAKE_PUBLIC_URL nor INTAKE_ONION is set: the offline kit tells reporters to "
+                               f"send their file to {settings.site_url}; set INTAKE_PUBLIC_URL to the site's address")
     for name in settings.proxies:
         yield warn("settings", f"{name} is set: intake needs no proxy; unset it so no connection goes "
                                "through a machine you do not control")

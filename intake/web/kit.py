@@ -5,7 +5,8 @@ fingerprint, and links to the file, `GET /kit/intake-kit-<serial>.html`. The fil
 joined into one inline script (web/inline.py), the vendored libsodium.js, the photo cleaner, the signed keyring,
 the signer it must verify against, the codename salt and the form's questions in every language; a strict CSP in
 a `<meta>` tag allows that one script by its hash and nothing else. It is the same bytes for everyone on a day
-(nothing per request in it), so its SHA-256 can be published and compared.
+(nothing per request in it: the address it names is INTAKE_PUBLIC_URL, else INTAKE_ONION, never the request's Host),
+so its SHA-256 can be published and compared, and no request can make the server build another.
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ import gzip
 import hashlib
 import json
 import threading
-from collections import OrderedDict
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, url_for
 from flask_babel import force_locale, gettext
 
 from intake.clock import today
@@ -32,8 +32,7 @@ from intake.web.state import state
 bp = Blueprint("kit", __name__)
 ORDER = ("km", "my", "en")
 TITLE = "Form"
-HOSTS = 8  # kits kept, one per Host header: anyone chooses that header, so a few must not evict the site's own
-_built: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
+_built: dict[str, object] = {}  # the one kit of today's keyring: its key (keyring digest, day, address) and bytes
 _lock = threading.Lock()
 
 
@@ -60,24 +59,19 @@ def _signed_keyring() -> dict[str, str]:
 
 
 def build(keyring: Keyring) -> bytes:
-    """The kit file for this keyring, today, on this site (cached: the same bytes for every download)."""
-    key = (keyring.digest, today().isoformat(), request.host_url)
+    """The kit file for this keyring, today (cached: the same bytes for every download, whatever the request's Host:
+    the address written in it is the configured one, so no request can make the server build another)."""
+    key = (keyring.digest, today().isoformat(), state().settings.site_url)
     with _lock:
-        for old in [k for k in _built if k[:2] != key[:2]]:  # another keyring or day: never served again
-            del _built[old]
-        if key in _built:
-            _built.move_to_end(key)
-            return _built[key]
-        _built[key] = _render(keyring)
-        while len(_built) > HOSTS:
-            _built.popitem(last=False)
-        return _built[key]
+        if _built.get("key") != key:
+            _built.update(key=key, kit=_render(keyring))
+        return _built["kit"]  # type: ignore[return-value]
 
 
 def _render(keyring: Keyring) -> bytes:
     intake = state()
     expires = (today() + dt.timedelta(days=intake.settings.kit_days)).isoformat()
-    with current_app.test_request_context("/kit", base_url=request.host_url):  # nothing of the request's own
+    with current_app.test_request_context("/kit", base_url=intake.settings.site_url):  # nothing of the request's
         sealed_url = url_for("sealed.page", _external=True)
         check_href = url_for("thread.check_page", _external=True)
         forms, noscript = [], {}
