@@ -82,6 +82,19 @@ def check_proof(proof: dict[str, Any], tsa_ca: bytes | None = None) -> dt.dateti
     """Check a proof from `case_proof` offline; return the time its timestamp gives the root (None if it has
     none), once the stamp is signed under `tsa_ca` (the TSA's CA, PEM). Raises merkle.ProofError or
     timestamp.TimestampError naming what is wrong."""
+    root, token, day = check_inclusion(proof)
+    if token is None:
+        return None
+    when = check_stamp(token, root, day, tsa_ca)
+    if tsa_ca is None:
+        raise timestamp.TimestampError("give the TSA's CA certificate to check the timestamp: anyone can make a "
+                                       "stamp with any time that is not signed under it")
+    return when
+
+
+def check_inclusion(proof: dict[str, Any]) -> tuple[bytes, bytes | None, dt.date]:
+    """Check that a proof leads from its hashes to its root; return the root, the timestamp (or None) and the
+    day. merkle.ProofError naming what is wrong."""
     try:
         if proof["format"] != PROOF_FORMAT:
             raise merkle.ProofError(f"unknown anchor proof format {proof['format']!r}")
@@ -91,20 +104,22 @@ def check_proof(proof: dict[str, Any], tsa_ca: bytes | None = None) -> dt.dateti
         root, index, size = bytes.fromhex(proof["root"]), int(proof["index"]), int(proof["size"])
         day = dt.date.fromisoformat(proof["day"])
         token = base64.b64decode(proof["timestamp"], validate=True) if proof["timestamp"] else None
-    except (KeyError, TypeError, ValueError) as exc:
-        raise merkle.ProofError(f"the anchor proof is damaged ({exc})") from exc
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        raise merkle.ProofError(f"the anchor proof is damaged ({type(exc).__name__}: {exc})"[:300]) from exc
     digest = merkle.item_from_hashes(hashes[0], hashes[1], hashes[2:])
     if digest.hex() != proof["item"]:
         raise merkle.ProofError("the anchored hashes of header, body or files do not give the proof's item")
     merkle.check(digest, index, size, path, root)
-    if token is None:
-        return None
+    return root, token, day
+
+
+def check_stamp(token: bytes, root: bytes, day: dt.date, tsa_ca: bytes | None) -> dt.datetime:
+    """The time a timestamp gives `root`, after checking that it stamps `root` after the end of `day` and, when
+    `tsa_ca` is given, that a TSA under it signed it. timestamp.TimestampError naming what is wrong."""
     when = timestamp.stamped_time(token, root)
     if when.date() <= day:
         raise timestamp.TimestampError(f"the timestamp ({when}) is not after the end of {day}, the day of the "
                                        "anchor: a day is stamped once it has ended")
-    if tsa_ca is None:
-        raise timestamp.TimestampError("give the TSA's CA certificate to check the timestamp: anyone can make a "
-                                       "stamp with any time that is not signed under it")
-    timestamp.check_signed(token, root, tsa_ca)
+    if tsa_ca is not None:
+        timestamp.check_signed(token, root, tsa_ca)
     return when

@@ -29,14 +29,19 @@ def evidence(session: Session, case: str, out_dir: Path, key: Path) -> None:
 @click.option("--key", "key_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="The organisation's public key (KEY.pub) to check the signature with, instead of the package's "
                    "own signer.pub.")
-def verify(folder: Path, key_file: Path | None) -> None:
-    """Check an evidence package offline: its signature, every file's SHA-256 and its custody chain."""
+@click.option("--tsa-ca", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="The CA certificate (PEM) of the timestamping authority that stamped the anchor, got from the "
+                   "TSA itself: without it the timestamp's signature is not checked (and verify says so).")
+def verify(folder: Path, key_file: Path | None, tsa_ca: Path | None) -> None:
+    """Check an evidence package offline: its signature, every file's SHA-256, its custody chain and its anchor."""
     from intake.evidence.verify import verify_package
     from intake.review.names import terminal_text
     from intake.review.terminal import echo
 
     key = " ".join(key_file.read_text(encoding="ascii", errors="replace").split()[:2]) if key_file else None
-    signer = verify_package(folder, key)
+    signer, said = verify_package(folder, key, tsa_ca.read_bytes()[:1 << 20] if tsa_ca else None)
+    for line in said:
+        echo(terminal_text(line), err=True)
     echo(terminal_text(f"package {folder} verified: signed by {signer}"
                        + ("" if key else " (the key in its signer.pub: compare this fingerprint with the one the "
                           "organisation publishes, or give --key)")), err=True)

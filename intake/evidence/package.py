@@ -13,6 +13,7 @@ import json
 import os
 from pathlib import Path
 
+from intake.evidence.anchoring import package_anchor
 from intake.evidence.files import package_file
 from intake.evidence.record import Custody
 from intake.evidence.signing import NAMESPACE, PRINCIPAL, allowed_signers, fingerprint, public_key, sign
@@ -48,13 +49,15 @@ def write_package(session: Session, ref: str, out: Path, key: Path, custody: Cus
         hashes = {f"file {f['index']} sealed": str(f["sealed_sha256"]) for f in files}
         hashes |= {f"file {f['index']} working copy": f["working_copy"]["sha256"]  # type: ignore[index]
                    for f in files if f["working_copy"]}
+        anchor = package_anchor(case, folder)
         record = custody.append(case, "evidence", hashes)
-        manifest = _manifest(case, files, record.as_json(), today().isoformat(), line, print_)
+        manifest = _manifest(case, files, record.as_json(), anchor, today().isoformat(), line, print_)
         _write(folder, SIGNER, line + "\n")
         _write(folder, ALLOWED, allowed_signers(line))
         _write(folder, VERIFY, verify_text(manifest))
         _write(folder, SUMMARY, summary_html(manifest))
         listed = [str(f[k]["path"]) for f in files for k in ("evidentiary_copy", "working_copy") if f[k]]  # type: ignore[index]
+        listed += list(anchor["files"])  # type: ignore[call-overload]
         sums = "".join(f"{_sha(folder.path / p)}  {p}\n" for p in [*listed, SIGNER, ALLOWED, VERIFY, SUMMARY])
         _write(folder, SUMS, sums)
         manifest["package_files"] = {SUMS: hashlib.sha256(sums.encode()).hexdigest()}
@@ -68,11 +71,16 @@ def write_package(session: Session, ref: str, out: Path, key: Path, custody: Cus
         problem = f.get("problem") or f.get("working_copy_problem")
         if problem:
             echo(terminal_text(f"file {f['index']} ({f['name']}): {problem}"), err=True)
+    for item in anchor["items"]:  # type: ignore[attr-defined]
+        if "problem" in item:
+            echo(terminal_text(f"anchor of the {item['what']}: {item['problem']}"), err=True)
+    if anchor["note"]:
+        echo(terminal_text(f"anchor: {anchor['note']}"), err=True)
     echo(terminal_text(f"evidence package of case {case.case.ref} written to {out}, signed by {print_}"), err=True)
 
 
-def _manifest(case: OpenCase, files: list[dict[str, object]], custody: dict[str, object], made: str, line: str,
-              print_: str) -> dict[str, object]:
+def _manifest(case: OpenCase, files: list[dict[str, object]], custody: dict[str, object],
+              anchor: dict[str, object], made: str, line: str, print_: str) -> dict[str, object]:
     """What manifest.json says, before the hash of SHA256SUMS is added."""
     summary = case.summary()
     history = [{"day": n["created"], "status": n["status"], "from": "a reviewer's note"}
@@ -85,7 +93,7 @@ def _manifest(case: OpenCase, files: list[dict[str, object]], custody: dict[str,
             "fields_note": "as the reporter wrote them; untrusted",
             "zawgyi": [{"field": w["field"], "unicode": w["unicode"]} for w in summary["warnings"]],  # type: ignore[union-attr]
             "files": files, "sealed": _sealed(case), "custody": custody,
-            "anchor": None,  # format of the anchor's inclusion proof: docs/review.md "Evidence packages"
+            "anchor": anchor,
             "signature": {"namespace": NAMESPACE, "principal": PRINCIPAL, "key": line, "fingerprint": print_}}
 
 

@@ -24,6 +24,20 @@ def _row(*cells: object, head: bool = False) -> str:
     return "<tr>" + "".join(f"<{tag}>{_e(c)}</{tag}>" for c in cells) + "</tr>"
 
 
+def _anchor(anchor: object) -> str:
+    """The anchor's proofs as rows, what they prove, and what is not anchored."""
+    if not isinstance(anchor, dict):
+        return "<p>None: the package was made before intake anchored days.</p>"
+    rows = [_row("item", "day", "root", "timestamp token", head=True)]
+    for i in anchor["items"]:
+        proof, files = i.get("proof") or {}, i.get("files") or {}
+        rows.append(_row(i["what"], proof.get("day", ""), proof.get("root", ""), i.get("problem") or
+                         files.get("timestamp") or ("partial anchor: no timestamp yet" if proof.get("partial") else
+                                                    "no timestamp")))
+    note = f"<p>{_e(anchor['note'])}</p>" if anchor.get("note") else ""
+    return f"<p>{_e(anchor['proves'])}</p>{note}<table>{''.join(rows)}</table>"
+
+
 def summary_html(manifest: dict[str, object]) -> str:
     """The package described for a person: case, files with both hashes, what they claim, custody, how to check."""
     files = manifest["files"]
@@ -49,6 +63,7 @@ def summary_html(manifest: dict[str, object]) -> str:
     history = "".join(_row(h["day"], h["status"], h["from"]) for h in manifest["status_history"])  # type: ignore[union-attr]
     fields = "".join(_row(k, v) for k, v in manifest["fields"].items())  # type: ignore[union-attr]
     zawgyi = "".join(_row(z["field"], z["unicode"] or "no converter") for z in manifest["zawgyi"])  # type: ignore[union-attr]
+    anchor = _anchor(manifest.get("anchor"))
     sig = manifest["signature"]
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -63,6 +78,7 @@ with the fingerprint the organisation publishes. VERIFY.txt says how to check ev
 (working-copies/) were rebuilt without metadata for reading: they are not the evidence.</p>
 <table>{''.join(rows)}</table>
 <h2>Status history</h2><table>{_row('day', 'status', 'from', head=True)}{history}</table>
+<h2>Anchor: existence by a day</h2>{anchor}
 <h2>Chain of custody ({_e(state)})</h2><table>{''.join(chain)}</table>
 <h2>The report as written (untrusted)</h2><table>{fields}</table>
 {f'<h2>Probably typed in Zawgyi: Unicode conversions</h2><table>{zawgyi}</table>' if zawgyi else ''}

@@ -9,14 +9,17 @@ from pathlib import Path, PurePosixPath
 from intake.evidence.custody import GENESIS, link
 from intake.evidence.package import ALLOWED, MANIFEST, SIGNATURE, SIGNER, SUMS
 from intake.evidence.signing import SigningError, allowed_signers, fingerprint, verify
+from intake.evidence.verifyanchor import anchor_files, check_anchor
 from intake.review.errors import DAMAGED_CASE, ReviewError
 
 MAX_MANIFEST = 64 << 20
+MAX_SMALL = 64 << 10
 
 
-def verify_package(folder: Path, key: str | None = None) -> str:
-    """Check the signature, every listed file and the custody chain; return the signer's fingerprint, or raise a
-    ReviewError listing what is wrong (the manifest, the signature, which file)."""
+def verify_package(folder: Path, key: str | None = None, tsa_ca: bytes | None = None) -> tuple[str, list[str]]:
+    """Check the signature, every listed file, the custody chain and the anchor; return the signer's fingerprint
+    and what was said of the anchor (what it proves, a check it could not do), or raise a ReviewError listing
+    what is wrong (the manifest, the signature, which file, the anchor's proof or timestamp)."""
     problems: list[str] = []
     data = _read(folder / MANIFEST, MAX_MANIFEST)
     line = key or _read(folder / SIGNER, 4096).decode("ascii", "replace").strip()
@@ -33,6 +36,7 @@ def verify_package(folder: Path, key: str | None = None) -> str:
         expected = {str(f[k]["path"]): str(f[k]["sha256"]) for f in files for k in ("evidentiary_copy", "working_copy")
                     if f.get(k)}
         expected[SUMS] = str(manifest["package_files"][SUMS])
+        expected |= anchor_files(manifest)
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         raise ReviewError(f"{folder / MANIFEST} is not an evidence manifest ({type(exc).__name__})",
                           "ask for the package again: it was changed or cut", DAMAGED_CASE) from None
@@ -43,12 +47,15 @@ def verify_package(folder: Path, key: str | None = None) -> str:
     known = {*expected, MANIFEST, SIGNATURE}
     problems += [f"{p}: not in the manifest (added after signing)" for p in sorted(present - known)]
     problems += _chain(manifest.get("custody"))
-    if manifest.get("anchor") is not None:
-        problems.append("anchor: this version of intake cannot check an anchor's inclusion proof")
+    try:
+        wrong, said = check_anchor(manifest, lambda path: _small(folder, path), tsa_ca)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        wrong, said = ["anchor: malformed"], []
+    problems += wrong
     if problems:
         raise ReviewError(f"package {folder} does not verify: " + "; ".join(problems),
                           "do not rely on it: ask for the package again from who made it", DAMAGED_CASE)
-    return signer
+    return signer, said
 
 
 def _read(path: Path, limit: int) -> bytes:
@@ -71,6 +78,15 @@ def _inside(folder: Path, path: str) -> Path | None:
         return None
     target = folder.joinpath(*parts)
     return target if target.resolve().is_relative_to(folder.resolve()) and not target.is_symlink() else None
+
+
+def _small(folder: Path, path: str) -> bytes | None:
+    """An anchor file's bytes (at most 64 KiB and one), or None when it is missing or outside the package."""
+    target = _inside(folder, path)
+    if target is None or not target.is_file():
+        return None
+    with target.open("rb") as f:
+        return f.read(MAX_SMALL + 1)
 
 
 def _check(folder: Path, path: str, sha: str) -> list[str]:

@@ -50,12 +50,38 @@ manifest.json ရှိ ရိုက်ယူချိန် အချက်အ�
 }
 
 
+ANCHOR = {
+    "English": """5. Check the anchor's timestamp: each openssl command must print "Verification: OK". TSA-CA.pem is the
+   CA certificate of the timestamping authority (TSA), got from the TSA itself, not from this package. The
+   token stamps the root of the day in anchor/DAY.root; manifest.json's "anchor" holds the proof that leads
+   from this report's sealed bytes to that root (`intake-review verify . --tsa-ca TSA-CA.pem` checks both).
+   Together they show that this exact report existed by the end of that day. They do not show when during the
+   day it arrived, who sent it, or that what it says is true.""",
+    "ភាសាខ្មែរ": """5. ពិនិត្យត្រាពេលវេលានៃយុថ្កា៖ ពាក្យបញ្ជា openssl នីមួយៗត្រូវតែបង្ហាញ "Verification: OK"។ TSA-CA.pem
+   គឺជាវិញ្ញាបនបត្រ CA របស់អាជ្ញាធរត្រាពេលវេលា (TSA) ដែលយកពី TSA ផ្ទាល់ មិនមែនពីកញ្ចប់នេះទេ។ វាបង្ហាញថា
+   របាយការណ៍នេះមានរួចហើយនៅចុងថ្ងៃនោះ។ វាមិនបង្ហាញថាវាមកដល់ម៉ោងណា អ្នកណាផ្ញើ ឬថាខ្លឹមសាររបស់វាពិតទេ។""",
+    "မြန်မာဘာသာ": """5. anchor ၏ အချိန်တံဆိပ်ကို စစ်ပါ- openssl command တိုင်းက "Verification: OK" ဟု ပြရမည်။ TSA-CA.pem
+   သည် အချိန်တံဆိပ်ခတ်သော အာဏာပိုင် (TSA) ၏ CA လက်မှတ်ဖြစ်ပြီး ဤ package မှ မဟုတ်ဘဲ TSA ထံမှ ယူရမည်။
+   ၎င်းက ဤအစီရင်ခံစာသည် ထိုနေ့ကုန်ဆုံးချိန်တွင် ရှိနှင့်ပြီးဖြစ်ကြောင်း ပြသည်။ နေ့အတွင်း မည်သည့်အချိန်တွင်
+   ရောက်လာသည်၊ မည်သူပို့သည်၊ သို့မဟုတ် အကြောင်းအရာ မှန်ကန်ကြောင်း မပြပါ။""",
+}
+
+
+def anchor_commands(manifest: dict[str, object]) -> str:
+    """The stock `openssl ts -verify` command of each anchored day's token, or "" when none is stamped."""
+    anchor = manifest.get("anchor") or {}
+    days = {(f["timestamp"], f["root"]) for i in anchor.get("items", []) if "files" in i  # type: ignore[union-attr]
+            for f in [i["files"]] if f["timestamp"]}
+    return "".join(f"    openssl ts -verify -in {tsr} -data {root} -CAfile TSA-CA.pem\n" for tsr, root in sorted(days))
+
+
 def verify_text(manifest: dict[str, object]) -> str:
     """VERIFY.txt for this manifest: the commands once, then what they must print, in three languages."""
     fingerprint = manifest["signature"]["fingerprint"]  # type: ignore[index]
+    stamps = anchor_commands(manifest)
     head = (f"Evidence package of case {manifest['case']}, received {manifest['received']}, made {manifest['made']}.\n"
-            "Check it in this folder, offline, with these commands (sha256sum and OpenSSH's ssh-keygen):\n\n"
-            f"{COMMANDS}\n")
+            "Check it in this folder, offline, with these commands (sha256sum and OpenSSH's ssh-keygen"
+            f"{', and openssl for the timestamp' if stamps else ''}):\n\n{COMMANDS}{stamps}\n")
     parts = [f"== {lang} ==\n{text.format(fingerprint=fingerprint, namespace=NAMESPACE, principal=PRINCIPAL)}\n"
-             for lang, text in TEXTS.items()]
+             + (f"{ANCHOR[lang]}\n" if stamps else "") for lang, text in TEXTS.items()]
     return head + "\n".join(parts)

@@ -15,7 +15,7 @@ import pytest
 from intake.evidence.verify import verify_package
 from intake.review.errors import ReviewError
 from tests.support import photos, run_cli
-from tests.support.reviewkit import Reviewer, signed_keyring, store
+from tests.support.reviewkit import Reviewer, org_key, signed_keyring, store
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 HOSTILE = [("../../etc/passwd.jpg", "image/jpeg", photos.thumbnail_photo()),
@@ -27,14 +27,6 @@ HOSTILE = [("../../etc/passwd.jpg", "image/jpeg", photos.thumbnail_photo()),
 
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def org_key(folder: Path) -> Path:
-    """The organisation's ed25519 OpenSSH key, made by the stock ssh-keygen (no passphrase, for the test)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "org", "-f", str(folder / "org")],
-                   check=True, capture_output=True)
-    return folder / "org"
 
 
 @pytest.fixture
@@ -90,7 +82,8 @@ def test_package_holds_the_files_as_sealed_and_verifies(package):
     assert "could not be processed" in done.stderr
     assert manifest["custody"]["entries"][-1]["action"] == "evidence"
     assert manifest["custody"]["intact"]
-    assert manifest["anchor"] is None
+    assert manifest["anchor"]["items"] == []
+    assert "not anchored yet" in manifest["anchor"]["note"]
     stock = stock_verify(out)
     assert stock.returncode == 0
     assert 'Good "intake-evidence" signature for intake-evidence' in stock.stdout

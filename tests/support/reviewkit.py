@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,3 +132,11 @@ def signed_keyring(folder: Path, recipients: list[Recipient]) -> tuple[str, str]
     saved = save_keyring(folder / "keys", Keyring(tuple(KeyEntry(f"r{i}", r) for i, r in enumerate(recipients))),
                          nacl.signing.SigningKey.generate())
     return str(folder / "keys"), saved.signer
+
+
+def org_key(folder: Path) -> Path:
+    """The organisation's ed25519 OpenSSH key, made by the stock ssh-keygen (no passphrase, for the test)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "org", "-f", str(folder / "org")],
+                   check=True, capture_output=True)
+    return folder / "org"
