@@ -32,7 +32,7 @@ from intake.storage.budgets import age_uploads, charge_stored, refund, spend_for
 from intake.storage.cases import CARRIER, StorageError, new_ref, part_count
 from intake.storage.db import writing
 from intake.storage.layout import shuffle_file
-from intake.storage.schema import attachments, case_carried, case_keys, case_lookups, cases, parts
+from intake.storage.schema import attachments, carried_tombstones, case_carried, case_keys, case_lookups, cases, parts
 
 ID_SPACE = (1 << 31) - 1
 
@@ -85,11 +85,15 @@ class Duplicate(StorageError):
 
 
 def duplicate(conn: Connection, carried: bytes) -> None:
-    """Raise Duplicate if a case (complete or arriving) holds this carried id (format.md §13.3)."""
+    """Raise Duplicate if a case (complete or arriving) holds this carried id, or held it and was purged: its
+    tombstone answers as a stored file does (format.md §13.3)."""
     row = conn.execute(select(cases.c.ref, cases.c.complete).join(case_carried, case_carried.c.case_id == cases.c.id)
                        .where(case_carried.c.carried == carried)).first()
     if row is not None:
         raise Duplicate(row.ref if row.complete else None)
+    gone = conn.execute(select(carried_tombstones.c.ref).where(carried_tombstones.c.carried == carried)).first()
+    if gone is not None:
+        raise Duplicate(gone.ref)
 
 
 def set_lookup(conn: Connection, case_id: int, lookup: bytes) -> None:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Connection, Engine, delete, insert, select
 
 from intake.clock import today
+from intake.storage.cases import new_ref
 from intake.storage.db import writing
 from intake.storage.schema import (
     anchor_items,
     attachments,
+    carried_tombstones,
     carriers,
     case_carried,
     case_keys,
@@ -47,10 +49,19 @@ def delete_cases(engine: Engine, ids: Sequence[int]) -> None:
             carried = select(carriers.c.case_id).where(carriers.c.thread_case.in_(chunk)).scalar_subquery()
             conn.execute(delete(parts).where(parts.c.case_id.in_(carried)))
             conn.execute(delete(cases).where(cases.c.id.in_(carried)))
+            bury(conn, chunk)
             for table in (parts, attachments, case_keys, notes, case_lookups, case_carried, message_parts,
                           message_attachments, messages, anchor_items):
                 conn.execute(delete(table).where(table.c.case_id.in_(chunk)))
             conn.execute(delete(cases).where(cases.c.id.in_(chunk)))
+
+
+def bury(conn: Connection, chunk: Sequence[int]) -> None:
+    """Keep a tombstone of each carried report of `chunk` (its carried id and a fresh reference, nothing of the
+    case), so that its file sent again is a replay, not a new case (format.md §13.3)."""
+    gone = conn.execute(select(case_carried.c.carried).where(case_carried.c.case_id.in_(chunk))).scalars().all()
+    if gone:
+        conn.execute(insert(carried_tombstones), [{"carried": c, "ref": new_ref()} for c in sorted(gone)])
 
 
 def vacuum(engine: Engine) -> None:

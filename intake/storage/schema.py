@@ -144,6 +144,15 @@ case_carried = Table(
     Column("carried", LargeBinary, nullable=False, unique=True),
 )
 
+# The carried id of a purged carried report, and a fresh reference (not the case's) to answer a resend with: its file
+# sent again is a replay, never a new case (format.md §13.3). No time and no case id; ordered by the carried id.
+carried_tombstones = Table(
+    "carried_tombstones", metadata,
+    Column("carried", LargeBinary, primary_key=True),
+    Column("ref", String(14), nullable=False),
+    sqlite_with_rowid=False,
+)
+
 # Every keyring a signer put in use: its recipients' key ids and the day a newer one replaced it, so that a
 # report sealed by an offline kit to an older keyring can be judged (format.md §13.3).
 keyring_history = Table(

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 
-from intake.crypto.carried import write_carried
+from sqlalchemy import func, select
+
+from intake.crypto.carried import read_carried, write_carried
 from intake.crypto.codename import derive_keys, make_codename
 from intake.crypto.report import seal_report
 from intake.keys.keyring import load_keyring
+from intake.storage.schema import case_carried, case_lookups, spent_work
 from intake.storage.threads import salt
 from tests.support.nojs import post
+from tests.support.web import b64, csrf_token, rows, solve
 
 
 def carried_file(site, fields=None, files=(), recipients=None, serial=None) -> tuple[bytes, str]:
@@ -43,3 +48,27 @@ def post_sealed(client, data: bytes, token: str | None = None, name: str = "repo
     form = {"csrf_token": token or sealed_token(client), "website": "", **fields,
             "sealed": [(io.BytesIO(data), name, "application/octet-stream")]}
     return post(client, form, "/sealed")
+
+
+def counts(site) -> dict[str, int]:
+    """Rows of every table a carried report writes, and of the spent proofs of work."""
+    with site.engine.connect() as conn:
+        extra = {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+                 for t in (case_carried, case_lookups, spent_work)}
+    return {**rows(site.engine), **extra}
+
+
+def api_request(client, data: bytes, **changes) -> dict[str, object]:
+    """The API begin request the /sealed page makes of a carried file, with a solved challenge."""
+    head, streams = read_carried(data)
+    challenge = client.get("/api/v1/challenge").get_json()
+    request = {"carried": True, "keyring_serial": head.serial, "header": b64(head.header.raw), "body": b64(head.body),
+               "lengths": [len(s) for s in streams], "lookup": b64(head.lookup), "website": "",
+               "pow_challenge": challenge["challenge"], "pow_nonce": solve(challenge["challenge"], challenge["bits"])}
+    return {**request, **changes}
+
+
+def api_begin(client, data: bytes, request: dict | None = None, token: str | None = None):
+    """POST /api/v1/reports with the page's form token."""
+    return client.post("/api/v1/reports", data=json.dumps(request or api_request(client, data)),
+                       content_type="application/json", headers={"X-CSRFToken": token or csrf_token(client)})

@@ -5,26 +5,15 @@ file); a file stored once however often it is sent; a keyring from the future or
 from __future__ import annotations
 
 import io
-import json
 import re
 import struct
 
 import pytest
-from sqlalchemy import func, select
 
 from intake.crypto.carried import PREFIX, read_carried
 from intake.crypto.keys import Identity
-from intake.storage.schema import case_carried, case_lookups, spent_work
-from tests.support.carried import carried_file, post_sealed, sealed_token
-from tests.support.web import b64, csrf_token, rows, solve
-
-
-def counts(site) -> dict[str, int]:
-    """Rows of every table a carried report writes, and of the spent proofs of work."""
-    with site.engine.connect() as conn:
-        extra = {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
-                 for t in (case_carried, case_lookups, spent_work)}
-    return {**rows(site.engine), **extra}
+from tests.support.carried import api_begin, api_request, carried_file, counts, post_sealed, sealed_token
+from tests.support.web import csrf_token
 
 
 def bad_files(site) -> dict[str, tuple[bytes, str]]:
@@ -101,22 +90,6 @@ def test_the_same_file_is_stored_once_by_either_path(client, site):
     assert answer.status_code == 200
     assert answer.get_json()["new"] is False
     assert counts(site)["cases"] == 1
-
-
-def api_request(client, data: bytes, **changes) -> dict[str, object]:
-    """The API begin request the /sealed page makes of a carried file, with a solved challenge."""
-    head, streams = read_carried(data)
-    challenge = client.get("/api/v1/challenge").get_json()
-    request = {"carried": True, "keyring_serial": head.serial, "header": b64(head.header.raw), "body": b64(head.body),
-               "lengths": [len(s) for s in streams], "lookup": b64(head.lookup), "website": "",
-               "pow_challenge": challenge["challenge"], "pow_nonce": solve(challenge["challenge"], challenge["bits"])}
-    return {**request, **changes}
-
-
-def api_begin(client, data: bytes, request: dict | None = None, token: str | None = None):
-    """POST /api/v1/reports with the page's form token."""
-    return client.post("/api/v1/reports", data=json.dumps(request or api_request(client, data)),
-                       content_type="application/json", headers={"X-CSRFToken": token or csrf_token(client)})
 
 
 def test_api_refusals_spend_no_work(client, site):
