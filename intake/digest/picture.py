@@ -42,33 +42,44 @@ class Picture:
     breakdowns: dict[str, Breakdown]
     share: bool
     k: int
+    years: tuple[str, ...] = ()  # shared: the years whose months are shown (the others are one cell)
 
 
 def picture(chosen: Sequence[CaseRecord], whole: Sequence[CaseRecord], share: bool, k: int, lang: str,
             _: Callable[[str], str]) -> Picture:
-    """Count the chosen cases (and in a shared digest hide what must be: `whole` is every case, unfiltered)."""
+    """Count the chosen cases (and in a shared digest hide what must be: `whole` is every case, unfiltered).
+
+    A filtered shared digest is protected against the unfiltered one of the same moment: it shows no cell that
+    one hides, and its months of occurrence are shown for the same years."""
     mine, every = count_keys(chosen, share), count_keys(whole, share)
+    unfiltered = picture(whole, whole, share, k, lang, _) if share and len(chosen) != len(whole) else None
+    years: tuple[str, ...] = ()
     if share:
-        _window_years(mine, every, k)
+        years = unfiltered.years if unfiltered else _shown_years(mine, every, k)
+        for counted in (mine["occurred"], every["occurred"]):
+            _merge_years(counted, years)
     label = _labels(lang, share, _)
-    made = {"type": breakdown("type", mine["type"], TYPES, label["type"], True),
-            "status": breakdown("status", mine["status"], STATUSES, label["status"], True),
-            "lang": breakdown("lang", mine["lang"], LANGS, label["lang"], True),
-            "province": breakdown("province", mine["province"], list(provinces()), label["province"], share),
-            "occurred": breakdown("occurred", mine["occurred"], _months(mine["occurred"]), label["occurred"], True),
-            "received": breakdown("received", mine["received"], _days(mine["received"], share), label["received"],
-                                  True)}
+    order = {"type": TYPES, "status": STATUSES, "lang": LANGS, "province": list(provinces()),
+             "occurred": _months(mine["occurred"], share), "received": _days(mine["received"], share)}
+    if unfiltered:  # the same cells as the unfiltered digest: no chart ends of its own
+        order = {name: [c.key for c in unfiltered.breakdowns[name].cells] for name in EXCLUSIVE}
+    made = {name: breakdown(name, mine[name], order[name], label[name], name != "province" or share)
+            for name in EXCLUSIVE}
     if not share:
         made["tag"] = breakdown("tag", mine["tag"], (), str, False, exclusive=False)
     if share:
         for name in EXCLUSIVE:
-            protect(made[name], every[name], k)
-    return Picture(len(chosen), made, share, k)
+            protect(made[name], every[name], k, unfiltered.breakdowns[name] if unfiltered else None)
+    return Picture(len(chosen), made, share, k, years)
 
 
-def _months(counted: Counter[str]) -> list[str]:
+def _months(counted: Counter[str], share: bool) -> list[str]:
     months = sorted(k for k in counted if k[:1].isdigit())
-    return month_keys(months[0], months[-1]) if months else []
+    if not months:
+        return []
+    if share:  # whole years, so that the chart's ends tell no case's month
+        return month_keys(months[0][:4] + "-01", months[-1][:4] + "-12")
+    return month_keys(months[0], months[-1])
 
 
 def _days(counted: Counter[str], share: bool) -> list[str]:
@@ -81,8 +92,8 @@ def _days(counted: Counter[str], share: bool) -> list[str]:
     return [d.isoformat() for d in span(days[0], days[-1], lambda d: d + dt.timedelta(days=1))]
 
 
-def _window_years(mine: dict[str, Counter[str]], every: dict[str, Counter[str]], k: int) -> None:
-    """Months of occurrence only for the years between the first and last year shown; others in one cell."""
+def _shown_years(mine: dict[str, Counter[str]], every: dict[str, Counter[str]], k: int) -> tuple[str, ...]:
+    """The years from the first to the last whose count is shown (protected as a breakdown of its own)."""
     by_year: Counter[str] = Counter()
     for key, n in mine["occurred"].items():
         by_year[key[:4] if key[:1].isdigit() else key] += n
@@ -92,9 +103,13 @@ def _window_years(mine: dict[str, Counter[str]], every: dict[str, Counter[str]],
     years = breakdown("years", by_year, sorted(by_year), str, True)
     protect(years, every_year, k)
     shown = [c.key for c in years.cells if not c.hidden and c.key[:1].isdigit()]
-    for counted in (mine["occurred"], every["occurred"]):
-        for key in [key for key in counted if key[:1].isdigit() and not (shown and shown[0] <= key[:4] <= shown[-1])]:
-            counted[OTHER_YEARS] += counted.pop(key)
+    return (shown[0], shown[-1]) if shown else ()
+
+
+def _merge_years(counted: Counter[str], years: tuple[str, ...]) -> None:
+    """Months of occurrence outside `years` (first, last) counted as one cell, "other years"."""
+    for key in [key for key in counted if key[:1].isdigit() and not (years and years[0] <= key[:4] <= years[-1])]:
+        counted[OTHER_YEARS] += counted.pop(key)
 
 
 def _labels(lang: str, share: bool, _: Callable[[str], str]) -> dict[str, Callable[[str], str]]:

@@ -27,12 +27,14 @@ FIRST_YEAR = 1950  # an occurrence year before this, or after next year, is not 
 
 @dataclass
 class Cell:
-    """One count: its key, what it is called, how many cases, and (in a shared digest) whether it is hidden."""
+    """One count: its key, what it is called, how many cases, and (in a shared digest) whether it is hidden, or
+    withheld with every cell of its breakdown (shown as "not shown": hiding could not protect it)."""
 
     key: str
     label: str
     count: int
     hidden: bool = False
+    withheld: bool = False
 
 
 @dataclass
