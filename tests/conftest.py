@@ -11,29 +11,43 @@ os.environ.setdefault("INTAKE_KDF_PROFILE", "interactive")
 
 from intake.crypto.keys import Identity  # noqa: E402
 from intake.storage.db import connect, upgrade  # noqa: E402
-from tests.support import postgres_database  # noqa: E402
+from tests.support import migrated, postgres_database  # noqa: E402
 from tests.support.browser import CHROMIUM_ARGS  # noqa: E402
 from tests.support.keytools import Prepared  # noqa: E402
 
+MIGRATING = {"engine", "site"}  # fixtures that migrate their database first: they get it migrated already
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _migrated_templates():
+    """Drop this process's migrated templates (tests/support/migrated.py) when the session ends."""
+    yield
+    migrated.drop()
+
 
 @pytest.fixture
-def pg_url() -> str:
-    """A fresh, empty PostgreSQL database on the loopback server, dropped afterwards."""
-    with postgres_database() as url:
+def pg_url(request: pytest.FixtureRequest) -> str:
+    """A fresh PostgreSQL database on the loopback server, dropped afterwards: empty, or at the newest migration for
+    a test that uses `engine` or `site` (a copy of a migrated template, tests/support/migrated.py)."""
+    template = migrated.postgres_template() if MIGRATING & set(request.fixturenames) else None
+    with postgres_database(template=template) as url:
         yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The URL of an empty database: a SQLite file, then a PostgreSQL database."""
+    """The URL of a database, a SQLite file then a PostgreSQL database: empty, or at the newest migration for a test
+    that uses `engine` or `site`."""
     if request.param == "sqlite":
+        if MIGRATING & set(request.fixturenames):
+            migrated.copy_sqlite(tmp_path / "intake.db")
         return f"sqlite:///{tmp_path / 'intake.db'}"
     return request.getfixturevalue("pg_url")
 
 
 @pytest.fixture
 def engine(db_url: str):
-    """An engine on a migrated, empty database (both backends)."""
+    """An engine on a migrated, empty database (both backends); `upgrade` finds it migrated (db_url)."""
     eng = connect(db_url)
     upgrade(eng)
     yield eng

@@ -20,12 +20,13 @@ PG_ADMIN_URL = os.environ.get("INTAKE_TEST_POSTGRES", "postgresql+psycopg://post
 
 
 @contextmanager
-def postgres_database(prefix: str = "intake_test_") -> Iterator[str]:
-    """A fresh, empty PostgreSQL database on the loopback server, dropped afterwards; yields its URL."""
+def postgres_database(prefix: str = "intake_test_", template: str | None = None) -> Iterator[str]:
+    """A fresh PostgreSQL database on the loopback server, dropped afterwards; yields its URL. Empty, or a copy of
+    the database named `template` (tests/support/migrated.py)."""
     name = prefix + uuid.uuid4().hex[:12]
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     try:
         yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
     finally:

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from nacl.signing import SigningKey
 from sqlalchemy import Engine, func, select
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import encode_multipart
 
+from intake.crypto.keyfile import write_private
 from intake.crypto.keys import Identity, generichash
 from intake.crypto.report import open_report, seal_report
 from intake.crypto.stream import PART
@@ -36,6 +38,7 @@ from intake.storage.cases import get_case, iter_parts
 from intake.storage.db import connect
 from intake.storage.schema import attachments, case_keys, cases, parts
 from intake.web.work import DOMAIN, leading_zero_bits
+from tests.support.migrated import copy_sqlite
 
 PASSPHRASE = b"admin passphrase for tests"
 BIN = Path(os.sys.executable).parent
@@ -64,15 +67,35 @@ class Site:
         return identity
 
 
+_SIGNING: list[tuple[str, str, SigningKey]] = []  # this process's admin signing key: file, public text, key
+
+
+def signing_key(path: Path) -> tuple[str, SigningKey]:
+    """Write an admin signing key file at `path` (PASSPHRASE); return its public text and the unlocked key. The key
+    is made and unlocked once per test process (two Argon2id runs) and copied: a site's signer is what no test
+    here varies (tests/keys make their own signers)."""
+    if not _SIGNING:
+        made = path.with_name(path.name + ".first")
+        signer = create_signing_key(made, PASSPHRASE, "interactive")
+        _SIGNING.append((made.read_text(), signer, unlock_signing_key(made, PASSPHRASE)))
+        made.unlink()
+    data, signer, key = _SIGNING[0]
+    write_private(path, data)
+    return signer, key
+
+
 def make_site(root: Path, db_url: str, **limits: object) -> Site:
-    """An instance folder with an admin signing key and a keyring of two reviewers."""
+    """An instance folder with an admin signing key and a keyring of two reviewers; a SQLite database not there yet
+    is made at the newest migration (tests/support/migrated.py)."""
     instance = root / "instance"
     instance.mkdir(mode=0o700)
+    if db_url.startswith("sqlite:///") and not Path(db_url[len("sqlite:///"):]).exists():
+        copy_sqlite(Path(db_url[len("sqlite:///"):]))
     signing = instance / "admin-signing.key"
-    signer = create_signing_key(signing, PASSPHRASE, "interactive")
+    signer, key = signing_key(signing)
     identities = [Identity.generate() for _ in range(2)]
     keyring = Keyring(tuple(KeyEntry(f"r{i}", x.recipient) for i, x in enumerate(identities)), signer=signer)
-    save_keyring(root / "keys", keyring, unlock_signing_key(signing, PASSPHRASE))
+    save_keyring(root / "keys", keyring, key)
     settings = Settings(instance, db_url, root / "keys", keyring_signer=signer,
                         **{"kdf_profile": "interactive", "pow_bits": 4, "nojs_per_minute": 1000, **limits})
     env = {"INTAKE_INSTANCE": str(instance), "INTAKE_KEYS_DIR": str(root / "keys"), "INTAKE_DATABASE_URL": db_url,
