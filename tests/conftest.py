@@ -12,17 +12,27 @@ os.environ.setdefault("INTAKE_KDF_PROFILE", "interactive")
 from intake.crypto.keys import Identity  # noqa: E402
 from intake.storage.db import connect, upgrade  # noqa: E402
 from tests.support import migrated, postgres_database  # noqa: E402
-from tests.support.browser import CHROMIUM_ARGS  # noqa: E402
+from tests.support.browser import Chromium  # noqa: E402
 from tests.support.keytools import Prepared  # noqa: E402
 
 MIGRATING = {"engine", "site"}  # fixtures that migrate their database first: they get it migrated already
+CHROMIUM = Chromium()  # this test process's, shared by the modules that use `browser`
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _migrated_templates():
-    """Drop this process's migrated templates (tests/support/migrated.py) when the session ends."""
+def _once_per_process():
+    """At the end of the session, close this process's Chromium and drop its migrated templates."""
     yield
+    CHROMIUM.stop()
     migrated.drop()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _playwright_free(request: pytest.FixtureRequest) -> None:
+    """Before a module none of whose tests uses `browser`, stop the shared Chromium: its tests may start Playwright
+    themselves, and the sync API allows one Playwright per thread."""
+    if not any("browser" in item.fixturenames for item in request.session.items if item.module is request.module):
+        CHROMIUM.stop()
 
 
 @pytest.fixture
@@ -62,13 +72,13 @@ def identities() -> list[Identity]:
 
 @pytest.fixture(scope="module")
 def browser():
-    """Debian's Chromium, headless, driven by Playwright."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    """Debian's Chromium, headless, driven by Playwright: one per test process, shared by the modules that use it;
+    the contexts a module leaves open are closed at its end."""
+    chromium = CHROMIUM.get()
+    yield chromium
+    if chromium.is_connected():
+        for context in chromium.contexts:
+            context.close()
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,32 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+class Chromium:
+    """Debian's Chromium for one test process, launched when a module first asks for it and kept for the next (a
+    launch costs seconds); launched again if it went away."""
+
+    def __init__(self) -> None:
+        self.playwright = self.chromium = None
+
+    def get(self):
+        """The running Chromium, launched now if there is none."""
+        if self.chromium is None or not self.chromium.is_connected():
+            from playwright.sync_api import sync_playwright
+
+            self.stop()
+            self.playwright = sync_playwright().start()
+            self.chromium = self.playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        return self.chromium
+
+    def stop(self) -> None:
+        """Close Chromium and stop Playwright (a test that starts its own needs the thread free of ours)."""
+        if self.chromium is not None and self.chromium.is_connected():
+            self.chromium.close()
+        if self.playwright is not None:
+            self.playwright.stop()
+        self.playwright = self.chromium = None
+
+
 class Watched:
     """A page whose CSP violations, page errors and request bodies are recorded."""
 
