@@ -35,20 +35,21 @@ def client(app):
 
 @pytest.fixture
 def live(tmp_path: Path):
-    """A SQLite instance served by `intake serve` in its own process."""
+    """A SQLite instance served by `intake serve` in its own process (killed afterwards: a graceful stop waits seconds
+    for gunicorn's workers, and no test looks at the server after it)."""
     made = make_site(tmp_path, f"sqlite:///{tmp_path / 'instance' / 'intake.db'}")
     server = Server(made.env, tmp_path).start()
     yield made, server
-    server.stop()
+    server.kill()
     made.engine.dispose()
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    """One SQLite instance served by `intake serve` for a whole test module: (site, server, root)."""
+    """One SQLite instance served by `intake serve` for a whole test module: (site, server, root); killed afterwards."""
     root = tmp_path_factory.mktemp("served")
     made = make_site(root, f"sqlite:///{root / 'instance' / 'intake.db'}")
     server = Server(made.env, root).start()
     yield made, server, root
-    server.stop()
+    server.kill()
     made.engine.dispose()
