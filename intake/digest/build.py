@@ -123,7 +123,7 @@ def _case_pages(session: Session, folder: Folder, env, records: list[CaseRecord]
             _write(cases, f"{page}.html", template.render(
                 lang=lang, up="../", record=record, files=files, fields=list(record.fields.items()),
                 zawgyi={w["field"]: w["unicode"] for w in zawgyi.field_warnings(_texts(record.fields))},
-                thread=[_message(m) for m in record.thread]))
+                notes=[_note(n) for n in record.notes], thread=[_message(m) for m in record.thread]))
             rows.append(Row(record, page, labels.get(_type_key(record), ""), places.get(_place_key(record), "")))
     return rows
 
@@ -142,6 +142,11 @@ def _place_key(record: CaseRecord) -> str:
     from intake.digest.tally import keys_of
 
     return keys_of(record, False)["province"]
+
+
+def _note(entry: dict[str, object]) -> dict[str, object]:
+    """A note for its page: every key the template reads (an opened note has no "error", a refused one no text)."""
+    return {name: entry.get(name) for name in ("created", "status", "note", "by", "error")}
 
 
 def _message(entry: dict[str, object]) -> dict[str, object]:
