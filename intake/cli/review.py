@@ -312,10 +312,11 @@ def desk(session: Session, query: str, out: Path | None) -> None:
 
 def _register() -> None:
     """Add the commands that live in their own modules."""
-    from intake.cli import evidence
+    from intake.cli import evidence, publish
 
     main.add_command(evidence.evidence)
     main.add_command(evidence.verify)
+    main.add_command(publish.publish)
 
 
 _register()

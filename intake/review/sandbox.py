@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 COSTLY = "could not be cleaned: too costly"
@@ -150,19 +151,37 @@ class Previews:
 
 def _preview_one(kind: str, data: bytes, cpu: int, memory_mb: int) -> dict[str, object] | bytes:
     """Fork a child with the limits that draws one preview; its JPEG, or why there is none."""
+    from intake.review.clean import thumbnail
+
+    made = forked(lambda: thumbnail(data, kind or None), cpu, memory_mb, len(data), MAX_PREVIEW_OUTPUT)
+    if isinstance(made, Costly):
+        return {"why": f"no preview: too costly ({made.why})"}
+    return made if isinstance(made, bytes) else {"why": made}
+
+
+@dataclass
+class Costly:
+    """Why a forked child met its limits (or failed in a way only they explain)."""
+
+    why: str
+
+
+def forked(work: Callable[[], bytes], cpu: int, memory_mb: int, size: int, max_output: int) -> bytes | str | Costly:
+    """Run `work` in a forked child under the limits (memory on top of what the process already maps): its bytes,
+    the text of the CannotClean it raised, or Costly."""
     reader, writer = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child: limits first, then Pillow meets the photo
+    if pid == 0:  # the child: limits first, then the work meets the file
         os.close(reader)
         os.close(0)  # the child speaks only through its own pipe
         os.close(1)
         code = 0
         try:
-            _limit(cpu, memory_mb, len(data))
-            from intake.review.clean import CannotClean, thumbnail
+            _limit(cpu, memory_mb + _mapped_mb(), size)
+            from intake.review.clean import CannotClean
 
             try:
-                out = b"J" + thumbnail(data, kind or None)
+                out = b"J" + work()
             except CannotClean as exc:
                 out = b"E" + str(exc).encode()
             with os.fdopen(writer, "wb") as pipe:
@@ -173,23 +192,31 @@ def _preview_one(kind: str, data: bytes, cpu: int, memory_mb: int) -> dict[str, 
     os.close(writer)
     got, deadline = bytearray(), time.monotonic() + 3 * cpu + 10
     with os.fdopen(reader, "rb", buffering=0) as pipe:
-        while len(got) <= MAX_PREVIEW_OUTPUT + 1 and (left := deadline - time.monotonic()) > 0:
+        while len(got) <= max_output + 1 and (left := deadline - time.monotonic()) > 0:
             if not select.select([pipe], [], [], left)[0]:
                 break
             chunk = pipe.read(1 << 16)
             if not chunk:
                 break
             got += chunk
-    if time.monotonic() >= deadline or len(got) > MAX_PREVIEW_OUTPUT + 1:
+    if time.monotonic() >= deadline or len(got) > max_output + 1:
         os.kill(pid, signal.SIGKILL)
     _, status = os.waitpid(pid, 0)
     if os.WIFSIGNALED(status):
-        why = {signal.SIGXCPU: f"it needs more than {cpu} s of processor time"}.get(os.WTERMSIG(status),
-                                                                                    "out of time or memory")
-        return {"why": f"no preview: too costly ({why})"}
+        return Costly({signal.SIGXCPU: f"it needs more than {cpu} s of processor time"}.get(
+            os.WTERMSIG(status), "out of time or memory"))
     if os.WEXITSTATUS(status) != 0 or not got:
-        return {"why": "no preview: too costly (the previewing process failed, maybe out of memory)"}
-    return bytes(got[1:]) if got[:1] == b"J" else {"why": got[1:].decode(errors="replace")}
+        return Costly("the process failed, maybe out of memory")
+    return bytes(got[1:]) if got[:1] == b"J" else got[1:].decode(errors="replace")
+
+
+def _mapped_mb() -> int:
+    """How many megabytes this process maps already (a forked child inherits them all)."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) >> 10
+    return 0
 
 
 def _serve(cpu: int, memory_mb: int) -> None:
