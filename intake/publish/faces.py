@@ -106,13 +106,16 @@ def _pixels(data: bytes, fmt: str) -> tuple[object, list[str]]:
 
 
 def _hide_all(rgb: object, detectors: Detectors, notes: list[str]) -> Published:
-    """Hide what the detectors find, then look again on the result (the JPEG, decoded), until they find nothing."""
+    """Hide what the detectors find in the photo, then look again on the result (the JPEG as published, decoded)
+    and hide what they find there, until they find nothing."""
     import numpy as np
     from PIL import Image
 
     height, width = rgb.shape[:2]  # type: ignore[attr-defined]
-    hidden: list[tuple[int, int, int, int]] = []
+    hidden = merged([_grown(box, width, height) for box in detectors.find(rgb)])
     for rounds in range(1, MAX_ROUNDS + 1):
+        for x, y, w, h in hidden:
+            rgb[y:y + h, x:x + w] = FILL  # type: ignore[index]
         out = io.BytesIO()
         Image.fromarray(rgb).save(out, "JPEG", quality=88)  # only these pixels: no EXIF, XMP, ICC or comment
         with Image.open(io.BytesIO(out.getvalue()), formats=["JPEG"]) as result:
@@ -120,8 +123,6 @@ def _hide_all(rgb: object, detectors: Detectors, notes: list[str]) -> Published:
         if not found:
             return Published(out.getvalue(), hidden, rounds, notes)
         hidden = merged(hidden + [_grown(box, width, height) for box in found])
-        for x, y, w, h in hidden:
-            rgb[y:y + h, x:x + w] = FILL  # type: ignore[index]
     raise CannotClean(f"not published: the detectors still found faces after {MAX_ROUNDS} rounds of hiding")
 
 
