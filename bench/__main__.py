@@ -120,7 +120,7 @@ def storage(quick: bool) -> list[Row]:
         Row("storage: a follow-up's files uploaded, SQLite", "MiB/s", sqlite["follow-up upload (MiB)/s"],
             "a report's files, same upload", sqlite["report upload (MiB)/s"], goal=">= 0.8x",
             met=sqlite["follow-up upload (MiB)/s"] >= 0.8 * sqlite["report upload (MiB)/s"],
-            note="delivery copies the streams into the thread once, under the write lock"),
+            note="delivery moves no bytes: the parts stay under their stream ids (storage/followups.py)"),
         Row(f"storage: SQLite lock, {mib} MiB follow-up delivered", "s", held,
             f"same, {mib} MiB report completed", sqlite["report lock wait (s)"], higher_is_better=False,
             goal="< 1 s for 500 MiB", met=held * 500 / mib < 1,

@@ -73,7 +73,7 @@ def measure(url: str, cases: int, mib: int) -> dict[str, float]:
 
 def uploaded(engine: Engine, header: bytes, body: bytes, key_ids: list[str], stream: bytes) -> dict[str, float]:
     """The same stream uploaded part by part (web/api.py) as a report's file, then as a follow-up's (its carrier
-    delivered into the thread: one more copy, storage/followups.py)."""
+    delivered into the thread, the parts left where they were stored: storage/followups.py)."""
     chunks = [stream[i:i + PART] for i in range(0, len(stream), PART)]
     with writing(engine) as conn:
         thread_case = insert_case(conn, header, body, "browser", key_ids, [], complete=True)[0]

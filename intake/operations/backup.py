@@ -96,11 +96,14 @@ def snapshot(engine: Engine) -> Iterator[Connection]:
         yield conn
 
 
-def _rows(source: Connection, table: Table, cases: Table) -> Iterator[dict[str, object]]:
-    """The rows of `table` a backup keeps: complete cases (without upload tokens) and what belongs to them."""
-    query = select(table)
+def _rows(source: Connection, table: Table, tables: MetaData) -> Iterator[dict[str, object]]:
+    """The rows of `table` a backup keeps: complete cases (without upload tokens) and what belongs to them (a
+    follow-up's file parts once a delivered message names their stream: never those still uploading)."""
+    query, cases = select(table), tables.tables["cases"]
     if table.name == "cases":
         query = query.where(table.c.complete.is_(True))
+    elif table.name == "message_parts" and "stream" in table.c:
+        query = query.where(table.c.stream.in_(select(tables.tables["message_attachments"].c.stream)))
     elif "case_id" in table.c:
         query = query.where(table.c.case_id.in_(select(cases.c.id).where(cases.c.complete.is_(True))))
     key = list(table.primary_key.columns) or list(table.columns)
@@ -126,7 +129,7 @@ def copy_tables(source: Connection, target: Connection) -> dict[str, int]:
         into, batch, counts[table.name] = want.tables[table.name], [], 0
         if table.name in REPLACED:
             target.execute(delete(into))
-        for values in _rows(source, table, have.tables["cases"]):
+        for values in _rows(source, table, have):
             batch.append({k: v for k, v in values.items() if k in into.c})
             if len(batch) == BATCH:
                 counts[table.name] += _flush(target, into, batch)

@@ -12,7 +12,16 @@ from sqlalchemy import Engine, Row, Table, bindparam, delete, func, insert, sele
 from intake.crypto.stream import PART
 from intake.errors import IntakeError
 from intake.storage.db import writing
-from intake.storage.schema import attachments, case_keys, cases, message_parts, messages, notes, parts
+from intake.storage.schema import (
+    attachments,
+    case_keys,
+    cases,
+    message_attachments,
+    message_parts,
+    messages,
+    notes,
+    parts,
+)
 
 REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 STATUSES = ("new", "in review", "needs follow-up", "closed", "spam")
@@ -119,9 +128,13 @@ def get_case(engine: Engine, ref: str) -> Case | None:
 def iter_parts(engine: Engine, case_id: int, idx: int, seq: int | None = None) -> Iterator[bytes]:
     """Yield the stored parts of a case's attachment (or of message `seq`'s) in order, one query each,
     so memory stays at one part."""
-    table = parts if seq is None else message_parts
-    stream = [table.c.case_id == case_id, table.c.idx == idx] + ([] if seq is None else [table.c.seq == seq])
+    table, stream = parts, [parts.c.case_id == case_id, parts.c.idx == idx]
     with engine.connect() as conn:
+        if seq is not None:  # a follow-up's file: its parts are keyed by its stream's id (storage/followups.py)
+            table, stream = message_parts, [message_parts.c.stream == conn.execute(
+                select(message_attachments.c.stream).where(message_attachments.c.case_id == case_id,
+                                                           message_attachments.c.seq == seq,
+                                                           message_attachments.c.idx == idx)).scalar()]
         numbers = conn.execute(select(table.c.part).where(*stream).order_by(table.c.part)).scalars().all()
     for number in numbers:
         with engine.connect() as conn:

@@ -3,9 +3,12 @@
 A follow-up without files is appended to its thread at once. A follow-up's files arrive in a
 **carrier**: an incomplete case (sealed_by "message") that is never shown, filled through the same
 upload path as a report (web/api.py) or sealed on arrival (web/followup.py). So the budgets, the
-pending-bytes cap and the idle sweep that guard reports guard it too. `deliver` checks every stream
-and moves them into the thread in the one transaction that appends the message, then deletes the
-carrier: the thread never shows a follow-up whose files are not all there.
+pending-bytes cap and the idle sweep that guard reports guard it too. A carrier's streams get random
+ids, and their parts are stored under them in `message_parts` from the first one, where they stay:
+`deliver` checks every stream, appends the message, gives it the streams (small rows naming their
+ids) and deletes the carrier, in one short transaction that moves no file's bytes. The thread never
+shows a follow-up whose files are not all there; until then no reader sees its parts (no message
+names their streams), and discarding the carrier deletes them.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ from intake.storage.admission import Limits, Refused
 from intake.storage.budgets import charge, charge_stored, pending_bytes, spend, spend_form
 from intake.storage.cases import StorageError
 from intake.storage.db import writing
-from intake.storage.lifecycle import CARRIER, check_keys, check_whole, insert_case, set_streams
-from intake.storage.schema import attachments, carriers, cases, message_attachments, message_parts, parts
+from intake.storage.lifecycle import CARRIER, check_keys, insert_case
+from intake.storage.schema import attachments, carriers, cases, message_attachments
+from intake.storage.streams import check_whole, set_streams
 from intake.storage.threads import append_message, make_room
 
 CARRIERS_PER_CASE = 2  # follow-ups with files of one case uploading at once
@@ -79,11 +83,12 @@ def carrier_header(engine: Engine, case_id: int) -> bytes | None:
 def deliver(engine: Engine, carrier_id: int, header: bytes | None = None, body: bytes | None = None,
             lengths: Sequence[int] = (), thread_case: int | None = None, daily: int | None = None,
             keys_held: Callable[[], bool] | None = None, form: tuple[bytes, int] | None = None) -> int:
-    """Move a carrier's streams, each stored whole, into its thread as a reporter's message; return its place.
+    """Deliver a carrier's follow-up, each stream stored whole, into its thread as a reporter's message; return its
+    place. Its streams' parts stay where they are (message_parts, by stream id): only small rows are written.
 
     A carrier sealed on arrival gives its header, body, stream lengths and thread here (with `daily`,
     header and body are counted on the server path's budget); an upload gave them when it opened.
-    One transaction: a crash leaves either the carrier or the message, never half. `keys_held` is
+    One short transaction: a crash leaves either the carrier or the message, never half. `keys_held` is
     checked as it commits (lifecycle.complete_case). A no-JS page's `form`
     token is spent in it (Resent if it was).
     """
@@ -92,9 +97,11 @@ def deliver(engine: Engine, carrier_id: int, header: bytes | None = None, body: 
         row = conn.execute(select(cases.c.header, cases.c.body, carriers.c.thread_case)
                            .outerjoin(carriers, carriers.c.case_id == cases.c.id)
                            .where(cases.c.id == carrier_id, cases.c.complete.is_(False),
-                                  cases.c.sealed_by == CARRIER)).first()
+                                  cases.c.sealed_by == CARRIER).with_for_update(of=cases)).first()
         if row is None:
             raise StorageError("no follow-up waits with that id: it finished, expired or never began")
+        if row.thread_case is not None and thread_case not in (None, row.thread_case):
+            raise StorageError("this follow-up was begun for another case's thread: nothing was stored")
         if header is None or body is None:
             header, body, thread_case = row.header, row.body, row.thread_case
         else:
@@ -107,14 +114,10 @@ def deliver(engine: Engine, carrier_id: int, header: bytes | None = None, body: 
         seq = append_message(conn, thread_case, "reporter", header, body)
         case, place = literal(thread_case, Integer), literal(seq, Integer)
         conn.execute(insert(message_attachments).from_select(
-            ["case_id", "seq", "idx", "length"],
-            select(case, place, attachments.c.idx, attachments.c.length).where(attachments.c.case_id == carrier_id)))
-        conn.execute(insert(message_parts).from_select(
-            ["pid", "case_id", "seq", "idx", "part", "data"],
-            select(parts.c.pid, case, place, parts.c.idx, parts.c.part, parts.c.data)
-            .where(parts.c.case_id == carrier_id)))
-        conn.execute(delete(parts).where(parts.c.case_id == carrier_id))
-        conn.execute(delete(cases).where(cases.c.id == carrier_id))
+            ["case_id", "seq", "idx", "length", "stream"],
+            select(case, place, attachments.c.idx, attachments.c.length, attachments.c.stream)
+            .where(attachments.c.case_id == carrier_id)))
+        conn.execute(delete(cases).where(cases.c.id == carrier_id))  # its attachments rows go with it (cascade)
         check_keys(keys_held)
     checkpoints.soon(engine)
     return seq

@@ -22,7 +22,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from intake.clock import today
@@ -32,7 +32,17 @@ from intake.storage.budgets import age_uploads, charge_stored, refund, spend_for
 from intake.storage.cases import CARRIER, StorageError, new_ref, part_count
 from intake.storage.db import writing
 from intake.storage.layout import shuffle_file
-from intake.storage.schema import attachments, carried_tombstones, case_carried, case_keys, case_lookups, cases, parts
+from intake.storage.schema import (
+    attachments,
+    carried_tombstones,
+    case_carried,
+    case_keys,
+    case_lookups,
+    cases,
+    message_parts,
+    parts,
+)
+from intake.storage.streams import carried_streams, check_whole, new_stream, set_streams, stored_parts
 
 ID_SPACE = (1 << 31) - 1
 
@@ -62,7 +72,8 @@ def insert_case(conn: Connection, header: bytes, body: bytes, sealed_by: str, ke
         "id": case_id, "ref": ref, "received": today(), "status": "new", "sealed_by": sealed_by, "header": header,
         "body": body, "complete": complete, "upload_token": upload, "idle": 0})
     if lengths:
-        conn.execute(insert(attachments), [{"case_id": case_id, "idx": i, "length": n} for i, n in enumerate(lengths)])
+        conn.execute(insert(attachments), [{"case_id": case_id, "idx": i, "length": n, "stream": new_stream(sealed_by)}
+                                           for i, n in enumerate(lengths)])
     if key_ids:
         conn.execute(insert(case_keys), [{"case_id": case_id, "key_id": k} for k in key_ids])
     if lookup is not None:
@@ -116,7 +127,8 @@ def open_arrival(engine: Engine, sealed_by: str = "server", carried: bytes | Non
 def add_stream(engine: Engine, case_id: int, idx: int) -> None:
     """Register attachment stream `idx` of an arriving case; its length is given when the case completes."""
     with writing(engine, durable=False) as conn:
-        conn.execute(insert(attachments).values(case_id=case_id, idx=idx, length=0))
+        sealed_by = conn.execute(select(cases.c.sealed_by).where(cases.c.id == case_id)).scalar_one()
+        conn.execute(insert(attachments).values(case_id=case_id, idx=idx, length=0, stream=new_stream(sealed_by)))
 
 
 def append_parts(engine: Engine, case_id: int, idx: int, first: int, data: Sequence[bytes],
@@ -128,8 +140,11 @@ def append_parts(engine: Engine, case_id: int, idx: int, first: int, data: Seque
     with writing(engine, durable=False) as conn:
         if daily is not None:
             charge_stored(conn, "server", sum(len(part) for part in data), daily)
-        conn.execute(insert(parts), [{"case_id": case_id, "idx": idx, "part": first + n, "data": part}
-                                     for n, part in enumerate(data)])
+        stream = conn.execute(select(attachments.c.stream).where(attachments.c.case_id == case_id,
+                                                                 attachments.c.idx == idx)).scalar()
+        conn.execute(insert(parts if stream is None else message_parts),
+                     [{"case_id": case_id, "idx": idx, "part": first + n, "data": part} if stream is None
+                      else {"stream": stream, "part": first + n, "data": part} for n, part in enumerate(data)])
         conn.execute(update(cases).where(cases.c.id == case_id, cases.c.idle != 0).values(idle=0))
     checkpoints.write_behind(engine)
 
@@ -138,17 +153,23 @@ def put_part(engine: Engine, case_id: int, idx: int, part: int, data: bytes) -> 
     """Store one part of an uploading attachment whose length is known (idempotent for the same bytes); only a
     part not stored before counts as progress against the idle sweep."""
     with writing(engine, durable=False) as conn:
-        length = conn.execute(select(attachments.c.length).join(cases, cases.c.id == attachments.c.case_id).where(
-            attachments.c.case_id == case_id, attachments.c.idx == idx, cases.c.complete.is_(False))).scalar()
-        if length is None:
+        # PostgreSQL: the case's row is locked until this part is stored, so a completion or delivery under way
+        # waits for it or goes first (then this finds no upload): never a part written into a case already shown
+        row = conn.execute(select(attachments.c.length, attachments.c.stream)
+                           .join(cases, cases.c.id == attachments.c.case_id).where(
+            attachments.c.case_id == case_id, attachments.c.idx == idx, cases.c.complete.is_(False))
+            .with_for_update(of=cases)).first()
+        if row is None:
             raise StorageError("no upload waits for that attachment")
-        check_part(length, part, data)
-        key = and_(parts.c.case_id == case_id, parts.c.idx == idx, parts.c.part == part)
-        if conn.execute(select(func.count()).select_from(parts).where(key)).scalar():
-            conn.execute(update(parts).where(key).values(data=data))  # sent again: no progress, the idle count stays
+        check_part(row.length, part, data)
+        table, stream = stored_parts(case_id, idx, row.stream)
+        key = [*stream, table.c.part == part]
+        if conn.execute(select(func.count()).select_from(table).where(*key)).scalar():
+            conn.execute(update(table).where(*key).values(data=data))  # sent again: no progress, the idle count stays
         else:
+            values = {"case_id": case_id, "idx": idx} if row.stream is None else {"stream": row.stream}
             try:
-                conn.execute(insert(parts).values(case_id=case_id, idx=idx, part=part, data=data))
+                conn.execute(insert(table).values(part=part, data=data, **values))
             except IntegrityError:  # PostgreSQL: the upload was discarded (expired) since it was looked up
                 raise StorageError("no upload waits for that attachment") from None
             conn.execute(update(cases).where(cases.c.id == case_id, cases.c.idle != 0).values(idle=0))
@@ -160,15 +181,6 @@ def check_part(length: int, part: int, data: bytes) -> None:
     expected = max(min(PART, length - part * PART), 0)
     if not 0 <= part < part_count(length) or len(data) != expected:
         raise StorageError(f"part {part} of this attachment must be {expected} bytes, not {len(data)}")
-
-
-def missing_parts(engine: Engine, case_id: int) -> dict[int, list[int]]:
-    """For each attachment of a case, the part numbers not stored yet."""
-    with engine.connect() as conn:
-        lengths = dict(conn.execute(select(attachments.c.idx, attachments.c.length)
-                                    .where(attachments.c.case_id == case_id)).all())
-        have = set(conn.execute(select(parts.c.idx, parts.c.part).where(parts.c.case_id == case_id)).all())
-    return {idx: [p for p in range(part_count(n)) if (idx, p) not in have] for idx, n in sorted(lengths.items())}
 
 
 class KeysChanged(StorageError):
@@ -218,30 +230,6 @@ def complete_case(engine: Engine, case_id: int, header: bytes | None = None, bod
     return ref
 
 
-def check_whole(conn: Connection, case_id: int) -> None:
-    """Refuse, in `conn`'s transaction, a case whose streams are not all stored whole."""
-    for idx, length in conn.execute(select(attachments.c.idx, attachments.c.length)
-                                    .where(attachments.c.case_id == case_id)).all():
-        stored = conn.execute(select(func.count(), func.coalesce(func.sum(func.length(parts.c.data)), 0))
-                              .where(parts.c.case_id == case_id, parts.c.idx == idx)).one()
-        if tuple(stored) != (part_count(length), length):
-            raise StorageError(f"the upload is not complete: stream {idx} is not stored whole; "
-                               "send the missing parts first")
-
-
-def set_streams(conn: Connection, case_id: int, lengths: Sequence[int]) -> None:
-    """Give an arriving case's registered streams their final lengths, refusing any other number of streams."""
-    for idx, length in enumerate(lengths):
-        if plain_size(length) is None:
-            raise StorageError(f"stream {idx} of {length} sealed bytes is not a valid stream")
-        conn.execute(update(attachments).where(attachments.c.case_id == case_id, attachments.c.idx == idx)
-                     .values(length=length))
-    registered = conn.execute(select(func.count()).select_from(attachments)
-                              .where(attachments.c.case_id == case_id)).scalar_one()
-    if registered != len(lengths):
-        raise StorageError("the case holds another number of streams than its manifest")
-
-
 def discard(engine: Engine, case_id: int) -> None:
     """Delete an incomplete case and everything stored for it, giving its declared bytes that never arrived back
     to the day's budget of the browser path (docs/web.md, "Floods")."""
@@ -252,6 +240,7 @@ def discard(engine: Engine, case_id: int) -> None:
             return  # completed since it was picked (the sweep's, or a discard's, step before): its parts are kept
         refund_unarrived(conn, case_id)
         conn.execute(delete(parts).where(parts.c.case_id == case_id))
+        conn.execute(delete(message_parts).where(message_parts.c.stream.in_(carried_streams([case_id]))))
         conn.execute(delete(case_carried).where(case_carried.c.case_id == case_id))
         conn.execute(delete(cases).where(cases.c.id == case_id, cases.c.complete.is_(False)))
 
@@ -265,8 +254,9 @@ def refund_unarrived(conn: Connection, case_id: int) -> None:
         return
     declared = conn.execute(select(func.coalesce(func.sum(attachments.c.length), 0))
                             .where(attachments.c.case_id == case_id)).scalar_one()
-    arrived = conn.execute(select(func.coalesce(func.sum(func.length(parts.c.data)), 0))
-                           .where(parts.c.case_id == case_id)).scalar_one()
+    arrived = sum(conn.execute(select(func.coalesce(func.sum(func.length(table.c.data)), 0)).where(where)).scalar_one()
+                  for table, where in ((parts, parts.c.case_id == case_id),
+                                       (message_parts, message_parts.c.stream.in_(carried_streams([case_id])))))
     if declared > arrived:
         refund(conn, "browser", row.received, int(declared) - int(arrived))
 

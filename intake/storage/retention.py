@@ -25,6 +25,7 @@ from intake.storage.schema import (
     notes,
     parts,
 )
+from intake.storage.streams import carried_streams
 
 CHUNK = 500
 
@@ -47,10 +48,13 @@ def delete_cases(engine: Engine, ids: Sequence[int]) -> None:
         chunk = list(ids[at:at + CHUNK])
         with writing(engine) as conn:
             carried = select(carriers.c.case_id).where(carriers.c.thread_case.in_(chunk)).scalar_subquery()
+            threads = select(message_attachments.c.stream).where(message_attachments.c.case_id.in_(chunk))
+            for streams in (carried_streams(carried), threads):  # follow-ups' files: under way, then delivered
+                conn.execute(delete(message_parts).where(message_parts.c.stream.in_(streams)))
             conn.execute(delete(parts).where(parts.c.case_id.in_(carried)))
             conn.execute(delete(cases).where(cases.c.id.in_(carried)))
             bury(conn, chunk)
-            for table in (parts, attachments, case_keys, notes, case_lookups, case_carried, message_parts,
+            for table in (parts, attachments, case_keys, notes, case_lookups, case_carried,
                           message_attachments, messages, anchor_items):
                 conn.execute(delete(table).where(table.c.case_id.in_(chunk)))
             conn.execute(delete(cases).where(cases.c.id.in_(chunk)))

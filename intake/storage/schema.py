@@ -32,6 +32,11 @@ def random_part_id() -> int:
     """A random part id: SQLite stores rows in key order, so counted keys would keep the order of arrival."""
     return secrets.randbits(PART_ID_BITS) + 1
 
+
+def random_stream_id() -> int:
+    """A random id for a follow-up's file: its parts are stored under it from the first one (storage/followups.py)."""
+    return secrets.randbits(PART_ID_BITS) + 1
+
 cases = Table(
     "cases", metadata,
     Column("id", Integer, primary_key=True),
@@ -53,6 +58,9 @@ attachments = Table(
     Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
     Column("idx", Integer, primary_key=True),
     Column("length", BigInteger, nullable=False),
+    # a carrier's stream (a follow-up's file on its way in): its parts go into message_parts under this id, where
+    # they stay once the follow-up is delivered (migration 0012); None for a report's stream, whose parts are `parts`
+    Column("stream", BigInteger),
     sqlite_with_rowid=False,
 )
 
@@ -190,22 +198,23 @@ message_attachments = Table(
     Column("seq", Integer, primary_key=True, autoincrement=False),
     Column("idx", Integer, primary_key=True, autoincrement=False),
     Column("length", BigInteger, nullable=False),
+    Column("stream", BigInteger, nullable=False),
     ForeignKeyConstraint(["case_id", "seq"], ["messages.case_id", "messages.seq"], ondelete="CASCADE"),
+    Index("ix_message_attachments_stream", "stream", unique=True),
     sqlite_with_rowid=False,
 )
 
+# The parts of a follow-up's files, keyed by their stream's random id from the first part on (while the carrier
+# uploads, attachments.stream names it; once delivered, message_attachments.stream): delivery moves no bytes.
+# No foreign key, as two tables name a stream: whatever deletes a stream deletes its parts (retention, discard).
 message_parts = Table(
     "message_parts", metadata,
     Column("pid", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False,
            default=random_part_id),
-    Column("case_id", Integer, nullable=False),
-    Column("seq", Integer, nullable=False),
-    Column("idx", Integer, nullable=False),
+    Column("stream", BigInteger, nullable=False),
     Column("part", Integer, nullable=False),
     Column("data", LargeBinary, nullable=False),
-    ForeignKeyConstraint(["case_id", "seq", "idx"], ["message_attachments.case_id", "message_attachments.seq",
-                                                     "message_attachments.idx"], ondelete="CASCADE"),
-    UniqueConstraint("case_id", "seq", "idx", "part", name="uq_message_parts_stream_part"),
+    UniqueConstraint("stream", "part", name="uq_message_parts_stream_part"),
 )
 
 # `intake anchor` (docs/format.md §14): a day's Merkle root over its sealed cases and messages, with its leaves

@@ -21,10 +21,10 @@ from intake.storage.lifecycle import (
     KeysChanged,
     complete_case,
     discard,
-    missing_parts,
     put_part,
     upload_case,
 )
+from intake.storage.streams import missing_parts
 from intake.storage.threads import ThreadFull
 from intake.web.carrying import arriving, check_kit_keys
 from intake.web.checks import check_report

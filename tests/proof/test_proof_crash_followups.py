@@ -22,7 +22,7 @@ from intake.crypto.report import seal_report
 from intake.crypto.stream import PART
 from intake.storage.cases import iter_parts
 from intake.storage.db import integrity_ok
-from intake.storage.schema import cases, message_attachments, message_parts
+from intake.storage.schema import attachments, cases, message_attachments, message_parts
 from intake.storage.threads import case_by_lookup, salt, thread
 from tests.support import run_cli
 from tests.support.proof import Reporter, kill_during, soak_size
@@ -83,10 +83,10 @@ def check(site, case_id: int, keys, taken: list[str]) -> None:
     with site.engine.connect() as conn:
         if site.engine.dialect.name == "sqlite":
             assert conn.execute(text("PRAGMA foreign_key_check")).all() == []
-        loose = conn.execute(select(func.count()).select_from(message_parts).where(~select(message_attachments.c.idx)
-                             .where(message_attachments.c.case_id == message_parts.c.case_id,
-                                    message_attachments.c.seq == message_parts.c.seq,
-                                    message_attachments.c.idx == message_parts.c.idx).exists())).scalar_one()
+        named = select(message_attachments.c.stream).union(select(attachments.c.stream)
+                                                           .where(attachments.c.stream.is_not(None)))
+        loose = conn.execute(select(func.count()).select_from(message_parts)
+                             .where(message_parts.c.stream.not_in(named))).scalar_one()
     assert loose == 0
     found = {}
     for message in thread(site.engine, case_id):

@@ -44,6 +44,12 @@ def _counts(engine) -> list[int]:
                 for t in (cases, carriers, attachments, parts, messages, message_attachments, message_parts)]
 
 
+def _part_rows(engine) -> set[tuple[int, int, int]]:
+    """Every stored part of a follow-up's file: its random id, its stream's id and its number."""
+    with engine.connect() as conn:
+        return set(conn.execute(select(message_parts.c.pid, message_parts.c.stream, message_parts.c.part)).all())
+
+
 def _begin(engine, case_id, sealed) -> int:
     token = admit_follow_up(engine, case_id, sealed.header, sealed.body, [len(s) for s in sealed.streams],
                             "browser", LIMITS)
@@ -59,11 +65,13 @@ def test_delivered_whole_or_not_at_all(engine, identities) -> None:
     put_part(engine, carrier, 1, 0, sealed.streams[1])
     with pytest.raises(StorageError, match="stream 0 is not stored whole"):
         deliver(engine, carrier)
-    assert _counts(engine) == [2, 1, 2, 2, 0, 0, 0]
+    assert _counts(engine) == [2, 1, 2, 0, 0, 0, 2]
     for number in (1, 2):
         put_part(engine, carrier, 0, number, stream[number * PART:(number + 1) * PART])
+    uploaded = _part_rows(engine)
     assert deliver(engine, carrier) == 1
     assert _counts(engine) == [1, 0, 0, 0, 1, 2, 4]
+    assert _part_rows(engine) == uploaded, "delivery moved or rewrote a part"
     with pytest.raises(StorageError, match="no follow-up waits"):
         deliver(engine, carrier)
 
@@ -76,7 +84,7 @@ def test_a_full_thread_keeps_the_carrier_and_stores_nothing(engine, identities, 
     monkeypatch.setattr(threads, "MAX_MESSAGES", 0)
     with pytest.raises(StorageError, match="the most one case keeps"):
         deliver(engine, carrier)
-    assert _counts(engine) == [2, 1, 2, 2, 0, 0, 0]
+    assert _counts(engine) == [2, 1, 2, 0, 0, 0, 2]
 
 
 def test_budgets_refuse_before_anything_is_stored(engine, identities) -> None:

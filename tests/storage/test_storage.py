@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 from intake.crypto.report import open_report, seal_report
 from intake.crypto.stream import PART
 from intake.storage import cases as store
-from intake.storage import lifecycle
+from intake.storage import lifecycle, streams
 from intake.storage.budgets import IDLE_SWEEPS
 from intake.storage.db import MIGRATIONS, connect, integrity_ok, migrations_head, upgrade
 from intake.storage.schema import case_keys, parts
@@ -76,7 +76,7 @@ def test_incomplete_case_is_invisible_until_complete(engine, identities) -> None
     assert list(store.iter_cases(engine)) == []
     assert store.get_case(engine, ref) is None
     lifecycle.put_part(engine, case_id, 0, 1, stream[PART:])
-    assert lifecycle.missing_parts(engine, case_id) == {0: [0]}
+    assert streams.missing_parts(engine, case_id) == {0: [0]}
     with pytest.raises(store.StorageError, match="not complete"):
         lifecycle.complete_case(engine, case_id)
     lifecycle.put_part(engine, case_id, 0, 0, stream[:PART])
@@ -95,7 +95,7 @@ def test_wrong_part_sizes_refused(engine, identities, part: int, cut: int, messa
     case_id, _, _ = begin_case(engine, report.header, report.body, "browser", ["00" * 16], [len(stream)])
     with pytest.raises(store.StorageError, match=message):
         lifecycle.put_part(engine, case_id, 0, part, stream[:PART - cut] if part == 0 else b"x")
-    assert lifecycle.missing_parts(engine, case_id) == {0: [0, 1]}
+    assert streams.missing_parts(engine, case_id) == {0: [0, 1]}
 
 
 def test_invalid_stream_length_refused(engine, identities) -> None:
@@ -157,21 +157,29 @@ def test_an_upload_completed_as_the_sweep_expires_it_keeps_its_files(engine, ide
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_a_part_arriving_as_its_upload_expires_is_a_storage_error(engine, identities, monkeypatch) -> None:
     """Red team round 3: the sweep expires an upload begun before yesterday even while it progresses; on PostgreSQL
-    a part looked up just before the discard committed failed on the foreign key (an IntegrityError: a 500)."""
+    a part looked up just before the discard committed failed on the foreign key (an IntegrityError: a 500). Now
+    the part's lookup locks the case's row: a discard begun meanwhile waits for the part, then takes it with the
+    rest; a part that comes after the discard finds no upload."""
     import threading
 
     report = sealed(identities, [b"the video"])
     case_id, _, _ = begin_case(engine, report.header, report.body, "browser", ["00" * 16], [len(report.streams[0])])
     real_check = lifecycle.check_part
+    sweep = threading.Thread(target=lifecycle.discard, args=(engine, case_id))
 
     def discarded_meanwhile(length: int, part: int, data: bytes) -> None:
         real_check(length, part, data)
-        sweep = threading.Thread(target=lifecycle.discard, args=(engine, case_id))
         sweep.start()
-        sweep.join(30)
-        assert not sweep.is_alive()
+        sweep.join(1)
+        assert sweep.is_alive(), "the discard did not wait for the part being stored"
 
     monkeypatch.setattr(lifecycle, "check_part", discarded_meanwhile)
+    lifecycle.put_part(engine, case_id, 0, 0, report.streams[0])
+    sweep.join(30)
+    assert not sweep.is_alive()
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(parts)).scalar_one() == 0
+    monkeypatch.setattr(lifecycle, "check_part", real_check)
     with pytest.raises(store.StorageError, match="no upload waits"):
         lifecycle.put_part(engine, case_id, 0, 0, report.streams[0])
 

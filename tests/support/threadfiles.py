@@ -18,7 +18,7 @@ from intake.crypto.message import open_message, seal_message, seal_message_aroun
 from intake.crypto.report import SealedReport, seal_files, seal_report
 from intake.crypto.stream import sealed_length
 from intake.storage.cases import get_case, iter_parts
-from intake.storage.schema import message_parts
+from intake.storage.schema import message_attachments, message_parts
 from intake.storage.threads import salt, thread
 from tests.support.browser import wait_receipt
 from tests.support.reviewkit import FIELDS, jpeg_with_gps
@@ -70,8 +70,10 @@ class ThreadCase:
 
 def flip_message_part(engine: Engine, case_id: int, seq: int, idx: int, at: int) -> None:
     """Flip one bit of byte `at` of the first stored part of file `idx` of message `seq`."""
-    where = ((message_parts.c.case_id == case_id) & (message_parts.c.seq == seq) & (message_parts.c.idx == idx)
-             & (message_parts.c.part == 0))
+    stream = select(message_attachments.c.stream).where(message_attachments.c.case_id == case_id,
+                                                        message_attachments.c.seq == seq,
+                                                        message_attachments.c.idx == idx).scalar_subquery()
+    where = (message_parts.c.stream == stream) & (message_parts.c.part == 0)
     with engine.begin() as conn:
         data = bytearray(conn.execute(select(message_parts.c.data).where(where)).scalar_one())
         data[at] ^= 1
