@@ -135,9 +135,9 @@ def test_counts_shown_are_the_cases(browser, red):
 
 
 def test_hostile_values_are_shown_as_text(red):
-    """The markup is on the page as text; Zawgyi has its conversion; the SVG photo and the file whose type is
-    markup get no preview; the case that does not open says so; bad years, months and provinces are counted as
-    written, never as a month or a place."""
+    """The markup is on the page as text (fields, note); a forged message is "not opened"; Zawgyi has its
+    conversion; the SVG photo and the file whose type is markup get no preview; the case that does not open says
+    so; bad years, months and provinces are counted as written, never as a month or a place."""
     base, refs, what, _, _ = red
     folder = base / "en"
     kind = {v: k for k, v in what.items()}
@@ -149,6 +149,9 @@ def test_hostile_values_are_shown_as_text(red):
     assert "<img" not in fields_page
     assert not list((folder / "cases").glob(f"{kind['fields']}-*.jpg"))
     assert "p\\u202egnp.svg" in fields_page
+    tagged = (folder / "cases" / f"{kind['tags']}.html").read_text()
+    assert "&lt;script&gt;window.pwned=1" in tagged.split("<h2>Notes</h2>")[1].split("</section>")[0]
+    assert "not opened:" in tagged.split("<h2>Thread</h2>")[1]  # the forged message, refused and shown as such
     zawgyi = (folder / "cases" / f"{kind['zawgyi']}.html").read_text()
     assert "Probably Burmese typed in Zawgyi" in zawgyi
     assert (folder / "cases" / f"{kind['does not open']}.html").read_text().count("could not be opened") == 1

@@ -100,8 +100,8 @@ def svg_photo(url: str) -> bytes:
 def hostile_cases(base: Path, url: str) -> tuple[str, Reviewer, list[str], dict[str, str]]:
     """A database of red-team cases whose every value points at `url` (a listener no request may reach): markup
     that could fetch in every field and file name, SVG as a photo, Zawgyi, bad years, months and provinces, a
-    20,000-character tag, 10,000 tags, a hostile note, a case that does not open, references that are not
-    names of files. Its URL, the reviewer, the references and what each case is."""
+    20,000-character tag, 10,000 tags, a hostile note, a forged message of markup, a case that does not open,
+    references that are not names of files. Its URL, the reviewer, the references and what each case is."""
     from sqlalchemy import insert, update
 
     from intake.crypto.report import open_report
@@ -140,6 +140,9 @@ def hostile_cases(base: Path, url: str) -> tuple[str, Reviewer, list[str], dict[
         for ref, bad in renamed.items():
             conn.execute(update(cases).where(cases.c.ref == ref).values(ref=bad))
             what[bad] = "bad reference"
+    from intake.storage.threads import add_message
+
+    add_message(engine, case_id, "reporter", markup.encode(), markup.encode())  # a forged message: "not opened"
     damage_body(engine, next(ref for ref, kind in what.items() if kind == "does not open"))
     engine.dispose()
     return db, reviewer, list(what), what
