@@ -6,17 +6,35 @@ import os
 import subprocess
 import sys
 import uuid
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.pool import Pool
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = ROOT / "tests" / "vectors"
 DATA = ROOT / "tests" / "data"
 BIN = Path(sys.executable).parent
 PG_ADMIN_URL = os.environ.get("INTAKE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+OPENED: weakref.WeakSet = weakref.WeakSet()  # every PostgreSQL connection this test process opened
+
+
+@event.listens_for(Pool, "connect")
+def _opened(connection: object, _record: object) -> None:
+    if hasattr(connection, "pgconn"):  # psycopg's (SQLite's cannot be weakly referenced, and need no closing)
+        OPENED.add(connection)
+
+
+def close_connections(database: str) -> None:
+    """Close this process's connections to a PostgreSQL database about to be dropped. An engine a test left
+    undisposed would otherwise be collected later, in whichever test is running, and psycopg's ResourceWarning
+    ("deleted while still open") fail that test."""
+    for connection in list(OPENED):
+        if connection.info.dbname == database and not connection.closed:
+            connection.close()
 
 
 @contextmanager
@@ -30,6 +48,7 @@ def postgres_database(prefix: str = "intake_test_", template: str | None = None)
     try:
         yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
     finally:
+        close_connections(name)
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
         admin.dispose()
