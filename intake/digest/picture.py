@@ -55,7 +55,7 @@ def picture(chosen: Sequence[CaseRecord], whole: Sequence[CaseRecord], share: bo
     unfiltered = picture(whole, whole, share, k, lang, _) if share and len(chosen) != len(whole) else None
     years: tuple[str, ...] = ()
     if share:
-        years = unfiltered.years if unfiltered else _shown_years(mine, every, k)
+        years = unfiltered.years if unfiltered else _shown_years(every["occurred"], k)
         for counted in (mine["occurred"], every["occurred"]):
             _merge_years(counted, years)
     label = _labels(lang, share, _)
@@ -92,18 +92,14 @@ def _days(counted: Counter[str], share: bool) -> list[str]:
     return [d.isoformat() for d in span(days[0], days[-1], lambda d: d + dt.timedelta(days=1))]
 
 
-def _shown_years(mine: dict[str, Counter[str]], every: dict[str, Counter[str]], k: int) -> tuple[str, ...]:
-    """The years from the first to the last whose count is shown (protected as a breakdown of its own)."""
+def _shown_years(counted: Counter[str], k: int) -> tuple[str, ...]:
+    """The first and the last year of occurrence with at least K cases (the window whose months are shown)."""
     by_year: Counter[str] = Counter()
-    for key, n in mine["occurred"].items():
-        by_year[key[:4] if key[:1].isdigit() else key] += n
-    every_year: Counter[str] = Counter()
-    for key, n in every["occurred"].items():
-        every_year[key[:4] if key[:1].isdigit() else key] += n
-    years = breakdown("years", by_year, sorted(by_year), str, True)
-    protect(years, every_year, k)
-    shown = [c.key for c in years.cells if not c.hidden and c.key[:1].isdigit()]
-    return (shown[0], shown[-1]) if shown else ()
+    for key, n in counted.items():
+        if key[:1].isdigit():
+            by_year[key[:4]] += n
+    years = sorted(year for year, n in by_year.items() if n >= k)
+    return (years[0], years[-1]) if years else ()
 
 
 def _merge_years(counted: Counter[str], years: tuple[str, ...]) -> None:
