@@ -27,7 +27,7 @@ DAY_AHEAD = dt.timedelta(days=1)  # a laptop's clock a time zone ahead of the se
 class Imported:
     """What an import stored: counts, and the cases it could not fully act on."""
 
-    stored: dict[str, int] = field(default_factory=lambda: {"reply": 0, "note": 0, "tags": 0})
+    stored: dict[str, int] = field(default_factory=lambda: {"reply": 0, "note": 0, "tags": 0, "custody": 0})
     already: int = 0
     full: list[str] = field(default_factory=list)  # refs of cases whose full thread took no reply
     kept: list[tuple[str, str, str]] = field(default_factory=list)  # (ref, asked state, state kept): changed since
@@ -39,7 +39,7 @@ def import_replies(engine: Engine, path: Path, identity: Identity, keyring: Keyr
     from intake.storage.threads import add_replies
 
     reviewers = {entry.key_id: entry.recipient for entry in keyring.active}
-    replies, notes, refs = [], [], {}
+    replies, notes, refs, kinds = [], [], {}, {}
     for item in read_replies(path):
         verify_reply(item, identity, reviewers)
         case = _check(engine, item, keyring)
@@ -49,13 +49,14 @@ def import_replies(engine: Engine, path: Path, identity: Identity, keyring: Keyr
         else:
             notes.append((case.id, dt.date.fromisoformat(str(item.day)), item.header, item.body, item.state,
                            item.was))
+            kinds[item.header] = item.kind
     done = Imported()
     stored, full = add_replies(engine, replies)
     done.stored["reply"], done.full = stored, [refs[case_id] for case_id in full]
     done.already = len(replies) - stored - len(full)
     added, already, kept = import_notes(engine, notes)
-    done.stored["note"] = sum(1 for n in added if n[4] is not None)
-    done.stored["tags"] = len(added) - done.stored["note"]
+    for row in added:
+        done.stored[kinds[row[2]]] += 1
     done.already += already
     done.kept = [(refs[case_id], asked, now) for case_id, asked, now in kept]
     return done
@@ -68,7 +69,7 @@ def _check(engine: Engine, item: Reply, keyring: Keyring):  # type: ignore[no-un
     from intake.storage.cases import STATUSES, get_case
 
     what = {"reply": f"a reply to case {item.ref}", "note": f"a status change of case {item.ref}",
-            "tags": f"a tag change of case {item.ref}"}[item.kind]
+            "tags": f"a tag change of case {item.ref}", "custody": f"a custody entry of case {item.ref}"}[item.kind]
     try:
         parsed = parse_header(item.header)
     except CryptoError as exc:
@@ -105,7 +106,7 @@ def _check_plain(item: Reply, what: str, statuses: tuple[str, ...]) -> None:
         raise RepliesError(f"{what} is dated {day}, after today: check the reviewing machine's clock; "
                            "nothing was imported")
     states = (item.state, item.was) if item.kind == "note" else ()
-    if any(s not in statuses for s in states) or item.kind == "tags" and (item.state or item.was):
+    if any(s not in statuses for s in states) or item.kind != "note" and (item.state or item.was):
         raise RepliesError(f"{what} names an unknown state: nothing was imported")
 
 

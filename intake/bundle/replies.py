@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 FORMAT = "intake-replies-2"
 FORMATS = ("intake-replies-1", FORMAT)  # 1: replies only, each authenticated without a kind
-KINDS = ("reply", "note", "tags")
+KINDS = ("reply", "note", "tags", "custody")
 AUTH_DOMAIN = b"intake-reply-auth-v1"
 AUTH_DOMAIN_2 = b"intake-replies-auth-v2"
 NONCE = sodium.crypto_box_NONCEBYTES
@@ -45,9 +45,10 @@ class RepliesError(IntakeError, ValueError):
 
 @dataclass(frozen=True)
 class Reply:
-    """An item of a replies file: a reply, a note (a status change) or a tag change of a case, sealed, with the
-    reviewer's key id and authenticator; `day`, `state` and `was` (the case's state in the bundle) for a note,
-    `day` for tags. Items of an intake-replies-1 file are replies with the version 1 authenticator."""
+    """An item of a replies file: a reply, a note (a status change), a tag change or a custody entry of a case,
+    sealed, with the reviewer's key id and authenticator; `day`, `state` and `was` (the case's state in the bundle)
+    for a note, `day` for tags and custody. Items of an intake-replies-1 file are replies with the version 1
+    authenticator."""
 
     ref: str
     key_id: str
@@ -159,7 +160,7 @@ def _b(text: object) -> bytes:
 def verify_reply(reply: Reply, import_identity: Identity, reviewers: dict[str, Recipient]) -> None:
     """Check that an active reviewer's identity made this item's authenticator; RepliesError otherwise."""
     label = {"reply": f"a reply to case {reply.ref}", "note": f"a status change of case {reply.ref}",
-             "tags": f"a tag change of case {reply.ref}"}[reply.kind]
+             "tags": f"a tag change of case {reply.ref}", "custody": f"a custody entry of case {reply.ref}"}[reply.kind]
     reviewer = reviewers.get(reply.key_id)
     if reviewer is None:
         raise RepliesError(f"{label} names key {reply.key_id}, which is not an active reviewer key: nothing was "

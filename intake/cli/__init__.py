@@ -108,7 +108,8 @@ def export_sealed(out_file: Path, since: dt.datetime | None) -> None:
 @main.command("import-replies")
 @click.argument("replies_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_replies(replies_file: Path) -> None:
-    """Store what an air-gapped reviewer did from a bundle: replies, status changes, notes and tags (docs/bundle.md)."""
+    """Store what an air-gapped reviewer did from a bundle: replies, status changes, notes, tags and custody entries
+    (docs/bundle.md)."""
     from intake.bundle.importing import import_replies as run
     from intake.bundle.replies import import_identity
     from intake.keys.audit import record
@@ -120,12 +121,14 @@ def import_replies(replies_file: Path) -> None:
         keyring = verified(settings, engine)  # signed by INTAKE_KEYRING_SIGNER, never older than one in use
         done = run(engine, replies_file, import_identity(settings.instance), keyring)
         record(engine, "import-replies", {"stored": done.stored["reply"], "notes": done.stored["note"],
-                                          "tags": done.stored["tags"], "already": done.already,
+                                          "tags": done.stored["tags"], "custody": done.stored["custody"],
+                                          "already": done.already,
                                           "thread full": len(done.full), "state kept": len(done.kept)})
     already = f"{done.already} {'was' if done.already == 1 else 'were'} already stored"
     parts = [count(done.stored["reply"], "reply", "replies"), *(
         [count(done.stored["note"], "note")] if done.stored["note"] else []), *(
-        [count(done.stored["tags"], "tag change")] if done.stored["tags"] else [])]
+        [count(done.stored["tags"], "tag change")] if done.stored["tags"] else []), *(
+        [count(done.stored["custody"], "custody entry", "custody entries")] if done.stored["custody"] else [])]
     click.echo(f"stored {', '.join(parts)} ({already})", err=True)
     for ref, asked, now in done.kept:
         click.echo(f"case {ref}: kept {now!r}, not {asked!r}: its state changed on the server since the bundle was "

@@ -142,11 +142,12 @@ def keyring_given() -> tuple[Path, object]:
     return given.get("keys_dir") or Path("keys"), pinned_signer(given.get("signer"))
 
 
-def custody(required: bool = False):  # noqa: ANN201 - an intake.evidence.record.Custody
-    """Where this command's custody entry is sealed: the keyring of --keys-dir, verified as for notes."""
+def custody(required: bool = False, replies: Path | None = None):  # noqa: ANN201 - an evidence.record.Custody
+    """Where this command's custody entry is sealed: the keyring of --keys-dir, verified as for notes; on a bundle,
+    into the replies file (--out, else the profile's)."""
     from intake.evidence.record import Custody
 
-    return Custody(*keyring_given(), required=required)
+    return Custody(*keyring_given(), required=required, replies=replies_file(replies))
 
 
 @click.group(cls=ReviewGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -228,7 +229,7 @@ def status(session: Session, case: str, state: str, note: str | None, out: Path 
     """Set a case's triage STATE (in-review, in_review or "in review"); a --note is sealed to the keyring."""
     from intake.review.triage import set_status
 
-    set_status(session, case, state, note, *keyring_given(), replies_file(out), custody())
+    set_status(session, case, state, note, *keyring_given(), replies_file(out), custody(replies=out))
 
 
 @main.command()
@@ -307,7 +308,7 @@ def desk(session: Session, query: str, out: Path | None) -> None:
 
     session.identities  # noqa: B018 - unlock once, on the terminal, before the desk takes the screen
     session.source  # noqa: B018 - and say now if the database or bundle cannot be read
-    run_desk(Desk(session, *keyring_given(), replies_file(out)), query)
+    run_desk(Desk(session, *keyring_given(), replies_file(out), custody=custody(replies=out)), query)
 
 
 def _register() -> None:

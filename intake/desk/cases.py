@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from intake.errors import IntakeError
 from intake.review.names import terminal_text
@@ -31,6 +32,7 @@ class Desk:
     keys_dir: Path
     signer: str | Callable[[], str]
     replies: Path | None = None
+    custody: Any = None  # an intake.evidence.record.Custody: the custody record shown with each case (none appended)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # one reader of the source at a time
 
     @property
@@ -67,6 +69,8 @@ class Desk:
 
         with self._lock:
             case, data = case_data(self.session, ref)
+            if self.custody is not None:
+                data["custody"] = self.custody.record(case).as_json()
             problem = None
             try:
                 seen(case, data)

@@ -4,8 +4,10 @@ Each entry is a note of the case (docs/review.md "Custody"): sealed to the verif
 stored in the notes table with its day, so the server reads none of it. Its body carries the entry's fields,
 `custody_mac` (BLAKE2b-256 keyed with KDF(9, K) of the case's report key: only someone who can open the case can
 write one, so a forged or moved row is refused) and the hash chain: `seq` (1, 2, ...) and `prev`, the `link` of
-the entry before it (64 zeros for the first), where `link` is the SHA-256 of the entry's canonical JSON. A removed,
-added or reordered entry breaks the chain, and anyone holding the record can recompute it with sha256.
+the entry it continues (64 zeros for the first), where `link` is the SHA-256 of the entry's canonical JSON. A
+removed, added or reordered entry breaks the chain, and anyone holding the record can recompute it with sha256.
+An entry sealed on an air-gapped laptop (from a bundle) continues the bundle's last entry; when the server's record
+went on meanwhile, the imported entry starts a branch: it follows an earlier entry, not the last row (`chain`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from intake.crypto.envelope import Sealer, derive
 from intake.crypto.errors import CryptoError
@@ -42,6 +44,12 @@ def link(entry: dict[str, object]) -> str:
     return hashlib.sha256(canonical(entry)).hexdigest()
 
 
+def number(entry: dict[str, object]) -> int:
+    """An entry's `seq`, or -1 when it is not a number (nothing can follow it then)."""
+    seq = entry["seq"]
+    return seq if type(seq) is int else -1
+
+
 def custody_mac(case_key: bytes, entry: dict[str, object]) -> str:
     """The entry's authenticator under the case's report key (hex)."""
     return generichash(32, DOMAIN + canonical(entry), derive(case_key, CUSTODY_KEY_ID)).hex()
@@ -54,6 +62,7 @@ class Record:
     entries: list[dict[str, object]]
     problems: list[str]
     rows: int  # every note row of the case, custody or not: where the next entry goes (storage.notes.append_note)
+    branches: list[str] = field(default_factory=list)  # entries that continue an earlier one (sealed on a bundle)
 
     @property
     def head(self) -> str:
@@ -63,7 +72,7 @@ class Record:
     def as_json(self) -> dict[str, object]:
         """The record for show --json and the evidence manifest: entries with their links, and whether it holds."""
         return {"entries": [{**e, "link": link(e)} for e in self.entries], "intact": not self.problems,
-                "problems": self.problems, "head": self.head}
+                "problems": self.problems, "branches": self.branches, "head": self.head}
 
 
 def new_entry(record: Record, action: str, by: str, day: dt.date, hashes: dict[str, str],
@@ -72,7 +81,8 @@ def new_entry(record: Record, action: str, by: str, day: dt.date, hashes: dict[s
     if action not in ACTIONS:
         raise ValueError(f"unknown custody action {action!r}")
     return {"action": action, "by": by, "day": day.isoformat(), "detail": detail,
-            "hashes": dict(sorted(hashes.items())), "prev": record.head, "seq": len(record.entries) + 1}
+            "hashes": dict(sorted(hashes.items())), "prev": record.head,
+            "seq": number(record.entries[-1]) + 1 if record.entries else 1}
 
 
 def seal_entry(recipients: Sequence[Recipient], entry: dict[str, object], case_key: bytes) -> tuple[bytes, bytes]:
@@ -114,9 +124,28 @@ def read_record(notes: Sequence[Note], identities: Sequence[Identity], case_key:
             continue
         if entry["day"] != note.created.isoformat():
             problems.append(f"{where} was sealed on {entry['day']} but is stored as of {note.created}")
-        expected = link(entries[-1]) if entries else GENESIS
-        if entry["seq"] != len(entries) + 1 or entry["prev"] != expected:
-            problems.append(f"{where} (sealed as number {entry['seq']}) does not follow the entry before it: an "
-                            "entry was removed, added or reordered")
         entries.append(entry)
-    return Record(entries, problems, len(notes))
+    breaks, branches = chain(entries)
+    return Record(entries, problems + breaks, len(notes), branches)
+
+
+def chain(entries: Sequence[dict[str, object]]) -> tuple[list[str], list[str]]:
+    """What breaks the chain (an entry that follows no entry before it, or one stored twice), and where it branches:
+    each entry's `prev` must be GENESIS (for number 1) or the link of an earlier entry, whose number it continues."""
+    seen: dict[str, tuple[int, int]] = {}  # link: (the entry's place, its number)
+    problems: list[str] = []
+    branches: list[str] = []
+    for n, entry in enumerate(entries, 1):
+        here, prev, seq = link(entry), entry["prev"], entry["seq"]
+        if here in seen:
+            problems.append(f"entry {n} repeats entry {seen[here][0]}: stored twice")
+            continue
+        parent = (0, 0) if prev == GENESIS else seen.get(str(prev))
+        if parent is None or seq != parent[1] + 1:
+            problems.append(f"entry {n} (sealed as number {seq}) does not follow the entry before it: an entry was "
+                            "removed, added or reordered")
+        elif n > 1 and prev != link(entries[n - 2]):
+            branches.append(f"entry {n} continues entry {parent[0] or 'none (the start)'}, not entry {n - 1}: it was "
+                            "sealed where the record did not hold the entries between (on a bundle)")
+        seen[here] = (n, number(entry))
+    return problems, branches

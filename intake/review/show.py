@@ -179,6 +179,8 @@ def custody_lines(out: Callable[[str], None], record: dict[str, object]) -> None
             f"({len(e['hashes'])} hashes)")  # type: ignore[arg-type]
     for problem in record["problems"]:  # type: ignore[attr-defined]
         out(f"  ! {problem}")
+    for branch in record.get("branches") or ():  # type: ignore[attr-defined]
+        out(f"  ~ {branch}")
 
 
 def block(text: str) -> str:

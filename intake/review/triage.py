@@ -75,7 +75,7 @@ def set_status(session: Session, ref: str, state: str, note: str | None, keys_di
                           was=case.status))
         echo(terminal_text(f"case {case.ref}: {state} (sealed into {out}, for `intake import-replies`)"), err=True)
         if custody is not None:
-            custody.append(open_case(session, ref), "status", {}, detail=state)  # warns: not on a bundle yet
+            custody.append(open_case(session, ref), "status", {}, detail=state)  # into the replies file too
         return
     try:
         triage(source.engine, case.ref, state, sealed, day)

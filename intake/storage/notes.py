@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, func, insert, or_, select, update
 
 from intake.clock import today
 from intake.storage.cases import STATUSES, StorageError
@@ -38,14 +38,16 @@ def noted_cases(engine: Engine) -> frozenset[int]:
 
 def import_notes(engine: Engine, rows: list[tuple[int, dt.date, bytes, bytes, str | None, str | None]]):  # noqa: ANN201
     """Store sealed notes and tag entries carried from a bundle (case id, day, header, body, state, state in the
-    bundle), in one transaction. A row whose header the case already has is skipped, with its state. A state is
+    bundle), in one transaction. A row whose header or body the case already has is skipped, with its state (an old
+    replies file imported again after a rewrap changed the headers stores nothing twice). A state is
     set only where the case is still in the state the bundle had (a newer change on the server wins).
     Return (the rows stored, how many were already, (case id, state asked, state kept) for each kept)."""
     added, kept = [], []
     with writing(engine) as conn:
         for row in rows:
             case_id, day, header, body, state, was = row
-            if conn.execute(select(notes.c.id).where(notes.c.case_id == case_id, notes.c.header == header)).first():
+            if conn.execute(select(notes.c.id).where(notes.c.case_id == case_id, or_(
+                    notes.c.header == header, notes.c.body == body))).first():  # a rewrap changes headers only
                 continue
             conn.execute(insert(notes).values(case_id=case_id, created=day, header=header, body=body))
             added.append(row)

@@ -122,7 +122,7 @@ def test_bundle_tags_status_and_note_reach_the_server(site, tmp_path) -> None:
     assert get_case(inst.engine, ref).status == "new"
 
     done = inst.run("import-replies", str(replies))
-    assert "stored 0 replies, 2 notes, 1 tag change (0 were already stored)" in done.stderr
+    assert "stored 0 replies, 2 notes, 1 tag change, 2 custody entries (0 were already stored)" in done.stderr
     assert "kept 'spam', not 'closed'" in done.stderr
     server = shown(inst, keys["alice"], ref)
     assert server["tags"] == sorted(["airgap", "ဒရုန်း"])
@@ -130,8 +130,8 @@ def test_bundle_tags_status_and_note_reach_the_server(site, tmp_path) -> None:
     assert [(n["status"], n["note"]) for n in server["notes"]] == [("in review", note)]
     assert get_case(inst.engine, other).status == "spam"
     again = inst.run("import-replies", str(replies))
-    assert "stored 0 replies (3 were already stored)" in again.stderr
-    assert [i.kind for i in read_replies(replies)] == ["tags", "note", "note"]
+    assert "stored 0 replies (5 were already stored)" in again.stderr
+    assert [i.kind for i in read_replies(replies)] == ["tags", "note", "custody", "note", "custody"]
     with inst.engine.begin() as conn:  # a rollback: the state moves on, then the old file comes back
         conn.execute(update(cases).where(cases.c.ref == ref).values(status="closed"))
     inst.run("import-replies", str(replies))
