@@ -149,6 +149,10 @@ def test_tampered_anchors_fail_and_are_named(tmp_path, engine, db_url, tsa):
         "junk token": (edit("timestamp", base64.b64encode(b"junk").decode()), "not an RFC 3161"),
         "day": (edit("day", today().isoformat()), "not after the end of"),
         "format": (edit("format", {"a": 1}), "unknown anchor proof format"),
+        "another item": (lambda m: m["anchor"]["items"][0].__setitem__("proof", m["anchor"]["items"][1]["proof"]),
+                         "its proof is of other sealed bytes"),  # the message's proof given as the report's
+        "renumbered": (lambda m: m["anchor"]["items"][0].update(seq=1, proof=m["anchor"]["items"][1]["proof"]),
+                       "its proof is of other sealed bytes"),
         "escape": (lambda m: m["anchor"]["files"].__setitem__("../../etc/passwd", "00"), "outside the package"),
         "nested": (lambda m: m["anchor"].__setitem__("items", [{"what": [[[[[]]]]]}]), "anchor: malformed"),
         "files": (lambda m: m["anchor"].__setitem__("files", "x" * 100000), "not an evidence manifest"),
