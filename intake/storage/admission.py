@@ -11,17 +11,8 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from intake.storage.batches import GroupCommit
-from intake.storage.budgets import charge, pending_bytes, spend
+from intake.storage.budgets import Refused, charge, pending_room, spend
 from intake.storage.lifecycle import duplicate, insert_case
-
-
-class Refused(Exception):
-    """A guard refused the report: `reason` is "replayed", "pending" (too many bytes still uploading), "held" (this
-    case's own follow-ups hold their share of the pending bytes) or "daily"."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -58,7 +49,7 @@ def admit_case(commits: GroupCommit, spent: bytes, day: int, limits: Limits, hea
             duplicate(conn, carried)
         if not spend(conn, spent, day):
             raise Refused("replayed")
-        if lengths and pending_bytes(conn) + sum(lengths) > limits.pending_bytes:
+        if lengths and not pending_room(conn, sum(lengths), limits.pending_bytes):
             raise Refused("pending")
         if not charge(conn, "browser", size, limits.daily_bytes):
             raise Refused("daily")

@@ -8,6 +8,8 @@
   JavaScript) counts sealed bytes in the transaction that stores them (`charge_stored`), so a post
   that declares a size and hangs up costs only what arrived, and a crash leaves the count equal to
   what was written; a declared size is only checked against what is left (`left_today`).
+- the pending-bytes cap (no table of its own): each upload under way holds what it has stored and at most
+  AHEAD more of what it declared (`pending_bytes`), so a declared size that never arrives holds little.
 - `upkeep`: whether the last sweep was in an odd or an even hour (not the hour itself), shared by
   every process so that the first to see the hour change sweeps: it drops old days, and expires
   uploads left idle for IDLE_SWEEPS sweeps (each newly stored part resets a case's count; a part sent
@@ -22,16 +24,42 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache
 
-from sqlalchemy import Connection, Date, Engine, Insert, bindparam, case, delete, func, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Date,
+    Engine,
+    Insert,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from intake.clock import today
+from intake.crypto.stream import PART
 from intake.storage.db import writing
-from intake.storage.schema import attachments, cases, spent_work, stored_bytes, upkeep
+from intake.storage.schema import attachments, cases, message_parts, parts, spent_work, stored_bytes, upkeep
 
 EPOCH = dt.date(1970, 1, 1)
 SWEEP_SECONDS = 3600
 IDLE_SWEEPS = 3
+AHEAD = 8 << 20  # what an upload under way holds of the pending-bytes cap beyond the parts it has stored
+
+
+class Refused(Exception):
+    """A guard refused the report: `reason` is "replayed", "pending" (too many bytes still uploading), "held" (this
+    case's own follow-ups hold their share of the pending bytes) or "daily"."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 _CHARGE = text(
     "INSERT INTO stored_bytes (day, path, bytes) SELECT :day, :path, :n WHERE :n <= :cap "
@@ -102,11 +130,39 @@ def refund(conn: Connection, path: str, day: dt.date, size: int) -> None:
         bytes=case((stored_bytes.c.bytes > size, stored_bytes.c.bytes - size), else_=0)))
 
 
+def _stored_parts(case_id: ColumnElement[int]) -> ColumnElement[int]:
+    """How many parts an upload has stored: a report's in `parts`, a carrier's under its streams in `message_parts`."""
+    reports = select(func.count()).select_from(parts).where(parts.c.case_id == case_id).scalar_subquery()
+    streams = select(attachments.c.stream).where(attachments.c.case_id == case_id, attachments.c.stream.is_not(None))
+    carried = select(func.count()).select_from(message_parts).where(message_parts.c.stream.in_(streams))
+    return reports + carried.scalar_subquery()
+
+
 def pending_bytes(conn: Connection) -> int:
-    """The sealed bytes that uploads still under way have announced (browser uploads declare their lengths)."""
-    query = select(func.coalesce(func.sum(attachments.c.length), 0)).join(
-        cases, cases.c.id == attachments.c.case_id).where(cases.c.complete.is_(False))
-    return int(conn.execute(query).scalar_one())
+    """The bytes uploads under way hold of the pending-bytes cap: each what it has stored and at most AHEAD more of
+    what it declared (browser uploads declare their lengths), so a declaration that never sends holds AHEAD."""
+    declared = (select(attachments.c.case_id, func.sum(attachments.c.length).label("declared"))
+                .join(cases, cases.c.id == attachments.c.case_id).where(cases.c.complete.is_(False))
+                .group_by(attachments.c.case_id).subquery())
+    reach = _stored_parts(declared.c.case_id) * PART + AHEAD
+    held = case((reach < declared.c.declared, reach), else_=declared.c.declared)
+    return int(conn.execute(select(func.coalesce(func.sum(held), 0))).scalar_one())
+
+
+def pending_room(conn: Connection, declared: int, cap: int) -> bool:
+    """Whether a new upload declaring `declared` stream bytes fits under the pending-bytes cap (it holds at most
+    AHEAD of them until its parts arrive)."""
+    return pending_bytes(conn) + min(declared, AHEAD) <= cap
+
+
+def part_room(conn: Connection, case_id: int, cap: int) -> bool:
+    """Whether one more part of upload `case_id` fits: a part within what its upload holds always does; beyond, only
+    while every upload's hold leaves room for it (a 503 meanwhile: the page sends the part again)."""
+    declared = conn.execute(select(func.coalesce(func.sum(attachments.c.length), 0))
+                            .where(attachments.c.case_id == case_id)).scalar_one()
+    stored = conn.execute(select(_stored_parts(literal(case_id)))).scalar_one()
+    more = min(declared, (stored + 1) * PART + AHEAD) - min(declared, stored * PART + AHEAD)
+    return more <= 0 or pending_bytes(conn) + more <= cap
 
 
 def sweep(engine: Engine, now: float, day: int) -> list[int] | None:

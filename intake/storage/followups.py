@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, Integer, delete, func, insert, litera
 
 from intake.storage import checkpoints
 from intake.storage.admission import Limits, Refused
-from intake.storage.budgets import charge, charge_stored, pending_bytes, spend, spend_form
+from intake.storage.budgets import charge, charge_stored, pending_room, spend, spend_form
 from intake.storage.cases import StorageError
 from intake.storage.db import writing
 from intake.storage.lifecycle import CARRIER, check_keys, insert_case
@@ -48,7 +48,7 @@ def admit_follow_up(engine: Engine, case_id: int, header: bytes, body: bytes, le
             raise Refused("replayed")
         if lengths and held_by_case(conn, case_id, sum(lengths), limits.case_bytes):
             raise Refused("held")
-        if lengths and pending_bytes(conn) + sum(lengths) > limits.pending_bytes:
+        if lengths and not pending_room(conn, sum(lengths), limits.pending_bytes):
             raise Refused("pending")
         if path is not None and not charge(conn, path, len(header) + len(body) + sum(lengths), limits.daily_bytes):
             raise Refused("daily")

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from intake.clock import today
 from intake.crypto.stream import PART, plain_size
 from intake.storage import checkpoints
-from intake.storage.budgets import age_uploads, charge_stored, refund, spend_form
+from intake.storage.budgets import Refused, age_uploads, charge_stored, part_room, refund, spend_form
 from intake.storage.cases import CARRIER, StorageError, new_ref, part_count
 from intake.storage.db import writing
 from intake.storage.layout import shuffle_file
@@ -149,9 +149,10 @@ def append_parts(engine: Engine, case_id: int, idx: int, first: int, data: Seque
     checkpoints.write_behind(engine)
 
 
-def put_part(engine: Engine, case_id: int, idx: int, part: int, data: bytes) -> None:
+def put_part(engine: Engine, case_id: int, idx: int, part: int, data: bytes, cap: int | None = None) -> None:
     """Store one part of an uploading attachment whose length is known (idempotent for the same bytes); only a
-    part not stored before counts as progress against the idle sweep."""
+    part not stored before counts as progress against the idle sweep. With `cap`, a new part past what its upload
+    holds of that many pending bytes is Refused("pending") while the others hold the rest (storage/budgets.py)."""
     with writing(engine, durable=False) as conn:
         # PostgreSQL: the case's row is locked until this part is stored, so a completion or delivery under way
         # waits for it or goes first (then this finds no upload): never a part written into a case already shown
@@ -167,6 +168,8 @@ def put_part(engine: Engine, case_id: int, idx: int, part: int, data: bytes) -> 
         if conn.execute(select(func.count()).select_from(table).where(*key)).scalar():
             conn.execute(update(table).where(*key).values(data=data))  # sent again: no progress, the idle count stays
         else:
+            if cap is not None and not part_room(conn, case_id, cap):
+                raise Refused("pending")
             values = {"case_id": case_id, "idx": idx} if row.stream is None else {"stream": row.stream}
             try:
                 conn.execute(insert(table).values(part=part, data=data, **values))

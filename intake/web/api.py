@@ -104,7 +104,9 @@ def upload_part(token: str, idx: int, part: int) -> tuple[str, int]:
     if len(data) > PART:
         abort(413, _("a part holds at most %(n)s bytes (docs/format.md §7)", n=PART))
     try:
-        put_part(state().engine, case_id, idx, part, data)
+        put_part(state().engine, case_id, idx, part, data, state().settings.pending_bytes)
+    except Refused as exc:
+        raise refusal(exc) from None
     except StorageError as exc:
         abort(400, _("%(error)s: cut each stream into parts of %(n)s bytes (docs/format.md §7)", error=exc, n=PART))
     return "", 204

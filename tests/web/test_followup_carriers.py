@@ -1,6 +1,7 @@
 """Issue 19, finding 5, against a live `intake serve`: one codename's follow-up carriers that declare large files
 and never send them cannot hold the pending-bytes cap, keep themselves alive by sending one part again, or drain
-the browser path's daily budget once they expire (docs/web.md, "Floods")."""
+the browser path's daily budget once they expire; nor can reports that declare large files and never send them
+hold the pending-bytes cap (docs/web.md, "Floods")."""
 
 from __future__ import annotations
 
@@ -142,3 +143,28 @@ def test_a_new_part_every_few_hours_does_not_keep_a_carrier_alive_for_weeks(live
     assert api.put(upload, IDLE_SWEEPS + 1, os.urandom(PART)) == 204
     assert expire_uploads(site.engine) == 1, "an upload begun two days ago is over, new parts or not"
     assert api.http.get(f"{api.url}/api/v1/uploads/{upload}", timeout=60).status_code == 404
+
+
+def test_declarations_that_never_send_do_not_hold_the_cap(tmp_path, db_url) -> None:
+    """At the default budgets, 17 reports declaring 490 MiB each and sending nothing (8.3 GiB of the 8 GiB pending
+    cap, 17 proofs of work) shut out every upload with files until the idle sweep removed them, two to three hours
+    later; now each holds 8 MiB (storage/budgets.AHEAD) and an honest report with a file gets in."""
+    site = make_site(tmp_path, db_url)
+    server = Server(site.env, tmp_path).start()
+    try:
+        api = Api(server.url)
+        for n in range(17):
+            held = api.report(site, lengths=[framed(490 * MIB)])
+            assert held.status_code == 201, f"declaration {n}: {held.text}"
+        honest = Api(server.url)
+        length = framed(MIB)
+        begun = honest.report(site, lengths=[length])
+        assert begun.status_code == 201, begun.text
+        upload, stream = begun.json()["upload"], os.urandom(length)
+        for number in range(2):
+            assert honest.put(upload, number, stream[number * PART:(number + 1) * PART]) == 204
+        done = honest.http.post(f"{server.url}/api/v1/uploads/{upload}/complete", timeout=60)
+        assert done.status_code == 200, done.text
+    finally:
+        server.stop()
+        site.engine.dispose()
