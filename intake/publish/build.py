@@ -1,13 +1,17 @@
 """`intake-review publish`: a copy of a case to publish (photos with faces hidden, text redacted) and its check page.
 
-DIR/publication/ holds only what was made anew: photo-N.jpg re-encoded from hidden pixels (no metadata, no name
-the reporter chose) and report.txt. DIR/check.html and DIR/check/ are for the reviewer who checks it first.
+DIR/publication/ holds only what was made anew: photo-N.jpg (and message-S-photo-N.jpg for the thread's files)
+re-encoded from hidden pixels (no metadata, no name the reporter chose) and report.txt. DIR/check.html and
+DIR/check/ are for the reviewer who checks it first.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from intake.crypto.errors import CryptoError
@@ -44,7 +48,7 @@ def publish_case(session, ref: str, out: Path, words: tuple[str, ...], custody=N
         raise
     for p in photos:
         state = (f"{p.regions} regions hidden" + "".join(f"; {n}" for n in p.notes)) if p.published else p.why
-        echo(terminal_text(f"attachment {p.index} ({p.name}): {state}"), err=True)
+        echo(terminal_text(f"{p.label} ({p.name}): {state}"), err=True)
     for f in fields:
         echo(terminal_text(f"field {f.name}: {f.note or f'{f.count} spans replaced'}"), err=True)
     echo(terminal_text(f"published case {case.case.ref} into {out / 'publication'}: check every photo in "
@@ -53,8 +57,36 @@ def publish_case(session, ref: str, out: Path, words: tuple[str, ...], custody=N
         custody.append(case, "export", hashes, "publish: faces hidden, text redacted")
     damaged = [p for p in photos if p.why and p.why.startswith("damaged")]
     if damaged:
-        raise ReviewError(f"case {case.case.ref}: attachment {damaged[0].index} is {damaged[0].why}",
+        raise ReviewError(f"case {case.case.ref}: {damaged[0].label} is {damaged[0].why}",
                           "restore the case from a backup; the rest was published", DAMAGED_CASE)
+
+
+@dataclass
+class Item:
+    """A file of the case: the report's attachment N, or file N of a thread's message, and how to read it."""
+
+    label: str
+    stem: str
+    name: str
+    size: int
+    plaintext: Callable[[], Iterator[bytes]]
+
+
+def _items(case: OpenCase) -> Iterator[Item | Photo]:
+    """The report's files, then each message's; a message whose files cannot be trusted, as a Photo saying why."""
+    for idx, entry in enumerate(case.report.body.attachments):
+        yield Item(f"attachment {idx + 1}", f"photo-{idx + 1}", entry.name, entry.size,
+                   functools.partial(case.plaintext, idx))
+    for message in case.thread():
+        seq = message.message.seq
+        if message.opened is None or "unverified" in message.shown:
+            if message.message.lengths:
+                why = message.shown.get("error") or message.shown.get("unverified")
+                yield Photo(f"message {seq}", "its files", "", why=f"not published: the message is not trusted ({why})")
+            continue
+        for idx, entry in enumerate(message.opened.body.attachments):
+            yield Item(f"message {seq} file {idx + 1}", f"message-{seq}-photo-{idx + 1}", entry.name, entry.size,
+                       functools.partial(case.message_plaintext, message, idx))
 
 
 def _write(case: OpenCase, folder: Folder, found, words: int) -> tuple[list[Photo], list[Redacted], dict[str, str]]:  # noqa: ANN001
@@ -62,10 +94,13 @@ def _write(case: OpenCase, folder: Folder, found, words: int) -> tuple[list[Phot
     public, check = folder.folder("publication"), folder.folder("check")
     photos, hashes = [], {}
     with Publisher() as publisher:
-        for idx, entry in enumerate(case.report.body.attachments):
-            photo = Photo(idx + 1, entry.name, entry.type)
+        for item in _items(case):
+            if isinstance(item, Photo):
+                photos.append(item)
+                continue
+            photo = Photo(item.label, item.name, "")
             try:
-                data, photo.kind = _photo(case, idx, entry.size)
+                data, photo.kind = _photo(item)
             except CryptoError as exc:
                 data, photo.why = None, f"damaged ({exc.expect}): not published"
             if data is not None:
@@ -74,11 +109,11 @@ def _write(case: OpenCase, folder: Folder, found, words: int) -> tuple[list[Phot
                 if isinstance(done, str):
                     photo.why = done
                 else:
-                    photo.published, photo.outlined = f"photo-{idx + 1}.jpg", f"check/photo-{idx + 1}.jpg"
+                    photo.published, photo.outlined = f"{item.stem}.jpg", f"check/{item.stem}.jpg"
                     photo.regions, photo.rounds, photo.notes = len(done.boxes), done.rounds, done.notes
                     _put(public, photo.published, done.jpeg)
-                    _put(check, f"photo-{idx + 1}.jpg", done.outlined)
-                    hashes[f"published attachment {idx + 1}"] = hashlib.sha256(done.jpeg).hexdigest()
+                    _put(check, photo.published, done.outlined)
+                    hashes[f"published {item.label}"] = hashlib.sha256(done.jpeg).hexdigest()
             elif photo.why is None:
                 photo.why = BY_HAND if photo.kind not in PHOTOS else f"not published: larger than {MAX_INPUT >> 20} MiB"
             photos.append(photo)
@@ -90,14 +125,14 @@ def _write(case: OpenCase, folder: Folder, found, words: int) -> tuple[list[Phot
     return photos, fields, hashes
 
 
-def _photo(case: OpenCase, idx: int, size: int) -> tuple[bytes | None, str | None]:
+def _photo(item: Item) -> tuple[bytes | None, str]:
     """The file in clear if it is a photo small enough to publish (its type read from its first bytes)."""
-    chunks = case.plaintext(idx)
+    chunks = item.plaintext()
     first = next(chunks, b"")
-    kind = sniff(first[:16])
-    if kind not in PHOTOS or size > MAX_INPUT:
+    kind = sniff(first[:16]) or "unknown"
+    if kind not in PHOTOS or item.size > MAX_INPUT:
         chunks.close()  # type: ignore[attr-defined]
-        return None, kind or "unknown"
+        return None, kind
     return first + b"".join(chunks), kind  # the whole stream: its size and checksum are checked at its end
 
 

@@ -25,7 +25,7 @@ STYLE_HASH = "sha256-" + base64.b64encode(hashlib.sha256(STYLE.encode()).digest(
 class Photo:
     """One attachment as the sheet shows it: published (with its outlined copy) or not, and why."""
 
-    index: int
+    label: str
     name: str
     kind: str
     published: str | None = None
@@ -44,8 +44,8 @@ def _e(value: object) -> str:
 def _photo(p: Photo) -> str:
     notes = "".join(f"<br>{_e(n)}" for n in p.notes)
     regions = "1 region" if p.regions == 1 else f"{p.regions} regions"
-    return (f'<figure><img src="{escape(p.outlined or "")}" alt="photo {p.index} as published, hidden regions '
-            f'outlined"><figcaption><b>{escape(p.published or "")}</b>: attachment {p.index} '
+    return (f'<figure><img src="{escape(p.outlined or "")}" alt="{escape(p.label)} as published, hidden regions '
+            f'outlined"><figcaption><b>{escape(p.published or "")}</b>: {escape(p.label)} '
             f'(&ldquo;<bdi>{_e(p.name)}</bdi>&rdquo;): <b>{regions} hidden</b>, outlined and numbered '
             f'(the detectors found nothing more after {p.rounds} rounds).{notes}</figcaption></figure>')
 
@@ -54,7 +54,7 @@ def contact_sheet(ref: str, photos: list[Photo], fields: list[Redacted], words: 
     """The whole page."""
     shown = [p for p in photos if p.published]
     left = [p for p in photos if not p.published]
-    rows = "".join(f"<tr><td>{p.index}</td><td><bdi>{_e(p.name)}</bdi></td><td>{_e(p.kind)}</td>"
+    rows = "".join(f"<tr><td>{escape(p.label)}</td><td><bdi>{_e(p.name)}</bdi></td><td>{_e(p.kind)}</td>"
                    f"<td>{_e(p.why)}</td></tr>" for p in left)
     text = "".join(f"<tr><td>{_e(f.name)}</td><td>{_e(f.text) if f.text is not None else ''}</td>"
                    f"<td>{f.count}</td><td>{_e(f.note or '')}</td></tr>" for f in fields)
@@ -71,7 +71,7 @@ reflections, a house or street that names a place). The outlined regions were fi
 <h2>Photos ({len(shown)} published)</h2>
 {''.join(_photo(p) for p in shown) or '<p>No photo was published.</p>'}
 <h2>Not published ({len(left)})</h2>
-{f'<table><tr><th>#</th><th>name</th><th>type</th><th>why</th></tr>{rows}</table>' if left else '<p>None.</p>'}
+{f'<table><tr><th>file</th><th>name</th><th>type</th><th>why</th></tr>{rows}</table>' if left else '<p>None.</p>'}
 <h2>The text as published (publication/report.txt)</h2>
 <p>{words} word{'' if words == 1 else 's'} or phrase{'' if words == 1 else 's'} given to --redact; each span found
 is replaced by the same marker. Read the text for names and places the list missed.</p>
