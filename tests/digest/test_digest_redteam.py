@@ -66,8 +66,9 @@ def red(tmp_path_factory):
     url, reviewer, refs, what = hostile_cases(base, listener.url)
     runs = {lang: reviewer.run("digest", "--pages-in", lang, "--out", str(base / lang), where=("--db", url))
             for lang in LANGS}
-    runs["shared"] = reviewer.run("digest", "--share", "--min-count", "2", "--out", str(base / "shared"),
-                                  where=("--db", url))
+    for lang in ("en", "my"):
+        runs[f"shared-{lang}"] = reviewer.run("digest", "--share", "--min-count", "2", "--pages-in", lang, "--out",
+                                              str(base / f"shared-{lang}"), where=("--db", url))
     yield base, refs, what, runs, listener
     listener.sock.close()
 
@@ -93,23 +94,28 @@ def _inert(watched, requests, folder) -> None:
 
 
 def test_every_page_is_inert_fetches_nothing_and_fits_a_phone(browser, red):
-    """Each language, the index and every case page (km and my on a 360 px phone, en at 1000 px): inert, nothing
-    fetched but the folder's own files, the listener never reached, nothing wider than the phone."""
-    base, refs, _, runs, listener = red
+    """km and my: the index and every case page on a 360 px phone; en: the index and the case with markup in every
+    field at 1000 px; the shared digest on the phone: inert, nothing fetched but the folder's own files, the
+    listener never reached, nothing wider than the phone."""
+    base, refs, what, runs, listener = red
     for lang in LANGS:
         folder = base / lang
         pages = [folder / "index.html", *sorted((folder / "cases").glob("*.html"))]
         assert len(pages) == len(refs) + 1
+        if lang == "en":
+            fields = next(ref for ref, kind in what.items() if kind == "fields")
+            pages = [folder / "index.html", folder / "cases" / f"{fields}.html"]
         for path in pages:
             context, watched, requests = _open(browser, path, 1000 if lang == "en" else 360)
             _inert(watched, requests, folder)
             assert lang == "en" or watched.page.evaluate(OVERFLOW) == [], f"{lang} {path.name}"
             context.close()
-    context, watched, requests = _open(browser, base / "shared" / "index.html", 360)
-    _inert(watched, requests, base / "shared")
-    assert watched.page.evaluate(OVERFLOW) == []
-    assert watched.page.locator("a").count() == 0
-    context.close()
+    for lang in ("en", "my"):
+        context, watched, requests = _open(browser, base / f"shared-{lang}" / "index.html", 360)
+        _inert(watched, requests, base / f"shared-{lang}")
+        assert watched.page.evaluate(OVERFLOW) == [], lang
+        assert watched.page.locator("a").count() == 0
+        context.close()
     assert listener.connections == 0
     for run in runs.values():  # the reviewer's terminal gets one plain line per digest, whatever the photos held
         assert run.stderr.rstrip("\n").isprintable()
