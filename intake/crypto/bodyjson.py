@@ -73,6 +73,10 @@ def _check_strings(value: object) -> None:
             todo.extend(item)
 
 
+_DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_int=_integer, parse_float=_no_fraction,
+                            parse_constant=_no_fraction)  # made once: json.loads with hooks makes one per call
+
+
 def loads(data: bytes) -> object:
     """Parse UTF-8 JSON bytes under rules 1-5 of §5.1, or raise ValueError saying which rule broke."""
     text = data.decode("utf-8")
@@ -80,8 +84,7 @@ def loads(data: bytes) -> object:
         raise ValueError("the JSON starts with a byte order mark")
     check_depth(data)
     try:
-        value = json.loads(text, object_pairs_hook=_pairs, parse_int=_integer, parse_float=_no_fraction,
-                           parse_constant=_no_fraction)
+        value = _DECODER.decode(text)
     except RecursionError as exc:
         raise ValueError("the JSON is nested too deep") from exc
     if b"\\u" in data:  # only a \u escape can make a lone surrogate: UTF-8 cannot encode one

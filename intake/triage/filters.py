@@ -51,7 +51,7 @@ def keep(record: CaseRecord, filters: Filters, wanted_words: tuple[str, ...] = (
         return False
     if tags and not tags.issubset(record.tags):
         return False
-    return matches(record.text, wanted_words)
+    return not wanted_words or matches(record.text, wanted_words)  # the text is folded only for a search
 
 
 def select(records: Iterable[CaseRecord], filters: Filters) -> list[CaseRecord]:
