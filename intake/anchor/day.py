@@ -41,20 +41,21 @@ def anchor_day(engine: Engine, day: dt.date, today: dt.date, tsa_url: str | None
         raise AnchorError(f"{day} has not begun: anchor a day that has ended (the default) or today")
     partial = day == today
     stored = get_anchor(engine, day)
-    if stored is not None and not stored.partial:
-        stamped = stored.timestamp is not None
-        if not stamped and tsa_url:
-            store_timestamp(engine, day, timestamp.request(tsa_url, stored.root))
-            stamped = True
-        return Outcome(day, False, -1, len(stored.leaves), stored.root, stamped, True)
-    items = list(day_items(engine, day))
-    digests = [merkle.item_from_hashes(i.header_sha256, i.body_sha256, i.stream_sha256s) for i in items]
-    leaves = merkle.padded(digests)
-    root = merkle.root(leaves)
-    put_anchor(engine, StoredAnchor(day, partial, tuple(leaves), root, None), items)
-    if tsa_url and not partial:
-        store_timestamp(engine, day, timestamp.request(tsa_url, root))
-    return Outcome(day, partial, len(items), len(leaves), root, bool(tsa_url) and not partial, False)
+    if stored is None or stored.partial:
+        items = list(day_items(engine, day))
+        digests = [merkle.item_from_hashes(i.header_sha256, i.body_sha256, i.stream_sha256s) for i in items]
+        leaves = merkle.padded(digests)
+        fresh = StoredAnchor(day, partial, tuple(leaves), merkle.root(leaves), None)
+        stored = put_anchor(engine, fresh, items)
+        if stored is fresh:
+            if tsa_url and not partial:
+                store_timestamp(engine, day, fresh.root, timestamp.request(tsa_url, fresh.root))
+            return Outcome(day, partial, len(items), len(leaves), fresh.root, bool(tsa_url) and not partial, False)
+    stamped = stored.timestamp is not None  # a whole anchor, stored before or by another run meanwhile
+    if not stamped and tsa_url:
+        store_timestamp(engine, day, stored.root, timestamp.request(tsa_url, stored.root))
+        stamped = True
+    return Outcome(day, False, -1, len(stored.leaves), stored.root, stamped, True)
 
 
 def case_proof(engine: Engine, case_id: int, seq: int = REPORT_SEQ) -> dict[str, Any] | None:

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
-from intake.storage.cases import iter_parts
+from intake.storage.cases import StorageError, iter_parts
 from intake.storage.db import writing
 from intake.storage.schema import anchor_items, anchors, attachments, cases, message_attachments, messages
 
@@ -95,22 +96,39 @@ def get_anchor(engine: Engine, day: dt.date) -> StoredAnchor | None:
     return StoredAnchor(row.day, row.partial, leaves, row.root, row.timestamp)
 
 
-def put_anchor(engine: Engine, anchor: StoredAnchor, items: list[Item]) -> None:
-    """Store `anchor` for its day with the items it holds, in place of a partial anchor of that day."""
-    with writing(engine) as conn:
-        conn.execute(delete(anchor_items).where(anchor_items.c.day == anchor.day))
-        conn.execute(delete(anchors).where(anchors.c.day == anchor.day))
-        conn.execute(insert(anchors).values(day=anchor.day, partial=anchor.partial, leaves=b"".join(anchor.leaves),
-                                            root=anchor.root, timestamp=anchor.timestamp))
-        if items:
-            conn.execute(insert(anchor_items), [{"case_id": i.case_id, "seq": i.seq, "day": anchor.day,
-                                                 "header_sha256": i.header_sha256} for i in items])
+def put_anchor(engine: Engine, anchor: StoredAnchor, items: list[Item]) -> StoredAnchor:
+    """Store `anchor` for its day with the items it holds, in place of a partial anchor of that day; return the
+    anchor the day keeps. A whole anchor is never replaced: when another run stored one meanwhile (two runs at
+    once, or a partial run begun before midnight), that one is kept and returned."""
+    for _ in range(2):
+        try:
+            with writing(engine) as conn:
+                held = select(anchors.c.partial).where(anchors.c.day == anchor.day)
+                if engine.dialect.name == "postgresql":
+                    held = held.with_for_update()
+                if conn.execute(held).scalar_one_or_none() is False:
+                    break
+                conn.execute(delete(anchor_items).where(anchor_items.c.day == anchor.day))
+                conn.execute(delete(anchors).where(anchors.c.day == anchor.day))
+                conn.execute(insert(anchors).values(day=anchor.day, partial=anchor.partial,
+                                                    leaves=b"".join(anchor.leaves), root=anchor.root,
+                                                    timestamp=anchor.timestamp))
+                if items:
+                    conn.execute(insert(anchor_items), [{"case_id": i.case_id, "seq": i.seq, "day": anchor.day,
+                                                         "header_sha256": i.header_sha256} for i in items])
+            return anchor
+        except IntegrityError:  # PostgreSQL: another run inserted the day's first anchor meanwhile
+            continue
+    kept = get_anchor(engine, anchor.day)
+    if kept is None or kept.partial:
+        raise StorageError(f"the anchor of {anchor.day} kept changing while it was stored: run it again")
+    return kept
 
 
-def put_timestamp(engine: Engine, day: dt.date, timestamp: bytes) -> None:
-    """Add the timestamp to a day's stored anchor."""
+def put_timestamp(engine: Engine, day: dt.date, root: bytes, timestamp: bytes) -> None:
+    """Add the timestamp of `root` to a day's stored anchor, only while that anchor has that root."""
     with writing(engine) as conn:
-        conn.execute(update(anchors).where(anchors.c.day == day).values(timestamp=timestamp))
+        conn.execute(update(anchors).where(anchors.c.day == day, anchors.c.root == root).values(timestamp=timestamp))
 
 
 def anchored_item(engine: Engine, case_id: int, seq: int = REPORT_SEQ) -> tuple[dt.date, Item] | None:
