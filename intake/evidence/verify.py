@@ -22,10 +22,13 @@ def verify_package(folder: Path, key: str | None = None, tsa_ca: bytes | None = 
     what is wrong (the manifest, the signature, which file, the anchor's proof or timestamp)."""
     problems: list[str] = []
     data = _read(folder / MANIFEST, MAX_MANIFEST)
+    if not (folder / SIGNATURE).is_file():  # ssh-keygen would wait on a pipe or a device
+        problems.append(f"{SIGNATURE}: missing or not a file")
     line = key or _read(folder / SIGNER, 4096).decode("ascii", "replace").strip()
     try:
         signer = fingerprint(line)
-        verify(allowed_signers(line), data, folder / SIGNATURE)
+        if not problems:
+            verify(allowed_signers(line), data, folder / SIGNATURE)
     except SigningError as exc:
         problems.append(f"{MANIFEST} / {SIGNATURE}: {exc.message} (one of them changed since it was signed, or "
                         "another key signed it)")
@@ -59,6 +62,9 @@ def verify_package(folder: Path, key: str | None = None, tsa_ca: bytes | None = 
 
 
 def _read(path: Path, limit: int) -> bytes:
+    if not path.is_file():  # a pipe or a device would block or never end
+        raise ReviewError(f"cannot read {path}: {'not a file' if path.exists() else 'no such file'}",
+                          "give the folder the package was written to", DAMAGED_CASE)
     try:
         with path.open("rb") as f:
             data = f.read(limit + 1)
@@ -105,6 +111,8 @@ def _check(folder: Path, path: str, sha: str) -> list[str]:
 def _sums(folder: Path, expected: dict[str, str]) -> list[str]:
     """SHA256SUMS (checked above against the manifest) names every other file with its hash."""
     problems = []
+    if not (folder / SUMS).is_file():
+        return []  # already named by _check (a pipe would never end)
     try:
         lines = (folder / SUMS).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
