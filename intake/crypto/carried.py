@@ -1,5 +1,5 @@
-"""Carried files: a sealed report with its keyring serial and codename lookup, as the offline kit writes it
-(docs/format.md §13). Read as it arrives, without any key."""
+"""Carried files: a sealed report with its keyring serial and codename lookup, signed by the key that sealed its
+header's stanza 0, as the offline kit writes it (docs/format.md §13). Read as it arrives, without any key."""
 
 from __future__ import annotations
 
@@ -8,16 +8,28 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from intake.crypto.envelope import BODY_SIZES, MAX_ATTACHMENTS, Header, header_length, parse_header, stanza_count
-from intake.crypto.errors import MalformedEnvelope, TruncatedAttachment, UnsupportedVersion
+from intake.crypto.envelope import (
+    BODY_SIZES,
+    KIT_VERSION,
+    MAX_ATTACHMENTS,
+    Header,
+    header_length,
+    parse_header,
+    stanza_count,
+)
+from intake.crypto.errors import CarriedSignatureError, MalformedEnvelope, TruncatedAttachment, UnsupportedVersion
 from intake.crypto.keys import generichash
+from intake.crypto.kitsign import SIGNATURE_BYTES, SIGNER_BYTES, CarriedSigner, check_signed
 from intake.crypto.stream import plain_size
 
 MAGIC = b"INTKFILE"
-VERSION = 1
+VERSION = 2  # version 1 (an unsigned prefix, made by the kit before §13.1 signed it) is refused: get a new kit
 LOOKUP_BYTES = 32
-PREFIX = len(MAGIC) + 1 + 8 + LOOKUP_BYTES  # 49 bytes before the sealed report file (§13.1)
+FIELDS = len(MAGIC), len(MAGIC) + 1 + 8 + LOOKUP_BYTES + SIGNER_BYTES  # what the signature covers of the prefix
+PREFIX = FIELDS[1] + SIGNATURE_BYTES  # 145 bytes before the sealed report file (§13.1)
 CARRIED_DOMAIN = b"intake-carried-v1"
+OLD_KIT = ("this file was made by an older kit, whose files anyone who carries them could change: get a new kit, "
+           "seal the report again with it and send the new file")
 
 
 def carried_id(header: bytes) -> bytes:
@@ -25,31 +37,44 @@ def carried_id(header: bytes) -> bytes:
     return generichash(32, CARRIED_DOMAIN + header)
 
 
-def carried_prefix(serial: int, lookup: bytes) -> bytes:
-    """The 49 bytes a carried file starts with (§13.1)."""
+def carried_prefix(serial: int, lookup: bytes, signer: CarriedSigner, header: bytes, body: bytes) -> bytes:
+    """The 145 bytes a carried file starts with (§13.1): magic, version, serial, lookup, signer, signature."""
     if len(lookup) != LOOKUP_BYTES or not 0 <= serial < 1 << 64:
         raise ValueError("a carried file needs a 32-byte lookup and a serial of 8 bytes")
-    return MAGIC + bytes([VERSION]) + struct.pack(">Q", serial) + lookup
+    fields = MAGIC + bytes([VERSION]) + struct.pack(">Q", serial) + lookup + signer.public
+    return fields + signer.sign(fields[len(MAGIC):], header, body)
 
 
-def write_carried(out: BinaryIO, serial: int, lookup: bytes, header: bytes, body: bytes,
+def write_carried(out: BinaryIO, serial: int, lookup: bytes, signer: CarriedSigner, header: bytes, body: bytes,
                   streams: Iterable[tuple[int, Iterable[bytes]]]) -> None:
-    """Write a carried file: the prefix, then the sealed report file of §8."""
+    """Write a carried file: the signed prefix, then the sealed report file of §8 (its header sealed by `signer`)."""
     from intake.crypto.container import write_envelope
 
-    out.write(carried_prefix(serial, lookup))
+    out.write(carried_prefix(serial, lookup, signer, header, body))
     write_envelope(out, header, body, streams)
+
+
+def check_carried(fields: bytes, signature: bytes, header: Header, body: bytes) -> None:
+    """§13.2 step 6: a version 3 header, and the prefix `fields` (version .. signer) signed by its stanza 0's
+    sealer over the header and body; else CarriedSignatureError."""
+    if header.version != KIT_VERSION:
+        raise CarriedSignatureError(f"a carried file's header is version {KIT_VERSION}, not {header.version}")
+    signer = fields[-SIGNER_BYTES:]
+    check_signed(fields, signer, signature, header.raw, header.stanzas[0][1], body)
 
 
 @dataclass(frozen=True)
 class CarriedHead:
-    """What a carried file says before its streams: keyring serial, lookup, header, body and stream count."""
+    """What a carried file says before its streams: keyring serial, lookup, header, body and stream count, and its
+    signer and signature (checked)."""
 
     serial: int
     lookup: bytes
     header: Header
     body: bytes
     count: int
+    signer: bytes
+    signature: bytes
 
 
 @dataclass
@@ -126,10 +151,13 @@ class CarriedParser:
         if step == "prefix":
             if got[:len(MAGIC)] != MAGIC:
                 raise MalformedEnvelope("not a carried file: it does not start with INTKFILE (format.md §13)")
+            if got[len(MAGIC)] == 1:
+                raise UnsupportedVersion(OLD_KIT)
             if got[len(MAGIC)] != VERSION:
                 raise UnsupportedVersion(f"carried file version {got[len(MAGIC)]} is not supported")
             (serial,) = struct.unpack(">Q", got[9:17])
-            self._fields.update(serial=serial, lookup=got[17:PREFIX], start=got[PREFIX:])
+            self._fields.update(serial=serial, lookup=got[17:17 + LOOKUP_BYTES], fields=got[len(MAGIC):FIELDS[1]],
+                                signature=got[FIELDS[1]:PREFIX], start=got[PREFIX:])
             stanza_count(got[PREFIX:])
             self._step = "header"
         elif step == "header":
@@ -144,12 +172,14 @@ class CarriedParser:
             self._step = "body"
         elif step == "body":
             self._fields["body"] = got
+            check_carried(self._fields["fields"], self._fields["signature"], self._fields["header"], got)  # type: ignore[arg-type]
             self._step = "count"
         elif step == "count":
             if got[0] > MAX_ATTACHMENTS:
                 raise MalformedEnvelope(f"a report carries at most {MAX_ATTACHMENTS} attachments, not {got[0]}")
             f = self._fields
-            self.head = CarriedHead(f["serial"], f["lookup"], f["header"], f["body"], got[0])  # type: ignore[arg-type]
+            self.head = CarriedHead(f["serial"], f["lookup"], f["header"], f["body"], got[0],  # type: ignore[arg-type]
+                                    f["fields"][-SIGNER_BYTES:], f["signature"])  # type: ignore[index, arg-type]
             self._step = "length" if got[0] else "end"
             yield ("head", self.head)
         elif step == "length":

@@ -25,11 +25,14 @@ from intake.crypto.errors import (
     UnsupportedVersion,
 )
 from intake.crypto.keys import Identity, Recipient, generichash
+from intake.crypto.kitsign import CarriedSigner
 from intake.crypto.stream import StreamSealer
 
 MAGIC = b"INTK"
 VERSION = 1  # the header of §4; also the version byte of the body's additional data, whatever the header's
 REPORTER_VERSION = 2  # a header whose stanza 0 is the reporter's stanza (§4.1)
+KIT_VERSION = 3  # the same, written by the offline kit: stanza 0 sealed by the carried file's signer (§4.1, §13.1)
+REPORTER_VERSIONS = (REPORTER_VERSION, KIT_VERSION)
 KEY_BYTES = 32
 KEY_ID_BYTES = 16
 SEALED_KEY_BYTES = KEY_BYTES + sodium.crypto_box_SEALBYTES
@@ -71,13 +74,13 @@ class Header:
 
     @property
     def version(self) -> int:
-        """The header's version byte: 1, or 2 when stanza 0 is the reporter's (§4.1)."""
+        """The header's version byte: 1, or 2 or 3 when stanza 0 is the reporter's (§4.1)."""
         return self.raw[4]
 
     @property
     def reporter(self) -> str | None:
-        """The key id of the reporter's stanza (stanza 0 of a version 2 header), else None."""
-        return self.stanzas[0][0] if self.version == REPORTER_VERSION else None
+        """The key id of the reporter's stanza (stanza 0 of a version 2 or 3 header), else None."""
+        return self.stanzas[0][0] if self.version in REPORTER_VERSIONS else None
 
     @property
     def reviewer_key_ids(self) -> list[str]:
@@ -89,13 +92,13 @@ def stanza_count(prefix: bytes) -> int:
     """Check the first 6 bytes of a header and return its stanza count (§4 steps 1-3)."""
     if len(prefix) < 6 or prefix[:4] != MAGIC:
         raise MalformedHeader("not an intake header: the magic bytes are missing")
-    if prefix[4] not in (VERSION, REPORTER_VERSION):
+    if prefix[4] not in (VERSION, *REPORTER_VERSIONS):
         raise UnsupportedVersion(f"format version {prefix[4]} is not supported: upgrade intake")
     count = prefix[5]
     if not 1 <= count <= MAX_STANZAS:
         raise MalformedHeader(f"a header must have 1 to {MAX_STANZAS} stanzas, not {count}")
-    if prefix[4] == REPORTER_VERSION and count < 2:
-        raise MalformedHeader("a version 2 header has the reporter's stanza and at least one reviewer's")
+    if prefix[4] in REPORTER_VERSIONS and count < 2:
+        raise MalformedHeader(f"a version {prefix[4]} header has the reporter's stanza and at least one reviewer's")
     return count
 
 
@@ -138,14 +141,21 @@ def _check_recipients(recipients: Sequence[Recipient], reporter: str | None) -> 
         raise ValueError("the reporter's reply key is a reviewer's key: refuse it")
 
 
-def seal_header(report_key: bytes, recipients: Sequence[Recipient], reporter: Recipient | None = None) -> bytes:
+def seal_header(report_key: bytes, recipients: Sequence[Recipient], reporter: Recipient | None = None,
+                signer: CarriedSigner | None = None) -> bytes:
     """Write a header sealing K to each recipient (§4); with `reporter`, a version 2 header whose stanza 0 seals K
-    to the reporter's reply recipient (§4.1)."""
+    to the reporter's reply recipient (§4.1), or with a carried file's `signer` too, a version 3 header whose
+    stanza 0 that signer seals (§13.1)."""
     _check_recipients(recipients, reporter.key_id if reporter else None)
     stanzas = [_stanza(report_key, r) for r in recipients]
     if reporter is None:
+        if signer is not None:
+            raise ValueError("a carried file's header needs the reporter's stanza: the keyring leaves no room")
         return _signed(report_key, VERSION, stanzas)
-    return _signed(report_key, REPORTER_VERSION, [_stanza(report_key, reporter), *stanzas])
+    if signer is None:
+        return _signed(report_key, REPORTER_VERSION, [_stanza(report_key, reporter), *stanzas])
+    first = bytes.fromhex(reporter.key_id) + signer.seal(report_key, reporter.public_key)
+    return _signed(report_key, KIT_VERSION, [first, *stanzas])
 
 
 @dataclass(frozen=True, repr=False)
@@ -182,14 +192,14 @@ def open_header(raw: bytes, identities: Iterable[Identity]) -> Opened:
 
 
 def rewrap_header(opened: Opened, recipients: Sequence[Recipient]) -> bytes:
-    """A new header for the same K, sealed to exactly `recipients`; a version 2 header keeps its reporter's stanza
+    """A new header for the same K, sealed to exactly `recipients`; a version 2 or 3 header keeps its reporter's stanza
     byte for byte, in first place (§4.1)."""
     header = opened.header
     if header.reporter is None:
         return seal_header(opened.report_key, recipients)
     _check_recipients(recipients, header.reporter)
     stanzas = [header.raw[6:6 + STANZA_BYTES], *(_stanza(opened.report_key, r) for r in recipients)]
-    return _signed(opened.report_key, REPORTER_VERSION, stanzas)
+    return _signed(opened.report_key, header.version, stanzas)
 
 
 def padded_size(json_length: int) -> int:
@@ -278,9 +288,10 @@ class Sealer:
         manifest = [replace(e, original_sha256=o) for e, o in zip(self.manifest, chosen, strict=True)]
         return seal_body(self.report_key, Body(dict(fields), manifest, reply_key, zawgyi=tuple(zawgyi)))
 
-    def header(self, reporter: Recipient | None = None) -> bytes:
-        """Seal K to the recipients, and to the reporter's reply recipient when given (§4.1)."""
-        return seal_header(self.report_key, self.recipients, reporter)
+    def header(self, reporter: Recipient | None = None, signer: CarriedSigner | None = None) -> bytes:
+        """Seal K to the recipients, and to the reporter's reply recipient when given (§4.1; by a carried file's
+        `signer`: §13.1)."""
+        return seal_header(self.report_key, self.recipients, reporter, signer)
 
 
 def attachment_key(report_key: bytes, index: int) -> bytes:

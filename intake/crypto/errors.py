@@ -55,6 +55,12 @@ class MalformedEnvelope(CryptoError):
     expect = "malformed envelope"
 
 
+class CarriedSignatureError(CryptoError):
+    """A carried file's first bytes are not signed by the key that sealed its header: they were changed on the way."""
+
+    expect = "carried signature"
+
+
 class WrongThread(CryptoError):
     """The reporter's stanza is not this thread's reply recipient: the message or report belongs elsewhere."""
 
@@ -100,6 +106,7 @@ ALL = (
     DamagedAttachment,
     TruncatedAttachment,
     MalformedEnvelope,
+    CarriedSignatureError,
     WrongThread,
     ThreadMacError,
     WrongSender,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from intake.crypto.envelope import Body, ManifestEntry, Opened, Sealer, attachment_key, open_body, open_header
 from intake.crypto.errors import CryptoError, DamagedAttachment, WrongThread
 from intake.crypto.keys import Identity, Recipient
+from intake.crypto.kitsign import CarriedSigner
 from intake.crypto.stream import open_stream, padme
 
 
@@ -23,7 +24,8 @@ class SealedReport:
 
 def seal_report(recipients: Sequence[Recipient], fields: dict[str, str],
                 files: Iterable[tuple[str, str, Iterable[bytes]]] = (), reply_key: str | None = None,
-                report_key: bytes | None = None, reporter_stanza: bool = True) -> SealedReport:
+                report_key: bytes | None = None, reporter_stanza: bool = True,
+                signer: CarriedSigner | None = None) -> SealedReport:
     """Seal a report and its files (name, media type, chunks) in memory; for small reports and tests.
 
     With a reply key the header carries the reporter's stanza (§4.1) unless `reporter_stanza` is false (a report
@@ -31,7 +33,7 @@ def seal_report(recipients: Sequence[Recipient], fields: dict[str, str],
     sealer = Sealer(recipients, report_key)
     streams = seal_files(sealer, files)
     reporter = Recipient.parse(reply_key) if reply_key is not None and reporter_stanza else None
-    return SealedReport(sealer.header(reporter), sealer.body(fields, reply_key), streams)
+    return SealedReport(sealer.header(reporter, signer), sealer.body(fields, reply_key), streams)
 
 
 def seal_files(sealer: Sealer, files: Iterable[tuple[str, str, Iterable[bytes]]],

@@ -26,7 +26,7 @@ from intake.storage.lifecycle import (
 )
 from intake.storage.streams import missing_parts
 from intake.storage.threads import ThreadFull
-from intake.web.carrying import arriving, check_kit_keys
+from intake.web.carrying import arriving, check_kit_keys, check_signed_request
 from intake.web.checks import check_report
 from intake.web.guards import no_space, refusal, thread_full
 from intake.web.limits import below_floor
@@ -56,6 +56,8 @@ def begin() -> tuple[Response, int]:
     keyring, carried = intake.keyring.current(), data.get("carried") is True
     kit = partial(check_kit_keys, intake.engine, keyring, kit_days=intake.settings.kit_days) if carried else None
     checked = check_report(data, keyring, intake.settings.max_report_bytes, kit)
+    if carried:
+        check_signed_request(data, parse_header(checked.header), checked.body, checked.lookup)  # type: ignore[arg-type]
     if below_floor(intake.disk, len(checked.header) + len(checked.body) + sum(checked.lengths),
                    intake.settings.free_floor):
         raise no_space()

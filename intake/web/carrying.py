@@ -1,17 +1,51 @@
-"""Which keyrings a report carried in from the offline kit may be sealed to (docs/format.md §13.3), for both
-ways in: the /sealed form without JavaScript (web/sealed.py) and the API with `carried` (web/api.py)."""
+"""Which keyrings a report carried in from the offline kit may be sealed to (docs/format.md §13.3), and its
+signature (§13.2), for both ways in: the /sealed form without JavaScript (web/sealed.py) and the API with
+`carried` (web/api.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import struct
 
 from flask_babel import gettext as _
 from sqlalchemy import Engine
 
 from intake.clock import today
+from intake.crypto.carried import VERSION, check_carried
+from intake.crypto.envelope import Header
+from intake.crypto.errors import CryptoError
+from intake.crypto.kitsign import SIGNATURE_BYTES, SIGNER_BYTES
 from intake.keys.keyring import Keyring
 from intake.storage.keyring_state import kept
-from intake.web.checks import ReportRefused
+from intake.web.checks import ReportRefused, from_b64url
+
+
+def not_whole(detail: object) -> str:
+    """What to tell whoever sends a file that is not a whole carried file, or one changed on the way."""
+    return _("This is not a whole report file from the kit. Nothing was stored. Send the file the kit saved, as it "
+             "is.") + f" ({detail})"
+
+
+def old_kit() -> str:
+    """What to tell whoever sends a file made by a kit whose files were not signed (format.md §13.1 version 1)."""
+    return _("This file was made by an older kit, which did not protect the file on its way. Nothing was stored. "
+             "Get a new kit from this site, seal the report again with it and send the new file.")
+
+
+def check_signed_request(data: dict[str, object], header: Header, body: bytes, lookup: bytes) -> None:
+    """The API's carried report: its `signer` and `signature` sign the serial, lookup, header and body as the file's
+    prefix did (format.md §13.2 step 6); a request without them comes from an older kit."""
+    signer, signature = data.get("signer"), data.get("signature")
+    if not isinstance(signer, str) or not isinstance(signature, str):
+        raise ReportRefused(old_kit())
+    raw = [from_b64url(signer), from_b64url(signature)]
+    if raw[0] is None or raw[1] is None or len(raw[0]) != SIGNER_BYTES or len(raw[1]) != SIGNATURE_BYTES:
+        raise ReportRefused(not_whole("`signer` and `signature` are base64url of 32 and 64 bytes"))
+    fields = bytes([VERSION]) + struct.pack(">Q", data["keyring_serial"]) + lookup + raw[0]  # type: ignore[arg-type]
+    try:
+        check_carried(fields, raw[1], header, body)
+    except CryptoError as exc:
+        raise ReportRefused(not_whole(exc)) from None
 
 
 def out_of_date(serial: int) -> ReportRefused:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
-from intake.crypto.envelope import BODY_SIZES, MAX_ATTACHMENTS, parse_header
+from intake.crypto.envelope import BODY_SIZES, KIT_VERSION, MAX_ATTACHMENTS, parse_header
 from intake.crypto.errors import CryptoError
 from intake.crypto.stream import plain_size
 from intake.keys.keyring import Keyring, KeyringError
@@ -62,6 +62,9 @@ def check_report(data: dict[str, object], keyring: Keyring, max_bytes: int,
     except CryptoError as exc:
         raise ReportRefused(_("the sealed header is not valid (%(error)s): reload the page and send the "
                                 "report again", error=exc)) from None
+    if parsed.version == KIT_VERSION and kit_keys is None:
+        raise ReportRefused(_("the sealed header is not valid (%(error)s): reload the page and send the "
+                              "report again", error="version 3 is the offline kit's: send its file on /sealed"))
     try:
         if kit_keys is not None:
             kit_keys(data.get("keyring_serial"), parsed.reviewer_key_ids)

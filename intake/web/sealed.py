@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 
-from intake.crypto.carried import CarriedParser, carried_id
+from intake.crypto.carried import OLD_KIT, CarriedParser, carried_id
 from intake.crypto.errors import CryptoError
 from intake.crypto.stream import PART
 from intake.keys.keyring import Keyring
@@ -27,7 +27,7 @@ from intake.storage.lifecycle import (
     discard,
     open_arrival,
 )
-from intake.web.carrying import arriving, check_kit_keys
+from intake.web.carrying import arriving, check_kit_keys, not_whole, old_kit
 from intake.web.checks import ReportRefused
 from intake.web.guards import check_server_post, nojs_busy, report_resent
 from intake.web.report import LEADING, read_token
@@ -54,9 +54,10 @@ class Known(Exception):
 
 
 def bad_file(exc: CryptoError) -> CarriedRefused:
-    """What to tell whoever sends a file that is not a whole carried file."""
-    return CarriedRefused(_("This is not a whole report file from the kit. Nothing was stored. Send the file the kit "
-                            "saved, as it is.") + f" ({exc})")
+    """What to tell whoever sends a file that is not a whole carried file (or one from an older kit)."""
+    if str(exc) == OLD_KIT:
+        return CarriedRefused(old_kit())
+    return CarriedRefused(not_whole(exc))
 
 
 class CarriedWriter:

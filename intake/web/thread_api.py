@@ -9,7 +9,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 from flask_babel import gettext as _
 
 from intake.crypto.codename import lookup_of
-from intake.crypto.envelope import BODY_SIZES, REPORTER_VERSION, parse_header
+from intake.crypto.envelope import BODY_SIZES, REPORTER_VERSIONS, parse_header
 from intake.crypto.errors import CryptoError
 from intake.keys.keyring import KeyringError
 from intake.storage.admission import Refused
@@ -83,7 +83,7 @@ def thread_json() -> Response:
 
 
 def _reporter_key_id(case_id: int) -> str | None:
-    """The key id of the case's reporter's stanza (header version 2), which a follow-up's stanza 0 must carry."""
+    """The key id of the case's reporter's stanza (header version 2 or 3), which a follow-up's stanza 0 must carry."""
     header = case_header(state().engine, case_id)
     try:
         return parse_header(header).reporter if header is not None else None
@@ -92,9 +92,9 @@ def _reporter_key_id(case_id: int) -> str | None:
 
 
 def _report(case: Case | None) -> dict[str, object] | None:
-    """The sealed header and body of a report the codename opens (header version 2, format.md §4.1), for the page
+    """The sealed header and body of a report the codename opens (header version 2 or 3, format.md §4.1), for the page
     to open; None for a report sent before (its files are never sent back, only their lengths)."""
-    if case is None or case.header[4:5] != bytes([REPORTER_VERSION]):
+    if case is None or case.header[4] not in REPORTER_VERSIONS:
         return None
     return {"header": _b64(case.header), "body": _b64(case.body), "lengths": list(case.lengths)}
 

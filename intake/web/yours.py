@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
-from intake.crypto.envelope import REPORTER_VERSION
+from intake.crypto.envelope import REPORTER_VERSIONS
 from intake.crypto.errors import CryptoError
 from intake.crypto.keys import Identity
 from intake.crypto.report import open_report
@@ -61,7 +61,7 @@ def size_text(size: int) -> str:
 
 def reopened(case: Case, identity: Identity) -> Yours:
     """The case's report opened with the reporter's reply identity; a note when it cannot be."""
-    if case.header[4:5] != bytes([REPORTER_VERSION]):
+    if case.header[4] not in REPORTER_VERSIONS:
         return Yours(note=_("Your report cannot be shown here: it was sent before reports could be opened again "
                             "with the codename. The reviewers have it."))
     try:

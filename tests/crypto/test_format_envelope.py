@@ -73,7 +73,7 @@ def test_header_writer_refuses_17_recipients_and_duplicates() -> None:
 @pytest.mark.parametrize(("mutate", "error"), [
     (lambda h: h[:5], MalformedHeader),
     (lambda h: b"XNTK" + h[4:], MalformedHeader),
-    (lambda h: h[:4] + b"\x03" + h[5:], UnsupportedVersion),  # 2 is the reporter's stanza's header (§4.1)
+    (lambda h: h[:4] + b"\x04" + h[5:], UnsupportedVersion),  # 2 is the reporter's stanza's header, 3 the kit's (§4.1)
     (lambda h: h[:4] + b"\x02\x01" + h[6:6 + 96] + h[-32:], MalformedHeader),  # version 2 needs a reviewer stanza
     (lambda h: h[:4] + b"\x00" + h[5:], UnsupportedVersion),
     (lambda h: h[:5] + b"\x00" + h[6:], MalformedHeader),

@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 
 from intake.crypto.carried import PREFIX, write_carried
 from intake.crypto.codename import derive_keys, make_codename
+from intake.crypto.kitsign import CarriedSigner
+from intake.crypto.report import seal_report
 from intake.storage.threads import salt
 from tests.support.hostile_http import HANG, check_answer, measure, start_target
 from tests.support.proof import soak_size
@@ -37,9 +39,12 @@ def target(tmp_path_factory):
     keys = derive_keys(make_codename(), salt(made.site.engine))
     made.files = []
     for sizes in ((), (10,), (1, 70000)):
-        report = made.sealed(sizes)
+        signer = CarriedSigner.generate()
+        report = seal_report(made.reporter.recipients, {"incident_type": "other", "description": "hostile test"},
+                             [(f"f{i}.bin", "application/octet-stream", [bytes([i]) * n]) for i, n in enumerate(sizes)],
+                             reply_key=str(keys.identity.recipient), signer=signer)
         out = io.BytesIO()
-        write_carried(out, made.reporter.serial, keys.lookup, report.header, report.body,
+        write_carried(out, made.reporter.serial, keys.lookup, signer, report.header, report.body,
                       [(len(s), [s]) for s in report.streams])
         made.files.append(out.getvalue())
     made.baseline = measure(lambda: post(made, made.files[2] + b"\0"))  # a refusal after the whole file
@@ -63,7 +68,7 @@ def marks(data: bytes) -> list[int]:
     header = 38 + 96 * data[PREFIX + 5]
     at = PREFIX + header
     body = struct.unpack(">I", data[at:at + 4])[0]
-    return [0, 8, 9, 17, PREFIX, PREFIX + 4, PREFIX + 5, at, at + 4, at + 4 + body, at + 5 + body,
+    return [0, 8, 9, 17, 49, 81, PREFIX, PREFIX + 4, PREFIX + 5, at, at + 4, at + 4 + body, at + 5 + body,
             min(at + 13 + body, len(data)), len(data)]
 
 
@@ -119,7 +124,8 @@ def test_hostile_carried_begins(target, data) -> None:
     anything = st.one_of(st.none(), st.booleans(), st.integers(-(1 << 70), 1 << 70), st.text(max_size=50),
                          st.binary(max_size=40).map(b64), st.lists(st.integers(0, 1 << 40), max_size=34))
     request = {"carried": True, "keyring_serial": head.serial, "header": b64(head.header.raw),
-               "body": b64(head.body), "lengths": [len(s) for s in streams], "lookup": b64(head.lookup)}
+               "body": b64(head.body), "lengths": [len(s) for s in streams], "lookup": b64(head.lookup),
+               "signer": b64(head.signer), "signature": b64(head.signature)}
     for name in data.draw(st.sets(st.sampled_from(sorted(request)))):
         request[name] = data.draw(anything)
     reporter = target.reporter

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from intake.crypto.carried import read_carried, write_carried
 from intake.crypto.codename import derive_keys, make_codename
+from intake.crypto.kitsign import CarriedSigner
 from intake.crypto.report import seal_report
 from intake.keys.keyring import load_keyring
 from intake.storage.schema import case_carried, case_lookups, spent_work
@@ -18,22 +19,25 @@ from tests.support.nojs import post
 from tests.support.web import b64, csrf_token, rows, solve
 
 
-def carried_file(site, fields=None, files=(), recipients=None, serial=None) -> tuple[bytes, str]:
+def carried_file(site, fields=None, files=(), recipients=None, serial=None, lookup=None) -> tuple[bytes, str]:
     """A carried file sealed to the site's keyring (or `recipients`, named as keyring `serial`), and its codename."""
     keyring = load_keyring(site.settings.keys_dir, site.settings.keyring_signer)
-    return carried_for(keyring, site.engine, fields, files, recipients, serial)
+    return carried_for(keyring, site.engine, fields, files, recipients, serial, lookup)
 
 
-def carried_for(keyring, engine, fields=None, files=(), recipients=None, serial=None) -> tuple[bytes, str]:
-    """A carried file sealed to `keyring` (or `recipients`, named as keyring `serial`) of the instance of `engine`."""
+def carried_for(keyring, engine, fields=None, files=(), recipients=None, serial=None,
+                lookup=None) -> tuple[bytes, str]:
+    """A carried file sealed to `keyring` (or `recipients`, named as keyring `serial`) of the instance of `engine`,
+    signed as the kit signs it (its own `lookup` instead of the codename's, for a carrier's forgery)."""
     codename = make_codename()
     keys = derive_keys(codename, salt(engine))
+    signer = CarriedSigner.generate()
     report = seal_report(keyring.recipients() if recipients is None else recipients,
                          fields or {"incident_type": "drone", "description": "carried in", "lang": "km"},
-                         [(n, t, [d]) for n, t, d in files], reply_key=str(keys.identity.recipient))
+                         [(n, t, [d]) for n, t, d in files], reply_key=str(keys.identity.recipient), signer=signer)
     out = io.BytesIO()
-    write_carried(out, keyring.serial if serial is None else serial, keys.lookup, report.header, report.body,
-                  [(len(s), [s]) for s in report.streams])
+    write_carried(out, keyring.serial if serial is None else serial, lookup or keys.lookup, signer, report.header,
+                  report.body, [(len(s), [s]) for s in report.streams])
     return out.getvalue(), codename
 
 
@@ -64,6 +68,7 @@ def api_request(client, data: bytes, **changes) -> dict[str, object]:
     challenge = client.get("/api/v1/challenge").get_json()
     request = {"carried": True, "keyring_serial": head.serial, "header": b64(head.header.raw), "body": b64(head.body),
                "lengths": [len(s) for s in streams], "lookup": b64(head.lookup), "website": "",
+               "signer": b64(head.signer), "signature": b64(head.signature),
                "pow_challenge": challenge["challenge"], "pow_nonce": solve(challenge["challenge"], challenge["bits"])}
     return {**request, **changes}
 

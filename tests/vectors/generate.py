@@ -137,9 +137,9 @@ def main() -> None:
     write("10-no-match", "no match", [stranger], envelope(three), "sealed to three others")
     h = bytearray(base.header); h[0:4] = b"INTX"
     write("11-malformed-header-magic", "malformed header", [ids[0]], envelope(base, bytes(h)), "wrong magic")
-    h = bytearray(base.header); h[4] = 3
+    h = bytearray(base.header); h[4] = 4
     write("12-unsupported-version", "unsupported version", [ids[0]], envelope(base, bytes(h)),
-          "version 3 (version 2 is the header with a reporter's stanza, format.md §4.1)")
+          "version 4 (2 is the header with a reporter's stanza, 3 the offline kit's, format.md §4.1)")
     h = bytearray(base.header[:6]); h[5] = 0
     write("13-malformed-header-no-stanza", "malformed header", [ids[0]], envelope(base, bytes(h) + base.header[-32:]),
           "zero stanzas")

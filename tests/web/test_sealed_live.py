@@ -39,6 +39,7 @@ def api(url: str, data: bytes) -> requests.Response:
     challenge = http.get(url + "/api/v1/challenge", timeout=60).json()
     request = {"carried": True, "keyring_serial": head.serial, "header": b64(head.header.raw), "body": b64(head.body),
                "lengths": [len(s) for s in streams], "lookup": b64(head.lookup),
+               "signer": b64(head.signer), "signature": b64(head.signature),
                "pow_challenge": challenge["challenge"], "pow_nonce": solve(challenge["challenge"], challenge["bits"])}
     headers = {"X-CSRFToken": token, "Content-Type": "application/json"}
     begun = http.post(url + "/api/v1/reports", data=json.dumps(request), headers=headers, timeout=60)

@@ -61,7 +61,7 @@ REFUSALS = [
     ("bad pow", {"pow_challenge": "AAAA"}, 400, "proof of work is not valid"),
     ("unsolved pow", {"pow_nonce": "unsolved-nonce-"}, 400, "not solved"),
     ("bad magic", {"header": b64(b"XXXX" + bytes(200))}, 400, "sealed header is not valid"),
-    ("version 3", {"header": b64(b"INTK\x03\x01" + bytes(128))}, 400, "format version 3"),
+    ("version 4", {"header": b64(b"INTK\x04\x01" + bytes(128))}, 400, "format version 4"),
     ("version 2 alone", {"header": b64(b"INTK\x02\x01" + bytes(128))}, 400, "at least one reviewer's"),
     ("header cut", {"header": b64(b"INTK\x01\x02" + bytes(100))}, 400, "must be 230 bytes"),
     ("too few keys", {"header": "WRONG"}, 400, "not sealed to every current key"),

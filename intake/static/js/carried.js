@@ -1,11 +1,32 @@
 // Carried files (docs/format.md §13), read: the /sealed page checks one before sending it (the kit, js/kit.js,
 // writes them). tests/vectors/*.carried are run against readCarried.
 
-import { FormatError, parseHeader } from "./seal.js";
+import { FormatError, concat, headerVersion, parseHeader } from "./seal.js";
 
 const MAGIC = new TextEncoder().encode("INTKFILE");
-const VERSION = 1;
-const PREFIX = 49;
+const VERSION = 2;
+const FIELDS = 81; // magic .. signer: bytes 8 to 81 are signed (§13.1)
+const PREFIX = FIELDS + 64;
+const DOMAIN = new TextEncoder().encode("intake-carried-v2");
+
+export function carriedSigned(fields, header, body) {
+  // What a carried file's signature covers (§13.1): the domain, version .. signer, H(header), H(body).
+  const H = (x) => globalThis.sodium.crypto_generichash(32, x, null);
+  return concat(DOMAIN, fields, H(header), H(body));
+}
+
+function checkSigned(head, header, body) {
+  // §13.2 step 6: a version 3 header whose stanza 0 the signer sealed, and the signature over prefix, header, body.
+  const S = globalThis.sodium;
+  const bad = (why) => new FormatError("carried signature", why);
+  if (headerVersion(header) !== 3) throw bad("the header is not the kit's (version 3)");
+  let ephemeral = null;
+  try { ephemeral = S.crypto_sign_ed25519_pk_to_curve25519(head.slice(49, FIELDS)); } catch (e) { throw bad("not a valid signer"); }
+  if (!S.memcmp(ephemeral, header.slice(6 + 16, 6 + 48))) throw bad("the signer did not seal the header");
+  if (!S.crypto_sign_verify_detached(head.slice(FIELDS, PREFIX), carriedSigned(head.slice(8, FIELDS), header, body), head.slice(49, FIELDS))) {
+    throw bad("the first bytes were changed on the way");
+  }
+}
 const STANZA = 96;
 const MAX_ATTACHMENTS = 32;
 const BODY_SIZES = new Set(Array.from({ length: 11 }, (_, k) => 40 + (1 << (10 + k))));
@@ -28,6 +49,7 @@ export async function readCarried(blob) {
   const read = async (at, n) => new Uint8Array(await blob.slice(at, at + n).arrayBuffer());
   const head = await read(0, PREFIX + 6);
   if (head.length < MAGIC.length || MAGIC.some((b, i) => head[i] !== b)) throw envelope("not a carried file");
+  if (head[8] === 1) throw new FormatError("unsupported version", "a file of an older kit: get a new kit");
   if (head[8] !== VERSION) throw new FormatError("unsupported version", `carried file version ${head[8]}`);
   if (head.length < PREFIX + 6) throw envelope("the file ends inside its head");
   let at = PREFIX + 38 + STANZA * head[PREFIX + 5];
@@ -47,6 +69,7 @@ export async function readCarried(blob) {
   at += bodyLength;
   const count = (await read(at, 1))[0];
   if (body.length !== bodyLength || count === undefined) throw envelope("the file ends inside the body");
+  checkSigned(head, header, body);
   if (count > MAX_ATTACHMENTS) throw envelope("too many attachments");
   at += 1;
   const streams = [];
@@ -61,5 +84,6 @@ export async function readCarried(blob) {
     at += length;
   }
   if (at !== blob.size) throw envelope("bytes after the last attachment");
-  return { serial: readBe(head, 9, 8), lookup: head.slice(17, PREFIX), header, body, streams };
+  return { serial: readBe(head, 9, 8), lookup: head.slice(17, 49), signer: head.slice(49, FIELDS),
+    signature: head.slice(FIELDS, PREFIX), header, body, streams };
 }

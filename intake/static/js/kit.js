@@ -12,7 +12,8 @@ const $ = (id) => document.getElementById(id);
 const DATA = JSON.parse($("kit-data").textContent);
 const LANGS = ["km", "my", "en"];
 const FILE_NAME = "report.sealed";
-const CARRIED_MAGIC = [...new TextEncoder().encode("INTKFILE"), 1]; // and version 1 (docs/format.md §13.1)
+const CARRIED_MAGIC = [...new TextEncoder().encode("INTKFILE"), 2]; // and version 2 (docs/format.md §13.1)
+const CARRIED_DOMAIN = new TextEncoder().encode("intake-carried-v2");
 let texts = {};
 let chosen = null;
 let keyring = null; // {serial, recipients} once its signature is checked
@@ -129,7 +130,9 @@ async function seal(fields, files) {
   const manifest = await manifestOf(files, true); // with each file's hash before cleaning, as the page's
   const reportKey = newReportKey();
   const body = sealBody(reportKey, fields, manifest, keys.recipient.text);
-  const header = sealHeader(reportKey, keyring.recipients, keyring.recipients.length < MAX_STANZAS ? keys.recipient : null);
+  if (keyring.recipients.length >= MAX_STANZAS) throw new Error("the keyring leaves no room for the codename");
+  const signer = globalThis.sodium.crypto_sign_keypair(); // signs this file's first bytes (docs/format.md §13.1)
+  const header = sealHeader(reportKey, keyring.recipients, keys.recipient, signer);
   const total = manifest.reduce((n, m) => n + streamLength(m.size, true), 0) || 1;
   let done = 0;
   const streams = [];
@@ -143,7 +146,9 @@ async function seal(fields, files) {
     streams.push({ length: streamLength(manifest[i].size, true), parts });
   }
   globalThis.sodium.memzero(reportKey);
-  return { file: carriedFile(keyring.serial, keys.lookup, header, body, streams), codename };
+  const file = carriedFile(keyring.serial, keys.lookup, signer, header, body, streams);
+  globalThis.sodium.memzero(signer.privateKey);
+  return { file, codename };
 }
 
 function be(value, bytes) {
@@ -153,9 +158,12 @@ function be(value, bytes) {
   return out;
 }
 
-function carriedFile(serial, lookup, header, body, streams) {
+function carriedFile(serial, lookup, signer, header, body, streams) {
   // The carried file as a Blob (docs/format.md §13.1): `streams` is a list of {length, parts} with each stream's sealed parts.
-  const pieces = [new Uint8Array(CARRIED_MAGIC), be(serial, 8), lookup, header, be(body.length, 4), body,
+  const S = globalThis.sodium;
+  const fields = concat(new Uint8Array(CARRIED_MAGIC), be(serial, 8), lookup, signer.publicKey);
+  const signed = concat(CARRIED_DOMAIN, fields.slice(8), S.crypto_generichash(32, header, null), S.crypto_generichash(32, body, null));
+  const pieces = [fields, S.crypto_sign_detached(signed, signer.privateKey), header, be(body.length, 4), body,
     new Uint8Array([streams.length])];
   for (const s of streams) pieces.push(be(s.length, 8), ...s.parts);
   return new Blob(pieces, { type: "application/octet-stream" });

@@ -18,6 +18,7 @@ export const MAX_ATTACHMENTS = 32;
 const MAGIC = enc.encode("INTK");
 const VERSION = 1; // the header of §4, and the version byte of the body's additional data whatever the header's
 const REPORTER_VERSION = 2; // a header whose stanza 0 is the reporter's stanza (§4.1)
+const KIT_VERSION = 3; // the same, sealed by the offline kit: stanza 0 by the carried file's signer (§13.1)
 const BODY_VERSION = 2;
 const MAX_SIZE = 2 ** 32;
 const STANZA = 16 + 80;
@@ -122,17 +123,28 @@ export function newReportKey() {
   return S().randombytes_buf(32);
 }
 
-export function sealHeader(reportKey, recipients, reporter = null) {
+function sealBy(message, publicKey, signer) {
+  // crypto_box_seal with the X25519 form of a carried file's Ed25519 signer as its ephemeral key (§13.1).
+  const secret = S().crypto_sign_ed25519_sk_to_curve25519(signer.privateKey);
+  const ephemeral = S().crypto_scalarmult_base(secret);
+  const nonce = S().crypto_generichash(24, concat(ephemeral, publicKey), null);
+  return concat(ephemeral, S().crypto_box_easy(message, nonce, publicKey, secret));
+}
+
+export function sealHeader(reportKey, recipients, reporter = null, signer = null) {
   // MAGIC, version, n, one stanza per recipient, MAC (§4). With `reporter` (the reply recipient of the report's
-  // codename, from codename.js) the header is version 2 and its stanza 0 seals K to the reporter (§4.1).
+  // codename, from codename.js) the header is version 2 and its stanza 0 seals K to the reporter (§4.1); with a
+  // carried file's `signer` too (crypto_sign_keypair), version 3, stanza 0 sealed by that signer (§13.1).
   const room = MAX_STANZAS - (reporter ? 1 : 0);
   if (recipients.length < 1 || recipients.length > room) throw new Error(`a report needs 1 to ${room} reviewer keys`);
   const ids = recipients.map((r) => r.keyId);
   if (new Set(ids).size !== ids.length) throw new Error("the same recipient is listed twice");
   if (reporter && ids.includes(reporter.keyId)) throw new Error("the reply key is a reviewer's key");
   const all = reporter ? [reporter, ...recipients] : recipients;
-  const stanzas = all.map((r) => concat(S().from_hex(r.keyId), S().crypto_box_seal(reportKey, r.publicKey)));
-  const signed = concat(MAGIC, new Uint8Array([reporter ? REPORTER_VERSION : VERSION, all.length]), ...stanzas);
+  const stanzas = all.map((r, i) => concat(S().from_hex(r.keyId),
+    i === 0 && reporter && signer ? sealBy(reportKey, r.publicKey, signer) : S().crypto_box_seal(reportKey, r.publicKey)));
+  const version = reporter ? (signer ? KIT_VERSION : REPORTER_VERSION) : VERSION;
+  const signed = concat(MAGIC, new Uint8Array([version, all.length]), ...stanzas);
   return concat(signed, S().crypto_generichash(32, signed, derive(reportKey, 1)));
 }
 
@@ -219,17 +231,17 @@ export function readEnvelope(data) {
 function stanzaCount(prefix) {
   // §4 steps 1-3 on the first 6 bytes.
   if (prefix.length < 6 || MAGIC.some((b, i) => prefix[i] !== b)) throw new FormatError("malformed header", "not an intake header");
-  if (prefix[4] !== VERSION && prefix[4] !== REPORTER_VERSION) {
+  if (![VERSION, REPORTER_VERSION, KIT_VERSION].includes(prefix[4])) {
     throw new FormatError("unsupported version", `format version ${prefix[4]} is not supported`);
   }
   const n = prefix[5];
   if (n < 1 || n > MAX_STANZAS) throw new FormatError("malformed header", `a header must have 1 to 16 stanzas, not ${n}`);
-  if (prefix[4] === REPORTER_VERSION && n < 2) throw new FormatError("malformed header", "a version 2 header needs a reviewer stanza");
+  if (prefix[4] !== VERSION && n < 2) throw new FormatError("malformed header", "a reporter's header needs a reviewer stanza");
   return n;
 }
 
 export function headerVersion(raw) {
-  // The version byte of a header that parseHeader accepted: 2 when stanza 0 is the reporter's (§4.1).
+  // The version byte of a header that parseHeader accepted: 2 or 3 when stanza 0 is the reporter's (§4.1).
   return raw[4];
 }
 
@@ -352,10 +364,10 @@ export function openStream(reportKey, index, stream, entry, padded) {
 
 export function openReportHead(header, body, attachments, identities) {
   // Open a report's header and body (§4, §5) with identities from parseIdentity, or a reporter's reply identity
-  // from codename.js, and check a version 2 header's stanza 0 against the body's reply key (§4.1): {reportKey, body}.
+  // from codename.js, and check a version 2 or 3 header's stanza 0 against the body's reply key (§4.1): {reportKey, body}.
   const reportKey = openHeader(header, identities);
   const opened = openBody(reportKey, body, attachments);
-  if (headerVersion(header) === REPORTER_VERSION) {
+  if (headerVersion(header) !== VERSION) {
     const reporter = parseHeader(header)[0].keyId;
     let reply = null;
     try { reply = opened.reply_key === null ? null : parseRecipient(opened.reply_key); } catch (e) { reply = null; }

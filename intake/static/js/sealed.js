@@ -26,6 +26,7 @@ async function send(file) {
   show(texts.msgWork);
   const request = { carried: true, keyring_serial: carried.serial, header: b64url(carried.header),
     body: b64url(carried.body), lengths: carried.streams.map((s) => s.length), lookup: b64url(carried.lookup),
+    signer: b64url(carried.signer), signature: b64url(carried.signature),
     website: form.elements.website.value, ...(await solveWork()) };
   const begun = await upload.request("POST", "/api/v1/reports", JSON.stringify(request), "application/json");
   if (begun.ref) return { ref: begun.ref, new: begun.new !== false };
