@@ -18,10 +18,12 @@ from intake.crypto.carried import FIELDS, PREFIX, carried_prefix, read_carried
 from intake.crypto.codename import derive_keys
 from intake.crypto.errors import DamagedAttachment, HeaderMacError
 from intake.crypto.kitsign import CarriedSigner
+from intake.crypto.message import open_message
 from intake.storage.schema import case_lookups
-from intake.storage.threads import salt
+from intake.storage.threads import case_by_lookup, salt, thread
 from tests.support.carried import api_begin, api_request, carried_file, counts, post_sealed, sealed_token
 from tests.support.nojs import post
+from tests.support.threads import SEALED, form_token
 from tests.support.web import b64, csrf_token, open_stored
 
 THEIRS = bytes(range(32))  # the lookup of a codename the carrier made
@@ -147,3 +149,26 @@ def test_any_changed_byte_before_the_streams_is_refused(client, site):
     ref = re.search(r'id="receipt">([^<]+)<', answer.get_data(as_text=True)).group(1)
     with pytest.raises(DamagedAttachment):
         open_stored(site.engine, ref, site.identities)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_reporter_of_a_kit_case_rereads_it_and_writes_to_its_thread(client, site):
+    """A case carried in has a version 3 header: the reporter's codename (without JavaScript) reopens the report
+    through the kit's stanza 0 and posts a follow-up, which the reviewers open as bound to the thread."""
+    good, codename = carried_file(site, fields={"incident_type": "drone", "description": "seen at the bridge",
+                                                "lang": "km"})
+    assert post_sealed(client, good).status_code == 200
+    page = client.post("/check", data={"csrf_token": csrf_token(client), "codename": codename})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "seen at the bridge" in text  # reopened with the reply identity (web/yours.py)
+    sent = post(client, {"csrf_token": form_token(text), "sealed": SEALED.search(text).group(1),
+                         "message": "the drone came back"}, "/check")
+    assert sent.status_code == 200, sent.get_data(as_text=True)[-800:]
+    keys = derive_keys(codename, salt(site.engine))
+    stored = thread(site.engine, case_by_lookup(site.engine, keys.lookup)[0])
+    assert len(stored) == 1
+    opened = open_message(stored[0].header, stored[0].body, 0, site.identities[:1], keys.identity.recipient,
+                          "reporter")
+    assert opened.bound
+    assert opened.body.text == "the drone came back"
