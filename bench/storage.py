@@ -39,7 +39,7 @@ from intake.storage.lifecycle import (
 )
 from intake.web.sealing import BATCH
 
-UNLIMITED = Limits(daily_bytes=1 << 40, pending_bytes=1 << 40)
+UNLIMITED = Limits(daily_bytes=1 << 40, pending_bytes=1 << 40, case_bytes=1 << 40)
 POSTGRES = os.environ.get("INTAKE_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from intake.storage.batches import GroupCommit
-from intake.storage.budgets import Refused, charge, pending_room, spend
+from intake.storage.budgets import Refused, charge, left_today, pending_room, spend
 from intake.storage.lifecycle import duplicate, insert_case
 
 
@@ -51,7 +51,8 @@ def admit_case(commits: GroupCommit, spent: bytes, day: int, limits: Limits, hea
             raise Refused("replayed")
         if lengths and not pending_room(conn, sum(lengths), limits.pending_bytes):
             raise Refused("pending")
-        if not charge(conn, "browser", size, limits.daily_bytes):
+        if left_today(conn, "browser", limits.daily_bytes) < size or not charge(
+                conn, "browser", len(header) + len(body), limits.daily_bytes):  # its parts count as they arrive
             raise Refused("daily")
         return Admitted(*insert_case(conn, header, body, "browser", key_ids, lengths, complete=not lengths,
                                      lookup=lookup, carried=carried))

@@ -4,10 +4,12 @@
   of each no-JS page's form token that sent something (a reload posts it again) and its day,
   keyed by the digest (SQLite WITHOUT ROWID), so neither a time nor an insertion order is kept;
   the days that can no longer be spent are dropped whole.
-- `stored_bytes`: the bytes taken today on each path, against a daily budget. The server path (no
-  JavaScript) counts sealed bytes in the transaction that stores them (`charge_stored`), so a post
-  that declares a size and hangs up costs only what arrived, and a crash leaves the count equal to
-  what was written; a declared size is only checked against what is left (`left_today`).
+- `stored_bytes`: the bytes taken today on each path, against a daily budget. Both paths count sealed
+  bytes in the transaction that stores them (`charge_stored`: the no-JS path each batch of parts, the
+  browser path each new part; each path's header and body as they are stored), so an upload that
+  declares a size and never sends it costs only what arrived, there is nothing to refund, and a crash
+  leaves the count equal to what was written; a declared size is only checked against what is left
+  (`left_today`).
 - the pending-bytes cap (no table of its own): each upload under way holds what it has stored and at most
   AHEAD more of what it declared (`pending_bytes`), so a declared size that never arrives holds little.
 - `upkeep`: whether the last sweep was in an odd or an even hour (not the hour itself), shared by
@@ -122,12 +124,6 @@ def left_today(conn: Connection, path: str, cap: int) -> int:
     spent = conn.execute(select(stored_bytes.c.bytes).where(stored_bytes.c.day == today(),
                                                             stored_bytes.c.path == path)).scalar()
     return cap - (spent or 0)
-
-
-def refund(conn: Connection, path: str, day: dt.date, size: int) -> None:
-    """Give back `size` bytes counted on `path` on `day` that never arrived (an upload expired or discarded)."""
-    conn.execute(update(stored_bytes).where(stored_bytes.c.day == day, stored_bytes.c.path == path).values(
-        bytes=case((stored_bytes.c.bytes > size, stored_bytes.c.bytes - size), else_=0)))
 
 
 def _stored_parts(case_id: ColumnElement[int]) -> ColumnElement[int]:

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, Integer, delete, func, insert, litera
 
 from intake.storage import checkpoints
 from intake.storage.admission import Limits, Refused
-from intake.storage.budgets import charge, charge_stored, pending_room, spend, spend_form
+from intake.storage.budgets import charge, charge_stored, left_today, pending_room, spend, spend_form
 from intake.storage.cases import StorageError
 from intake.storage.db import writing
 from intake.storage.lifecycle import CARRIER, check_keys, insert_case
@@ -50,7 +50,8 @@ def admit_follow_up(engine: Engine, case_id: int, header: bytes, body: bytes, le
             raise Refused("held")
         if lengths and not pending_room(conn, sum(lengths), limits.pending_bytes):
             raise Refused("pending")
-        if path is not None and not charge(conn, path, len(header) + len(body) + sum(lengths), limits.daily_bytes):
+        if path is not None and (left_today(conn, path, limits.daily_bytes) < len(header) + len(body) + sum(lengths)
+                                 or not charge(conn, path, len(header) + len(body), limits.daily_bytes)):
             raise Refused("daily")
         if not lengths:
             append_message(conn, case_id, "reporter", header, body)

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from intake.clock import today
 from intake.crypto.stream import PART, plain_size
 from intake.storage import checkpoints
-from intake.storage.budgets import Refused, age_uploads, charge_stored, part_room, refund, spend_form
+from intake.storage.budgets import Refused, age_uploads, charge_stored, part_room, spend_form
 from intake.storage.cases import CARRIER, StorageError, new_ref, part_count
 from intake.storage.db import writing
 from intake.storage.layout import shuffle_file
@@ -149,10 +149,13 @@ def append_parts(engine: Engine, case_id: int, idx: int, first: int, data: Seque
     checkpoints.write_behind(engine)
 
 
-def put_part(engine: Engine, case_id: int, idx: int, part: int, data: bytes, cap: int | None = None) -> None:
+def put_part(engine: Engine, case_id: int, idx: int, part: int, data: bytes, cap: int | None = None,
+             daily: int | None = None) -> None:
     """Store one part of an uploading attachment whose length is known (idempotent for the same bytes); only a
     part not stored before counts as progress against the idle sweep. With `cap`, a new part past what its upload
-    holds of that many pending bytes is Refused("pending") while the others hold the rest (storage/budgets.py)."""
+    holds of that many pending bytes is Refused("pending") while the others hold the rest; with `daily`, a new
+    part is counted on the browser path's budget of that many bytes a day as it is stored (DaySpent if over:
+    storage/budgets.py)."""
     with writing(engine, durable=False) as conn:
         # PostgreSQL: the case's row is locked until this part is stored, so a completion or delivery under way
         # waits for it or goes first (then this finds no upload): never a part written into a case already shown
@@ -170,6 +173,8 @@ def put_part(engine: Engine, case_id: int, idx: int, part: int, data: bytes, cap
         else:
             if cap is not None and not part_room(conn, case_id, cap):
                 raise Refused("pending")
+            if daily is not None:
+                charge_stored(conn, "browser", len(data), daily)
             values = {"case_id": case_id, "idx": idx} if row.stream is None else {"stream": row.stream}
             try:
                 conn.execute(insert(table).values(part=part, data=data, **values))
@@ -234,34 +239,16 @@ def complete_case(engine: Engine, case_id: int, header: bytes | None = None, bod
 
 
 def discard(engine: Engine, case_id: int) -> None:
-    """Delete an incomplete case and everything stored for it, giving its declared bytes that never arrived back
-    to the day's budget of the browser path (docs/web.md, "Floods")."""
+    """Delete an incomplete case and everything stored for it (what arrived stays counted on its day's budget)."""
     with writing(engine) as conn:
         arriving = conn.execute(select(cases.c.id).where(cases.c.id == case_id, cases.c.complete.is_(False))
                                 .with_for_update()).first()  # PostgreSQL: a completion waits, or went first
         if arriving is None:
             return  # completed since it was picked (the sweep's, or a discard's, step before): its parts are kept
-        refund_unarrived(conn, case_id)
         conn.execute(delete(parts).where(parts.c.case_id == case_id))
         conn.execute(delete(message_parts).where(message_parts.c.stream.in_(carried_streams([case_id]))))
         conn.execute(delete(case_carried).where(case_carried.c.case_id == case_id))
         conn.execute(delete(cases).where(cases.c.id == case_id, cases.c.complete.is_(False)))
-
-
-def refund_unarrived(conn: Connection, case_id: int) -> None:
-    """Refund, in `conn`'s transaction, the stream bytes an incomplete upload declared (and was charged) but never
-    sent: a case or a follow-up's carrier of the browser path; no-JS arrivals declare nothing."""
-    row = conn.execute(select(cases.c.received, cases.c.sealed_by).where(
-        cases.c.id == case_id, cases.c.complete.is_(False), cases.c.sealed_by.in_(("browser", CARRIER)))).first()
-    if row is None:
-        return
-    declared = conn.execute(select(func.coalesce(func.sum(attachments.c.length), 0))
-                            .where(attachments.c.case_id == case_id)).scalar_one()
-    arrived = sum(conn.execute(select(func.coalesce(func.sum(func.length(table.c.data)), 0)).where(where)).scalar_one()
-                  for table, where in ((parts, parts.c.case_id == case_id),
-                                       (message_parts, message_parts.c.stream.in_(carried_streams([case_id])))))
-    if declared > arrived:
-        refund(conn, "browser", row.received, int(declared) - int(arrived))
 
 
 def expire_uploads(engine: Engine, every: bool = False) -> int:

@@ -106,7 +106,8 @@ def upload_part(token: str, idx: int, part: int) -> tuple[str, int]:
     if len(data) > PART:
         abort(413, _("a part holds at most %(n)s bytes (docs/format.md §7)", n=PART))
     try:
-        put_part(state().engine, case_id, idx, part, data, state().settings.pending_bytes)
+        settings = state().settings
+        put_part(state().engine, case_id, idx, part, data, settings.pending_bytes, settings.daily_bytes)
     except Refused as exc:
         raise refusal(exc) from None
     except StorageError as exc:

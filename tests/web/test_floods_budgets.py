@@ -44,10 +44,15 @@ def test_pending_bytes_capped(client, site, app):
 
 
 def test_daily_bytes_per_path(client, site, app):
-    """Each path has its own daily byte budget: spending the API's leaves the no-JS post open, and back."""
+    """Each path has its own daily byte budget: spending the API's leaves the no-JS post open, and back. The API's
+    is spent by the bytes that arrive, not by those declared."""
     token = csrf_token(client)
     settle(app, daily_bytes=3 << 20)
-    assert begin(client, token, sealed(site)).status_code == 201
+    report = sealed(site)
+    first = begin(client, token, report)
+    assert first.status_code == 201
+    assert begin(client, token, sealed(site)).status_code == 201, "a declared size is not spent"
+    upload_all(client, token, first.get_json()["upload"], report)
     spent = begin(client, token, sealed(site))
     assert spent.status_code == 503
     assert post(client, form(csrf_token(client))).status_code == 200

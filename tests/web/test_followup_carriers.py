@@ -115,7 +115,8 @@ def test_a_part_sent_again_does_not_keep_a_carrier_alive(live):
 
 def test_expired_carriers_give_back_the_bytes_that_never_came(live):
     """Declaring 6 MiB, sending 1 MiB and letting it expire, again and again, does not spend the day's 16 MiB:
-    the 5 MiB that never came are refunded; before, the third declaration got a 503 for the day."""
+    the 5 MiB that never came are never counted (before issue 19, the third declaration got a 503 for the day;
+    then they were refunded at expiry)."""
     site, _server, api, keys = live
     for _ in range(4):
         answer = api.follow_up(site, keys, [SIX])
@@ -146,10 +147,12 @@ def test_a_new_part_every_few_hours_does_not_keep_a_carrier_alive_for_weeks(live
 
 
 def test_declarations_that_never_send_do_not_hold_the_cap(tmp_path, db_url) -> None:
-    """At the default budgets, 17 reports declaring 490 MiB each and sending nothing (8.3 GiB of the 8 GiB pending
+    """At the default pending-bytes cap, 17 reports declaring 490 MiB each and sending nothing (8.3 GiB of the 8 GiB
     cap, 17 proofs of work) shut out every upload with files until the idle sweep removed them, two to three hours
-    later; now each holds 8 MiB (storage/budgets.AHEAD) and an honest report with a file gets in."""
+    later; now each holds 8 MiB (storage/budgets.AHEAD) and an honest report with a file gets in. Nor do they hold
+    the day's 4 GiB here: the browser path counts what arrives (before, the 9th declaration spent the day)."""
     site = make_site(tmp_path, db_url)
+    site.env.update(INTAKE_DAILY_BYTES=str(4 << 30))
     server = Server(site.env, tmp_path).start()
     try:
         api = Api(server.url)
@@ -165,6 +168,9 @@ def test_declarations_that_never_send_do_not_hold_the_cap(tmp_path, db_url) -> N
             assert honest.put(upload, number, stream[number * PART:(number + 1) * PART]) == 204
         done = honest.http.post(f"{server.url}/api/v1/uploads/{upload}/complete", timeout=60)
         assert done.status_code == 200, done.text
+        with site.engine.connect() as conn:
+            spent = conn.execute(select(stored_bytes.c.bytes).where(stored_bytes.c.path == "browser")).scalar_one()
+        assert length <= spent < length + 18 * 64 * 1024, "the day counts what arrived and the sealed texts"
     finally:
         server.stop()
         site.engine.dispose()
