@@ -11,7 +11,7 @@ os.environ.setdefault("INTAKE_KDF_PROFILE", "interactive")
 
 from intake.crypto.keys import Identity  # noqa: E402
 from intake.storage.db import connect, upgrade  # noqa: E402
-from tests.support import migrated, postgres_database  # noqa: E402
+from tests.support import DROPPER, migrated, postgres_database  # noqa: E402
 from tests.support.browser import Chromium  # noqa: E402
 from tests.support.keytools import Prepared  # noqa: E402
 
@@ -21,10 +21,12 @@ CHROMIUM = Chromium()  # this test process's, shared by the modules that use `br
 
 @pytest.fixture(scope="session", autouse=True)
 def _once_per_process():
-    """At the end of the session, close this process's Chromium and drop its migrated templates."""
+    """At the end of the session, close this process's Chromium, drop its migrated templates and wait for the drops
+    of its test databases."""
     yield
     CHROMIUM.stop()
     migrated.drop()
+    DROPPER.finish()
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -21,7 +21,7 @@ from intake.keys.keyring import Keyring, load_keyring
 from intake.storage.cases import new_ref
 from intake.storage.db import connect, upgrade
 from intake.storage.schema import case_keys, cases, notes
-from tests.support import BIN, PG_ADMIN_URL, run_cli
+from tests.support import BIN, DROPPER, PG_ADMIN_URL, run_cli
 from tests.support.storage import store_case
 
 ADMIN_PASSPHRASE = "correct horse admin"
@@ -180,9 +180,11 @@ class Prepared:
             source.backup(to)
             source.close()
             to.close()
-        else:
-            self._admin(f'DROP DATABASE "{db_url.rsplit("/", 1)[1]}" WITH (FORCE)',
-                        f'CREATE DATABASE "{db_url.rsplit("/", 1)[1]}" TEMPLATE "{template_url.rsplit("/", 1)[1]}"')
+        else:  # the empty database moved aside and dropped in the background (a DROP waits for a checkpoint)
+            name = db_url.rsplit("/", 1)[1]
+            self._admin(f'ALTER DATABASE "{name}" RENAME TO "{name}_empty"',
+                        f'CREATE DATABASE "{name}" TEMPLATE "{template_url.rsplit("/", 1)[1]}"')
+            DROPPER.drop(f"{name}_empty")
         made = Instance(root, db_url)
         made.env["INTAKE_KEYRING_SIGNER"] = signer
         return made
