@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from intake.crypto.errors import CryptoError
+from intake.publish.faces import check_installed
 from intake.publish.redact import BadWords, Redacted, pattern, redact_fields
 from intake.publish.sheet import Photo, contact_sheet
 from intake.publish.worker import MAX_INPUT, Publisher
+from intake.review.clean import CannotClean
 from intake.review.errors import DAMAGED_CASE, ReviewError
 from intake.review.folder import Folder
 from intake.review.metadata import sniff
@@ -37,6 +39,10 @@ def publish_case(session, ref: str, out: Path, words: tuple[str, ...], custody=N
     except BadWords as exc:
         raise ReviewError(str(exc), "check the --redact values") from None
     limits()
+    try:
+        check_installed()
+    except CannotClean as exc:
+        raise ReviewError(str(exc), "then run publish again; nothing was written") from None
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ReviewError(f"{out} is not a new or empty folder", "publish each case into a new folder")
     case = open_case(session, ref)

@@ -9,6 +9,7 @@ import io
 import itertools
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from intake.review.clean import CannotClean, TooCostly
 
@@ -29,6 +30,18 @@ class Published:
     boxes: list[tuple[int, int, int, int]] = field(default_factory=list)
     rounds: int = 0
     notes: list[str] = field(default_factory=list)
+
+
+def check_installed() -> None:
+    """Raise CannotClean, saying what to install, unless OpenCV 4.x and its cascades are there (without loading it)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("cv2")
+    folder = Path(spec.origin).parent / "data" if spec is not None and spec.origin else None
+    missing = [name for name in CASCADES if folder is None or not (folder / name).is_file()]
+    if missing:
+        raise CannotClean(f"OpenCV's Haar cascades are not installed ({', '.join(missing)}): install "
+                          "opencv-python-headless 4.x (`pip install 'opencv-python-headless>=4.10,<5'`); 5.x has none")
 
 
 class Detectors:

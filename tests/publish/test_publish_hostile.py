@@ -153,3 +153,15 @@ def test_a_damaged_file_exits_7_after_the_rest_is_published(tmp_path, engine, db
     assert f"message {seq} file 1 is damaged" in done.stderr
     assert sorted(p.name for p in (out / "publication").iterdir()) == [f"message-{seq}-photo-2.jpg", "report.txt"]
     assert "attachment 1 (statement.bin): not published: blur by hand" in done.stderr
+
+
+def test_missing_cascades_named_before_anything_is_written(monkeypatch, tmp_path):
+    """Without OpenCV 4.x's cascades (OpenCV 5.x ships none) publish says what to install, and writes nothing."""
+    from intake.publish import build, faces
+    from intake.review.errors import ReviewError
+
+    faces.check_installed()
+    monkeypatch.setattr(faces, "CASCADES", (*faces.CASCADES, "haarcascade_gone.xml"))
+    with pytest.raises(ReviewError, match=r"haarcascade_gone.xml.*opencv-python-headless>=4.10,<5"):
+        build.publish_case(None, "AAAA", tmp_path / "out", ())
+    assert not (tmp_path / "out").exists()
