@@ -4,7 +4,7 @@ header's stanza 0, as the offline kit writes it (docs/format.md §13). Read as i
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -19,7 +19,7 @@ from intake.crypto.envelope import (
 )
 from intake.crypto.errors import CarriedSignatureError, MalformedEnvelope, TruncatedAttachment, UnsupportedVersion
 from intake.crypto.keys import generichash
-from intake.crypto.kitsign import SIGNATURE_BYTES, SIGNER_BYTES, CarriedSigner, check_signed
+from intake.crypto.kitsign import SIGNATURE_BYTES, SIGNER_BYTES, CarriedSigner, check_sealer, check_signed
 from intake.crypto.stream import plain_size
 
 MAGIC = b"INTKFILE"
@@ -37,12 +37,13 @@ def carried_id(header: bytes) -> bytes:
     return generichash(32, CARRIED_DOMAIN + header)
 
 
-def carried_prefix(serial: int, lookup: bytes, signer: CarriedSigner, header: bytes, body: bytes) -> bytes:
+def carried_prefix(serial: int, lookup: bytes, signer: CarriedSigner, header: bytes, body: bytes,
+                   lengths: Sequence[int]) -> bytes:
     """The 145 bytes a carried file starts with (§13.1): magic, version, serial, lookup, signer, signature."""
     if len(lookup) != LOOKUP_BYTES or not 0 <= serial < 1 << 64:
         raise ValueError("a carried file needs a 32-byte lookup and a serial of 8 bytes")
     fields = MAGIC + bytes([VERSION]) + struct.pack(">Q", serial) + lookup + signer.public
-    return fields + signer.sign(fields[len(MAGIC):], header, body)
+    return fields + signer.sign(fields[len(MAGIC):], header, body, lengths)
 
 
 def write_carried(out: BinaryIO, serial: int, lookup: bytes, signer: CarriedSigner, header: bytes, body: bytes,
@@ -50,17 +51,23 @@ def write_carried(out: BinaryIO, serial: int, lookup: bytes, signer: CarriedSign
     """Write a carried file: the signed prefix, then the sealed report file of §8 (its header sealed by `signer`)."""
     from intake.crypto.container import write_envelope
 
-    out.write(carried_prefix(serial, lookup, signer, header, body))
+    streams = list(streams)
+    out.write(carried_prefix(serial, lookup, signer, header, body, [n for n, _ in streams]))
     write_envelope(out, header, body, streams)
 
 
-def check_carried(fields: bytes, signature: bytes, header: Header, body: bytes) -> None:
-    """§13.2 step 6: a version 3 header, and the prefix `fields` (version .. signer) signed by its stanza 0's
-    sealer over the header and body; else CarriedSignatureError."""
+def check_sealed_by(fields: bytes, header: Header) -> None:
+    """§13.2 step 6: a version 3 header whose stanza 0 the signer of the prefix `fields` (version .. signer) sealed;
+    else CarriedSignatureError."""
     if header.version != KIT_VERSION:
         raise CarriedSignatureError(f"a carried file's header is version {KIT_VERSION}, not {header.version}")
-    signer = fields[-SIGNER_BYTES:]
-    check_signed(fields, signer, signature, header.raw, header.stanzas[0][1], body)
+    check_sealer(fields[-SIGNER_BYTES:], header.stanzas[0][1])
+
+
+def check_carried(fields: bytes, signature: bytes, header: Header, body: bytes, lengths: Sequence[int]) -> None:
+    """§13.2 steps 6 and 7 at once (the API, which has the lengths at its begin)."""
+    check_sealed_by(fields, header)
+    check_signed(fields, signature, header.raw, body, lengths)
 
 
 @dataclass(frozen=True)
@@ -172,7 +179,7 @@ class CarriedParser:
             self._step = "body"
         elif step == "body":
             self._fields["body"] = got
-            check_carried(self._fields["fields"], self._fields["signature"], self._fields["header"], got)  # type: ignore[arg-type]
+            check_sealed_by(self._fields["fields"], self._fields["header"])  # type: ignore[arg-type]
             self._step = "count"
         elif step == "count":
             if got[0] > MAX_ATTACHMENTS:
@@ -181,6 +188,8 @@ class CarriedParser:
             self.head = CarriedHead(f["serial"], f["lookup"], f["header"], f["body"], got[0],  # type: ignore[arg-type]
                                     f["fields"][-SIGNER_BYTES:], f["signature"])  # type: ignore[index, arg-type]
             self._step = "length" if got[0] else "end"
+            if not got[0]:
+                self._signed()
             yield ("head", self.head)
         elif step == "length":
             (length,) = struct.unpack(">Q", got)
@@ -189,9 +198,16 @@ class CarriedParser:
                 raise MalformedEnvelope(f"attachment {len(self.lengths)} cannot be a sealed stream of {length} "
                                         "bytes (format.md §7)")
             self.lengths.append(length)
+            if len(self.lengths) == self._count():
+                self._signed()
             self._left = length
             self._step = "stream"
             yield ("stream", len(self.lengths) - 1, length)
+
+    def _signed(self) -> None:
+        """§13.2 step 7, once the last stream length is known (before its bytes are read)."""
+        f = self._fields
+        check_signed(f["fields"], f["signature"], f["header"].raw, f["body"], self.lengths)  # type: ignore[arg-type, attr-defined]
 
     def finish(self) -> CarriedHead:
         """Check that the file ended where its framing says; return its head."""

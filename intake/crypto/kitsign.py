@@ -5,6 +5,8 @@ A carrier who changes the lookup must sign again, and cannot: that needs the key
 from __future__ import annotations
 
 import hmac
+import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import nacl.bindings as sodium
@@ -44,27 +46,35 @@ class CarriedSigner:
         nonce = generichash(24, ephemeral + recipient)
         return ephemeral + sodium.crypto_box_easy(message, nonce, recipient, secret)
 
-    def sign(self, fields: bytes, header: bytes, body: bytes) -> bytes:
-        """The signature of a carried file's prefix fields (version, serial, lookup, signer), header and body."""
-        return self.key.sign(signed(fields, header, body)).signature
+    def sign(self, fields: bytes, header: bytes, body: bytes, lengths: Sequence[int]) -> bytes:
+        """The signature of a carried file's prefix fields (version, serial, lookup, signer), header, body, count and
+        stream lengths."""
+        return self.key.sign(signed(fields, header, body, lengths)).signature
 
 
-def signed(fields: bytes, header: bytes, body: bytes) -> bytes:
-    """What the signature covers: "intake-carried-v2" || version, serial, lookup, signer || H(header) || H(body)."""
-    return DOMAIN + fields + generichash(32, header) + generichash(32, body)
+def signed(fields: bytes, header: bytes, body: bytes, lengths: Sequence[int]) -> bytes:
+    """What the signature covers: "intake-carried-v2" || version, serial, lookup, signer || H(header) || H(body) ||
+    count (1) || each stream length (8)."""
+    counted = bytes([len(lengths)]) + b"".join(struct.pack(">Q", n) for n in lengths)
+    return DOMAIN + fields + generichash(32, header) + generichash(32, body) + counted
 
 
-def check_signed(fields: bytes, signer: bytes, signature: bytes, header: bytes, stanza0: bytes, body: bytes) -> None:
-    """§13.2 step 6: the signer's X25519 form is stanza 0's ephemeral key and the signature verifies, else
-    CarriedSignatureError."""
+def check_sealer(signer: bytes, stanza0: bytes) -> None:
+    """§13.2 step 6: the signer's X25519 form is stanza 0's ephemeral key, else CarriedSignatureError."""
     try:
         ephemeral = sodium.crypto_sign_ed25519_pk_to_curve25519(signer)
     except (nacl.exceptions.CryptoError, ValueError, TypeError):
         raise CarriedSignatureError("the file's signer is not a valid public key") from None
     if not hmac.compare_digest(ephemeral, stanza0[:EPHEMERAL_BYTES]):
         raise CarriedSignatureError("the file's signer did not seal its header: its first bytes were replaced")
+
+
+def check_signed(fields: bytes, signature: bytes, header: bytes, body: bytes, lengths: Sequence[int]) -> None:
+    """§13.2 step 7: the signature verifies over the prefix fields, header, body, count and lengths, else
+    CarriedSignatureError."""
+    signer = fields[-SIGNER_BYTES:]
     try:
-        nacl.signing.VerifyKey(signer).verify(signed(fields, header, body), signature)
+        nacl.signing.VerifyKey(signer).verify(signed(fields, header, body, lengths), signature)
     except (nacl.exceptions.BadSignatureError, nacl.exceptions.CryptoError, ValueError, TypeError):
-        raise CarriedSignatureError("the file's signature does not match its first bytes, header and body: they "
-                                    "were changed on the way") from None
+        raise CarriedSignatureError("the file's signature does not match its first bytes, header, body or streams' "
+                                    "lengths: they were changed on the way") from None

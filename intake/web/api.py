@@ -57,7 +57,8 @@ def begin() -> tuple[Response, int]:
     kit = partial(check_kit_keys, intake.engine, keyring, kit_days=intake.settings.kit_days) if carried else None
     checked = check_report(data, keyring, intake.settings.max_report_bytes, kit)
     if carried:
-        check_signed_request(data, parse_header(checked.header), checked.body, checked.lookup)  # type: ignore[arg-type]
+        check_signed_request(data, parse_header(checked.header), checked.body, checked.lookup,  # type: ignore[arg-type]
+                             checked.lengths)
     if below_floor(intake.disk, len(checked.header) + len(checked.body) + sum(checked.lengths),
                    intake.settings.free_floor):
         raise no_space()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import struct
+from collections.abc import Sequence
 
 from flask_babel import gettext as _
 from sqlalchemy import Engine
@@ -32,9 +33,10 @@ def old_kit() -> str:
              "Get a new kit from this site, seal the report again with it and send the new file.")
 
 
-def check_signed_request(data: dict[str, object], header: Header, body: bytes, lookup: bytes) -> None:
-    """The API's carried report: its `signer` and `signature` sign the serial, lookup, header and body as the file's
-    prefix did (format.md §13.2 step 6); a request without them comes from an older kit."""
+def check_signed_request(data: dict[str, object], header: Header, body: bytes, lookup: bytes,
+                         lengths: Sequence[int]) -> None:
+    """The API's carried report: its `signer` and `signature` sign the serial, lookup, header, body and stream
+    lengths as the file's prefix did (format.md §13.2 steps 6-7); a request without them is an older kit's."""
     signer, signature = data.get("signer"), data.get("signature")
     if not isinstance(signer, str) or not isinstance(signature, str):
         raise ReportRefused(old_kit())
@@ -43,7 +45,7 @@ def check_signed_request(data: dict[str, object], header: Header, body: bytes, l
         raise ReportRefused(not_whole("`signer` and `signature` are base64url of 32 and 64 bytes"))
     fields = bytes([VERSION]) + struct.pack(">Q", data["keyring_serial"]) + lookup + raw[0]  # type: ignore[arg-type]
     try:
-        check_carried(fields, raw[1], header, body)
+        check_carried(fields, raw[1], header, body, lengths)
     except CryptoError as exc:
         raise ReportRefused(not_whole(exc)) from None
 

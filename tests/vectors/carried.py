@@ -80,7 +80,7 @@ def main() -> None:
           "the file ends inside the lookup")
     write("115-carried-trailing-byte", "malformed envelope", team[0], keys.lookup, good + b"\x00",
           "a byte after the last stream")
-    prefix = len(carried_prefix(SERIAL, keys.lookup, signer, empty.header, empty.body))
+    prefix = len(carried_prefix(SERIAL, keys.lookup, signer, empty.header, empty.body, []))
     at = prefix + len(report.header) + 4 + len(report.body)
     write("116-carried-count-33", "malformed envelope", team[0], keys.lookup, good[:at] + bytes([33]) + good[at + 1:],
           "a count of 33 attachments")
@@ -101,7 +101,8 @@ def forgeries(me: Identity, lookup: bytes, report, good: bytes, prefix: int) -> 
     theirs = bytes(range(32))
     write("120-carried-swapped-lookup", "carried signature", me, theirs, good[:17] + theirs + good[49:],
           "the carrier put the lookup of a codename of their own in place of the reporter's")
-    resigned = carried_prefix(SERIAL, theirs, CarriedSigner.generate(), report.header, report.body)
+    resigned = carried_prefix(SERIAL, theirs, CarriedSigner.generate(), report.header, report.body,
+                              [len(s) for s in report.streams])
     write("121-carried-resigned", "carried signature", me, theirs, resigned + good[prefix:],
           "the lookup swapped and the prefix signed again by the carrier's own key: not the key that sealed stanza 0")
     write("122-carried-version-1", "unsupported version", me, lookup,
@@ -113,6 +114,9 @@ def forgeries(me: Identity, lookup: bytes, report, good: bytes, prefix: int) -> 
           "the header's version byte set to 2, as if the page had sealed it (the file cannot be sent as a page's)")
     write("124-carried-swapped-serial", "carried signature", me, lookup,
           good[:9] + struct.pack(">Q", SERIAL - 1) + good[17:], "another keyring serial than the one signed")
+    streams_at = prefix + len(report.header) + 4 + len(report.body)
+    write("125-carried-streams-stripped", "carried signature", me, lookup, good[:streams_at] + b"\x00",
+          "the attachment count set to 0 and the streams left out (the signature covers count and lengths)")
 
 
 if __name__ == "__main__":

@@ -9,22 +9,35 @@ const FIELDS = 81; // magic .. signer: bytes 8 to 81 are signed (§13.1)
 const PREFIX = FIELDS + 64;
 const DOMAIN = new TextEncoder().encode("intake-carried-v2");
 
-export function carriedSigned(fields, header, body) {
-  // What a carried file's signature covers (§13.1): the domain, version .. signer, H(header), H(body).
+export function carriedSigned(fields, header, body, lengths) {
+  // What a carried file's signature covers (§13.1): the domain, version .. signer, H(header), H(body), count, lengths.
   const H = (x) => globalThis.sodium.crypto_generichash(32, x, null);
-  return concat(DOMAIN, fields, H(header), H(body));
+  return concat(DOMAIN, fields, H(header), H(body), new Uint8Array([lengths.length]), ...lengths.map((n) => be(n, 8)));
 }
 
-function checkSigned(head, header, body) {
-  // §13.2 step 6: a version 3 header whose stanza 0 the signer sealed, and the signature over prefix, header, body.
+function be(value, bytes) {
+  // Big-endian unsigned integer of `bytes` bytes (exact up to 2^53).
+  const out = new Uint8Array(bytes);
+  for (let i = bytes - 1; i >= 0; i--) { out[i] = value % 256; value = Math.floor(value / 256); }
+  return out;
+}
+
+const bad = (why) => new FormatError("carried signature", why);
+
+function checkSealer(head, header) {
+  // §13.2 step 6: a version 3 header whose stanza 0 the file's signer sealed.
   const S = globalThis.sodium;
-  const bad = (why) => new FormatError("carried signature", why);
   if (headerVersion(header) !== 3) throw bad("the header is not the kit's (version 3)");
   let ephemeral = null;
   try { ephemeral = S.crypto_sign_ed25519_pk_to_curve25519(head.slice(49, FIELDS)); } catch (e) { throw bad("not a valid signer"); }
   if (!S.memcmp(ephemeral, header.slice(6 + 16, 6 + 48))) throw bad("the signer did not seal the header");
-  if (!S.crypto_sign_verify_detached(head.slice(FIELDS, PREFIX), carriedSigned(head.slice(8, FIELDS), header, body), head.slice(49, FIELDS))) {
-    throw bad("the first bytes were changed on the way");
+}
+
+function checkSigned(head, header, body, lengths) {
+  // §13.2 step 7: the signature over the prefix, header, body, count and stream lengths.
+  const signed = carriedSigned(head.slice(8, FIELDS), header, body, lengths);
+  if (!globalThis.sodium.crypto_sign_verify_detached(head.slice(FIELDS, PREFIX), signed, head.slice(49, FIELDS))) {
+    throw bad("the file was changed on the way");
   }
 }
 const STANZA = 96;
@@ -69,7 +82,7 @@ export async function readCarried(blob) {
   at += bodyLength;
   const count = (await read(at, 1))[0];
   if (body.length !== bodyLength || count === undefined) throw envelope("the file ends inside the body");
-  checkSigned(head, header, body);
+  checkSealer(head, header);
   if (count > MAX_ATTACHMENTS) throw envelope("too many attachments");
   at += 1;
   const streams = [];
@@ -83,6 +96,7 @@ export async function readCarried(blob) {
     streams.push({ offset: at, length });
     at += length;
   }
+  checkSigned(head, header, body, streams.map((s) => s.length));
   if (at !== blob.size) throw envelope("bytes after the last attachment");
   return { serial: readBe(head, 9, 8), lookup: head.slice(17, 49), signer: head.slice(49, FIELDS),
     signature: head.slice(FIELDS, PREFIX), header, body, streams };

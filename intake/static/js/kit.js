@@ -162,7 +162,9 @@ function carriedFile(serial, lookup, signer, header, body, streams) {
   // The carried file as a Blob (docs/format.md §13.1): `streams` is a list of {length, parts} with each stream's sealed parts.
   const S = globalThis.sodium;
   const fields = concat(new Uint8Array(CARRIED_MAGIC), be(serial, 8), lookup, signer.publicKey);
-  const signed = concat(CARRIED_DOMAIN, fields.slice(8), S.crypto_generichash(32, header, null), S.crypto_generichash(32, body, null));
+  const lengths = [new Uint8Array([streams.length]), ...streams.map((s) => be(s.length, 8))];
+  const signed = concat(CARRIED_DOMAIN, fields.slice(8), S.crypto_generichash(32, header, null),
+    S.crypto_generichash(32, body, null), ...lengths);
   const pieces = [fields, S.crypto_sign_detached(signed, signer.privateKey), header, be(body.length, 4), body,
     new Uint8Array([streams.length])];
   for (const s of streams) pieces.push(be(s.length, 8), ...s.parts);
