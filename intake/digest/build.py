@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING
 from intake.digest.charts import bar_chart, country_maps
 from intake.digest.pages import LANGUAGES, environment, stylesheet, translations
 from intake.digest.picture import Picture, picture
-from intake.digest.protect import safe_selection
-from intake.errors import BadValue
+from intake.errors import BadValue, UsageProblem
 from intake.review.errors import ReviewError
 from intake.review.folder import Folder
 from intake.review.terminal import echo
@@ -27,6 +26,7 @@ if TYPE_CHECKING:
 
 PAGE_NAME = re.compile(r"[A-Z0-9][A-Z0-9-]{0,63}")
 SHARE_FLOOR = 2  # a shared digest's K is at least this (the command's default is 5)
+OPTIONS = {"incident_type": "type", "tags": "tag"}  # the filters whose option is not named as their field
 
 
 @dataclass
@@ -49,23 +49,22 @@ def write_digest(session: Session, filters: Filters, out: Path, share: bool, k: 
     if share and k < SHARE_FLOOR:
         raise BadValue(f"--min-count {k} hides nothing: give {SHARE_FLOOR} or more (5 is the default)",
                        "--min-count")
-    records = open_records(session, deep=not share or bool(filters.search) or filters.has_files)
-    chosen = select(records, filters)
-    whole = records
-    if share:  # a shared digest counts only what it can read, and holds nothing else of a case
-        chosen, whole = [r for r in chosen if r.opened], [r for r in records if r.opened]
-        if not safe_selection(len(chosen), len(whole), k):
-            raise ReviewError(f"the filters leave out between 1 and {k - 1} cases: a reader of an unfiltered digest "
-                              "could work out their counts by subtraction", f"widen the filters (or drop them) so "
-                              f"that they leave out none or at least {k} cases")
+    if share and not filters.empty:
+        given = ", ".join(name for name, _ in _filters(filters))
+        raise UsageProblem(f"a shared digest takes no filters (given: {given}): two shared digests made with "
+                           f"different filters can be subtracted to reveal counts below {k}",
+                           "drop the filters to publish the whole picture, or leave out --share for a team digest "
+                           "of the filtered view")
+    records = open_records(session, deep=not share)
+    chosen = [r for r in records if r.opened] if share else select(records, filters)  # shared: only what it reads
     env = environment(lang)
-    pic = picture(chosen, whole, share, k, lang, translations(lang).gettext)
+    pic = picture(chosen, share, k, lang, translations(lang).gettext)
     folder = Folder.at(out)
     try:
         _write(folder, "style.css", stylesheet())
         rows = [] if share else _case_pages(session, folder, env, chosen, pic, lang)
         _write(folder, "index.html", env.get_template("index.html").render(
-            lang=lang, up="", pic=pic, made=dt.date.today().isoformat(), rows=rows, filtered=not filters.empty,
+            lang=lang, up="", pic=pic, made=dt.date.today().isoformat(), rows=rows,
             filters=_filters(filters), not_opened=sum(1 for r in chosen if not r.opened),
             maps=country_maps(pic.breakdowns["province"], lang),
             occurred=bar_chart(pic.breakdowns["occurred"], "month"),
@@ -94,7 +93,7 @@ def _filters(filters: Filters) -> list[tuple[str, str]]:
         value = getattr(filters, item.name)
         if value:
             shown = ", ".join(value) if isinstance(value, tuple) else "" if value is True else str(value)
-            given.append(("--" + item.name.replace("_", "-"), shown))
+            given.append(("--" + OPTIONS.get(item.name, item.name).replace("_", "-"), shown))
     return given
 
 

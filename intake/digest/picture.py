@@ -45,32 +45,24 @@ class Picture:
     years: tuple[str, ...] = ()  # shared: the years whose months are shown (the others are one cell)
 
 
-def picture(chosen: Sequence[CaseRecord], whole: Sequence[CaseRecord], share: bool, k: int, lang: str,
-            _: Callable[[str], str]) -> Picture:
-    """Count the chosen cases (and in a shared digest hide what must be: `whole` is every case, unfiltered).
-
-    A filtered shared digest is protected against the unfiltered one of the same moment: it shows no cell that
-    one hides, and its months of occurrence are shown for the same years."""
-    mine, every = count_keys(chosen, share), count_keys(whole, share)
-    unfiltered = picture(whole, whole, share, k, lang, _) if share and len(chosen) != len(whole) else None
+def picture(records: Sequence[CaseRecord], share: bool, k: int, lang: str, _: Callable[[str], str]) -> Picture:
+    """Count the cases (and in a shared digest, which counts every case it can read, hide what must be)."""
+    counted = count_keys(records, share)
     years: tuple[str, ...] = ()
     if share:
-        years = unfiltered.years if unfiltered else _shown_years(every["occurred"], k)
-        for counted in (mine["occurred"], every["occurred"]):
-            _merge_years(counted, years)
+        years = _shown_years(counted["occurred"], k)
+        _merge_years(counted["occurred"], years)
     label = _labels(lang, share, _)
     order = {"type": TYPES, "status": STATUSES, "lang": LANGS, "province": list(provinces()),
-             "occurred": _months(mine["occurred"], share), "received": _days(mine["received"], share)}
-    if unfiltered:  # the same cells as the unfiltered digest: no chart ends of its own
-        order = {name: [c.key for c in unfiltered.breakdowns[name].cells] for name in EXCLUSIVE}
-    made = {name: breakdown(name, mine[name], order[name], label[name], name != "province" or share)
+             "occurred": _months(counted["occurred"], share), "received": _days(counted["received"], share)}
+    made = {name: breakdown(name, counted[name], order[name], label[name], name != "province" or share)
             for name in EXCLUSIVE}
-    if not share:
-        made["tag"] = breakdown("tag", mine["tag"], (), str, False, exclusive=False)
     if share:
         for name in EXCLUSIVE:
-            protect(made[name], every[name], k, unfiltered.breakdowns[name] if unfiltered else None)
-    return Picture(len(chosen), made, share, k, years)
+            protect(made[name], k)
+    else:
+        made["tag"] = breakdown("tag", counted["tag"], (), str, False, exclusive=False)
+    return Picture(len(records), made, share, k, years)
 
 
 def _months(counted: Counter[str], share: bool) -> list[str]:
