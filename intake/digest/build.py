@@ -55,6 +55,11 @@ def write_digest(session: Session, filters: Filters, out: Path, share: bool, k: 
                            f"different filters can be subtracted to reveal counts below {k}",
                            "drop the filters to publish the whole picture, or leave out --share for a team digest "
                            "of the filtered view")
+    if share and _bundle_since(session):
+        raise UsageProblem("this bundle was exported with --since, so it holds only the cases received since a "
+                           "day: a shared digest of it and one of every case could be subtracted to reveal counts "
+                           f"below {k}",
+                           "make the shared digest from the database, or from a bundle exported without --since")
     records = open_records(session, deep=not share)
     chosen = [r for r in records if r.opened] if share else select(records, filters)  # shared: only what it reads
     env = environment(lang)
@@ -74,6 +79,14 @@ def write_digest(session: Session, filters: Filters, out: Path, share: bool, k: 
         raise
     what = "shared digest" if share else "digest"
     echo(f"wrote the {what} of {count(len(chosen), 'case')} into {out}: open {out / 'index.html'}", err=True)
+
+
+def _bundle_since(session: Session) -> bool:
+    """Whether the cases come from a bundle exported with --since (a filter by other means)."""
+    from intake.review.source import BundleSource
+
+    source = session.source
+    return isinstance(source, BundleSource) and bool(source.manifest.get("since"))
 
 
 def _write(folder: Folder, name: str, text: str | bytes) -> None:

@@ -17,6 +17,7 @@ from intake.digest.protect import protect
 from intake.digest.tally import Breakdown, Cell, keys_of, monday
 from intake.triage.filters import Filters
 from intake.triage.records import CaseRecord
+from tests.support import run_cli
 from tests.support.adversary import Published, disclosed, map_titles, read_index, seen
 from tests.support.digestkit import make_cases
 
@@ -146,3 +147,19 @@ def test_the_digest_as_published(published):
     assert all(table[code] == n for code, n in drawn.items())
     for name, breakdown in read.items():
         assert disclosed(breakdown, K) == [], name
+
+
+def test_a_shared_digest_of_a_bundle_exported_since_a_day_is_refused(published, tmp_path):
+    """A bundle exported with --since is a filter by other means: its shared digest is refused, and one of a
+    bundle of every case is written."""
+    (tmp_path / "instance").mkdir(mode=0o700)  # the instance folder holds the import key a bundle carries
+    for since in ((), ("--since", dt.date.today().isoformat())):
+        bundle = tmp_path / f"cases{len(since)}.bundle"
+        run_cli("intake", "export-sealed", "--out", str(bundle), *since, cwd=tmp_path,
+                env={"INTAKE_DATABASE_URL": published["url"]})
+        out = tmp_path / f"shared{len(since)}"
+        done = published["reviewer"].run("digest", "--share", "--out", str(out), where=("--bundle", str(bundle)),
+                                         check=False)
+        assert done.returncode == (2 if since else 0), done.stderr
+        assert ("exported with --since" in done.stderr) == bool(since)
+        assert out.exists() != bool(since)
