@@ -114,7 +114,9 @@ def read_record(notes: Sequence[Note], identities: Sequence[Identity], case_key:
         try:
             entry = json.loads(fields.get("custody", ""))
             entry = {k: entry[k] for k in MEMBERS}
-        except (ValueError, TypeError, KeyError):
+            if not well_formed(entry):
+                raise ValueError(entry)
+        except (ValueError, TypeError, KeyError, RecursionError):
             problems.append(f"{where} (stored {note.created}) is malformed: not shown")
             continue
         mac = fields.get("custody_mac")
@@ -127,6 +129,17 @@ def read_record(notes: Sequence[Note], identities: Sequence[Identity], case_key:
         entries.append(entry)
     breaks, branches = chain(entries)
     return Record(entries, problems + breaks, len(notes), branches)
+
+
+def well_formed(entry: dict[str, object]) -> bool:
+    """Whether each member has the type and form `new_entry` gives it: an entry of another shape (a misused
+    reviewer key can seal one) is told as malformed, never printed or counted by a reader."""
+    hashes, day = entry["hashes"], entry["day"]
+    return (entry["action"] in ACTIONS and isinstance(entry["by"], str) and len(entry["by"]) <= 64
+            and isinstance(entry["detail"], str) and len(entry["detail"]) <= 200 and isinstance(day, str)
+            and dt.date.fromisoformat(day).isoformat() == day and isinstance(hashes, dict)
+            and all(isinstance(v, str) for v in hashes.values()) and isinstance(entry["prev"], str)
+            and len(entry["prev"]) == 64 and type(entry["seq"]) is int and entry["seq"] >= 1)
 
 
 def chain(entries: Sequence[dict[str, object]]) -> tuple[list[str], list[str]]:

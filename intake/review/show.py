@@ -175,12 +175,12 @@ def custody_lines(out: Callable[[str], None], record: dict[str, object]) -> None
     out(f"custody ({len(entries)} entries, {state}; head {record['head']}):")
     for e in entries:
         detail = f" {e['detail']}" if e["detail"] else ""
-        out(f"  {e['seq']}. {e['day']}  {e['action']}{detail}  by {str(e['by'])[:16]}  "
-            f"({len(e['hashes'])} hashes)")  # type: ignore[arg-type]
+        out(terminal_text(f"  {e['seq']}. {e['day']}  {e['action']}{detail}  by {str(e['by'])[:16]}  "
+                          f"({len(e['hashes'])} hashes)"))  # type: ignore[arg-type]
     for problem in record["problems"]:  # type: ignore[attr-defined]
-        out(f"  ! {problem}")
+        out(terminal_text(f"  ! {problem}"))
     for branch in record.get("branches") or ():  # type: ignore[attr-defined]
-        out(f"  ~ {branch}")
+        out(terminal_text(f"  ~ {branch}"))
 
 
 def block(text: str) -> str:

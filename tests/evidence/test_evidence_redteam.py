@@ -1,5 +1,5 @@
 """The red team's attacks on the evidence chain (rt-evidence): a replies file imported by two reviewers at once,
-and a package folder whose files are pipes (verify must end, naming them)."""
+a package folder whose files are pipes (verify must end, naming them), custody entries of another shape."""
 
 from __future__ import annotations
 
@@ -9,12 +9,16 @@ import os
 import threading
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
+from intake.crypto.report import open_report
+from intake.evidence.custody import GENESIS, seal_entry
 from intake.storage.cases import get_case
 from intake.storage.notes import import_notes
 from intake.storage.schema import notes
 from tests.support import run_cli
+from tests.support.reviewkit import Reviewer, signed_keyring, store
 from tests.support.storage import store_case
 
 
@@ -57,3 +61,39 @@ def test_pipes_in_a_package_do_not_hang_verify(tmp_path: Path) -> None:
         assert done.returncode == 7, done.stderr
         assert pipe in done.stderr
         assert "Traceback" not in done.stderr
+
+
+@pytest.fixture
+def team(tmp_path, engine, db_url):
+    """alice, a keyring of her key, and a case of hers."""
+    alice = Reviewer.make(tmp_path / "alice")
+    keys_dir, signer = signed_keyring(tmp_path, [alice.recipient])
+    ref = store(engine, [alice.recipient], [("photo.jpg", "image/jpeg", b"\xff\xd8\xff\xe0" + bytes(2048))])
+    return alice, ref, ("--db", db_url, "--keys-dir", keys_dir, "--signer", signer)
+
+
+def test_entries_of_another_shape_are_told_not_printed(team, engine) -> None:
+    """A misused reviewer key (or a laptop's replies file) can seal an entry bound to the case with any members:
+    terminal escapes in action, detail, by and day, `hashes` a number (len() raised: show and the desk of that
+    case ended in a traceback for every reviewer), `seq` a list. Each is now 'malformed: not shown'; nothing of it
+    reaches the terminal."""
+    alice, ref, where = team
+    case = get_case(engine, ref)
+    key = open_report(case.header, case.body, 1, [alice.identity]).opened.report_key
+    base = {"action": "show", "by": alice.identity.key_id, "day": case.received.isoformat(), "detail": "",
+            "hashes": {}, "prev": GENESIS, "seq": 1}
+    hostile = [{**base, "detail": "\x1b]52;c;aGk=\x07\x1b[2J"}, {**base, "by": "\x1b[31mbob"},
+               {**base, "action": "show\x1b[1A"}, {**base, "day": case.received.isoformat() + "\x1b[K"},
+               {**base, "hashes": 5}, {**base, "seq": [1]}, {**base, "prev": {"x": 1}}]
+    for entry in hostile:
+        header, body = seal_entry([alice.recipient], entry, key)
+        with engine.begin() as conn:
+            conn.execute(notes.insert().values(case_id=case.id, created=case.received, header=header, body=body))
+    text = alice.run("show", ref, where=where)
+    assert "\x1b" not in text.stdout + text.stderr
+    assert "Traceback" not in text.stderr
+    assert text.stdout.count("is malformed: not shown") == 5
+    assert r"\x1b]52" in text.stdout
+    got = alice.json("show", ref, where=where)["custody"]
+    assert [e["action"] for e in got["entries"]] == ["show"] * 4  # two hostile strings, then the real shows
+    assert sum("malformed" in p for p in got["problems"]) == 5
