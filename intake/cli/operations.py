@@ -1,14 +1,18 @@
-"""`intake check | backup | restore | notify`: running a deployment (the work lives in intake/operations/)."""
+"""`intake check | backup | restore | notify | anchor`: running a deployment (the work lives in intake/operations/)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from intake.settings import Settings
 from intake.text.counts import count
+
+if TYPE_CHECKING:
+    from intake.anchor.day import Outcome
 
 
 @click.command()
@@ -86,27 +90,34 @@ def notify() -> None:
 
 @click.command()
 @click.option("--day", type=click.DateTime(formats=["%Y-%m-%d"]),
-              help="The day to anchor (YYYY-MM-DD, UTC); default: yesterday, the day that has just ended. Today "
-                   "gives a partial anchor, never timestamped.")
+              help="The day to anchor (YYYY-MM-DD, UTC); default: yesterday, the day that has just ended, and any "
+                   "earlier day a missed run left without an anchor or a timestamp. Today gives a partial anchor, "
+                   "never timestamped.")
 def anchor(day: dt.datetime | None) -> None:
     """Put a day's sealed cases and messages under one Merkle root, timestamped by INTAKE_TSA_URL if set."""
     from intake.anchor.day import anchor_day
     from intake.clock import today
     from intake.keys.audit import record
+    from intake.storage.anchors import days_behind
     from intake.storage.instance import database
 
     settings = Settings.from_env()
     now = today()
-    when = day.date() if day else now - dt.timedelta(days=1)
     with database(settings) as engine:
-        done = anchor_day(engine, when, now, settings.tsa_url)
-        if not done.partial:  # the audit's time of day must not date what had arrived by then
-            record(engine, "anchor", {"day": when.isoformat(), "root": done.root.hex(), "timestamped": done.stamped})
-    click.echo(done.root.hex())
+        days = [day.date()] if day else days_behind(engine, now - dt.timedelta(days=1), bool(settings.tsa_url))
+        for when in days:
+            done = anchor_day(engine, when, now, settings.tsa_url)
+            if not done.partial:  # the audit's time of day must not date what had arrived by then
+                record(engine, "anchor", {"day": when.isoformat(), "root": done.root.hex(),
+                                          "timestamped": done.stamped})
+            click.echo(done.root.hex())
+            click.echo(f"{when}: {said(done)}", err=True)
+
+
+def said(done: Outcome) -> str:
+    """What one day's run did, in a line."""
     if done.done_before:
-        said = "already anchored" + ("" if done.stamped else ", still without a timestamp (INTAKE_TSA_URL is unset)")
-    else:
-        said = (f"anchored {count(done.items, 'item')} in {done.size} leaves"
-                + (": partial, the day is still running (anchor it again once it has ended)" if done.partial else "")
-                + ("" if done.partial or done.stamped else "; no timestamp: INTAKE_TSA_URL is unset"))
-    click.echo(f"{when}: {said}", err=True)
+        return "already anchored" + ("" if done.stamped else ", still without a timestamp (INTAKE_TSA_URL is unset)")
+    return (f"anchored {count(done.items, 'item')} in {done.size} leaves"
+            + (": partial, the day is still running (anchor it again once it has ended)" if done.partial else "")
+            + ("" if done.partial or done.stamped else "; no timestamp: INTAKE_TSA_URL is unset"))

@@ -7,7 +7,7 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from intake.storage.cases import StorageError, iter_parts
@@ -16,6 +16,7 @@ from intake.storage.schema import anchor_items, anchors, attachments, cases, mes
 
 DIGEST = 32
 REPORT_SEQ = 0  # a case's own item; its messages keep their seq (1, 2, ...)
+CATCH_UP = 31  # days a run goes back for days the timer missed; older ones need `intake anchor --day`
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,21 @@ def put_anchor(engine: Engine, anchor: StoredAnchor, items: list[Item]) -> Store
     if kept is None or kept.partial:
         raise StorageError(f"the anchor of {anchor.day} kept changing while it was stored: run it again")
     return kept
+
+
+def days_behind(engine: Engine, last: dt.date, stamping: bool) -> list[dt.date]:
+    """The ended days up to `last` a run must anchor: `last`, every day after the newest whole anchor (the timer
+    missed a run: the machine was off, the run failed), and, when `stamping`, each whole anchor still unstamped;
+    none more than CATCH_UP days before `last`."""
+    with engine.connect() as conn:
+        newest = conn.execute(select(func.max(anchors.c.day)).where(anchors.c.partial.is_(False))).scalar()
+        unstamped = conn.execute(select(anchors.c.day).where(anchors.c.partial.is_(False), anchors.c.day < last,
+                                                             anchors.c.timestamp.is_(None))).scalars().all()
+    days = {last, *(unstamped if stamping else ())}
+    if newest is not None:
+        since = max(newest, last - dt.timedelta(days=CATCH_UP))
+        days |= {since + dt.timedelta(days=n) for n in range(1, (last - since).days)}
+    return sorted(d for d in days if d >= last - dt.timedelta(days=CATCH_UP))
 
 
 def put_timestamp(engine: Engine, day: dt.date, root: bytes, timestamp: bytes) -> None:
