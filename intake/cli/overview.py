@@ -16,7 +16,8 @@ from intake.review.session import Session
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="A new or empty folder to write index.html (and, for the team, cases/) into.")
 @click.option("--share", is_flag=True, help="For the public: counts, charts and the map only; no case pages, no "
-              "text, no thumbnails, no references; weeks, not days; every count below --min-count hidden.")
+              "text, no thumbnails, no references; weeks, not days; every count below --min-count hidden; every "
+              "case, no filters (two shared digests with different filters could be subtracted).")
 @click.option("--min-count", type=click.IntRange(min=2), default=5, show_default=True,
               help="With --share: a count below this is shown as \"fewer than K\".")
 @click.option("--pages-in", "pages_in", type=click.Choice(["en", "km", "my"]), default="en", show_default=True,
@@ -26,7 +27,8 @@ from intake.review.session import Session
 def digest(session: Session, out_dir: Path, share: bool, min_count: int, pages_in: str, filters) -> None:  # noqa: ANN001
     """Write a digest of the cases into DIR: static pages, no script, that open from the file system.
 
-    Without --share it holds what reporters wrote: keep it on the reviewing machine. The filters are list's.
+    Without --share it holds what reporters wrote: keep it on the reviewing machine. The filters are list's
+    (for the team's digest only: a shared digest counts every case).
     """
     from intake.digest.build import write_digest
 
