@@ -53,7 +53,7 @@ class Dropper:
     def drop(self, name: str) -> None:
         """Drop the database `name` soon."""
         if self.thread is None:
-            self.thread = threading.Thread(target=self._run, name="drop-databases")
+            self.thread = threading.Thread(target=self._run, name="drop-databases", daemon=True)  # never holds up exit
             self.thread.start()
         self.names.put(name)
 
