@@ -10,13 +10,14 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from intake.crypto.report import open_report
 from intake.evidence.custody import GENESIS, seal_entry
 from intake.storage.cases import get_case
 from intake.storage.notes import import_notes
-from intake.storage.schema import notes
+from intake.storage.schema import messages, notes
+from intake.storage.threads import add_replies
 from tests.support import run_cli
 from tests.support.reviewkit import Reviewer, signed_keyring, store
 from tests.support.storage import store_case
@@ -97,3 +98,30 @@ def test_entries_of_another_shape_are_told_not_printed(team, engine) -> None:
     got = alice.json("show", ref, where=where)["custody"]
     assert [e["action"] for e in got["entries"]] == ["show"] * 4  # two hostile strings, then the real shows
     assert sum("malformed" in p for p in got["problems"]) == 5
+
+
+def test_replies_imported_again_after_a_rewrap_or_twice_at_once_are_stored_once(engine) -> None:
+    """Replies were told apart by header only: a replies file imported again after `intake keys rewrap` (which
+    replaces headers) sent every reply to the reporter a second time; two imports at once (PostgreSQL) did too."""
+    case_id = get_case(engine, store_case(engine, os.urandom(80), os.urandom(200), "server", ["r0"], [])).id
+    replies = [(case_id, os.urandom(60), os.urandom(90)) for _ in range(20)]
+    start, stored = threading.Barrier(2), []
+
+    def run() -> None:
+        start.wait()
+        stored.append(add_replies(engine, replies)[0])
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert sorted(stored) == [0, 20]
+    with engine.begin() as conn:  # a rewrap: every stored header replaced
+        for seq in conn.execute(select(messages.c.seq).where(messages.c.case_id == case_id)).scalars().all():
+            conn.execute(update(messages).where(messages.c.case_id == case_id, messages.c.seq == seq)
+                         .values(header=os.urandom(60)))
+    assert add_replies(engine, replies) == (0, [])
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(messages).where(messages.c.case_id == case_id)
+                            ).scalar() == 20
