@@ -17,6 +17,7 @@ from intake.clock import today
 from intake.storage.anchors import days_behind, get_anchor, put_timestamp
 from intake.storage.cases import get_case
 from intake.storage.db import upgrade
+from intake.storage.retention import delete_cases
 from intake.storage.schema import cases
 from tests.support import run_cli
 from tests.support.storage import store_case
@@ -101,3 +102,21 @@ def test_catching_up_goes_back_a_month_at_most(engine) -> None:
     anchoring.anchor_day(engine, old, today(), None)
     days = days_behind(engine, YESTERDAY, True)
     assert days == [YESTERDAY - dt.timedelta(days=n) for n in range(30, -1, -1)]
+
+
+def test_a_case_purged_after_its_anchor_leaves_the_others_proved(engine) -> None:
+    """A purged case takes its anchor row with it (its digest stays a leaf, like padding); the day's root and the
+    other cases' proofs are untouched, and a run again says the day is already anchored."""
+    ids = []
+    for _ in range(2):
+        ref = store_case(engine, os.urandom(80), os.urandom(200), "server", ["r0"], [])
+        ids.append(get_case(engine, ref).id)
+    with engine.begin() as conn:
+        conn.execute(update(cases).where(cases.c.id.in_(ids)).values(received=YESTERDAY))
+    first = anchoring.anchor_day(engine, YESTERDAY, today(), None)
+    delete_cases(engine, ids[:1])
+    assert anchoring.case_proof(engine, ids[0]) is None
+    assert anchoring.case_proof(engine, ids[1])["root"] == first.root.hex()
+    again = anchoring.anchor_day(engine, YESTERDAY, today(), None)
+    assert again.done_before
+    assert again.root == first.root
