@@ -1,9 +1,10 @@
 """Words and phrases taken out of a report's text: matched as substrings in any script, case-insensitively.
 
 Khmer and Burmese put no spaces between words, so a word is found wherever its letters are, never only between
-spaces. Text and words are compared in Unicode NFC, ignoring the invisible characters (zero-width spaces and
-joiners, soft hyphens) that a writer may put between letters. A field that is probably Burmese in Zawgyi is
-converted to Unicode first and published as converted; without the converter it is not published.
+spaces. Text and words are compared in Unicode NFKC, ignoring the invisible characters (zero-width spaces and
+joiners, soft hyphens, variation selectors) that a writer may put between letters. A field that is probably
+Burmese in Zawgyi is converted to Unicode first and published as converted; without the converter it is not
+published.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ from dataclasses import dataclass
 from intake.text import zawgyi
 
 MARKER = "[redacted]"  # the same for every span, whatever its length
-INVISIBLE = "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+# Unicode's default-ignorable code points: drawn as nothing (variation selectors, tags, fillers, joiners, bidi)
+INVISIBLE = ("\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
+             "\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff")
 GAP = f"[{INVISIBLE}]*"
+SPACE = f"[\\s{INVISIBLE}]*"  # between the words of a phrase: Khmer and Burmese separate them by nothing or a ZWSP
 MAX_WORDS, MAX_WORD = 200, 200
 
 
@@ -38,7 +42,7 @@ def pattern(words: tuple[str, ...] | list[str]) -> re.Pattern[str] | None:
     """One pattern for every word, longest first, each letter matched literally (a regex character is a letter)."""
     cleaned = []
     for word in words:
-        letters = [c for c in unicodedata.normalize("NFC", word) if not re.fullmatch(GAP, c)]
+        letters = [c for c in unicodedata.normalize("NFKC", word).strip() if not re.fullmatch(GAP, c)]
         if not "".join(letters).strip():
             raise BadWords(f"--redact {word!r} has no visible letter: give a word or phrase")
         if len(letters) > MAX_WORD:
@@ -49,13 +53,8 @@ def pattern(words: tuple[str, ...] | list[str]) -> re.Pattern[str] | None:
     if not cleaned:
         return None
     cleaned.sort(key=len, reverse=True)
-    alternatives = (GAP.join(_letter(c) for c in letters) for letters in cleaned)
+    alternatives = (SPACE.join(GAP.join(map(re.escape, w)) for w in "".join(letters).split()) for letters in cleaned)
     return re.compile("|".join(f"(?:{a})" for a in alternatives), re.IGNORECASE)
-
-
-def _letter(c: str) -> str:
-    """A letter matched literally; a space matches any run of spaces, so that a phrase survives a line break."""
-    return r"\s+" if c.isspace() else re.escape(c)
 
 
 def redact_fields(fields: dict[str, object], flagged: tuple[str, ...] | list[str],
@@ -75,7 +74,7 @@ def redact_fields(fields: dict[str, object], flagged: tuple[str, ...] | list[str
                                      "installed (pip install 'intake[zawgyi]'), so words could not be found in it"))
                 continue
             value, note = str(converted), "probably Zawgyi: published as its Unicode conversion"
-        text = unicodedata.normalize("NFC", value)
+        text = unicodedata.normalize("NFKC", value)  # fullwidth and styled letters (ＳＯＫ, 𝐒𝐨𝐤) as plain ones
         count = 0
         if words is not None:
             text, count = words.subn(MARKER, text)

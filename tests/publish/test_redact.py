@@ -84,3 +84,24 @@ def test_a_zawgyi_field_is_withheld_without_the_converter(monkeypatch):
     assert done[0].text is None
     assert "not published: probably Zawgyi" in done[0].note
     assert done[1].text == "Yangon"
+
+
+@pytest.mark.parametrize(("text", "words", "published"), [
+    ("J\ufe0fohn", ("john",), MARKER),  # a variation selector between letters
+    ("J\U000e0041o\U000e007fhn", ("john",), MARKER),  # tag characters
+    ("J\u3164ohn Jo\u180bhn Joh\uffa0n", ("john",), f"{MARKER} {MARKER} {MARKER}"),  # Hangul fillers, Mongolian FVS
+    ("ＪＯＨＮ and 𝐉𝐨𝐡𝐧", ("john",), f"{MARKER} and {MARKER}"),  # fullwidth and mathematical letters (NFKC)
+    ("at the ﬁre station", ("fire",), f"at the {MARKER} station"),  # a ligature in the text
+    ("Sok\u200bDara and SokDara", ("sok dara",), f"{MARKER} and {MARKER}"),  # Khmer: ZWSP or nothing between words
+    ("សុខ\u200bដារ៉ា មក", ("សុខ ដារ៉ា",), f"{MARKER} មក"),
+    ("[redacted] Redacted", ("redacted",), f"[{MARKER}] {MARKER}"),  # the marker's own word: each span once
+    ("Sok Dara", ("  sok   dara ",), MARKER),  # spaces around and inside a value
+])
+def test_invisible_and_compatibility_forms_do_not_escape(text, words, published):
+    """Found by rt-publish: each of these left the name in report.txt before the fix."""
+    assert redact(text, *words) == published
+
+
+def test_a_long_run_of_invisibles_stays_linear():
+    """The gaps never sit next to each other, so a text of 100,000 invisible characters does not backtrack."""
+    assert redact("s" + "\u200b" * 100_000 + "x", "sok dara").startswith("s")
