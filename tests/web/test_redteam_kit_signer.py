@@ -6,6 +6,7 @@ genuine file is then taken under the reporter's lookup."""
 
 from __future__ import annotations
 
+import io
 import os
 import struct
 
@@ -22,8 +23,10 @@ from intake.crypto.kitsign import CarriedSigner, check_sealer
 from intake.crypto.report import seal_report
 from intake.keys.keyring import load_keyring
 from intake.storage.schema import carried_tombstones, case_lookups
-from intake.storage.threads import salt
+from intake.storage.threads import case_by_lookup, salt, thread
 from tests.support.carried import api_begin, api_request, carried_file, counts, post_sealed, sealed_token
+from tests.support.nojs import post
+from tests.support.threads import SEALED, form_token
 from tests.support.web import b64, csrf_token
 
 THEIRS = bytes(range(32))
@@ -172,3 +175,35 @@ def test_genuine_until_the_last_length_then_forged_leaves_nothing(client, site):
     with site.engine.connect() as conn:
         assert conn.execute(select(case_lookups.c.lookup)).scalars().all() == [
             derive_keys(codename, salt(site.engine)).lookup]
+
+
+def test_a_carrier_who_squats_the_lookup_blocks_but_cannot_read_or_write_the_thread(client, site):
+    """Two carriers: the hostile one reads the lookup in the file's first bytes and sends a report of their own,
+    sealed and signed by their own kit key, under it first. It is stored (the server cannot tell); the genuine copy
+    is then refused with a 4xx, nothing more stored; the reporter's codename finds a case it cannot open, and the
+    carrier, who holds the lookup but not the codename, has no way into the thread (docs/web.md "What a carrier
+    can do": a block, no more than dropping the file). The reporter's no-JS follow-ups were stored in the
+    carrier's case (reviewers: WrongThread), though §12.4 refuses them: now a 409, nothing stored."""
+    good, codename = carried_file(site, fields={"incident_type": "drone", "description": "the genuine one",
+                                                "lang": "km"})
+    squat, _ = carried_file(site, fields={"incident_type": "drone", "description": "the carrier's", "lang": "km"},
+                            lookup=read_carried(good)[0].lookup)
+    assert post_sealed(client, squat).status_code == 200
+    before = counts(site)
+    answer = post_sealed(client, good)
+    assert 400 <= answer.status_code < 500, answer.get_data(as_text=True)[-300:]
+    assert counts(site) == before
+    page = client.post("/check", data={"csrf_token": csrf_token(client), "codename": codename})
+    assert page.status_code < 500
+    assert "the carrier's" not in page.get_data(as_text=True)
+    text = page.get_data(as_text=True)
+    assert "the genuine one" not in text
+    before = counts(site)
+    for files in ((), [("a.txt", b"x" * 10, "text/plain")]):  # the reporter's follow-up, text alone or with a file
+        form = {"csrf_token": form_token(text), "sealed": SEALED.search(text).group(1), "message": "for the reviewers"}
+        if files:
+            form["attachments"] = [(io.BytesIO(d), n, t) for n, d, t in files]
+        sent = post(client, form, "/check")
+        assert sent.status_code == 409, sent.get_data(as_text=True)[-300:]  # broke: stored in the carrier's case
+        assert counts(site) == before
+        assert thread(site.engine, case_by_lookup(site.engine, read_carried(good)[0].lookup)[0]) == []
