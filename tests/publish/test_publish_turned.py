@@ -1,0 +1,28 @@
+"""The adversary's faces the cascades miss: a photo stored turned or tilted, with no EXIF orientation to stand it up."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from intake.publish.faces import Detectors, merged, publish_photo
+from tests.support.publishkit import THREE_FACES, encoded
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="open (rt-publish): the Haar cascades find upright faces only (about +-15 "
+                   "degrees); detecting on turned copies costs several times the CPU, left to the builder")
+@pytest.mark.parametrize("angle", [90, 270, 30])
+def test_faces_in_a_turned_photo_are_hidden(angle):
+    """The three-face photo turned by `angle` (no orientation tag): turned back upright after publishing, the
+    detectors must find no face in it."""
+    detectors = Detectors()
+    with Image.open(THREE_FACES) as img:
+        turned = img.convert("RGB").rotate(angle, expand=True, fillcolor=(128, 128, 128))
+    done = publish_photo(encoded(turned, "JPEG", quality=90), "image/jpeg", detectors)
+    with Image.open(io.BytesIO(done.jpeg)) as published:
+        upright = published.convert("RGB").rotate(-angle, expand=True)
+    assert merged(detectors.find(np.array(upright))) == []
