@@ -1,9 +1,10 @@
 """Photos published in bounded children: one process loads OpenCV and its cascades once, and forks a child per photo.
 
 Each child has the limits of `export` (review/sandbox.py: processor time, memory on top of what it inherits, no
-file, no core dump), in a fresh interpreter with an empty environment whose only channels are pipes, and in a
-network namespace of its own with no interface up, where the kernel allows unprivileged ones. A bomb or a
-malformed photo is one "could not be processed"; the next photo gets a fresh child.
+file, no core dump), in a fresh interpreter with an empty environment whose only channels are pipes (its errors
+go to /dev/null, and it leads a session of its own: no terminal to write escapes to), and in a network namespace
+of its own with no interface up, where the kernel allows unprivileged ones. A bomb or a malformed photo is one
+"could not be processed"; the next photo gets a fresh child.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class Publisher:
         if self.server is None or self.server.poll() is not None:
             command = [sys.executable, "-I", "-m", "intake.publish.worker", str(self.cpu), str(self.memory)]
             self.server = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,  # noqa: S603
+                                           stderr=subprocess.DEVNULL, start_new_session=True,  # no terminal
                                            env={"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
         return self.server
 
