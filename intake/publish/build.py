@@ -143,5 +143,10 @@ def _photo(item: Item) -> tuple[bytes | None, str]:
 
 
 def _put(folder: Folder, name: str, data: bytes) -> None:
-    with os.fdopen(folder.create(name), "wb") as f:
+    try:
+        fd = folder.create(name)
+    except FileExistsError:  # the folder was empty when checked: another run is writing into it
+        raise ReviewError(f"{folder.path / name} appeared while publishing (another publish into the same folder?)",
+                          "publish each case into a new folder, one run at a time") from None
+    with os.fdopen(fd, "wb") as f:
         f.write(data)
