@@ -15,9 +15,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from intake.crypto.report import seal_report
 from intake.crypto.stream import PART
+from intake.storage.schema import cases
 from intake.web.keyring_watch import NEWEST_CHECK
 from tests.support import ROOT
 from tests.support.nodes import SHARED_FILES, deliver, nodes
@@ -163,9 +165,13 @@ def test_one_flood_budget_for_both_nodes(tmp_path: Path, pg_url: str) -> None:
     assert set(statuses) <= {201, 503}, statuses
     fits = (DAILY_BYTES - size(small)) // size(big)  # what one budget for the whole service lets in
     assert 0 < fits < 8
-    assert statuses[201] == fits, statuses
+    # one budget, not one a node (that would let in twice as many); a refused upload's header and body were
+    # counted as it began, which may leave one report fewer room
+    assert fits - 1 <= statuses[201] <= fits, statuses
     assert {url for url, status in outcomes if status == 503} == {a.url, b.url}
-    assert rows(site.engine)["cases"] == 1 + fits
+    with site.engine.connect() as conn:  # an upload refused as its part arrived stays, incomplete, until it expires
+        stored = conn.execute(select(func.count()).select_from(cases).where(cases.c.complete.is_(True))).scalar_one()
+    assert stored == 1 + statuses[201]
     site.engine.dispose()
 
 
@@ -185,12 +191,22 @@ def seal_big(reporter: Reporter):
 
 
 def burst(urls: list[str], number: int, outcomes: list[tuple[str, int]]) -> None:
-    """Two large reports as fast as possible, one to each node, through the API; record each status."""
+    """Two large reports as fast as possible, one to each node, through the API (begun, their part sent, completed);
+    record 201 for each completed, or the budget's 503 where it was refused (as it began, or as its part arrived:
+    the day counts bytes as they arrive)."""
     reporters = [Reporter(url) for url in urls]
     try:
         for n in range(2):
             reporter = reporters[(n + number) % 2]
-            response = reporter.begin(seal_big(reporter))
+            big = seal_big(reporter)
+            response = reporter.begin(big)
+            if response.status_code == 201:
+                upload = response.json()["upload"]
+                response = reporter.put(upload, 0, 0, big.streams[0])
+                if response.status_code == 204:
+                    response = reporter.complete(upload)
+                    assert response.status_code == 200, response.text
+                    response.status_code = 201
             assert response.status_code == 201 or is_budget_refusal(response), response.text
             outcomes.append((reporter.url, response.status_code))
     finally:

@@ -10,7 +10,7 @@ import pytest
 
 from bench.fsyncs import measure
 
-pytestmark = [pytest.mark.slow,
+pytestmark = [pytest.mark.slow, pytest.mark.serial,  # counts what a background checkpoint may add to: alone
               pytest.mark.skipif(shutil.which("strace") is None, reason="strace is missing: run .ci/setup")]
 MOST = 6  # admission and completion (a commit each), a WAL restart, one checkpoint (WAL and database), one spare
 

@@ -150,11 +150,18 @@ def test_interrupted_export_leaves_nothing(alice, planted, engine, tmp_path):
     process = subprocess.Popen(command, cwd=alice.home, stdout=subprocess.PIPE,  # noqa: S603
                                stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
-    while not (out.exists() and any(p.name.startswith(".intake-partial-") for p in out.iterdir())):
+    partial = lambda: out.exists() and any(p.name.startswith(".intake-partial-") for p in out.iterdir())  # noqa: E731
+    while True:  # stopped while a partial file is there (a loaded machine may finish it between a look and a signal)
         assert process.poll() is None, "the export ended before it was stopped"
         assert time.monotonic() < deadline
+        if partial():
+            process.send_signal(signal.SIGSTOP)
+            if partial():
+                break
+            process.send_signal(signal.SIGCONT)
         time.sleep(0.01)
     process.send_signal(signal.SIGINT)
+    process.send_signal(signal.SIGCONT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode != 0
     assert "Traceback" not in stderr
