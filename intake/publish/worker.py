@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
 import sys
 from dataclasses import dataclass, field
 
-from intake.review.sandbox import Costly, forked, limits
+from intake.review.sandbox import Costly, Helper, forked, limits
 
 MAX_INPUT = 64 << 20  # a photo larger than this is not published
 MAX_OUTPUT = 16 << 20
@@ -34,48 +33,29 @@ class Done:
     notes: list[str] = field(default_factory=list)
 
 
-class Publisher:
-    """The server process and its protocol: a JSON line and the photo's bytes in, a JSON line and JPEGs out."""
+class Publisher(Helper):
+    """The helper that publishes photos (review/sandbox.Helper): a JSON line and the photo's bytes in, a JSON line
+    and two JPEGs out."""
 
     def __init__(self) -> None:
-        self.cpu, self.memory = limits()
-        self.server: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> Publisher:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.server is not None:
-            self.server.stdin.close()  # type: ignore[union-attr]
-            self.server.wait()
-            self.server.stdout.close()  # type: ignore[union-attr]
-
-    def _start(self) -> subprocess.Popen[bytes]:
-        if self.server is None or self.server.poll() is not None:
-            command = [sys.executable, "-I", "-m", "intake.publish.worker", str(self.cpu), str(self.memory)]
-            self.server = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,  # noqa: S603
-                                           stderr=subprocess.DEVNULL, start_new_session=True,  # no terminal
-                                           env={"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
-        return self.server
+        cpu, memory = limits()
+        super().__init__([sys.executable, "-I", "-m", "intake.publish.worker", str(cpu), str(memory)],
+                         {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
 
     def publish(self, data: bytes, kind: str | None) -> Done | str:
         """The photo with its faces hidden, or why it could not be published."""
         if len(data) > MAX_INPUT:
             return f"could not be processed: larger than {MAX_INPUT >> 20} MiB"
-        server = self._start()
         try:
-            server.stdin.write(json.dumps({"kind": kind or "", "size": len(data)}).encode() + b"\n" + data)  # type: ignore[union-attr]
-            server.stdin.flush()  # type: ignore[union-attr]
-            head = json.loads(server.stdout.readline())  # type: ignore[union-attr]
+            head = self.ask(kind, data)
             if "why" in head:
                 return str(head["why"])
-            jpeg = server.stdout.read(int(head["size"]))  # type: ignore[union-attr]
-            outlined = server.stdout.read(int(head["outlined"]))  # type: ignore[union-attr]
+            jpeg = self.read(int(head["size"]))
+            outlined = self.read(int(head["outlined"]))
             done = Done(jpeg, outlined, [[int(v) for v in b] for b in head["boxes"]], int(head["rounds"]),
                         [str(n) for n in head["notes"]])
         except (OSError, ValueError, KeyError, TypeError):
-            server.kill()
-            server.wait()
+            self.failed()
             return "could not be processed: the publishing process failed"
         if not (jpeg.startswith(b"\xff\xd8\xff") and outlined.startswith(b"\xff\xd8\xff")):
             return "could not be processed: the publishing process gave no JPEG"

@@ -97,21 +97,17 @@ def _child(kind: str, mode: str, cpu: int, memory_mb: int, size: int) -> None:
     sys.stdout.buffer.flush()
 
 
-class Previews:
-    """New small JPEGs of photos, each drawn in its own child process, forked from one that imported Pillow once.
+class Helper:
+    """A long-lived helper process run as `command` with `env`: a fresh interpreter whose errors go to /dev/null,
+    in a session of its own (no terminal to open as /dev/tty), so nothing a stranger's file makes a decoder say
+    (terminal escapes included) reaches the reviewer's terminal. Started at the first request, again after a
+    failure; a request is a JSON line and the file's bytes, an answer a JSON line and the bytes it names."""
 
-    The forked child has the limits of `inspect` (processor time, memory, no file, no core), so a decompression
-    bomb or a malformed photo is one "no preview"; the next photo gets a fresh child. The server and its children
-    write their errors to /dev/null, in a session of their own (no terminal to open as /dev/tty): nothing a photo
-    makes a decoder say (terminal escapes included) reaches the reviewer's terminal.
-    """
-
-    def __init__(self) -> None:
-        cpu, memory = limits()
-        self.cpu, self.memory = min(cpu, PREVIEW_CPU), min(memory, PREVIEW_MB)
+    def __init__(self, command: list[str], env: dict[str, str]) -> None:
+        self.command, self.env = command, env
         self.server: subprocess.Popen[bytes] | None = None
 
-    def __enter__(self) -> Previews:
+    def __enter__(self) -> Helper:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -120,27 +116,51 @@ class Previews:
             self.server.wait()
             self.server.stdout.close()  # type: ignore[union-attr]
 
-    def _start(self) -> subprocess.Popen[bytes]:
+    def ask(self, kind: str | None, data: bytes) -> dict[str, object]:
+        """Send one file; the answer's JSON line (read the bytes it names with `read`). OSError or ValueError when
+        the helper failed: call `failed`."""
         if self.server is None or self.server.poll() is not None:
-            command = [sys.executable, "-I", "-m", "intake.review.sandbox", "", "serve", str(self.cpu),
-                       str(self.memory), str(MAX_PREVIEW_INPUT)]
-            self.server = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,  # noqa: S603
-                                           stderr=subprocess.DEVNULL, env={}, start_new_session=True)
-        return self.server
+            self.server = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,  # noqa: S603
+                                           stderr=subprocess.DEVNULL, env=self.env, start_new_session=True)
+        self.server.stdin.write(json.dumps({"kind": kind or "", "size": len(data)}).encode() + b"\n" + data)  # type: ignore[union-attr]
+        self.server.stdin.flush()  # type: ignore[union-attr]
+        head = json.loads(self.server.stdout.readline())  # type: ignore[union-attr]
+        if not isinstance(head, dict):
+            raise ValueError("the helper's answer is not an object")
+        return head
+
+    def read(self, size: int) -> bytes:
+        """The next `size` bytes the helper wrote."""
+        return self.server.stdout.read(size) if size else b""  # type: ignore[union-attr]
+
+    def failed(self) -> None:
+        """End a helper that failed; the next request starts a new one."""
+        self.server.kill()  # type: ignore[union-attr]
+        self.server.wait()  # type: ignore[union-attr]
+
+
+class Previews(Helper):
+    """New small JPEGs of photos, each drawn in its own child process, forked from one that imported Pillow once.
+
+    The forked child has the limits of `inspect` (processor time, memory, no file, no core), so a decompression
+    bomb or a malformed photo is one "no preview"; the next photo gets a fresh child. The helper (`Helper`) writes
+    nothing to the reviewer's terminal.
+    """
+
+    def __init__(self) -> None:
+        cpu, memory = limits()
+        super().__init__([sys.executable, "-I", "-m", "intake.review.sandbox", "", "serve", str(min(cpu, PREVIEW_CPU)),
+                          str(min(memory, PREVIEW_MB)), str(MAX_PREVIEW_INPUT)], {})
 
     def make(self, data: bytes, kind: str | None) -> bytes | str:
         """A new JPEG of at most 320 px a side drawn from the photo's pixels, or why there is none."""
         if len(data) > MAX_PREVIEW_INPUT:
             return f"no preview: larger than {MAX_PREVIEW_INPUT >> 20} MiB"
-        server = self._start()
         try:
-            server.stdin.write(json.dumps({"kind": kind or "", "size": len(data)}).encode() + b"\n" + data)  # type: ignore[union-attr]
-            server.stdin.flush()  # type: ignore[union-attr]
-            head = json.loads(server.stdout.readline())  # type: ignore[union-attr]
-            body = server.stdout.read(head["size"]) if head.get("size") else b""  # type: ignore[union-attr]
-        except (OSError, ValueError, KeyError):
-            server.kill()
-            server.wait()
+            head = self.ask(kind, data)
+            body = self.read(int(head.get("size") or 0))
+        except (OSError, ValueError, KeyError, TypeError):
+            self.failed()
             return "no preview: the previewing process failed"
         if "why" in head:
             return str(head["why"])
