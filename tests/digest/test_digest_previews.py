@@ -5,17 +5,13 @@ from __future__ import annotations
 import os
 
 from intake.review.sandbox import Previews
-from tests.support.photos import pixel_bomb, plain_jpeg, truncated_jpeg
-
-ESCAPES = b"\x1b]0;owned\x07\x1b[2J\x1b[31m"  # set the window title, clear the screen, turn the text red
+from tests.support.photos import plain_jpeg, terminal_hostile
 
 
 def test_preview_helper_has_no_terminal_and_speaks_only_through_its_pipe():
     """The helper's stderr is /dev/null and it leads its own session (no /dev/tty to open); photos made of terminal
     escapes, a bomb and a cut JPEG are each "no preview", and the next good photo still gets its JPEG."""
-    hostile = [("image/jpeg", b"\xff\xd8\xff\xe0" + ESCAPES * 200), ("image/png", b"\x89PNG\r\n\x1a\n" + ESCAPES * 50),
-               ("image/webp", b"RIFF\x10\x00\x00\x00WEBPVP8 " + ESCAPES * 50), ("image/png", pixel_bomb()),
-               ("image/jpeg", truncated_jpeg())]
+    hostile = terminal_hostile()
     with Previews() as previews:
         answers = [previews.make(data, kind) for kind, data in hostile]
         server = previews.server

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 
-from tests.support.photos import pixel_bomb, plain_jpeg, truncated_jpeg
-
-ESCAPES = b"\x1b]0;owned\x07\x1b[2J\x1b[31m"  # set the window title, clear the screen, turn the text red
+from tests.support.photos import plain_jpeg, terminal_hostile
 
 
 def test_publishing_helper_has_no_terminal_and_speaks_only_through_its_pipe():
@@ -14,9 +12,7 @@ def test_publishing_helper_has_no_terminal_and_speaks_only_through_its_pipe():
     escapes, a bomb and a cut JPEG are each "could not be processed", and the next good photo is still published."""
     from intake.publish.worker import Publisher
 
-    hostile = [("image/jpeg", b"\xff\xd8\xff\xe0" + ESCAPES * 200), ("image/png", b"\x89PNG\r\n\x1a\n" + ESCAPES * 50),
-               ("image/webp", b"RIFF\x10\x00\x00\x00WEBPVP8 " + ESCAPES * 50), ("image/png", pixel_bomb()),
-               ("image/jpeg", truncated_jpeg())]
+    hostile = terminal_hostile()
     with Publisher() as publisher:
         answers = [publisher.publish(data, kind) for kind, data in hostile]
         server = publisher.server

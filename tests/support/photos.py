@@ -191,3 +191,14 @@ def c2pa_photo(declared: int | None = None, packets: int = 2) -> bytes:
     return with_segments(plain_jpeg((320, 240), 4),
                          segment(0xE1, exif(b"CanaryMaker", b"CanaryCam X-77", b"canary-gps-7f3e")),
                          app11(jumbf(b"c2pa", manifest, declared), packets))
+
+
+ESCAPES = b"\x1b]0;owned\x07\x1b[2J\x1b[31m"  # set the window title, clear the screen, turn the text red
+
+
+def terminal_hostile() -> list[tuple[str, bytes]]:
+    """(type, bytes) of photos made of terminal escapes (JPEG, PNG and WebP heads), a pixel bomb and a cut JPEG:
+    what a helper that decodes strangers' photos must answer without a word to the reviewer's terminal."""
+    return [("image/jpeg", b"\xff\xd8\xff\xe0" + ESCAPES * 200), ("image/png", b"\x89PNG\r\n\x1a\n" + ESCAPES * 50),
+            ("image/webp", b"RIFF\x10\x00\x00\x00WEBPVP8 " + ESCAPES * 50), ("image/png", pixel_bomb()),
+            ("image/jpeg", truncated_jpeg())]
