@@ -4,12 +4,16 @@ A carrier's stream names its id in `attachments.stream` while it uploads; a deli
 `message_attachments.stream`. Delivery then writes those small rows and moves no part (storage/followups.py).
 Existing message streams get random ids and their parts are keyed by them (on SQLite the table is rebuilt: it
 takes as long as copying the follow-ups' files once); the parts of carriers still uploading move into
-`message_parts` under their new stream ids, so their uploads resume. Downgrading drops the follow-ups still
-uploading, as 0007's downgrade does.
+`message_parts` under their new stream ids, so their uploads resume. The ids come from `secrets`, as the app's
+do, never from the database's random(): PostgreSQL's is xoroshiro128**, whose values in a row predict each other,
+so ids it gave in a table's physical order would keep the order the follow-ups arrived in (red team rt-streams).
+Downgrading drops the follow-ups still uploading, as 0007's downgrade does.
 
 Revision ID: 0012_message_streams
 Revises: 0011_carried_tombstones
 """
+
+import secrets
 
 import sqlalchemy as sa
 from alembic import op
@@ -19,8 +23,6 @@ down_revision = "0011_carried_tombstones"
 branch_labels = None
 depends_on = None
 
-RANDOM_ID = {"sqlite": "(random() & 4611686018427387903) + 1",
-             "postgresql": "floor(random() * 4611686018427387904)::bigint + 1"}
 PID = sa.BigInteger().with_variant(sa.Integer, "sqlite")
 SAME_STREAM = "p.case_id = a.case_id AND p.seq = a.seq AND p.idx = a.idx"
 
@@ -58,10 +60,20 @@ def _message_parts(by_stream: bool) -> None:
     )
 
 
-def _carriers_in(dialect: str) -> None:
+def _random_streams(table: str, key: tuple[str, ...], where: str = "") -> None:
+    """Give each row of `table` (found by its `key` columns, `where` it matches) a random stream id from `secrets`."""
+    bind = op.get_bind()
+    rows = bind.execute(sa.text(f"SELECT {', '.join(key)} FROM {table} {where}")).all()  # noqa: S608 - constants
+    if rows:
+        same = " AND ".join(f"{column} = :{column}" for column in key)
+        bind.execute(sa.text(f"UPDATE {table} SET stream = :stream WHERE {same}"),  # noqa: S608 - constants
+                     [{**dict(zip(key, row, strict=True)), "stream": secrets.randbits(62) + 1} for row in rows])
+
+
+def _carriers_in() -> None:
     """Give the streams of carriers still uploading random ids and move their parts into message_parts."""
-    op.execute(f"UPDATE attachments SET stream = {RANDOM_ID[dialect]} "  # noqa: S608 - a constant expression
-               "WHERE case_id IN (SELECT id FROM cases WHERE sealed_by = 'message')")
+    _random_streams("attachments", ("case_id", "idx"),
+                    "WHERE case_id IN (SELECT id FROM cases WHERE sealed_by = 'message')")
     op.execute("INSERT INTO message_parts (pid, stream, part, data) SELECT p.pid, a.stream, p.part, p.data "
                "FROM parts p JOIN attachments a ON p.case_id = a.case_id AND p.idx = a.idx "
                "WHERE a.stream IS NOT NULL")
@@ -76,8 +88,9 @@ def upgrade() -> None:
         op.rename_table("message_parts", "message_parts_old")
         op.rename_table("message_attachments", "message_attachments_old")
         _message_attachments(with_stream=True)
-        op.execute(f"INSERT INTO message_attachments (case_id, seq, idx, length, stream) SELECT case_id, seq, "  # noqa: S608
-                   f"idx, length, {RANDOM_ID['sqlite']} FROM message_attachments_old")
+        op.execute("INSERT INTO message_attachments (case_id, seq, idx, length, stream) "
+                   "SELECT case_id, seq, idx, length, 0 FROM message_attachments_old")
+        _random_streams("message_attachments", ("case_id", "seq", "idx"))
         _message_parts(by_stream=True)
         op.execute(f"INSERT INTO message_parts (pid, stream, part, data) SELECT p.pid, a.stream, p.part, "  # noqa: S608
                    f"p.data FROM message_parts_old p JOIN message_attachments a ON {SAME_STREAM}")
@@ -85,7 +98,7 @@ def upgrade() -> None:
         op.drop_table("message_attachments_old")
     else:
         op.execute("ALTER TABLE message_attachments ADD COLUMN stream BIGINT")
-        op.execute(f"UPDATE message_attachments SET stream = {RANDOM_ID['postgresql']}")  # noqa: S608
+        _random_streams("message_attachments", ("case_id", "seq", "idx"))
         op.execute("ALTER TABLE message_attachments ALTER COLUMN stream SET NOT NULL")
         op.execute("ALTER TABLE message_parts ADD COLUMN stream BIGINT")
         op.execute(f"UPDATE message_parts p SET stream = a.stream FROM message_attachments a "  # noqa: S608
@@ -95,7 +108,7 @@ def upgrade() -> None:
         op.execute("ALTER TABLE message_parts ALTER COLUMN stream SET NOT NULL")
         op.execute("ALTER TABLE message_parts ADD CONSTRAINT uq_message_parts_stream_part UNIQUE (stream, part)")
     op.create_index("ix_message_attachments_stream", "message_attachments", ["stream"], unique=True)
-    _carriers_in(dialect)
+    _carriers_in()
 
 
 def downgrade() -> None:
