@@ -53,10 +53,15 @@ def case_by_lookup(engine: Engine, lookup: bytes) -> tuple[int, str, str] | None
     return tuple(row) if row else None  # type: ignore[return-value]
 
 
-def case_header(engine: Engine, case_id: int) -> bytes | None:
-    """The sealed header of a case (its reporter's stanza, if any, is stanza 0: format.md §4.1), or None."""
+def reporter_key_id(engine: Engine, case_id: int) -> str | None:
+    """The key id of the case's reporter's stanza (header version 2 or 3, format.md §4.1), which a follow-up's
+    stanza 0 must carry (§12.4); None for a case without one."""
     with engine.connect() as conn:
-        return conn.execute(select(cases.c.header).where(cases.c.id == case_id)).scalar_one_or_none()
+        header = conn.execute(select(cases.c.header).where(cases.c.id == case_id)).scalar_one_or_none()
+    try:
+        return parse_header(header).reporter if header is not None else None
+    except CryptoError:
+        return None
 
 
 def thread(engine: Engine, case_id: int) -> list[Message]:

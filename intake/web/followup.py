@@ -16,16 +16,14 @@ from flask import abort, request
 from flask_babel import gettext as _
 
 from intake.crypto.codename import CodenameKeys
-from intake.crypto.envelope import parse_header
-from intake.crypto.errors import CryptoError
 from intake.crypto.message import seal_message, seal_message_around
 from intake.storage.admission import Refused
 from intake.storage.budgets import Resent
 from intake.storage.cases import StorageError
 from intake.storage.followups import admit_follow_up, deliver
 from intake.storage.lifecycle import KeysChanged, discard
-from intake.storage.threads import ThreadFull, case_header, has_room
-from intake.web.guards import check_server_post, follow_up_resent, nojs_busy, refusal, thread_full
+from intake.storage.threads import ThreadFull, has_room, reporter_key_id
+from intake.web.guards import check_server_post, follow_up_resent, nojs_busy, refusal, someone_elses, thread_full
 from intake.web.sealing import Arrival, UploadRefused
 from intake.web.state import state
 
@@ -69,14 +67,8 @@ def store_text(case_id: int, keys: CodenameKeys, text: str, path: str, form: tup
 def check_reporter(case_id: int, keys: CodenameKeys) -> None:
     """§12.4: a follow-up's stanza 0 carries the key id of the case's reporter's stanza; a case another kit sealed
     under this codename's lookup (a carrier's report, docs/web.md) takes no follow-up from it: 409, nothing stored."""
-    header = case_header(state().engine, case_id)
-    try:
-        reporter = parse_header(header).reporter if header else None
-    except CryptoError:
-        reporter = None
-    if reporter is not None and reporter != keys.identity.recipient.key_id:
-        abort(409, _("the follow-up is not sealed to this report's reply key (docs/format.md §12.4): reload the page "
-                     "and send it again"))
+    if reporter_key_id(state().engine, case_id) not in (None, keys.identity.recipient.key_id):
+        raise someone_elses()
 
 
 def receive_follow_up(case_id: int, keys: CodenameKeys, spent: tuple[bytes, int]) -> bool:

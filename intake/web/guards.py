@@ -86,6 +86,14 @@ def thread_full() -> GuardError:
                         "earlier one.", n=MAX_MESSAGES, mib=MAX_THREAD_BYTES >> 20), 413)
 
 
+def someone_elses() -> GuardError:
+    """The 409 of a follow-up to a case whose report another kit sealed under this codename's lookup (a carrier's
+    report, docs/web.md "What a carrier can do"): it takes no follow-up from this codename (format.md §12.4)."""
+    return GuardError(_("The report under this codename was sent by someone else who had a copy of your sealed "
+                        "file, so it cannot take your messages. Nothing was stored. Keep your codename secret. To "
+                        "reach the reviewers, send a new report and say in it what happened."), 409)
+
+
 def nojs_busy() -> GuardError:
     """The 429 of a spent no-JS budget."""
     return GuardError(_("The service is receiving many reports without JavaScript right now. Nothing was "

@@ -15,9 +15,9 @@ from intake.keys.keyring import KeyringError
 from intake.storage.admission import Refused
 from intake.storage.cases import Case, StorageError, get_case, part_count
 from intake.storage.followups import admit_follow_up
-from intake.storage.threads import MAX_MESSAGES, ThreadFull, case_by_lookup, case_header, thread_page
+from intake.storage.threads import MAX_MESSAGES, ThreadFull, case_by_lookup, reporter_key_id, thread_page
 from intake.web.checks import ReportRefused, from_b64url, stream_lengths
-from intake.web.guards import no_space, refusal, thread_full
+from intake.web.guards import no_space, refusal, someone_elses, thread_full
 from intake.web.limits import below_floor
 from intake.web.reads import READS
 from intake.web.state import state
@@ -82,15 +82,6 @@ def thread_json() -> Response:
         return jsonify(status=status_words(status), thread=messages, more=more, report=report)
 
 
-def _reporter_key_id(case_id: int) -> str | None:
-    """The key id of the case's reporter's stanza (header version 2 or 3), which a follow-up's stanza 0 must carry."""
-    header = case_header(state().engine, case_id)
-    try:
-        return parse_header(header).reporter if header is not None else None
-    except CryptoError:
-        return None
-
-
 def _report(case: Case | None) -> dict[str, object] | None:
     """The sealed header and body of a report the codename opens (header version 2 or 3, format.md §4.1), for the page
     to open; None for a report sent before (its files are never sent back, only their lengths)."""
@@ -121,10 +112,8 @@ def post_message() -> tuple[Response, int]:
     except ReportRefused as exc:
         abort(exc.status, str(exc))
     case_id = _found(lookup)[0]
-    reporter = _reporter_key_id(case_id)
-    if reporter is not None and parsed.key_ids[0] != reporter:
-        abort(400, _("the follow-up is not sealed to this report's reply key (docs/format.md §12.4): reload the page "
-                     "and send it again"))
+    if reporter_key_id(intake.engine, case_id) not in (None, parsed.key_ids[0]):
+        raise someone_elses()  # the page seals to its codename's reply key: this case's report is not that codename's
     if below_floor(intake.disk, len(header) + len(body) + sum(lengths), intake.settings.free_floor):
         raise no_space()
     try:

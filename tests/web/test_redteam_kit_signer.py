@@ -20,14 +20,17 @@ from intake.crypto.envelope import MAC_BYTES, _mac, header_length, stanza_count
 from intake.crypto.errors import CarriedSignatureError
 from intake.crypto.keys import Identity
 from intake.crypto.kitsign import CarriedSigner, check_sealer
+from intake.crypto.message import seal_message
 from intake.crypto.report import seal_report
 from intake.keys.keyring import load_keyring
 from intake.storage.schema import carried_tombstones, case_lookups
 from intake.storage.threads import case_by_lookup, salt, thread
+from intake.web.guards import someone_elses
 from tests.support.carried import api_begin, api_request, carried_file, counts, post_sealed, sealed_token
+from tests.support.catalogs import catalog
 from tests.support.nojs import post
 from tests.support.threads import SEALED, form_token
-from tests.support.web import b64, csrf_token
+from tests.support.web import b64, csrf_token, solve
 
 THEIRS = bytes(range(32))
 SMALL_ORDER = {  # Ed25519 encodings of points of order 1, 2, 4 and 8 (libsodium's blocklist), and all zeros
@@ -183,7 +186,8 @@ def test_a_carrier_who_squats_the_lookup_blocks_but_cannot_read_or_write_the_thr
     is then refused with a 4xx, nothing more stored; the reporter's codename finds a case it cannot open, and the
     carrier, who holds the lookup but not the codename, has no way into the thread (docs/web.md "What a carrier
     can do": a block, no more than dropping the file). The reporter's no-JS follow-ups were stored in the
-    carrier's case (reviewers: WrongThread), though §12.4 refuses them: now a 409, nothing stored."""
+    carrier's case (reviewers: WrongThread), though §12.4 refuses them: now a 409, nothing stored, on both paths,
+    in words that say what happened and what to do (the API answered a 400 "reload the page and send it again")."""
     good, codename = carried_file(site, fields={"incident_type": "drone", "description": "the genuine one",
                                                 "lang": "km"})
     squat, _ = carried_file(site, fields={"incident_type": "drone", "description": "the carrier's", "lang": "km"},
@@ -199,11 +203,24 @@ def test_a_carrier_who_squats_the_lookup_blocks_but_cannot_read_or_write_the_thr
     text = page.get_data(as_text=True)
     assert "the genuine one" not in text
     before = counts(site)
-    for files in ((), [("a.txt", b"x" * 10, "text/plain")]):  # the reporter's follow-up, text alone or with a file
+    with client.application.test_request_context():
+        words = {"en": str(someone_elses())}  # not "reload the page": the same codename seals to the same key
+    words.update({lang: catalog(lang)[words["en"]] for lang in ("km", "my")})
+    for lang, files in (("en", ()), ("km", [("a.txt", b"x" * 10, "text/plain")])):  # text alone, or with a file
         form = {"csrf_token": form_token(text), "sealed": SEALED.search(text).group(1), "message": "for the reviewers"}
         if files:
             form["attachments"] = [(io.BytesIO(d), n, t) for n, d, t in files]
-        sent = post(client, form, "/check")
+        sent = post(client, form, f"/check?lang={lang}")
         assert sent.status_code == 409, sent.get_data(as_text=True)[-300:]  # broke: stored in the carrier's case
+        assert words[lang] in sent.get_data(as_text=True)
         assert counts(site) == before
         assert thread(site.engine, case_by_lookup(site.engine, read_carried(good)[0].lookup)[0]) == []
+    keys = derive_keys(codename, salt(site.engine))  # the page with JavaScript seals to the codename's reply key
+    sealed = seal_message([i.recipient for i in site.identities], keys.identity.recipient, "reporter", "more")
+    work = client.get("/api/v1/challenge").get_json()
+    sent = client.post("/api/v1/thread/messages", headers={"X-CSRFToken": csrf_token(client), "Accept-Language": "my"},
+                       json={"token": b64(keys.token), "header": b64(sealed.header), "body": b64(sealed.body),
+                             "pow_challenge": work["challenge"], "pow_nonce": solve(work["challenge"], work["bits"])})
+    assert sent.status_code == 409, sent.get_data(as_text=True)  # a 400 was retried by the page, a new proof of work
+    assert sent.get_json()["error"] == words["my"]
+    assert counts(site) == before

@@ -73,8 +73,8 @@ def test_server_checks_the_reporter_stanza(live):
             server.url + "/api/v1/thread/messages", headers={"X-CSRFToken": reporter.token}, timeout=60,
             json={"token": b64(keys.token), "header": b64(sealed.header), "body": b64(sealed.body),
                   "pow_challenge": work["challenge"], "pow_nonce": solve(work["challenge"], work["bits"])}))
-    assert [a.status_code for a in answers] == [400, 201], answers[0].text
-    assert "not sealed to this report's reply key" in answers[0].json()["error"]
+    assert [a.status_code for a in answers] == [409, 201], answers[0].text
+    assert "was sent by someone else" in answers[0].json()["error"]
     reporter.close()
 
 
