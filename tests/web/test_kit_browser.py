@@ -1,6 +1,7 @@
 """The kit and the /sealed page in Chromium: carried.js passes the carried vectors; the /sealed page sends a file
-through the API once; a kit without WebAssembly, with a tampered keyring or past its day says so and never seals;
-the kit weighs at most 600 KB, keeps its CSP and asks the form's questions in each language."""
+through the API once; a kit without WebAssembly, with a tampered keyring, past its day or with 16 keys says so (in
+each language) and never seals; the kit weighs at most 600 KB, keeps its CSP and asks the form's questions in each
+language."""
 
 from __future__ import annotations
 
@@ -13,10 +14,14 @@ import re
 import pytest
 import requests
 
+from intake.crypto.keys import Identity
+from intake.keys.keyring import KeyEntry, Keyring, load_keyring, save_keyring, unlock_signing_key
+from intake.web import create_app
 from tests.support import VECTORS
 from tests.support.browser import Watched
 from tests.support.carried import carried_file
-from tests.support.web import rows
+from tests.support.catalogs import catalog
+from tests.support.web import PASSPHRASE, make_site, rows
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -187,4 +192,33 @@ def test_sealed_page_sends_through_the_api_once(browser, served, tmp_path):
     assert refs[0] == refs[1]
     assert rows(site.engine)["cases"] == before + 1
     assert any(b'"carried": true' in b or b'"carried":true' in b for b in bodies)
+    context.close()
+
+
+def test_kit_of_sixteen_keys_says_why_in_every_language(browser, tmp_path):
+    """A keyring of 16 keys leaves no room for the reporter's stanza (format.md §13.1): the kit says so as it opens,
+    in the language shown, and never seals (it threw an English error once the report was written and sealing)."""
+    site = make_site(tmp_path, f"sqlite:///{tmp_path / 'intake.db'}")
+    keyring = load_keyring(site.settings.keys_dir, site.settings.keyring_signer)
+    added = tuple(KeyEntry(f"r{i}", Identity.generate().recipient) for i in range(len(keyring.keys), 16))
+    save_keyring(site.settings.keys_dir, Keyring(keyring.keys + added, signer=keyring.signer, serial=keyring.serial),
+                 unlock_signing_key(site.settings.instance / "admin-signing.key", PASSPHRASE))
+    app = create_app(site.settings)
+    client = app.test_client()
+    name = client.get("/keyring.json").get_json()["kit"]["file"]
+    path = tmp_path / name
+    path.write_bytes(client.get(f"/kit/{name}").data)
+    app.extensions["intake"].engine.dispose()
+    site.engine.dispose()
+    context, watched, seen = offline(browser, path)
+    page = watched.page
+    page.wait_for_selector("html[data-sealing=full]")
+    english = page.inner_text("#kit-status")
+    assert "16 keys" in english
+    for lang in ("km", "my", "en"):
+        page.click(f"#languages button[data-lang={lang}]")
+        page.wait_for_selector(f"html[lang={lang}] #kit-status:not([hidden])")
+        assert page.inner_text("#kit-status") == (english if lang == "en" else catalog(lang)[english])
+        assert page.is_disabled("#report-form button[type=submit]")
+    assert seen == [path.as_uri()]
     context.close()

@@ -107,6 +107,7 @@ function applyState() {
   if (sealing === "no-wasm") refuse(texts.msgNoWasm);
   if (sealing === "refused") refuse(texts.msgCannot);
   if (sealing === "expired") refuse(texts.msgExpired);
+  if (sealing === "full") refuse(texts.msgFull);
 }
 
 function fieldsOf(form) {
@@ -130,7 +131,6 @@ async function seal(fields, files) {
   const manifest = await manifestOf(files, true); // with each file's hash before cleaning, as the page's
   const reportKey = newReportKey();
   const body = sealBody(reportKey, fields, manifest, keys.recipient.text);
-  if (keyring.recipients.length >= MAX_STANZAS) throw new Error("the keyring leaves no room for the codename");
   const signer = globalThis.sodium.crypto_sign_keypair(); // signs this file's first bytes (docs/format.md §13.1)
   const header = sealHeader(reportKey, keyring.recipients, keys.recipient, signer);
   const total = manifest.reduce((n, m) => n + streamLength(m.size, true), 0) || 1;
@@ -236,7 +236,8 @@ async function start() {
 
 async function load() {
   // "ready" once libsodium.js runs and the keyring verifies; "no-wasm" without WebAssembly (Tor Browser at
-  // "Safer"); "refused" when the keyring does not verify: then this kit never seals; "expired" after its day.
+  // "Safer"); "refused" when the keyring does not verify: then this kit never seals; "expired" after its day;
+  // "full" when the keyring has 16 keys, leaving no room for the reporter's stanza (docs/format.md §13.1).
   try {
     if (typeof WebAssembly !== "object") throw new Error("WebAssembly is off");
     await sodiumModule.ready;
@@ -253,6 +254,10 @@ async function load() {
   if (new Date().toISOString().slice(0, 10) > DATA.expires) {
     keyring = null;
     return "expired";
+  }
+  if (keyring.recipients.length >= MAX_STANZAS) {
+    keyring = null;
+    return "full";
   }
   return "ready";
 }
