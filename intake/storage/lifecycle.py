@@ -140,8 +140,14 @@ def append_parts(engine: Engine, case_id: int, idx: int, first: int, data: Seque
     with writing(engine, durable=False) as conn:
         if daily is not None:
             charge_stored(conn, "server", sum(len(part) for part in data), daily)
-        stream = conn.execute(select(attachments.c.stream).where(attachments.c.case_id == case_id,
-                                                                 attachments.c.idx == idx)).scalar()
+        # PostgreSQL: the case's row is locked, as put_part does, so a discard under way (the sweep's) waits for this
+        # batch or went first (then this finds no upload): never a part under a stream whose carrier is gone
+        row = conn.execute(select(attachments.c.stream).join(cases, cases.c.id == attachments.c.case_id).where(
+            attachments.c.case_id == case_id, attachments.c.idx == idx, cases.c.complete.is_(False))
+            .with_for_update(of=cases)).first()
+        if row is None:
+            raise StorageError("no upload waits for that attachment")
+        stream = row.stream
         conn.execute(insert(parts if stream is None else message_parts),
                      [{"case_id": case_id, "idx": idx, "part": first + n, "data": part} if stream is None
                       else {"stream": stream, "part": first + n, "data": part} for n, part in enumerate(data)])

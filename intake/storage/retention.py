@@ -47,7 +47,10 @@ def delete_cases(engine: Engine, ids: Sequence[int]) -> None:
     for at in range(0, len(ids), CHUNK):
         chunk = list(ids[at:at + CHUNK])
         with writing(engine) as conn:
-            carried = select(carriers.c.case_id).where(carriers.c.thread_case.in_(chunk)).scalar_subquery()
+            # PostgreSQL: the follow-ups under way are locked first, so a part being stored into one (put_part locks
+            # its row) is stored before its parts are deleted, or refused after: none outlives its carrier
+            carried = conn.execute(select(cases.c.id).where(cases.c.id.in_(
+                select(carriers.c.case_id).where(carriers.c.thread_case.in_(chunk)))).with_for_update()).scalars().all()
             threads = select(message_attachments.c.stream).where(message_attachments.c.case_id.in_(chunk))
             for streams in (carried_streams(carried), threads):  # follow-ups' files: under way, then delivered
                 conn.execute(delete(message_parts).where(message_parts.c.stream.in_(streams)))

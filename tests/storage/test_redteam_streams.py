@@ -4,17 +4,23 @@ stream ids keep, parts written while their carrier goes, and what a bundle takes
 from __future__ import annotations
 
 import os
+import threading
+import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 
 from intake.crypto.keys import Identity
 from intake.crypto.message import seal_message
 from intake.crypto.report import seal_report
+from intake.crypto.stream import PART
 from intake.storage.admission import Limits
-from intake.storage.cases import get_case
+from intake.storage.cases import CARRIER, StorageError, get_case
 from intake.storage.db import connect
-from intake.storage.schema import message_attachments
+from intake.storage.followups import admit_follow_up
+from intake.storage.lifecycle import add_stream, append_parts, discard, open_arrival, put_part, upload_case
+from intake.storage.retention import delete_cases
+from intake.storage.schema import message_attachments, message_parts
 from tests.support.pgrandom import predicts
 from tests.support.storage import migrate_to, store_case, store_follow_up
 
@@ -54,3 +60,83 @@ def test_migration_ids_keep_no_order(pg_url, identities) -> None:
     first, second, _third = (ids[case_id] for case_id in delivered)
     assert predicts(first, second, ids.values()) == set(), "the first two stream ids gave away the third"
     assert {(i - 1) % 1024 for i in ids.values()} != {0}, "ids made of random()'s 52 bits"
+
+
+ON_POSTGRES = pytest.mark.parametrize("db_url", [pytest.param("postgresql", marks=pytest.mark.postgres)],
+                                      indirect=True)
+
+
+def _blocked(engine, count: int, thread: threading.Thread | None = None) -> None:
+    """Wait until `count` other sessions of this database wait for a row lock (or `thread` ended)."""
+    for _ in range(200):
+        if thread is not None and not thread.is_alive():
+            return
+        with engine.connect() as conn:
+            if conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                 "AND wait_event_type = 'Lock'")).scalar_one() >= count:
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"{count} sessions never waited for a lock")
+
+
+def _in_thread(work) -> tuple[threading.Thread, list[object]]:
+    """Run `work` in a thread; its result (or error) lands in the list."""
+    done: list[object] = []
+
+    def run() -> None:
+        try:
+            done.append(work())
+        except Exception as exc:  # noqa: BLE001 - handed to the test
+            done.append(exc)
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, done
+
+
+def _count(engine, table) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+@ON_POSTGRES
+def test_a_part_stored_during_a_purge_goes_with_it(engine, identities) -> None:
+    """A purge deletes a carrier's parts and then the carrier: a part of its upload stored between the two (PostgreSQL
+    writes side by side) outlived it, under a stream nothing names, that nothing ever deleted (a disk leak)."""
+    case_id, reply = _case(engine, identities)
+    store_follow_up(engine, case_id, _message(identities, reply))
+    sealed = _message(identities, reply, 2 * PART)
+    token = admit_follow_up(engine, case_id, sealed.header, sealed.body, [len(sealed.streams[0])], "browser", LIMITS)
+    carrier = upload_case(engine, token)
+    put_part(engine, carrier, 0, 0, sealed.streams[0][:PART])
+    with engine.connect() as holder, holder.begin():  # holds the purge on the delivered follow-up's parts
+        holder.execute(text("SELECT pid FROM message_parts WHERE stream IN (SELECT stream FROM message_attachments) "
+                            "FOR UPDATE"))
+        purge, _purged = _in_thread(lambda: delete_cases(engine, [case_id]))
+        _blocked(engine, 1)
+        upload, stored = _in_thread(lambda: put_part(engine, carrier, 0, 1, sealed.streams[0][PART:2 * PART]))
+        _blocked(engine, 2, upload)  # stored at once, or waits for the purge
+        holder.rollback()
+    purge.join(30)
+    upload.join(30)
+    assert isinstance(stored[0], StorageError) or stored == [None]
+    assert _count(engine, message_parts) == 0, "a part outlived its carrier"
+
+
+@ON_POSTGRES
+def test_a_batch_sealed_while_its_carrier_is_discarded_goes_with_it(engine) -> None:
+    """The sweep's discard of a carrier sealed on arrival deletes its parts, then the carrier: a batch stored between
+    the two outlived it (append_parts did not lock the case as put_part does)."""
+    carrier = open_arrival(engine, CARRIER)
+    add_stream(engine, carrier, 0)
+    append_parts(engine, carrier, 0, 0, [os.urandom(PART)])
+    with engine.connect() as holder, holder.begin():  # holds the discard on the carrier's attachment row
+        holder.execute(text("SELECT idx FROM attachments WHERE case_id = :c FOR UPDATE"), {"c": carrier})
+        gone, _discarded = _in_thread(lambda: discard(engine, carrier))
+        _blocked(engine, 1)
+        sealing, stored = _in_thread(lambda: append_parts(engine, carrier, 0, 1, [os.urandom(PART)]))
+        _blocked(engine, 2, sealing)
+        holder.rollback()
+    gone.join(30)
+    sealing.join(30)
+    assert isinstance(stored[0], StorageError) or stored == [None]
+    assert _count(engine, message_parts) == 0, "a batch outlived its carrier"
