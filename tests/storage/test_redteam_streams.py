@@ -10,6 +10,8 @@ import time
 import pytest
 from sqlalchemy import func, select, text
 
+from intake.bundle.read import read_bundle
+from intake.bundle.write import export_sealed
 from intake.crypto.keys import Identity
 from intake.crypto.message import seal_message
 from intake.crypto.report import seal_report
@@ -140,3 +142,25 @@ def test_a_batch_sealed_while_its_carrier_is_discarded_goes_with_it(engine) -> N
     sealing.join(30)
     assert isinstance(stored[0], StorageError) or stored == [None]
     assert _count(engine, message_parts) == 0, "a batch outlived its carrier"
+
+
+def test_a_bundle_takes_delivered_streams_alone(engine, identities, tmp_path) -> None:
+    """`intake export-sealed` with a follow-up delivered and another uploaded whole but not delivered (held): the
+    bundle holds the first's files, byte for byte, and nothing of the second's."""
+    case_id, reply = _case(engine, identities)
+    shown, waiting = _message(identities, reply, PART + 5), _message(identities, reply, PART + 5)
+    store_follow_up(engine, case_id, shown)
+    token = admit_follow_up(engine, case_id, waiting.header, waiting.body, [len(waiting.streams[0])], "browser",
+                            LIMITS)
+    carrier = upload_case(engine, token)
+    for number in range(2):
+        put_part(engine, carrier, 0, number, waiting.streams[0][number * PART:(number + 1) * PART])
+    out = tmp_path / "cases.bundle"
+    export_sealed(engine, out)
+    with out.open("rb") as f:
+        _manifest, found = read_bundle(f)
+        data = out.read_bytes()
+    assert [len(c.thread) for c in found] == [1], "one case, one message"
+    (offset, length), = found[0].thread[0].attachments
+    assert data[offset:offset + length] == shown.streams[0]
+    assert all(waiting.streams[0][at:at + 64] not in data for at in (0, PART)), "an undelivered part was exported"

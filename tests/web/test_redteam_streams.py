@@ -1,0 +1,71 @@
+"""Red team rt-streams on a live server: a no-JS follow-up whose carrier the sweep expires while its files still
+arrive (an upload begun before yesterday: at the 1 KiB/s the slow-client rules allow, 500 MiB take days) is
+refused with a 400, never a 500, and leaves nothing behind."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import func, select, update
+from werkzeug.datastructures import FileStorage, MultiDict
+
+from intake.clock import today
+from intake.storage.cases import CARRIER
+from intake.storage.schema import cases, message_parts, messages
+from tests.support.keytools import Prepared
+from tests.support.threads import SEALED, check_nojs, form_token
+from tests.support.web import Server, slow_post
+from tests.web.test_keys_during_upload import _case_with_codename
+
+FILE = os.urandom(15 << 20)  # sealed as it arrives, over seconds
+
+
+@pytest.fixture
+def live(tmp_path: Path, prepared: Prepared):
+    inst, _identities = prepared.setup(tmp_path, f"sqlite:///{tmp_path / 'intake.db'}", "alice")
+    server = Server({**inst.env, "INTAKE_WORKERS": "1"}, tmp_path).start()
+    yield inst, server
+    server.stop()
+
+
+def _count(engine, table) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+@pytest.mark.slow
+def test_a_follow_up_expired_while_it_arrives_is_refused(live) -> None:
+    inst, server = live
+    codename = _case_with_codename(inst)
+    page = check_nojs(requests.Session(), server.url, codename=codename).text
+    values = MultiDict([("csrf_token", form_token(page)), ("sealed", SEALED.search(page).group(1)),
+                        ("message", "the video"),
+                        ("attachments", FileStorage(io.BytesIO(FILE), "clip.mp4", content_type="video/mp4"))])
+
+    seen: list[bool] = []
+
+    def expire() -> None:
+        """The sweep's rule for an upload begun before yesterday, run by `intake expire-uploads` as it arrives."""
+        for _ in range(400):
+            if _count(inst.engine, message_parts):
+                seen.append(True)
+                break
+            time.sleep(0.05)
+        with inst.engine.begin() as conn:
+            conn.execute(update(cases).where(cases.c.sealed_by == CARRIER)
+                         .values(received=today() - dt.timedelta(days=2)))
+        inst.run("expire-uploads")
+
+    status, text = slow_post(server, "/check", values, expire)
+    log = server.log_text()
+    assert seen, "expired before a part was stored"
+    assert "unexpected" not in log, log[-3000:]
+    assert status == 400, text  # before: a 500 (the batch after the expiry went into `parts`, refused by its key)
+    assert "A file arrived incomplete" in text
+    assert (_count(inst.engine, messages), _count(inst.engine, message_parts)) == (0, 0)
