@@ -47,8 +47,8 @@ def check_installed() -> None:
 
 class Detectors:
     """The frontal (default, alt2) and profile cascades, the profile one also on the mirrored photo, on the photo as
-    it is and turned by each right angle: a photo stored sideways with no orientation tag (the page's cleaner drops
-    the tag and keeps the pixels as the camera wrote them), a person lying down. A head tilted by 30-60 degrees is
+    it is and turned by each right angle: a photo stored sideways with no orientation tag (sent before the page's
+    cleaner kept the tag, or lost elsewhere), a person lying down. A head tilted by 30-60 degrees is
     still missed (docs/review.md)."""
 
     def __init__(self) -> None:

@@ -98,12 +98,11 @@ def _exif(exif: Exif, prefix: str = "") -> dict[str, str]:
     found.update({label: _short(exif[tag]) for tag, label in IFD0_TAGS.items() if exif.get(tag)})
     sub = exif.get_ifd(ExifTags.IFD.Exif)
     found.update({label: _short(sub[tag]) for tag, label in EXIF_TAGS.items() if sub.get(tag)})
-    if exif.get(ORIENTATION, 1) != 1:
-        found["orientation"] = f"{_short(exif[ORIENTATION])}: a cleaned copy shows the photo as stored, maybe turned"
     if exif.get_ifd(ExifTags.IFD.IFD1):
         found["thumbnail"] = "a small copy of the photo, maybe taken before editing"
-    if exif and not found:
-        found["exif"] = count(len(exif), "tag")
+    others = [tag for tag in exif if tag != ORIENTATION]  # cleaning keeps the orientation: it names no one
+    if others and not found:
+        found["exif"] = count(len(others), "tag")
     return {prefix + k: v for k, v in found.items()}
 
 

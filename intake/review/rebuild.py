@@ -1,7 +1,8 @@
 """JPEG, PNG and WebP read segment by segment: a new file from the primary image's structure, the rest listed.
 
 The same rules as the page's `metadata.js` (docs/web.md "Photos"): a JPEG keeps its frame, tables and scans
-up to its end marker, with a fresh JFIF or Adobe header; a PNG keeps its critical chunks and the numeric
+up to its end marker, with a fresh JFIF or Adobe header and, when the original's EXIF turns the photo, a fresh
+EXIF segment holding that orientation alone (docs/web.md "Orientation"); a PNG keeps its critical chunks and the numeric
 colour chunks, every CRC checked; a still WebP keeps its bitstream and alpha. Everything else, and anything
 after the image's end, is left out.
 """
@@ -18,6 +19,10 @@ JPEG_FRAMES = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD,
 JFIF = b"\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
 ADOBE = b"\xff\xee\x00\x0eAdobe\x00\x64\x00\x00\x00\x00"
 RESTARTS = range(0xD0, 0xD8)
+ORIENTATION = 0x0112
+TIFF_ORDER = {b"II*\x00": "little", b"MM\x00*": "big"}
+# A fresh APP1: "Exif", a big-endian TIFF header, IFD0 of one Orientation entry (SHORT, count 1); the value follows.
+EXIF_ORIENTATION = b"\xff\xe1\x00\x22Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x01\x01\x12\x00\x03\x00\x00\x00\x01\x00"
 MAX_TRIES = 64
 
 
@@ -46,12 +51,33 @@ def _entropy_end(data: bytes, at: int) -> int:
         at += 2
 
 
+def orientation(payload: bytes) -> int:
+    """The turn (2 to 8) an APP1 EXIF payload's IFD0 asks for, or 0 unless exactly one whole SHORT entry does."""
+    tiff = payload[6:]
+    order = TIFF_ORDER.get(tiff[:4])
+    if order is None or len(tiff) < 8:
+        return 0
+
+    def number(at: int, size: int) -> int:
+        return int.from_bytes(tiff[at:at + size], order)
+
+    start = number(4, 4) + 2
+    end = start + 12 * number(start - 2, 2)
+    if start < 10 or start > len(tiff) or end > len(tiff):
+        return 0
+    found = [at for at in range(start, end, 12) if number(at, 2) == ORIENTATION]
+    if len(found) != 1 or number(found[0] + 2, 2) != 3 or number(found[0] + 4, 4) != 1:
+        return 0
+    value = number(found[0] + 8, 2)
+    return value if 2 <= value <= 8 else 0
+
+
 def parse_jpeg(data: bytes, start: int = 0) -> Parsed:
     """The JPEG starting at `start`, up to and including its end marker."""
     if data[start:start + 2] != b"\xff\xd8":
         raise Unparsed("not a JPEG")
     out = Parsed()
-    frame, scans, jfif, adobe = False, 0, False, None
+    frame, scans, jfif, adobe, turn = False, 0, False, None, None
     at = start + 2
     while True:
         if at + 2 > len(data) or data[at] != 0xFF:
@@ -86,6 +112,8 @@ def parse_jpeg(data: bytes, start: int = 0) -> Parsed:
             name = "COM" if marker == 0xFE else f"APP{marker - 0xE0}" if marker >= 0xE0 else f"marker {marker:02X}"
             out.dropped.append((name, segment[4:]))
             jfif = jfif or (marker == 0xE0 and segment[4:9] == b"JFIF\x00")
+            if marker == 0xE1 and turn is None and not scans and segment[4:10] == b"Exif\x00\x00":
+                turn = orientation(segment[4:])  # the first EXIF before the image data, as decoders read it
             if marker == 0xEE and len(segment) >= 16 and segment[4:9] == b"Adobe":
                 adobe = segment[15]
         at = end
@@ -93,6 +121,7 @@ def parse_jpeg(data: bytes, start: int = 0) -> Parsed:
         raise Unparsed("no image data")
     out.end = at + 2
     out.head = ADOBE + bytes([adobe]) if adobe is not None else JFIF if jfif else b""
+    out.head += EXIF_ORIENTATION + bytes([turn, 0, 0, 0, 0, 0, 0]) if turn else b""
     return out
 
 

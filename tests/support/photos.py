@@ -15,22 +15,26 @@ from PIL import Image
 
 CANARIES = [b"CanaryMaker", b"CanaryCam X-77", b"canary-gps-7f3e", b"canary-thumb-c0de", b"canary-xmp-51aa",
             b"canary-com-0b1e", b"CanarySecond Pixel", b"canary-gps2-91c4", b"canary-mp4-e4f2", b"canary-png-text",
-            b"canary-png-itxt", b"CanaryPngCam", b"canary-png-tail"]
+            b"canary-png-itxt", b"CanaryPngCam", b"canary-png-tail", b"canary-soft-2b7d", b"canary-artist-6c1a",
+            b"canary-note-93fd"]
 # Traces of the structures themselves, whatever their values.
 STRUCTURES = [b"Exif\x00\x00", b"MPF\x00", b"ftyp", b"http://ns.adobe.com/xap", b"tEXt", b"iTXt", b"eXIf", b"EXIF",
               b"XMP "]
+STRUCTURES_BUT_EXIF = STRUCTURES[1:]  # what a cleaned photo never carries, even when turned by its EXIF orientation
 UNITS = {2: 1, 3: 2, 4: 4, 5: 8, 7: 1}
 
 
-def exif(make: bytes, model: bytes, gps_text: bytes, thumbnail: bytes | None = None) -> bytes:
-    """An APP1 EXIF payload: make, model, a GPS block with a position and a text, maybe a thumbnail in IFD 1."""
+def exif(make: bytes, model: bytes, gps_text: bytes, thumbnail: bytes | None = None,
+         more: tuple[tuple[int, int, bytes], ...] = ()) -> bytes:
+    """An APP1 EXIF payload: make, model, `more` (tag, type, value) entries, a GPS block with a position and a
+    text in IFD0, maybe a thumbnail in IFD 1."""
     def rational(*values: float) -> bytes:
         return b"".join(struct.pack("<II", round(v * 10000), 10000) for v in values)
 
     gps = [(1, 2, b"N\x00"), (2, 5, rational(11, 33, 25.2)), (3, 2, b"E\x00"), (4, 5, rational(104, 55, 1.5)),
            (0x1B, 7, b"ASCII\x00\x00\x00" + gps_text)]
     ifd1 = [(0x0201, 4, b""), (0x0202, 4, struct.pack("<I", len(thumbnail)))] if thumbnail else []
-    sizes = [2 + 12 * 3 + 4, 2 + 12 * len(gps) + 4, 2 + 12 * len(ifd1) + 4 if ifd1 else 0]
+    sizes = [2 + 12 * (3 + len(more)) + 4, 2 + 12 * len(gps) + 4, 2 + 12 * len(ifd1) + 4 if ifd1 else 0]
     gps_at, ifd1_at = 8 + sizes[0], 8 + sizes[0] + sizes[1]
     area_at, area = ifd1_at + sizes[2], bytearray()
 
@@ -48,7 +52,7 @@ def exif(make: bytes, model: bytes, gps_text: bytes, thumbnail: bytes | None = N
             out += struct.pack("<HHI", tag, kind, len(value) // UNITS[kind]) + field
         return out + struct.pack("<I", next_at)
 
-    ifd0 = [(0x010F, 2, make + b"\x00"), (0x0110, 2, model + b"\x00"), (0x8825, 4, struct.pack("<I", gps_at))]
+    ifd0 = [(0x010F, 2, make + b"\x00"), (0x0110, 2, model + b"\x00"), *more, (0x8825, 4, struct.pack("<I", gps_at))]
     body = ifd(ifd0, ifd1_at if ifd1 else 0) + ifd(gps, 0) + (ifd(ifd1, 0) if ifd1 else b"")
     return b"Exif\x00\x00II*\x00" + struct.pack("<I", 8) + body + bytes(area)
 
@@ -80,6 +84,68 @@ def thumbnail_photo() -> bytes:
     return with_segments(plain_jpeg((320, 240), 1, progressive=True),
                          segment(0xE1, exif(b"CanaryMaker", b"CanaryCam X-77", b"canary-gps-7f3e", thumb)),
                          segment(0xE1, xmp), segment(0xFE, b"canary-com-0b1e"))
+
+
+def portrait_photo() -> bytes:
+    """A phone's portrait photo: pixels stored 320 x 240 with EXIF orientation 6 (turn a quarter clockwise) among
+    camera, software, artist, maker-note and GPS tags and a thumbnail; XMP and a comment."""
+    thumb = with_segments(plain_jpeg((32, 24), 8), segment(0xFE, b"canary-thumb-c0de"))
+    more = ((0x0112, 3, struct.pack("<H", 6)), (0x0131, 2, b"canary-soft-2b7d\x00"),
+            (0x013B, 2, b"canary-artist-6c1a\x00"), (0x927C, 7, b"canary-note-93fd" + bytes(16)))
+    xmp = b"http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta>canary-xmp-51aa</x:xmpmeta>"
+    return with_segments(plain_jpeg((320, 240), 6), segment(0xE1, xmp),
+                         segment(0xE1, exif(b"CanaryMaker", b"CanaryCam X-77", b"canary-gps-7f3e", thumb, more)),
+                         segment(0xFE, b"canary-com-0b1e"))
+
+
+def only_orientation(data: bytes) -> int | None:
+    """The orientation of a cleaned JPEG, checked to be its one EXIF entry in its one EXIF segment (None: no EXIF)."""
+    from PIL import ExifTags, ImageOps
+
+    if b"Exif\x00\x00" not in data:
+        return None
+    assert data.count(b"Exif\x00\x00") == 1
+    with Image.open(io.BytesIO(data)) as img:
+        exif = img.getexif()
+        assert dict(exif) == {0x0112: exif[0x0112]}
+        assert [exif.get_ifd(ifd) for ifd in ExifTags.IFD] == [{}] * len(ExifTags.IFD)
+        turned = ImageOps.exif_transpose(img).size
+    assert turned == (img.size[::-1] if exif[0x0112] > 4 else img.size)
+    return exif[0x0112]
+
+
+def _ifd0(entries: list[tuple[int, int, int, bytes]], order: str = "<", count: int | None = None,
+          cut: int = 0) -> bytes:
+    """An APP1 EXIF segment whose IFD0 holds (tag, type, count, value) `entries` as given: its count may lie, and
+    `cut` bytes may be missing from its end."""
+    tiff = (b"II*\x00" if order == "<" else b"MM\x00*") + struct.pack(order + "IH", 8, len(entries) if count is None
+                                                                     else count)
+    tiff += b"".join(struct.pack(order + "HHI", *e[:3]) + e[3].ljust(4, b"\x00") for e in entries)
+    tiff += struct.pack(order + "I", 0)
+    return segment(0xE1, b"Exif\x00\x00" + tiff[:len(tiff) - cut])
+
+
+def orientation_cases() -> list[tuple[str, bytes, int | None]]:
+    """(what, JPEG, the orientation a cleaned copy keeps) for odd and hostile EXIF orientation tags."""
+    def turn(value: int, order: str = "<", kind: int = 3, count: int = 1) -> tuple[int, int, int, bytes]:
+        return 0x0112, kind, count, struct.pack(order + ("H" if kind == 3 else "I"), value)
+
+    name = (0x010F, 2, 4, b"abc\x00")
+    base = plain_jpeg((48, 32), 9)
+    scan_end = len(base) - 2
+    cases = [("6", [_ifd0([turn(6)])], 6), ("8, big-endian", [_ifd0([turn(8, ">")], ">")], 8),
+             ("3 after another tag", [_ifd0([name, turn(3)])], 3), ("1 is upright", [_ifd0([turn(1)])], None),
+             *((f"{v}", [_ifd0([turn(v)])], None) for v in (0, 9, 65535)),
+             ("a LONG", [_ifd0([turn(6, kind=4)])], None), ("count 2", [_ifd0([turn(6, count=2)])], None),
+             ("two tags", [_ifd0([turn(6), turn(8)])], None), ("the same twice", [_ifd0([turn(6), turn(6)])], None),
+             ("count 65535", [_ifd0([turn(6)], count=65535)], None), ("cut", [_ifd0([name, turn(6)], cut=10)], None),
+             ("no TIFF", [segment(0xE1, b"Exif\x00\x00")], None),
+             ("IFD past the end", [segment(0xE1, b"Exif\x00\x00II*\x00\xff\xff\x00\x00")], None),
+             ("IFD in the header", [segment(0xE1, b"Exif\x00\x00II*\x00\x00\x00\x00\x00" + bytes(16))], None),
+             ("a first EXIF without it", [_ifd0([name]), _ifd0([turn(6)])], None),
+             ("XMP first", [segment(0xE1, b"http://ns.adobe.com/xap/1.0/\x00x"), _ifd0([turn(5)])], 5)]
+    built = [(what, with_segments(base, *segments), value) for what, segments, value in cases]
+    return [*built, ("after the scan", base[:scan_end] + _ifd0([turn(6)]) + base[scan_end:], None)]
 
 
 def mpf_photo() -> bytes:

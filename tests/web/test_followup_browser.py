@@ -1,7 +1,7 @@
 """Follow-ups with files from the check page, in Chromium with JavaScript on, against a real `intake serve`.
 
-The reporter checks back with the codename of a report made in the page, and sends a text, a phone photo
-carrying GPS and camera details and a short video: the photo is cleaned and both are sealed in the page,
+The reporter checks back with the codename of a report made in the page, and sends a text, a phone's portrait
+photo carrying GPS and camera details and a short video: the photo is cleaned and both are sealed in the page,
 uploaded in sealed parts and shown in the thread by name. A reviewer's identity opens them in Python; no
 request the page made carries the text, the files' bytes or the codename, and neither does the server's disk.
 """
@@ -17,9 +17,10 @@ from intake.crypto.codename import derive_keys
 from intake.crypto.message import open_message
 from intake.storage.cases import get_case
 from intake.storage.threads import salt, thread
+from tests.support import photos as photokit
 from tests.support.browser import Watched, open_thread
 from tests.support.canary import hits, new_canary
-from tests.support.photos import CANARIES, STRUCTURES, pixels, text_png, thumbnail_photo
+from tests.support.photos import CANARIES, STRUCTURES, pixels, text_png
 from tests.support.recorder import Recorder
 from tests.support.threadfiles import report, stored
 
@@ -78,7 +79,7 @@ def test_follow_up_with_a_photo_and_a_video(browser, live, tmp_path):
     site, server = live
     text = f"{new_canary('followup')} ស្ពាន the van came back at night"
     marker = new_canary("clip")
-    photo, video = thumbnail_photo(), clip(marker)
+    photo, video = photokit.portrait_photo(), clip(marker)
     context = browser.new_context()
     try:
         ref, codename = report(context, server.url)
@@ -105,7 +106,8 @@ def test_follow_up_with_a_photo_and_a_video(browser, live, tmp_path):
     assert (photo_name, video_name) == ("street.jpg", "clip.mp4")
     assert [hashlib.sha256(cleaned).hexdigest(), hashlib.sha256(got_video).hexdigest()] == shas
     assert got_video == video
-    assert [c for c in CANARIES + STRUCTURES if c in cleaned] == []
+    assert [c for c in CANARIES + photokit.STRUCTURES_BUT_EXIF if c in cleaned] == []
+    assert photokit.only_orientation(cleaned) == 6  # a phone's portrait photo stays upright, by its one EXIF tag
     assert pixels(cleaned) == pixels(photo)
     sent = b"\n".join(recorder.sent)
     assert sum(s.startswith(b"PUT ") for s in recorder.sent) == 3  # one part of the photo, two of the video

@@ -1,7 +1,7 @@
 """The offline kit, end to end (issue 23): saved from a real server, opened from file:// with every request
-aborted, filled in Khmer with a GPS photo; the sealed file carried in by a plain HTTP client; the reviewer opens it
-with the real CLI and finds the photo cleaned; the reporter checks back with the kit's codename, with and without
-JavaScript, and reads the reply."""
+aborted, filled in Khmer with a phone's portrait photo carrying GPS; the sealed file carried in by a plain HTTP
+client; the reviewer opens it with the real CLI and finds the photo cleaned but for its orientation; the reporter
+checks back with the kit's codename, with and without JavaScript, and reads the reply."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from intake.crypto.carried import read_carried
 from tests.support.browser import CHROMIUM_ARGS, Watched, open_thread
 from tests.support.canary import new_canary
 from tests.support.keytools import Instance
-from tests.support.reviewkit import jpeg_with_gps
+from tests.support.photos import CANARIES, STRUCTURES_BUT_EXIF, only_orientation, portrait_photo
 from tests.support.threads import Team, check_nojs, texts
 from tests.support.web import Server
 
@@ -54,7 +54,7 @@ def test_kit_offline_round_trip(tmp_path):
     keys = inst.setup("alice", "bob")
     description, reply = "ដ្រូនប៉ូលិសថតយើង " + new_canary("kit"), new_canary("reply")
     photo = tmp_path / "IMG_0001.jpg"
-    photo.write_bytes(jpeg_with_gps())
+    photo.write_bytes(portrait_photo())
     server = Server(inst.env, tmp_path).start()
     try:
         with sync_playwright() as pw:
@@ -116,7 +116,11 @@ def test_kit_offline_round_trip(tmp_path):
             jpeg = shown_case["attachments"][0]
             assert jpeg["name"] == "IMG_0001.jpg"
             assert jpeg["sha256_ok"]
-            assert not {"gps", "camera make", "camera model", "author"} & set(jpeg["metadata"]), jpeg["metadata"]
+            assert jpeg["metadata"] == {}
+            team.review("export", ref, "--out", str(tmp_path / "export"), "--keep-metadata")
+            cleaned = (tmp_path / "export" / "IMG_0001.jpg").read_bytes()
+            assert [c for c in CANARIES + STRUCTURES_BUT_EXIF if c in cleaned] == []
+            assert only_orientation(cleaned) == 6  # cleaned in the kit, still upright
             team.reply(ref, reply)
 
             check = chromium.new_context()

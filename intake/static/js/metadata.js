@@ -1,7 +1,8 @@
 // Removing hidden details from photos before they leave the page: a new file is written from the parsed
 // structure of the primary image only (docs/web.md "Photos"). Nothing is copied that decoding does not need:
 // no EXIF, XMP, IPTC, MPF, ICC profile, maker notes or comments, and nothing after the image's end
-// (appended images, thumbnails, depth maps, motion-photo video). A file that does not parse completely,
+// (appended images, thumbnails, depth maps, motion-photo video). A JPEG's orientation is read and written anew
+// in an EXIF segment of its own, so that a phone's portrait photo stays upright. A file that does not parse completely,
 // or that is not a JPEG, PNG or still WebP by its first bytes, is reported as not cleaned.
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -13,6 +14,10 @@ const JPEG_FRAMES = new Set([0xc0, 0xc1, 0xc2, 0xc3, 0xc5, 0xc6, 0xc7, 0xc9, 0xc
 // A fresh JFIF APP0 (version 1.01, 1:1 aspect, no thumbnail) and the Adobe APP14 header before its transform byte.
 const JFIF = [0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46, 0, 1, 1, 0, 0, 1, 0, 1, 0, 0];
 const ADOBE = [0xff, 0xee, 0, 14, 0x41, 0x64, 0x6f, 0x62, 0x65, 0, 100, 0, 0, 0, 0];
+const EXIF = [0x45, 0x78, 0x69, 0x66, 0, 0];
+const ORIENTATION = 0x0112;
+// A fresh APP1: "Exif", a big-endian TIFF header, IFD0 of one Orientation entry (SHORT, count 1); the value follows.
+const EXIF_ORIENTATION = [0xff, 0xe1, 0, 34, ...EXIF, 0x4d, 0x4d, 0, 0x2a, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0];
 
 class Unparsed extends Error {}
 
@@ -29,6 +34,24 @@ function entropyEnd(data, at) {
   return fail("the image data has no end");
 }
 
+export function orientationOf(payload) {
+  // The turn (2 to 8) an APP1 EXIF payload's IFD0 asks for, or 0 unless exactly one whole SHORT entry does.
+  const tiff = payload.subarray(6);
+  const little = startsWith(tiff, 0, [0x49, 0x49, 0x2a, 0]);
+  if ((!little && !startsWith(tiff, 0, [0x4d, 0x4d, 0, 0x2a])) || tiff.length < 8) return 0;
+  const u16 = (at) => (little ? tiff[at] | (tiff[at + 1] << 8) : (tiff[at] << 8) | tiff[at + 1]);
+  const number = (at, size) => (size === 2 ? u16(at) : little ? u32le(tiff, at) : u32(tiff, at));
+  const start = number(4, 4) + 2;
+  if (start < 10 || start > tiff.length) return 0;
+  const end = start + 12 * number(start - 2, 2);
+  if (end > tiff.length) return 0;
+  const found = [];
+  for (let at = start; at < end; at += 12) if (number(at, 2) === ORIENTATION) found.push(at);
+  if (found.length !== 1 || number(found[0] + 2, 2) !== 3 || number(found[0] + 4, 4) !== 1) return 0;
+  const value = number(found[0] + 8, 2);
+  return value >= 2 && value <= 8 ? value : 0;
+}
+
 export function rebuildJpeg(data) {
   // A new JPEG of the primary image's frame, tables and scans, or Unparsed.
   if (!startsWith(data, 0, [0xff, 0xd8])) fail("not a JPEG");
@@ -37,6 +60,7 @@ export function rebuildJpeg(data) {
   let scans = 0;
   let jfif = false;
   let adobe = null;
+  let turn = null;
   let at = 2;
   for (;;) {
     if (at + 2 > data.length || data[at] !== 0xff) fail("a segment does not start with a marker");
@@ -66,11 +90,14 @@ export function rebuildJpeg(data) {
       jfif = true;
     } else if (marker === 0xee && length >= 14 && startsWith(segment, 4, [0x41, 0x64, 0x6f, 0x62, 0x65])) {
       adobe = segment[15];
+    } else if (marker === 0xe1 && turn === null && !scans && startsWith(segment, 4, EXIF)) {
+      turn = orientationOf(segment.subarray(4)); // the first EXIF before the image data, as decoders read it
     }
     at = end;
   }
   if (!frame || !scans) fail("no image data");
-  const head = adobe !== null ? [...ADOBE, adobe] : jfif ? JFIF : [];
+  const head = [...(adobe !== null ? [...ADOBE, adobe] : jfif ? JFIF : []),
+    ...(turn ? [...EXIF_ORIENTATION, turn, 0, 0, 0, 0, 0, 0] : [])];
   return joined([Uint8Array.of(0xff, 0xd8, ...head), ...out, Uint8Array.of(0xff, 0xd9)]);
 }
 
