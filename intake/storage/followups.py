@@ -64,7 +64,9 @@ def admit_follow_up(engine: Engine, case_id: int, header: bytes, body: bytes, le
 
 def held_by_case(conn: Connection, case_id: int, more: int, cap: int) -> bool:
     """Whether a case's follow-ups under way hold their share already: CARRIERS_PER_CASE uploads, or `cap` declared
-    bytes with `more` (so one codename cannot hold the pending-bytes cap of everyone)."""
+    bytes with `more` (so one codename cannot hold the pending-bytes cap of everyone). PostgreSQL: the case's row is
+    locked first, so admissions for one case at once count each other's uploads (without, eight at once held eight)."""
+    conn.execute(select(cases.c.id).where(cases.c.id == case_id).with_for_update(key_share=True))
     open_ = select(carriers.c.case_id).join(cases, cases.c.id == carriers.c.case_id).where(
         carriers.c.thread_case == case_id, cases.c.complete.is_(False))
     count = conn.execute(select(func.count()).select_from(open_.subquery())).scalar_one()

@@ -19,7 +19,7 @@ from intake.crypto.stream import PART
 from intake.storage.admission import Limits
 from intake.storage.cases import CARRIER, StorageError, get_case
 from intake.storage.db import connect
-from intake.storage.followups import admit_follow_up
+from intake.storage.followups import CARRIERS_PER_CASE, admit_follow_up
 from intake.storage.lifecycle import add_stream, append_parts, discard, open_arrival, put_part, upload_case
 from intake.storage.retention import delete_cases
 from intake.storage.schema import message_attachments, message_parts
@@ -164,3 +164,23 @@ def test_a_bundle_takes_delivered_streams_alone(engine, identities, tmp_path) ->
     (offset, length), = found[0].thread[0].attachments
     assert data[offset:offset + length] == shown.streams[0]
     assert all(waiting.streams[0][at:at + 64] not in data for at in (0, PART)), "an undelivered part was exported"
+
+
+@ON_POSTGRES
+def test_one_codename_holds_two_uploads_however_fast_it_asks(engine, identities) -> None:
+    """Follow-ups with files admitted at once for one case (PostgreSQL admits side by side): each counted the case's
+    uploads before any had stored its own, so eight at once held eight uploads, not CARRIERS_PER_CASE."""
+    case_id, reply = _case(engine, identities)
+    sealed = _message(identities, reply, PART)
+    start = threading.Barrier(8)
+
+    def admit() -> str | None:
+        start.wait()
+        return admit_follow_up(engine, case_id, sealed.header, sealed.body, [len(sealed.streams[0])], "browser",
+                               LIMITS)
+    runs = [_in_thread(admit) for _ in range(8)]
+    for thread, _done in runs:
+        thread.join(60)
+    outcomes = [done[0] for _thread, done in runs]
+    assert sum(isinstance(o, str) for o in outcomes) == CARRIERS_PER_CASE, outcomes
+    assert all(isinstance(o, str) or getattr(o, "reason", None) == "held" for o in outcomes), outcomes
