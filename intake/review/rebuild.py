@@ -2,9 +2,9 @@
 
 The same rules as the page's `metadata.js` (docs/web.md "Photos"): a JPEG keeps its frame, tables and scans
 up to its end marker, with a fresh JFIF or Adobe header and, when the original's EXIF turns the photo, a fresh
-EXIF segment holding that orientation alone (docs/web.md "Orientation"); a PNG keeps its critical chunks and the numeric
-colour chunks, every CRC checked; a still WebP keeps its bitstream and alpha. Everything else, and anything
-after the image's end, is left out.
+EXIF segment holding that orientation alone (docs/web.md "Orientation is kept"); a PNG keeps its critical chunks
+and the numeric colour chunks, every CRC checked; a still WebP keeps its bitstream and alpha. Everything else, and
+anything after the image's end, is left out.
 """
 
 from __future__ import annotations

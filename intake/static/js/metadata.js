@@ -2,8 +2,8 @@
 // structure of the primary image only (docs/web.md "Photos"). Nothing is copied that decoding does not need:
 // no EXIF, XMP, IPTC, MPF, ICC profile, maker notes or comments, and nothing after the image's end
 // (appended images, thumbnails, depth maps, motion-photo video). A JPEG's orientation is read and written anew
-// in an EXIF segment of its own, so that a phone's portrait photo stays upright. A file that does not parse completely,
-// or that is not a JPEG, PNG or still WebP by its first bytes, is reported as not cleaned.
+// in an EXIF segment of its own, so that a phone's portrait photo stays upright. A file that does not parse
+// completely, or that is not a JPEG, PNG or still WebP by its first bytes, is reported as not cleaned.
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 // PNG chunks kept: the critical ones and three numeric colour chunks that cannot carry text.
@@ -17,7 +17,8 @@ const ADOBE = [0xff, 0xee, 0, 14, 0x41, 0x64, 0x6f, 0x62, 0x65, 0, 100, 0, 0, 0,
 const EXIF = [0x45, 0x78, 0x69, 0x66, 0, 0];
 const ORIENTATION = 0x0112;
 // A fresh APP1: "Exif", a big-endian TIFF header, IFD0 of one Orientation entry (SHORT, count 1); the value follows.
-const EXIF_ORIENTATION = [0xff, 0xe1, 0, 34, ...EXIF, 0x4d, 0x4d, 0, 0x2a, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0];
+const EXIF_ORIENTATION = [0xff, 0xe1, 0, 34, ...EXIF, 0x4d, 0x4d, 0, 0x2a, 0, 0, 0, 8,
+  0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0];
 
 class Unparsed extends Error {}
 
@@ -34,7 +35,7 @@ function entropyEnd(data, at) {
   return fail("the image data has no end");
 }
 
-export function orientationOf(payload) {
+function orientationOf(payload) {
   // The turn (2 to 8) an APP1 EXIF payload's IFD0 asks for, or 0 unless exactly one whole SHORT entry does.
   const tiff = payload.subarray(6);
   const little = startsWith(tiff, 0, [0x49, 0x49, 0x2a, 0]);
