@@ -15,7 +15,7 @@ from intake.bundle.write import export_sealed
 from intake.crypto.keys import Identity
 from intake.crypto.message import seal_message
 from intake.crypto.report import seal_report
-from intake.crypto.stream import PART
+from intake.crypto.stream import PART, sealed_length
 from intake.storage.admission import Limits
 from intake.storage.cases import CARRIER, StorageError, get_case
 from intake.storage.db import connect
@@ -26,6 +26,7 @@ from intake.storage.schema import message_attachments, message_parts
 from tests.support.pgrandom import predicts
 from tests.support.storage import migrate_to, store_case, store_follow_up
 
+SEALED = sealed_length(9)  # a valid stream's length
 LIMITS = Limits(daily_bytes=1 << 30, pending_bytes=1 << 30)
 
 
@@ -62,6 +63,27 @@ def test_migration_ids_keep_no_order(pg_url, identities) -> None:
     first, second, _third = (ids[case_id] for case_id in delivered)
     assert predicts(first, second, ids.values()) == set(), "the first two stream ids gave away the third"
     assert {(i - 1) % 1024 for i in ids.values()} != {0}, "ids made of random()'s 52 bits"
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_migration_part_ids_keep_no_order(pg_url, identities) -> None:
+    """Part ids that 0006 gives the parts stored before it do not predict each other (the same break as 0012's: ids
+    from random() in heap order, three reports' parts in the order they arrived)."""
+    engine = connect(pg_url)
+    migrate_to(engine, "head")
+    refs = []
+    for _ in range(3):
+        report = seal_report([i.recipient for i in identities], {"description": "x"})
+        refs.append(store_case(engine, report.header, report.body, "browser",
+                               [i.recipient.key_id for i in identities], [(SEALED, [os.urandom(SEALED)])]))
+    migrate_to(engine, "0005_threads", down=True)
+    migrate_to(engine, "head")
+    with engine.connect() as conn:
+        ids = dict(conn.execute(text("SELECT c.ref, p.pid FROM parts p JOIN cases c ON c.id = p.case_id")).all())
+    engine.dispose()
+    first, second, _third = (ids[ref] for ref in refs)
+    assert predicts(first, second, ids.values()) == set(), "the first two part ids gave away the third"
 
 
 ON_POSTGRES = pytest.mark.parametrize("db_url", [pytest.param("postgresql", marks=pytest.mark.postgres)],

@@ -3,12 +3,16 @@
 `parts` was WITHOUT ROWID (0003_floods) so that its rows kept no order of arrival, but SQLite stores
 1 MiB rows in such a table at about 0.6 times the speed of a rowid table. A rowid table keyed by a
 random `pid` keeps no order either. Existing parts get random ids here, in one pass that copies them
-(on SQLite the table is rebuilt: it takes as long as copying the database's attachments once).
+(on SQLite the table is rebuilt: it takes as long as copying the database's attachments once). On PostgreSQL the
+ids come from `secrets`: its random() is xoroshiro128**, whose values in a row predict each other, so ids it gave
+in the table's physical order would keep the order the parts arrived in (red team rt-streams).
 `messages` had a hidden rowid that counted up in arrival order across cases (SQLite).
 
 Revision ID: 0006_part_ids
 Revises: 0005_threads
 """
+
+import secrets
 
 import sqlalchemy as sa
 from alembic import op
@@ -18,8 +22,7 @@ down_revision = "0005_threads"
 branch_labels = None
 depends_on = None
 
-RANDOM_ID = {"sqlite": "(random() & 4611686018427387903) + 1",
-             "postgresql": "floor(random() * 4611686018427387904)::bigint + 1"}
+RANDOM_ID = "(random() & 4611686018427387903) + 1"  # SQLite's random(): a stream cipher the OS seeds
 MESSAGE_COLUMNS = "case_id, seq, sender, day, header, body, unread"
 
 
@@ -62,7 +65,7 @@ def _rebuild_sqlite(upgrading: bool) -> None:
     _parts(keyed_by_pid=upgrading)
     _messages(with_rowid=not upgrading)
     if upgrading:
-        op.execute(f"INSERT INTO parts (pid, case_id, idx, part, data) SELECT {RANDOM_ID['sqlite']}, "  # noqa: S608
+        op.execute(f"INSERT INTO parts (pid, case_id, idx, part, data) SELECT {RANDOM_ID}, "  # noqa: S608
                    "case_id, idx, part, data FROM parts_old")
     else:
         op.execute("INSERT INTO parts (case_id, idx, part, data) SELECT case_id, idx, part, data FROM parts_old")
@@ -77,7 +80,11 @@ def upgrade() -> None:
         _rebuild_sqlite(upgrading=True)
         return
     op.execute("ALTER TABLE parts ADD COLUMN pid BIGINT")
-    op.execute(f"UPDATE parts SET pid = {RANDOM_ID['postgresql']}")  # noqa: S608 - a constant expression
+    bind = op.get_bind()
+    keys = bind.execute(sa.text("SELECT case_id, idx, part FROM parts")).all()
+    if keys:
+        bind.execute(sa.text("UPDATE parts SET pid = :pid WHERE case_id = :c AND idx = :i AND part = :p"),
+                     [{"c": c, "i": i, "p": p, "pid": secrets.randbits(62) + 1} for c, i, p in keys])
     op.execute("ALTER TABLE parts ALTER COLUMN pid SET NOT NULL")
     op.execute("ALTER TABLE parts DROP CONSTRAINT parts_pkey")
     op.execute("ALTER TABLE parts ADD CONSTRAINT parts_pkey PRIMARY KEY (pid)")
