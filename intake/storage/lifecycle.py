@@ -162,6 +162,8 @@ def put_part(engine: Engine, case_id: int, idx: int, part: int, data: bytes, cap
     holds of that many pending bytes is Refused("pending") while the others hold the rest; with `daily`, a new
     part is counted on the browser path's budget of that many bytes a day as it is stored (DaySpent if over:
     storage/budgets.py)."""
+    if not 0 <= idx < ID_SPACE:  # a number no column holds: refused before SQLite or PostgreSQL fail to bind it
+        raise StorageError("no upload waits for that attachment")
     with writing(engine, durable=False) as conn:
         # PostgreSQL: the case's row is locked until this part is stored, so a completion or delivery under way
         # waits for it or goes first (then this finds no upload): never a part written into a case already shown

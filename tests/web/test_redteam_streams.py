@@ -21,6 +21,7 @@ from intake.storage.schema import cases, message_parts, messages
 from tests.support.keytools import Prepared
 from tests.support.threads import SEALED, check_nojs, form_token
 from tests.support.web import Server, slow_post
+from tests.web.test_followup_api import _case, _post, _sealed
 from tests.web.test_keys_during_upload import _case_with_codename
 
 FILE = os.urandom(15 << 20)  # sealed as it arrives, over seconds
@@ -69,3 +70,18 @@ def test_a_follow_up_expired_while_it_arrives_is_refused(live) -> None:
     assert status == 400, text  # before: a 500 (the batch after the expiry went into `parts`, refused by its key)
     assert "A file arrived incomplete" in text
     assert (_count(inst.engine, messages), _count(inst.engine, message_parts)) == (0, 0)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+                         indirect=True)
+def test_a_stream_number_no_column_holds_is_a_400(client, site) -> None:
+    """PUT /api/v1/uploads/<token>/<idx>/<part> with an idx past a database integer: a 500 before (SQLite cannot bind
+    2^63, PostgreSQL's INTEGER refuses 2^31), for a report's upload and a follow-up's carrier alike."""
+    keys, _case_id = _case(client, site)
+    upload = _post(client, keys, _sealed(site, keys)).get_json()["upload"]
+    for idx in (1 << 31, 1 << 63, 10 ** 20):
+        answer = client.put(f"/api/v1/uploads/{upload}/{idx}/0", data=b"x" * 10,
+                            headers={"Content-Type": "application/octet-stream"})
+        assert answer.status_code == 400, (idx, answer.data[:200])
+        assert "no upload waits for that attachment" in answer.get_json()["error"]
+    assert client.get(f"/api/v1/uploads/{upload}").status_code == 200
