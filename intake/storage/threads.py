@@ -143,6 +143,9 @@ def append_message(conn: Connection, case_id: int, sender: str, header: bytes, b
     """Append a sealed message to a complete case's thread in `conn`'s transaction; return its place."""
     if sender not in ("reviewer", "reporter"):
         raise StorageError(f"a message is from a reviewer or a reporter, not {sender!r}")
+    # PostgreSQL: one message of a case at a time (its row locked; FOR NO KEY UPDATE lets key checks by), so a
+    # follow-up delivered while replies are imported, or two at once, never take the same place
+    conn.execute(select(cases.c.id).where(cases.c.id == case_id).with_for_update(key_share=True))
     last = make_room(conn, case_id, len(header) + len(body)) - 1
     try:
         conn.execute(insert(messages).values(case_id=case_id, seq=last + 1, sender=sender, day=today(),

@@ -16,10 +16,11 @@ from intake.crypto.keys import Identity
 from intake.crypto.message import seal_message
 from intake.crypto.report import seal_report
 from intake.crypto.stream import PART, sealed_length
+from intake.storage import threads
 from intake.storage.admission import Limits
 from intake.storage.cases import CARRIER, StorageError, get_case
 from intake.storage.db import connect
-from intake.storage.followups import CARRIERS_PER_CASE, admit_follow_up
+from intake.storage.followups import CARRIERS_PER_CASE, admit_follow_up, deliver
 from intake.storage.lifecycle import add_stream, append_parts, discard, open_arrival, put_part, upload_case
 from intake.storage.retention import delete_cases
 from intake.storage.schema import message_attachments, message_parts
@@ -206,3 +207,24 @@ def test_one_codename_holds_two_uploads_however_fast_it_asks(engine, identities)
     outcomes = [done[0] for _thread, done in runs]
     assert sum(isinstance(o, str) for o in outcomes) == CARRIERS_PER_CASE, outcomes
     assert all(isinstance(o, str) or getattr(o, "reason", None) == "held" for o in outcomes), outcomes
+
+
+@ON_POSTGRES
+def test_a_follow_up_delivered_while_replies_are_imported_is_stored(engine, identities) -> None:
+    """Delivery counted the thread's places before it locked anything: with an import of replies (which locks the
+    case) under way, the two deadlocked over the same place, and PostgreSQL cancelled the follow-up (a 503, its files
+    all uploaded, its carrier left holding one of the codename's two uploads until the sweep) or the import."""
+    case_id, reply = _case(engine, identities)
+    sealed = _message(identities, reply)
+    token = admit_follow_up(engine, case_id, sealed.header, sealed.body, [len(sealed.streams[0])], "browser", LIMITS)
+    carrier = upload_case(engine, token)
+    put_part(engine, carrier, 0, 0, sealed.streams[0])
+    with engine.connect() as importing, importing.begin():  # threads.add_replies: the case locked, then a reply
+        importing.execute(text("SELECT id FROM cases WHERE id = :c FOR UPDATE"), {"c": case_id})
+        delivery, place = _in_thread(lambda: deliver(engine, carrier))
+        _blocked(engine, 1, delivery)
+        importing.execute(text("INSERT INTO messages (case_id, seq, sender, day, header, body, unread) VALUES "
+                               "(:c, 1, 'reviewer', CURRENT_DATE, 'h', 'b', false)"), {"c": case_id})
+    delivery.join(30)
+    assert place == [2]
+    assert [m.sender for m in threads.thread(engine, case_id)] == ["reviewer", "reporter"]
