@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import io
 import itertools
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from intake.review.clean import CannotClean, TooCostly
+from intake.review.clean import CannotClean, decoded
 
 PHOTOS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP", "image/gif": "GIF"}
 MAX_SIDE = 1600  # the published copy's longest side, in pixels; detection runs on exactly these pixels
@@ -93,19 +92,7 @@ def publish_photo(data: bytes, kind: str, detectors: Detectors) -> Published:
     """The photo with every face found hidden, re-encoded as a new JPEG from pixels; CannotClean saying why not."""
     if kind not in PHOTOS:
         raise CannotClean(f"not a photo intake can publish ({kind or 'unknown type'})")
-    from PIL import Image
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # a quirk a viewer would forgive; only a bomb's warning stops it
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            rgb, notes = _pixels(data, PHOTOS[kind])
-    except MemoryError:
-        raise TooCostly("could not be processed: decoding it needs more memory than allowed") from None
-    except Exception as exc:  # noqa: BLE001 - a hostile photo is one "could not be processed", never a stopped run
-        if type(exc).__name__.startswith("DecompressionBomb"):
-            raise TooCostly("could not be processed: a decompression bomb") from None
-        raise CannotClean(f"could not be processed: it could not be read ({type(exc).__name__})") from None
+    rgb, notes = decoded(lambda: _pixels(data, PHOTOS[kind]), "could not be processed")
     return _hide_all(rgb, detectors, notes)
 
 

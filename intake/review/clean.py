@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import logging
 import warnings
+from collections.abc import Callable
+from typing import TypeVar
 
 from intake.review.rebuild import Unparsed, rebuild
 
@@ -13,6 +15,7 @@ CLEANABLE = ("image/jpeg", "image/png", "image/webp", "application/pdf")
 MAX_CLEAN = 256 << 20
 PREVIEWABLE = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 PREVIEW_SIDE = 320
+T = TypeVar("T")
 
 
 class CannotClean(Exception):
@@ -52,19 +55,25 @@ def thumbnail(data: bytes, kind: str | None) -> bytes:
     """A new small JPEG drawn from the decoded pixels of `data` (never its bytes), or CannotClean saying why."""
     if kind not in PREVIEWABLE:
         raise CannotClean(f"no preview for {kind or 'this type'}")
+    return decoded(lambda: _thumbnail(data, PREVIEWABLE[kind]), "no preview")
+
+
+def decoded(decode: Callable[[], T], failed: str) -> T:
+    """`decode()` of a stranger's photo with only a decompression bomb's warning raised; any failure is CannotClean
+    (TooCostly for a bomb or too little memory) saying `failed` and why, never a stopped run."""
     from PIL import Image
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a quirk a viewer would forgive; only a bomb's warning stops it
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            return _thumbnail(data, PREVIEWABLE[kind])
+            return decode()
     except MemoryError:
-        raise TooCostly("no preview: decoding it needs more memory than allowed") from None
-    except Exception as exc:  # noqa: BLE001 - a hostile photo is one "no preview", never a stopped digest
+        raise TooCostly(f"{failed}: decoding it needs more memory than allowed") from None
+    except Exception as exc:  # noqa: BLE001 - a hostile photo is one CannotClean, never a stopped digest or publish
         if type(exc).__name__.startswith("DecompressionBomb"):
-            raise TooCostly("no preview: a decompression bomb") from None
-        raise CannotClean(f"no preview: it could not be read ({type(exc).__name__})") from None
+            raise TooCostly(f"{failed}: a decompression bomb") from None
+        raise CannotClean(f"{failed}: it could not be read ({type(exc).__name__})") from None
 
 
 def _thumbnail(data: bytes, fmt: str) -> bytes:
