@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 
 from intake.bundle.read import read_bundle
 from intake.bundle.write import export_sealed
+from intake.clock import today
 from intake.crypto.keys import Identity
 from intake.crypto.message import seal_message
 from intake.crypto.report import seal_report
@@ -21,9 +22,17 @@ from intake.storage.admission import Limits
 from intake.storage.cases import CARRIER, StorageError, get_case
 from intake.storage.db import connect
 from intake.storage.followups import CARRIERS_PER_CASE, admit_follow_up, deliver
-from intake.storage.lifecycle import add_stream, append_parts, discard, open_arrival, put_part, upload_case
+from intake.storage.lifecycle import (
+    add_stream,
+    append_parts,
+    discard,
+    expire_uploads,
+    open_arrival,
+    put_part,
+    upload_case,
+)
 from intake.storage.retention import delete_cases
-from intake.storage.schema import message_attachments, message_parts
+from intake.storage.schema import message_attachments, message_parts, parts
 from tests.support.pgrandom import predicts
 from tests.support.storage import migrate_to, store_case, store_follow_up
 
@@ -228,3 +237,26 @@ def test_a_follow_up_delivered_while_replies_are_imported_is_stored(engine, iden
     delivery.join(30)
     assert place == [2]
     assert [m.sender for m in threads.thread(engine, case_id)] == ["reviewer", "reporter"]
+
+
+def test_migration_0012_moves_a_nojs_carrier_and_the_sweep_takes_it(db_url, identities) -> None:
+    """A follow-up sealed on arrival under 0011 (no `carriers` row, its length still 0, two parts in `parts`) when
+    0012 runs: its parts move under its new stream id, and the sweep's discard then deletes them all (held)."""
+    engine = connect(db_url)
+    migrate_to(engine, "0011_carried_tombstones")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO cases (id, ref, received, status, sealed_by, header, body, complete, idle) "
+                          "VALUES (78, 'CARRIER78', :d, 'new', 'message', :e, :e, false, 0)"),
+                     {"d": today(), "e": b""})
+        conn.execute(text("INSERT INTO attachments (case_id, idx, length) VALUES (78, 0, 0)"))
+        for number in range(2):
+            conn.execute(text("INSERT INTO parts (pid, case_id, idx, part, data) VALUES (:p, 78, 0, :n, :d)"),
+                         {"p": number + 5, "n": number, "d": os.urandom(PART)})
+    migrate_to(engine, "head")
+    with engine.connect() as conn:
+        stream = conn.execute(text("SELECT stream FROM attachments WHERE case_id = 78")).scalar_one()
+        moved = conn.execute(select(message_parts.c.part).where(message_parts.c.stream == stream)).scalars().all()
+    assert sorted(moved) == [0, 1]
+    assert expire_uploads(engine, every=True) == 1
+    assert (_count(engine, message_parts), _count(engine, parts)) == (0, 0)
+    engine.dispose()
