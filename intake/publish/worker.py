@@ -14,6 +14,7 @@ import json
 import sys
 from dataclasses import dataclass, field
 
+from intake.publish.faces import TURNS
 from intake.review.sandbox import Costly, Helper, forked, limits
 
 MAX_INPUT = 64 << 20  # a photo larger than this is not published
@@ -39,6 +40,7 @@ class Publisher(Helper):
 
     def __init__(self) -> None:
         cpu, memory = limits()
+        cpu *= 1 + len(TURNS)  # the detectors look at each photo four times (upright and turned): a budget for each
         super().__init__([sys.executable, "-I", "-m", "intake.publish.worker", str(cpu), str(memory)],
                          {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
 
