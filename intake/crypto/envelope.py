@@ -46,12 +46,13 @@ MIN_PADDED, MAX_PADDED = 1 << 10, 1 << 20
 BODY_SIZES = frozenset(NONCE_BYTES + AEAD_BYTES + (1 << k) for k in range(10, 21))
 KDF_CONTEXT = b"intake01"
 MAC_KEY_ID, BODY_KEY_ID, ATTACHMENT_KEY_BASE = 1, 2, 16
+_PERSON = KDF_CONTEXT + bytes(8)
 
 
 def derive(report_key: bytes, subkey_id: int) -> bytes:
     """Return crypto_kdf_derive_from_key(32, subkey_id, "intake01", K) (§3)."""
     salt = struct.pack("<Q", subkey_id) + bytes(8)
-    return hashlib.blake2b(digest_size=32, key=report_key, salt=salt, person=KDF_CONTEXT + bytes(8)).digest()
+    return hashlib.blake2b(digest_size=32, key=report_key, salt=salt, person=_PERSON).digest()
 
 
 def header_length(stanzas: int) -> int:

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from intake.triage.records import CaseRecord, newest_first
+from intake.triage.records import CaseRecord
 from intake.triage.search import matches, words
 from intake.triage.tags import normal_tag
 
@@ -55,8 +55,11 @@ def keep(record: CaseRecord, filters: Filters, wanted_words: tuple[str, ...] = (
 
 
 def select(records: Iterable[CaseRecord], filters: Filters) -> list[CaseRecord]:
-    """The records that pass every filter, newest day first. A case that did not open passes only filters
-    that need nothing of its sealed text (status, days): it is listed so a reviewer sees it failed."""
+    """The records that pass every filter, in the order given (open_records: newest day first). A case that did
+    not open passes only filters that need nothing of its sealed text (status, days): it is listed so a reviewer
+    sees it failed."""
+    if filters.empty:
+        return list(records)
     tags = frozenset(normal_tag(t) for t in filters.tags)
     wanted = words(filters.search)
-    return sorted((r for r in records if keep(r, filters, wanted, tags)), key=newest_first)
+    return [r for r in records if keep(r, filters, wanted, tags)]

@@ -6,9 +6,10 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from operator import attrgetter
 
 from intake.crypto.errors import CryptoError
-from intake.crypto.report import open_report
+from intake.crypto.report import OpenedReport, open_report
 from intake.review.notes import current_tags
 from intake.review.session import Session
 from intake.storage.cases import Case
@@ -86,36 +87,44 @@ def open_record(session: Session, case: Case, unread: set[str], deep: bool = Tru
                 key_name: Callable[[str], str] | None = None, stored: Stored | None = None) -> CaseRecord:
     """Open one case, its notes and tags (and with `deep`, its thread); a failure is the record's error.
     `stored` says which cases have notes and messages at all, so the others cost no query."""
-    from intake.review.opening import OpenCase
-
-    record = CaseRecord(case.ref, case.received, case.status, case.sealed_by, len(case.lengths),
-                        unread=case.ref in unread)
     try:
         report = open_report(case.header, case.body, len(case.lengths), session.identities)
     except CryptoError as exc:
-        record.error, record.reason = exc.expect, str(exc)
-        return record
+        return CaseRecord(case.ref, case.received, case.status, case.sealed_by, len(case.lengths),
+                          error=exc.expect, reason=str(exc), unread=case.ref in unread)
     except (ValueError, TypeError, RecursionError) as exc:  # one hostile case never hides the others
-        record.error, record.reason = "damaged case", f"could not be read: {type(exc).__name__}"
-        return record
-    record.opened, record.key_id = True, report.opened.key_id
-    record.identity = (key_name or session.key_name)(report.opened.key_id)
-    record.fields = dict(report.body.fields)
-    record.attachment_bytes = sum(a.size for a in report.body.attachments)
-    record.has_files = bool(case.lengths)
-    opened = OpenCase(session, case, report)
+        return CaseRecord(case.ref, case.received, case.status, case.sealed_by, len(case.lengths),
+                          error="damaged case", reason=f"could not be read: {type(exc).__name__}",
+                          unread=case.ref in unread)
+    key_id, body = report.opened.key_id, report.body
+    record = CaseRecord(case.ref, case.received, case.status, case.sealed_by, len(case.lengths), opened=True,
+                        key_id=key_id, identity=(key_name or session.key_name)(key_id), fields=body.fields,
+                        attachment_bytes=sum(a.size for a in body.attachments),
+                        has_files=bool(case.lengths), unread=case.ref in unread)
     stored = stored or Stored()
+    notes = stored.notes is None or case.id in stored.notes
+    messages = deep and (stored.messages is None or case.id in stored.messages)
+    if notes or messages:
+        _open_notes(record, session, case, report, notes, messages)
+    return record
+
+
+def _open_notes(record: CaseRecord, session: Session, case: Case, report: OpenedReport, notes: bool,
+                messages: bool) -> None:
+    """Fill the record's tags and notes (and with `messages`, its thread); a failure is the record's reason."""
+    from intake.review.opening import OpenCase
+
+    opened = OpenCase(session, case, report)
     try:
-        entries = opened.entries() if stored.notes is None or case.id in stored.notes else []
+        entries = opened.entries() if notes else []
         record.tags = current_tags(entries)
         record.notes = [e for e in entries if e.get("kind") != "tags"]
-        if deep and (stored.messages is None or case.id in stored.messages):
-            messages = opened.thread()
-            record.thread = [m.shown for m in messages]
-            record.has_files = record.has_files or any(m.message.lengths for m in messages)
+        if messages:
+            thread = opened.thread()
+            record.thread = [m.shown for m in thread]
+            record.has_files = record.has_files or any(m.message.lengths for m in thread)
     except (CryptoError, ValueError, TypeError, RecursionError) as exc:  # a hostile note or message
         record.reason = f"its notes or thread could not be read: {type(exc).__name__}"
-    return record
 
 
 @dataclass(frozen=True)
@@ -168,9 +177,11 @@ def iter_records(session: Session, deep: bool = True) -> Iterator[CaseRecord]:
 
 def open_records(session: Session, deep: bool = True) -> list[CaseRecord]:
     """Every case of the session's source opened once, newest day first (see `select` to filter them)."""
-    return sorted(iter_records(session, deep), key=newest_first)
+    return newest_first(list(iter_records(session, deep)))
 
 
-def newest_first(record: CaseRecord) -> tuple[int, str]:
-    """Sort key: newest day first, then by reference."""
-    return -record.received.toordinal(), record.ref
+def newest_first(records: list[CaseRecord]) -> list[CaseRecord]:
+    """Sort records in place, newest day first, then by reference (two stable sorts on C keys), and return them."""
+    records.sort(key=attrgetter("ref"))
+    records.sort(key=attrgetter("received"), reverse=True)
+    return records
