@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TypeVar
 
 from intake.crypto import bodyjson
@@ -47,6 +48,11 @@ class Body:
     version: int = BODY_VERSION
     zawgyi: tuple[str, ...] = ()  # fields the sender found probably typed in Zawgyi (§5.1), a hint
 
+    @cached_property
+    def reply(self) -> Recipient | None:
+        """The reply key as a recipient, parsed (and its low-order check done) once per body; None without one."""
+        return Recipient.parse(self.reply_key) if self.reply_key is not None else None
+
     @property
     def padded(self) -> bool:
         """Whether the attachment streams carry Padmé padding (body version 2, §7.1)."""
@@ -84,7 +90,7 @@ def _body_from_json(data: object) -> Body:
         raise ValueError(f"body version {version} is not supported")
     fields: dict[str, str] = _member(data, "fields", dict)
     manifest: list[object] = _member(data, "attachments", list)
-    if not all(type(v) is str for v in fields.values()):
+    if not set(map(type, fields.values())) <= {str}:  # exactly str, as rule 6 says (no Python frame per value)
         raise ValueError("fields must map names to strings")
     if len(manifest) > MAX_ATTACHMENTS:
         raise ValueError(f"attachments must be a list of at most {MAX_ATTACHMENTS}")
@@ -103,8 +109,11 @@ def _body_from_json(data: object) -> Body:
     if "reply_key" not in data:
         raise ValueError("`reply_key` is missing")
     reply = data["reply_key"]
-    if reply is not None and (type(reply) is not str or str(Recipient.parse(reply)) != reply):
+    if reply is not None and type(reply) is not str:
         raise ValueError("`reply_key` must be null or an intake recipient")
     flagged = data.get("zawgyi")
     zawgyi = tuple(n for n in flagged if type(n) is str and n in fields) if type(flagged) is list else ()
-    return Body(fields, entries, reply, version, zawgyi)
+    body = Body(fields, entries, reply, version, zawgyi)
+    if reply is not None and str(body.reply) != reply:  # parsed here, kept for the stanza check and the thread
+        raise ValueError("`reply_key` must be null or an intake recipient")
+    return body

@@ -78,7 +78,7 @@ def check_reporter_stanza(report: OpenedReport) -> None:
     if reporter is None:
         return
     try:
-        reply = Recipient.parse(report.body.reply_key) if report.body.reply_key is not None else None
+        reply = report.body.reply
     except CryptoError:
         reply = None
     if reply is None or reply.key_id != reporter:

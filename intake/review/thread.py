@@ -30,11 +30,8 @@ DOWNGRADED = ("a version 1 message in a case whose report has the reporter's sta
 
 def reply_recipient(case: OpenCase) -> Recipient | None:
     """The thread's reply recipient from the case body's reply_key, or None when the report has none."""
-    text = case.report.body.reply_key
-    if text is None:
-        return None
     try:
-        return Recipient.parse(text)
+        return case.report.body.reply
     except CryptoError:
         return None
 
