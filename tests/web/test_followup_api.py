@@ -9,18 +9,16 @@ import hashlib
 import pytest
 from sqlalchemy import func, select
 
-from intake.crypto.codename import derive_keys, make_codename
-from intake.crypto.message import open_message, seal_message
+from intake.crypto.message import open_message
 from intake.crypto.stream import PART
 from intake.storage.cases import iter_parts
 from intake.storage.lifecycle import expire_uploads
 from intake.storage.retention import delete_cases
 from intake.storage.schema import carriers, cases, message_parts, messages
-from intake.storage.threads import case_by_lookup, salt, thread
-from tests.support.web import b64, csrf_token, report_with_lookup, solve
+from intake.storage.threads import thread
+from tests.support.followups import FILES, api_case, post_follow_up, sealed_follow_up
+from tests.support.web import b64
 
-FILES = [("street.jpg", "image/jpeg", b"\xff\xd8" + bytes(range(256)) * 6000 + b"\xff\xd9"),
-         ("notes.txt", "text/plain", "ផ្លូវ ១២៣ camera on a pole".encode())]
 BIG = 24 + (600 << 20) + 17 * ((600 << 20) // 65536 + 1)  # a well-framed stream of 600 MiB
 pytestmark = pytest.mark.parametrize(
     "db_url", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
@@ -29,27 +27,6 @@ pytestmark = pytest.mark.parametrize(
 def _count(site, table, *where) -> int:
     with site.engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
-
-
-def _case(client, site):
-    """A browser-sealed report with a codename; return its keys and case id, with the API armed."""
-    client.environ_base["HTTP_X_CSRFTOKEN"] = csrf_token(client)
-    keys = derive_keys(make_codename(), salt(site.engine))
-    assert report_with_lookup(client, site, keys.lookup, keys.identity.recipient)[0] == 201
-    return keys, case_by_lookup(site.engine, keys.lookup)[0]
-
-
-def _sealed(site, keys, text="which street: see the photo", files=FILES):
-    return seal_message([i.recipient for i in site.identities], keys.identity.recipient, "reporter", text,
-                        [(n, t, [d]) for n, t, d in files])
-
-
-def _post(client, keys, sealed, **changes):
-    work = client.get("/api/v1/challenge").get_json()
-    data = {"token": b64(keys.token), "header": b64(sealed.header), "body": b64(sealed.body),
-            "lengths": [len(s) for s in sealed.streams], "pow_challenge": work["challenge"],
-            "pow_nonce": solve(work["challenge"], work["bits"]), **changes}
-    return client.post("/api/v1/thread/messages", json=data)
 
 
 def _put_all(client, upload, sealed, skip=()):
@@ -67,9 +44,9 @@ def _shown(client, keys) -> list[dict]:
 
 
 def test_files_arrive_whole_or_not_at_all(client, site):
-    keys, case_id = _case(client, site)
-    sealed = _sealed(site, keys)
-    begun = _post(client, keys, sealed)
+    keys, case_id = api_case(client, site)
+    sealed = sealed_follow_up(site, keys)
+    begun = post_follow_up(client, keys, sealed)
     assert begun.status_code == 201, begun.get_json()
     upload = begun.get_json()["upload"]
     assert begun.get_json()["missing"] == {"0": [0, 1], "1": [0]}
@@ -106,9 +83,9 @@ def test_files_arrive_whole_or_not_at_all(client, site):
 
 
 def test_a_follow_up_of_files_alone_is_a_message(client, site):
-    keys, _case_id = _case(client, site)
-    sealed = _sealed(site, keys, text="", files=FILES[1:])
-    upload = _post(client, keys, sealed).get_json()["upload"]
+    keys, _case_id = api_case(client, site)
+    sealed = sealed_follow_up(site, keys, text="", files=FILES[1:])
+    upload = post_follow_up(client, keys, sealed).get_json()["upload"]
     _put_all(client, upload, sealed)
     assert client.post(f"/api/v1/uploads/{upload}/complete").status_code == 200
     assert len(_shown(client, keys)) == 1
@@ -119,17 +96,17 @@ def test_a_follow_up_of_files_alone_is_a_message(client, site):
     ([41] * 33, 400, "`lengths` must list"), ([40], 400, "cannot be a sealed stream"),
     ([24 + 65536 + 17], 400, "cannot be a sealed stream"), ([BIG], 413, "larger than this service takes")])
 def test_malformed_lengths_keep_nothing(client, site, lengths, status, says):
-    keys, _case_id = _case(client, site)
-    answer = _post(client, keys, _sealed(site, keys), lengths=lengths)
+    keys, _case_id = api_case(client, site)
+    answer = post_follow_up(client, keys, sealed_follow_up(site, keys), lengths=lengths)
     assert answer.status_code == status
     assert says in answer.get_json()["error"]
     assert (_count(site, cases), _count(site, messages)) == (1, 0)
 
 
 def test_a_carrier_is_never_a_case(client, site):
-    keys, _case_id = _case(client, site)
-    sealed = _sealed(site, keys)
-    upload = _post(client, keys, sealed).get_json()["upload"]
+    keys, _case_id = api_case(client, site)
+    sealed = sealed_follow_up(site, keys)
+    upload = post_follow_up(client, keys, sealed).get_json()["upload"]
     _put_all(client, upload, sealed)
     assert client.get("/api/v1/uploads/" + upload).get_json()["missing"] == {"0": [], "1": []}
     with site.engine.connect() as conn:
@@ -147,9 +124,9 @@ def test_a_carrier_is_never_a_case(client, site):
 
 
 def test_the_case_purged_while_files_upload_takes_them_away(client, site):
-    keys, case_id = _case(client, site)
-    sealed = _sealed(site, keys)
-    upload = _post(client, keys, sealed).get_json()["upload"]
+    keys, case_id = api_case(client, site)
+    sealed = sealed_follow_up(site, keys)
+    upload = post_follow_up(client, keys, sealed).get_json()["upload"]
     _put_all(client, upload, sealed, skip={(1, 0)})
     delete_cases(site.engine, [case_id])
     assert client.put(f"/api/v1/uploads/{upload}/1/0", data=sealed.streams[1]).status_code == 404
@@ -158,9 +135,9 @@ def test_the_case_purged_while_files_upload_takes_them_away(client, site):
 
 
 def test_keys_changed_while_uploading_refuse_the_follow_up(client, site):
-    keys, _case_id = _case(client, site)
-    sealed = _sealed(site, keys)
-    upload = _post(client, keys, sealed).get_json()["upload"]
+    keys, _case_id = api_case(client, site)
+    sealed = sealed_follow_up(site, keys)
+    upload = post_follow_up(client, keys, sealed).get_json()["upload"]
     _put_all(client, upload, sealed)
     site.add_reviewer()
     refused = client.post(f"/api/v1/uploads/{upload}/complete")
@@ -170,12 +147,12 @@ def test_keys_changed_while_uploading_refuse_the_follow_up(client, site):
 
 
 def test_follow_up_files_count_against_the_pending_bytes(client, site, app):
-    keys, _case_id = _case(client, site)
+    keys, _case_id = api_case(client, site)
     intake = app.extensions["intake"]
     intake.settings = dataclasses.replace(intake.settings, pending_bytes=2 * PART)
-    sealed = _sealed(site, keys)
-    assert _post(client, keys, sealed).status_code == 201
-    second = _post(client, keys, sealed)
+    sealed = sealed_follow_up(site, keys)
+    assert post_follow_up(client, keys, sealed).status_code == 201
+    second = post_follow_up(client, keys, sealed)
     assert second.status_code == 503
     assert "under way" in second.get_json()["error"]
     assert _count(site, carriers) == 1

@@ -15,12 +15,8 @@ import requests
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from intake.crypto.codename import derive_keys, lookup_of, make_codename
-from intake.crypto.report import seal_report
-from intake.storage.db import writing
-from intake.storage.lifecycle import insert_case
 from intake.storage.schema import cases, message_parts, messages, parts
-from intake.storage.threads import salt
+from tests.support.followups import case_with_codename
 from tests.support.keytools import Instance, Prepared
 from tests.support.nojs import form
 from tests.support.threads import SEALED, check_nojs, form_token
@@ -33,19 +29,6 @@ def _counts(inst: Instance) -> dict[str, int]:
     with inst.engine.connect() as conn:
         return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
                 for t in (cases, parts, messages, message_parts)}
-
-
-def _case_with_codename(inst: Instance) -> str:
-    """A complete case sealed to the keyring, with a codename's lookup: the thread the follow-up is for."""
-    codename = make_codename()
-    keys = derive_keys(codename, salt(inst.engine))
-    keyring = inst.keyring()
-    report = seal_report(keyring.recipients(), {"incident_type": "drone", "description": "x"},
-                         reply_key=str(keys.identity.recipient))
-    with writing(inst.engine) as conn:
-        insert_case(conn, report.header, report.body, "browser", [r.key_id for r in keyring.recipients()], [],
-                    complete=True, lookup=lookup_of(keys.token))
-    return codename
 
 
 @pytest.fixture
@@ -75,7 +58,7 @@ def _opens_nothing(inst: Instance, name: str) -> None:
 @pytest.mark.slow
 def test_nojs_follow_up_spanning_retire_and_rewrap_is_refused(live) -> None:
     inst, identities, server = live
-    codename = _case_with_codename(inst)
+    codename = case_with_codename(inst)
     http_session = requests.Session()
     page = check_nojs(http_session, server.url, codename=codename).text
     values = MultiDict([("csrf_token", form_token(page)), ("sealed", SEALED.search(page).group(1)),

@@ -18,11 +18,10 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from intake.clock import today
 from intake.storage.cases import CARRIER
 from intake.storage.schema import cases, message_parts, messages
+from tests.support.followups import api_case, case_with_codename, post_follow_up, sealed_follow_up
 from tests.support.keytools import Prepared
 from tests.support.threads import SEALED, check_nojs, form_token
 from tests.support.web import Server, slow_post
-from tests.web.test_followup_api import _case, _post, _sealed
-from tests.web.test_keys_during_upload import _case_with_codename
 
 FILE = os.urandom(15 << 20)  # sealed as it arrives, over seconds
 
@@ -43,7 +42,7 @@ def _count(engine, table) -> int:
 @pytest.mark.slow
 def test_a_follow_up_expired_while_it_arrives_is_refused(live) -> None:
     inst, server = live
-    codename = _case_with_codename(inst)
+    codename = case_with_codename(inst)
     page = check_nojs(requests.Session(), server.url, codename=codename).text
     values = MultiDict([("csrf_token", form_token(page)), ("sealed", SEALED.search(page).group(1)),
                         ("message", "the video"),
@@ -77,8 +76,8 @@ def test_a_follow_up_expired_while_it_arrives_is_refused(live) -> None:
 def test_a_stream_number_no_column_holds_is_a_400(client, site) -> None:
     """PUT /api/v1/uploads/<token>/<idx>/<part> with an idx past a database integer: a 500 before (SQLite cannot bind
     2^63, PostgreSQL's INTEGER refuses 2^31), for a report's upload and a follow-up's carrier alike."""
-    keys, _case_id = _case(client, site)
-    upload = _post(client, keys, _sealed(site, keys)).get_json()["upload"]
+    keys, _case_id = api_case(client, site)
+    upload = post_follow_up(client, keys, sealed_follow_up(site, keys)).get_json()["upload"]
     for idx in (1 << 31, 1 << 63, 10 ** 20):
         answer = client.put(f"/api/v1/uploads/{upload}/{idx}/0", data=b"x" * 10,
                             headers={"Content-Type": "application/octet-stream"})
