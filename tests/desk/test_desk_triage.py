@@ -21,8 +21,14 @@ def shown(app) -> list[str]:
 
 
 @pytest.mark.slow
-def test_a_reviewer_triages_twenty_cases(tmp_path):
+def test_a_reviewer_triages_twenty_cases(tmp_path, monkeypatch):
+    """Filters, search, then status, tags, a note and a reply on each of 20 cases, with one unlock in all."""
+    from intake.crypto import keyfile
+
     world = World.make(tmp_path, 20)
+    unlocks = []
+    real_unlock = keyfile.unlock_identity
+    monkeypatch.setattr(keyfile, "unlock_identity", lambda *a: unlocks.append(1) or real_unlock(*a))
     refs = world.refs
     drones_in_phnom_penh = {ref for i, ref in enumerate(refs) if i % 5 == 0}  # type drone and KH-12 go together
 
@@ -78,6 +84,7 @@ def test_a_reviewer_triages_twenty_cases(tmp_path):
         assert set(shown(app)) == {ref for i, ref in enumerate(refs) if i % 3 == 1 and i % 4 == 3}
 
     drive(world.app(), steps)
+    assert len(unlocks) == 1  # the identity is unlocked once for the whole session
     records = {r.ref: r for r in open_records(world.session())}
     for i, ref in enumerate(refs):
         record = records[ref]

@@ -83,3 +83,20 @@ def test_hostile_fields_are_inert_in_table_json_and_csv(engine, db_url, tmp_path
         assert sheet.cell(row=1, column=i, value=cell).data_type != "f", cell
         assert not cell.lstrip(" ").startswith(("=", "+", "-", "@")), cell
     assert oct(out.stat().st_mode & 0o777) == "0o600"
+
+
+def test_province_and_snippet_only_on_a_wide_terminal(engine, db_url, tmp_path) -> None:
+    """From 120 columns the table adds the province and the description's start; below, neither, and the
+    reference stays whole either way."""
+    alice = Reviewer.make(tmp_path / "alice")
+    ref = store(engine, [alice.recipient], fields={"incident_type": "cctv", "province": "KH-12",
+                                                   "description": "camera on the bridge pole " + "x" * 300})
+    wide = _on_a_terminal(alice, db_url, 130)
+    assert ref in wide
+    assert "KH-12" in wide
+    assert "camera on the bridge" in wide
+    assert "x" * 300 not in wide  # a snippet, not the whole description
+    narrow = _on_a_terminal(alice, db_url, 100)
+    assert ref in narrow
+    assert "KH-12" not in narrow
+    assert "camera" not in narrow

@@ -5,17 +5,21 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from intake.bundle.replies import read_replies
+from intake.crypto.codename import derive_keys, make_codename
 from intake.crypto.keys import Identity
+from intake.crypto.report import seal_report
 from intake.review.notes import seal_tags
 from intake.storage.cases import get_case
-from intake.storage.schema import cases, notes
+from intake.storage.schema import cases, messages, notes
+from intake.storage.threads import salt
 from tests.support import run_cli
 from tests.support.canary import hits, new_canary
 from tests.support.keytools import Instance
 from tests.support.reviewkit import store
+from tests.support.storage import store_case
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
 
@@ -139,8 +143,8 @@ def test_bundle_tags_status_and_note_reach_the_server(site, tmp_path) -> None:
 
 
 def test_a_profile_makes_commands_short_and_names_reviewers(site, tmp_path) -> None:
-    """With review.toml in XDG_CONFIG_HOME (or INTAKE_REVIEW_* settings), tag, status and show need only the case;
-    notes and tag changes name their reviewer from the verified keyring beside the key id."""
+    """With review.toml in XDG_CONFIG_HOME (or INTAKE_REVIEW_* settings), tag, status, reply and show need only the
+    case; notes and tag changes name their reviewer from the verified keyring beside the key id."""
     inst, keys, (ref, other) = site
     config = tmp_path / "config"
     (config / "intake").mkdir(parents=True)
@@ -154,6 +158,14 @@ def test_a_profile_makes_commands_short_and_names_reviewers(site, tmp_path) -> N
 
     short("tag", ref, "short")
     short("status", ref, "in-review", "--note", "looked")
+    reporter = derive_keys(make_codename(), salt(inst.engine))
+    recipients = inst.keyring().recipients()
+    sealed = seal_report(recipients, {"incident_type": "cctv", "description": "a camera"},
+                         reply_key=str(reporter.identity.recipient))
+    asked = store_case(inst.engine, sealed.header, sealed.body, "browser", [r.key_id for r in recipients], [])
+    short("reply", asked, "--text", "Which street?")
+    with inst.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(messages)) == 1
     data = json.loads(short("show", ref, "--json").stdout)
     assert data["tags"] == ["short"]
     assert data["notes"][0]["by_name"] == "alice"
