@@ -12,7 +12,7 @@ from PIL import Image
 
 from tests.support import photos
 from tests.support.canary import hits
-from tests.support.publishkit import THREE_FACES, regions, sideways, three_faces, tree
+from tests.support.publishkit import HALF, THREE_FACES, regions, sideways, three_faces, tree
 from tests.support.reviewkit import Reviewer, signed_keyring, store
 
 SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -77,11 +77,11 @@ def test_orientation_applied_before_detecting(tmp_path, engine, db_url):
     """A photo stored sideways with EXIF orientation 6: turned upright first, so the faces are found and hidden."""
     data = sideways()
     with Image.open(io.BytesIO(data)) as img:
-        assert img.size == (512, 1536)
+        assert img.size == HALF[::-1]
     done, out, _ = publish(tmp_path, engine, db_url, [("turned.jpg", "image/jpeg", data)])
     published = (out / "publication" / "photo-1.jpg").read_bytes()
     with Image.open(io.BytesIO(published)) as img:
-        assert img.size == (1536, 512)
+        assert img.size == HALF
         assert not img.getexif()
     assert regions(published) == []
     assert int(re.search(r"(\d+) regions hidden", done.stderr)[1]) >= 3
@@ -125,7 +125,7 @@ def test_published_on_a_bundle_too(tmp_path, engine, db_url):
 
     alice = Reviewer.make(tmp_path / "alice")
     keys_dir, signer = signed_keyring(tmp_path, [alice.recipient])
-    ref = store(engine, [alice.recipient], [("crowd.jpg", "image/jpeg", three_faces())], FIELDS)
+    ref = store(engine, [alice.recipient], [("crowd.jpg", "image/jpeg", three_faces(small=True))], FIELDS)
     bundle = tmp_path / "cases.bundle"
     (tmp_path / "instance").mkdir(mode=0o700)  # the instance folder holds the import key a bundle carries
     run_cli("intake", "export-sealed", "--out", str(bundle), cwd=tmp_path, env={"INTAKE_DATABASE_URL": db_url})
