@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -16,6 +17,7 @@ from intake.storage.cases import Case
 from intake.triage.search import searchable
 
 SNIPPET = 60
+YOUNG = 1000  # cases between two collections of the young generations while open_records runs
 STRUCTURED = ("incident_type", "province", "occurred_year", "occurred_month", "lang")
 
 
@@ -176,8 +178,23 @@ def iter_records(session: Session, deep: bool = True) -> Iterator[CaseRecord]:
 
 
 def open_records(session: Session, deep: bool = True) -> list[CaseRecord]:
-    """Every case of the session's source opened once, newest day first (see `select` to filter them)."""
-    return newest_first(list(iter_records(session, deep)))
+    """Every case of the session's source opened once, newest day first (see `select` to filter them).
+
+    Python's automatic collections are paused meanwhile: each full one walks every record kept so far, about 5 %
+    of a 10,000-case list. The young generations are still collected every YOUNG cases, so the cyclic garbage of
+    hostile cases (an exception and its traceback) stays bounded."""
+    records: list[CaseRecord] = []
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for n, record in enumerate(iter_records(session, deep), 1):
+            records.append(record)
+            if n % YOUNG == 0:
+                gc.collect(1)
+    finally:
+        if collecting:
+            gc.enable()
+    return newest_first(records)
 
 
 def newest_first(records: list[CaseRecord]) -> list[CaseRecord]:

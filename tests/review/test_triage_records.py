@@ -120,3 +120,39 @@ def test_formula_cells_are_inert() -> None:
     sheet = openpyxl.Workbook().active
     for i, value in enumerate(("=1+1", "@A1", "-2")):
         assert sheet.cell(row=1, column=i + 1, value=inert(value)).data_type != "f"
+
+
+@SQLITE_ONLY
+def test_collections_paused_only_while_listing_and_young_ones_still_run(engine, db_url, monkeypatch) -> None:
+    """open_records pauses Python's automatic collections and collects the young generations every YOUNG cases
+    (damaged cases' exceptions make cyclic garbage); it leaves the collector as it found it, after an error too."""
+    import gc
+
+    from intake.triage import records
+
+    alice = Identity.generate()
+    refs = [store(engine, [alice.recipient]) for _ in range(5)]
+    damage_body(engine, refs[0])
+    collected = []
+    monkeypatch.setattr(records, "YOUNG", 2)
+    monkeypatch.setattr(gc, "collect", lambda generation=2: collected.append((generation, gc.isenabled())))
+    assert gc.isenabled()
+    listed = open_records(_session(db_url, alice))
+    assert sorted(r.ref for r in listed) == sorted(refs)
+    assert collected == [(1, False), (1, False)]
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        open_records(_session(db_url, alice))
+        assert not gc.isenabled()  # a caller that paused the collector keeps it paused
+    finally:
+        gc.enable()
+
+    def broken(*_args, **_kwargs):
+        yield from ()
+        raise OSError("the disk went away")
+
+    monkeypatch.setattr(records, "iter_records", broken)
+    with pytest.raises(OSError, match="went away"):
+        open_records(_session(db_url, alice))
+    assert gc.isenabled()
