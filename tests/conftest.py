@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The proof suites first, SQLite's before PostgreSQL's: the longest tests start first and, with the test command's
     `--maxschedchunk 4`, on different processes (a suite's two databases are not queued behind each other)."""
     items.sort(key=lambda item: (0, "postgresql" in item.nodeid) if item.get_closest_marker("soak") else (1, False))
+
+
+def _processor_seconds() -> tuple[float, float]:
+    """User and system seconds of this process, and of the children it has waited for."""
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime, children.ru_utime + children.ru_stime
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    """With INTAKE_TEST_CPU=FILE, add a line to FILE per test: the processor seconds its process and the children it
+    waited for (servers, CLIs) spent in its setup, call and teardown, then its id. On 2 cores the suite is bound by
+    processor time, not by --durations' wall time; sort the file to see which tests cost it."""
+    record = os.environ.get("INTAKE_TEST_CPU")
+    before = _processor_seconds()
+    yield
+    if record:
+        after = _processor_seconds()
+        with open(record, "a", encoding="utf-8") as out:
+            out.write(f"{after[0] - before[0]:.2f}\t{after[1] - before[1]:.2f}\t{item.nodeid}\n")
