@@ -9,28 +9,20 @@ import pytest
 from sqlalchemy import func, select
 
 from intake.crypto.errors import CryptoError
-from intake.crypto.keys import Identity
 from intake.crypto.message import seal_message
-from intake.crypto.report import seal_report
 from intake.crypto.stream import PART
 from intake.storage import threads
 from intake.storage.admission import Limits, Refused
 from intake.storage.budgets import IDLE_SWEEPS
-from intake.storage.cases import StorageError, get_case
+from intake.storage.cases import StorageError
 from intake.storage.followups import admit_follow_up, deliver
 from intake.storage.lifecycle import expire_uploads, put_part, upload_case
 from intake.storage.retention import delete_cases
 from intake.storage.schema import attachments, carriers, cases, message_attachments, message_parts, messages, parts
-from tests.support.storage import store_case, store_follow_up
+from tests.support.followups import replyable_case
+from tests.support.storage import store_follow_up
 
 LIMITS = Limits(daily_bytes=1 << 30, pending_bytes=1 << 30)
-
-
-def _case(engine, identities) -> tuple[int, Identity]:
-    reply = Identity.generate()
-    report = seal_report([i.recipient for i in identities], {"description": "x"}, reply_key=str(reply.recipient))
-    ref = store_case(engine, report.header, report.body, "browser", [i.recipient.key_id for i in identities], [])
-    return get_case(engine, ref).id, reply
 
 
 def _message(identities, reply, size=2 * PART + 9):
@@ -57,7 +49,7 @@ def _begin(engine, case_id, sealed) -> int:
 
 
 def test_delivered_whole_or_not_at_all(engine, identities) -> None:
-    case_id, reply = _case(engine, identities)
+    case_id, reply = replyable_case(engine, identities)
     sealed = _message(identities, reply)
     carrier = _begin(engine, case_id, sealed)
     stream = sealed.streams[0]
@@ -77,7 +69,7 @@ def test_delivered_whole_or_not_at_all(engine, identities) -> None:
 
 
 def test_a_full_thread_keeps_the_carrier_and_stores_nothing(engine, identities, monkeypatch) -> None:
-    case_id, reply = _case(engine, identities)
+    case_id, reply = replyable_case(engine, identities)
     carrier = _begin(engine, case_id, sealed := _message(identities, reply, size=10))
     for idx, stream in enumerate(sealed.streams):
         put_part(engine, carrier, idx, 0, stream)
@@ -89,7 +81,7 @@ def test_a_full_thread_keeps_the_carrier_and_stores_nothing(engine, identities, 
 
 def test_budgets_refuse_before_anything_is_stored(engine, identities) -> None:
     """A replayed proof of work, the pending bytes, the day's bytes, a case gone: refused, nothing kept."""
-    case_id, reply = _case(engine, identities)
+    case_id, reply = replyable_case(engine, identities)
     sealed = _message(identities, reply)
     lengths = [len(s) for s in sealed.streams]
     with pytest.raises(Refused, match="pending"):
@@ -107,7 +99,7 @@ def test_budgets_refuse_before_anything_is_stored(engine, identities) -> None:
 
 
 def test_abandoned_carriers_are_swept(engine, identities) -> None:
-    case_id, reply = _case(engine, identities)
+    case_id, reply = replyable_case(engine, identities)
     carrier = _begin(engine, case_id, _message(identities, reply))
     put_part(engine, carrier, 1, 0, _message(identities, reply).streams[1])
     for _ in range(IDLE_SWEEPS - 1):
@@ -117,8 +109,8 @@ def test_abandoned_carriers_are_swept(engine, identities) -> None:
 
 
 def test_purge_takes_threads_files_and_carriers(engine, identities) -> None:
-    case_id, reply = _case(engine, identities)
-    other_id, other_reply = _case(engine, identities)
+    case_id, reply = replyable_case(engine, identities)
+    other_id, other_reply = replyable_case(engine, identities)
     store_follow_up(engine, case_id, _message(identities, reply))
     store_follow_up(engine, other_id, _message(identities, other_reply, size=5))
     _begin(engine, case_id, _message(identities, reply))
@@ -133,7 +125,7 @@ def test_migration_0007_down_and_up(db_url, identities) -> None:
 
     engine = connect(db_url)
     upgrade(engine)
-    case_id, reply = _case(engine, identities)
+    case_id, reply = replyable_case(engine, identities)
     store_follow_up(engine, case_id, _message(identities, reply, size=5))
     _begin(engine, case_id, _message(identities, reply, size=5))
     migrate_to(engine, "0006_part_ids", down=True)
@@ -149,7 +141,7 @@ def test_rewrap_leaves_carriers_and_reseals_delivered_files(engine, identities) 
     from intake.crypto.message import open_message
     from intake.keys.rewrap import rewrap
 
-    case_id, reply = _case(engine, identities)
+    case_id, reply = replyable_case(engine, identities)
     store_follow_up(engine, case_id, _message(identities, reply, size=5))
     carrier = _begin(engine, case_id, _message(identities, reply, size=5))
     with engine.connect() as conn:

@@ -13,13 +13,12 @@ from sqlalchemy import func, select, text
 from intake.bundle.read import read_bundle
 from intake.bundle.write import export_sealed
 from intake.clock import today
-from intake.crypto.keys import Identity
 from intake.crypto.message import seal_message
 from intake.crypto.report import seal_report
 from intake.crypto.stream import PART, sealed_length
 from intake.storage import threads
 from intake.storage.admission import Limits
-from intake.storage.cases import CARRIER, StorageError, get_case
+from intake.storage.cases import CARRIER, StorageError
 from intake.storage.db import connect
 from intake.storage.followups import CARRIERS_PER_CASE, admit_follow_up, deliver
 from intake.storage.lifecycle import (
@@ -33,18 +32,12 @@ from intake.storage.lifecycle import (
 )
 from intake.storage.retention import delete_cases
 from intake.storage.schema import message_attachments, message_parts, parts
+from tests.support.followups import replyable_case
 from tests.support.pgrandom import predicts
 from tests.support.storage import migrate_to, store_case, store_follow_up
 
 SEALED = sealed_length(9)  # a valid stream's length
 LIMITS = Limits(daily_bytes=1 << 30, pending_bytes=1 << 30)
-
-
-def _case(engine, identities) -> tuple[int, Identity]:
-    reply = Identity.generate()
-    report = seal_report([i.recipient for i in identities], {"description": "x"}, reply_key=str(reply.recipient))
-    ref = store_case(engine, report.header, report.body, "browser", [i.recipient.key_id for i in identities], [])
-    return get_case(engine, ref).id, reply
 
 
 def _message(identities, reply, size: int = 9):
@@ -62,7 +55,7 @@ def test_migration_ids_keep_no_order(pg_url, identities) -> None:
     migrate_to(engine, "head")
     delivered = []
     for _ in range(3):  # three cases' follow-ups, in this order
-        case_id, reply = _case(engine, identities)
+        case_id, reply = replyable_case(engine, identities)
         store_follow_up(engine, case_id, _message(identities, reply))
         delivered.append(case_id)
     migrate_to(engine, "0011_carried_tombstones", down=True)
@@ -136,7 +129,7 @@ def _count(engine, table) -> int:
 def test_a_part_stored_during_a_purge_goes_with_it(engine, identities) -> None:
     """A purge deletes a carrier's parts and then the carrier: a part of its upload stored between the two (PostgreSQL
     writes side by side) outlived it, under a stream nothing names, that nothing ever deleted (a disk leak)."""
-    case_id, reply = _case(engine, identities)
+    case_id, reply = replyable_case(engine, identities)
     store_follow_up(engine, case_id, _message(identities, reply))
     sealed = _message(identities, reply, 2 * PART)
     token = admit_follow_up(engine, case_id, sealed.header, sealed.body, [len(sealed.streams[0])], "browser", LIMITS)
@@ -179,7 +172,7 @@ def test_a_batch_sealed_while_its_carrier_is_discarded_goes_with_it(engine) -> N
 def test_a_bundle_takes_delivered_streams_alone(engine, identities, tmp_path) -> None:
     """`intake export-sealed` with a follow-up delivered and another uploaded whole but not delivered (held): the
     bundle holds the first's files, byte for byte, and nothing of the second's."""
-    case_id, reply = _case(engine, identities)
+    case_id, reply = replyable_case(engine, identities)
     shown, waiting = _message(identities, reply, PART + 5), _message(identities, reply, PART + 5)
     store_follow_up(engine, case_id, shown)
     token = admit_follow_up(engine, case_id, waiting.header, waiting.body, [len(waiting.streams[0])], "browser",
@@ -202,7 +195,7 @@ def test_a_bundle_takes_delivered_streams_alone(engine, identities, tmp_path) ->
 def test_one_codename_holds_two_uploads_however_fast_it_asks(engine, identities) -> None:
     """Follow-ups with files admitted at once for one case (PostgreSQL admits side by side): each counted the case's
     uploads before any had stored its own, so eight at once held eight uploads, not CARRIERS_PER_CASE."""
-    case_id, reply = _case(engine, identities)
+    case_id, reply = replyable_case(engine, identities)
     sealed = _message(identities, reply, PART)
     start = threading.Barrier(8)
 
@@ -223,7 +216,7 @@ def test_a_follow_up_delivered_while_replies_are_imported_is_stored(engine, iden
     """Delivery counted the thread's places before it locked anything: with an import of replies (which locks the
     case) under way, the two deadlocked over the same place, and PostgreSQL cancelled the follow-up (a 503, its files
     all uploaded, its carrier left holding one of the codename's two uploads until the sweep) or the import."""
-    case_id, reply = _case(engine, identities)
+    case_id, reply = replyable_case(engine, identities)
     sealed = _message(identities, reply)
     token = admit_follow_up(engine, case_id, sealed.header, sealed.body, [len(sealed.streams[0])], "browser", LIMITS)
     carrier = upload_case(engine, token)

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 from intake.crypto.codename import derive_keys, lookup_of, make_codename
+from intake.crypto.keys import Identity
 from intake.crypto.message import seal_message
 from intake.crypto.report import seal_report
+from intake.storage.cases import get_case
 from intake.storage.db import writing
 from intake.storage.lifecycle import insert_case
 from intake.storage.threads import case_by_lookup, salt
 from tests.support.keytools import Instance
+from tests.support.storage import store_case
 from tests.support.web import b64, csrf_token, report_with_lookup, solve
 
 FILES = [("street.jpg", "image/jpeg", b"\xff\xd8" + bytes(range(256)) * 6000 + b"\xff\xd9"),
          ("notes.txt", "text/plain", "ផ្លូវ ១២៣ camera on a pole".encode())]
+
+
+def replyable_case(engine, identities) -> tuple[int, Identity]:
+    """A browser-sealed report stored with a fresh reply key and no files: its case id and the reply identity."""
+    reply = Identity.generate()
+    report = seal_report([i.recipient for i in identities], {"description": "x"}, reply_key=str(reply.recipient))
+    ref = store_case(engine, report.header, report.body, "browser", [i.recipient.key_id for i in identities], [])
+    return get_case(engine, ref).id, reply
 
 
 def api_case(client, site):
