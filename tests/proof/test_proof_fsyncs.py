@@ -23,5 +23,6 @@ def test_fsyncs_per_report_do_not_grow_with_the_file(tmp_path):
     for way, by_size in counts.items():
         assert 1 <= by_size[1] <= MOST, (way, by_size)
         assert 1 <= by_size[64] <= MOST, (way, by_size)
-        # the background checkpoint may or may not let the next write restart the WAL (one header fsync)
-        assert abs(by_size[64] - by_size[1]) <= 1, (way, by_size)
+        # no growth with the file. Either report's window may catch background work the other's missed (a WAL
+        # restart's header fsync, a checkpoint's): a whole run once gave the 1 MiB report 6 and the 64 MiB one 4
+        assert by_size[64] <= by_size[1] + 1, (way, by_size)
