@@ -287,19 +287,24 @@ def report_with_lookup(client, site, lookup: bytes | None, reply=None,
 
 
 def slow_post(server: Server, path: str, values: MultiDict, meanwhile) -> tuple[int, str]:
-    """POST a multipart form a slice at a time; after the first third, run `meanwhile()` (the admin's commands)."""
+    """POST a multipart form a slice at a time; after the first third, run `meanwhile()` (the admin's commands).
+    A server that answers before the body's end and stops reading (a refusal) ends the sending: its answer is read."""
     boundary, body = encode_multipart(values)
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
-    conn.putrequest("POST", path)
-    conn.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
-    conn.putheader("Content-Length", str(len(body)))
-    conn.endheaders()
-    third = len(body) // 3
-    conn.send(body[:third])
-    meanwhile()
-    for at in range(third, len(body), 256 << 10):
-        conn.send(body[at:at + (256 << 10)])
-    answer = conn.getresponse()
-    text = answer.read().decode()
-    conn.close()
-    return answer.status, text
+    try:
+        conn.putrequest("POST", path)
+        conn.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
+        conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders()
+        third = len(body) // 3
+        conn.send(body[:third])
+        meanwhile()
+        try:
+            for at in range(third, len(body), 256 << 10):
+                conn.send(body[at:at + (256 << 10)])
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server has answered and closed: read what it said
+        answer = conn.getresponse()
+        return answer.status, answer.read().decode()
+    finally:
+        conn.close()
