@@ -3,11 +3,11 @@
 Werkzeug's multipart parser writes every file to whatever the request's stream factory returns;
 here that is a `SealingWriter`, so no plaintext reaches a temporary file. Three threads share the
 work, each handing the next one block at a time: the request's thread reads the body (1 MiB at a
-time) and parses it; a sealing thread hashes and seals what it parsed and cuts it into parts; a
-storing thread stores each batch of BATCH parts in one transaction. Hashing, sealing and SQLite
-release the GIL, so on two cores they run beside the parsing. Memory holds at most the read
-buffer, one parsed block being sealed, one part being filled and two batches: one filling, one
-being stored.
+time), parses it and gathers what Werkzeug writes (64 KiB at a time) into blocks of BLOCK bytes; a
+sealing thread hashes and seals each block and cuts it into parts; a storing thread stores each
+batch of BATCH parts in one transaction. Hashing, sealing and SQLite release the GIL, so on two
+cores they run beside the parsing. Memory holds at most the read buffer, one block being gathered
+and one being sealed, one part being filled and two batches: one filling, one being stored.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from intake.web.ahead import Ahead, leading_fields
 from intake.web.body import SocketBody
 
 BATCH = 4
+BLOCK = PART  # plaintext gathered before it is handed to the sealing thread: one handoff a MiB, not 16
 MAX_NAME_BYTES = 255  # a file name in the sealed manifest, as most file systems allow
 MAX_EXT_BYTES = 16
 MAX_TYPE_CHARS = 127
@@ -136,20 +137,31 @@ class SealingWriter:
         self.arrival, self.idx, self.filename, self.content_type = arrival, idx, filename, content_type
         self.stream = arrival.sealer.attachment(padded=not arrival.follow_up)  # format.md §12.4
         self.part, self.filled = bytearray(PART), 0
+        self.gathered: list[bytes] = []
+        self.gathered_bytes = 0
         self.batch: list[bytearray] = []
         self.parts = self.length = 0
         self.closed = False
         self._add(self.stream.start())
 
     def write(self, data: bytes) -> int:
-        """Hand plaintext to the sealing thread, which stores every whole part it completes."""
-        self.arrival.seal(self._seal, data if isinstance(data, bytes) else bytes(data))
+        """Gather plaintext; hand each BLOCK to the sealing thread, which stores every whole part it completes."""
+        self.gathered.append(data if isinstance(data, bytes) else bytes(data))
+        self.gathered_bytes += len(data)
+        if self.gathered_bytes >= BLOCK:
+            self._hand_over()
         return len(data)
+
+    def _hand_over(self) -> None:
+        if self.gathered:
+            self.arrival.seal(self._seal, b"".join(self.gathered))
+            self.gathered, self.gathered_bytes = [], 0
 
     def seek(self, offset: int, whence: int = 0) -> int:
         """Werkzeug seeks to 0 once a file ends: seal the final chunk, store the last parts and wait for them."""
         if (offset, whence) != (0, 0) or self.closed:
             raise OSError("a sealing writer cannot seek")
+        self._hand_over()
         self.arrival.sealed()
         self._add(self.stream.finish())
         if self.filled:
