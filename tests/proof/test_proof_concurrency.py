@@ -1,6 +1,9 @@
 """Concurrency: 16 reporters x 200 reports each against `intake serve`, on SQLite and PostgreSQL.
 
-That is CI's size; INTAKE_SOAK_SCALE scales the reports per client (tests/support/proof.py).
+That is CI's size; INTAKE_SOAK_SCALE scales the reports per client (tests/support/proof.py). No reporter
+types its codename back, so the server derives codenames at libsodium's least Argon2id cost
+(tests/support/cheapcodenames.py): at the format's cost they took about 240 of the parallel step's
+1,400 processor seconds.
 
 Every receipt maps to exactly one stored case that opens to its own report: none lost, none duplicated, no 5xx.
 """
@@ -8,12 +11,15 @@ Every receipt maps to exactly one stored case that opens to its own report: none
 from __future__ import annotations
 
 import random
+import subprocess
 import threading
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from intake.crypto import codename
+from tests.support.cheapcodenames import CHEAP_CODENAMES
 from tests.support.proof import Reporter, open_all, soak_size, stored_whole
 from tests.support.web import Server, make_site
 
@@ -55,7 +61,8 @@ def test_sixteen_clients(backend: str, tmp_path: Path, request: pytest.FixtureRe
     """3,200 reports at once (CI's size): each receipt is one case opening to its own report, nothing else stored."""
     db_url = f"sqlite:///{tmp_path / 'intake.db'}" if backend == "sqlite" else request.getfixturevalue("pg_url")
     site = make_site(tmp_path, db_url)
-    server = Server({**site.env, "INTAKE_POW_BITS": "0", "INTAKE_NOJS_PER_MINUTE": "100000"}, tmp_path).start()
+    server = Server({**site.env, "INTAKE_POW_BITS": "0", "INTAKE_NOJS_PER_MINUTE": "100000"}, tmp_path,
+                    wrap=CHEAP_CODENAMES).start()
     receipts: list[tuple[str, str]] = []
     errors: list[str] = []
     try:
@@ -80,3 +87,12 @@ def test_sixteen_clients(backend: str, tmp_path: Path, request: pytest.FixtureRe
         assert files == [(n, d) for n, _, d in report(uid, int(uid.split("-r")[1]))[1]]
     assert "Traceback" not in server.log_text()
     site.engine.dispose()
+
+
+def test_cheap_codenames_are_cheap_only_in_the_program_they_run(tmp_path: Path) -> None:
+    """The wrapper lowers the codename's Argon2id in the program it runs, and nowhere else."""
+    program = tmp_path / "program.py"
+    program.write_text("import sys, intake.crypto.codename as c\nprint(c.OPSLIMIT, c.MEMLIMIT, sys.argv[1:])\n")
+    out = subprocess.run([*CHEAP_CODENAMES, str(program), "serve"], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["1", "8192", "['serve']"]
+    assert (codename.OPSLIMIT, codename.MEMLIMIT) == (2, 64 << 20)
