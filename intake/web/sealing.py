@@ -5,14 +5,16 @@ here that is a `SealingWriter`, so no plaintext reaches a temporary file. Three 
 work, each handing the next one block at a time: the request's thread reads the body (1 MiB at a
 time), parses it and gathers what Werkzeug writes (64 KiB at a time) into blocks of BLOCK bytes; a
 sealing thread hashes and seals each block and cuts it into parts; a storing thread stores each
-batch of BATCH parts in one transaction. Hashing, sealing and SQLite release the GIL, so on two
-cores they run beside the parsing. Memory holds at most the read buffer, one block being gathered
-and one being sealed, one part being filled and two batches: one filling, one being stored.
+batch of BATCH parts in one transaction. Up to AHEAD blocks, and AHEAD batches, wait for their
+thread. Hashing, sealing and SQLite release the GIL, so on two cores they run beside the parsing.
+Memory holds at most the read buffer, one block being gathered and AHEAD handed over, one part
+being filled and 1 + AHEAD batches: one filling, the others waiting or being stored (about 17 MiB).
 """
 
 from __future__ import annotations
 
 import io
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any
@@ -32,6 +34,8 @@ from intake.web.ahead import Ahead, leading_fields
 from intake.web.body import SocketBody
 
 BATCH = 4
+AHEAD = 2  # blocks waiting for the sealing thread, and batches for the storing one: a thread preempted
+# for a moment on two cores does not stop the one before it
 BLOCK = PART  # plaintext gathered before it is handed to the sealing thread: one handoff a MiB, not 16
 MAX_NAME_BYTES = 255  # a file name in the sealed manifest, as most file systems allow
 MAX_EXT_BYTES = 16
@@ -57,8 +61,8 @@ class Arrival:
         self.writers: list[SealingWriter] = []
         self._sealing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake-seal")
         self._storing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake-store")
-        self._sealed: Future[None] | None = None
-        self._stored: Future[None] | None = None
+        self._sealed: deque[Future[None]] = deque()
+        self._stored: deque[Future[None]] = deque()
 
     def open_file(self, filename: str, content_type: str | None) -> SealingWriter | NoFile:
         """Start sealing the next uploaded file as a new attachment stream."""
@@ -76,26 +80,23 @@ class Arrival:
         return writer
 
     def seal(self, work: Callable[[bytes], None], data: bytes) -> None:
-        """Seal a parsed block in the sealing thread while the next one is read (one at a time)."""
-        self.sealed()
-        self._sealed = self._sealing.submit(work, data)
+        """Seal a parsed block in the sealing thread while the next ones are read (at most AHEAD waiting)."""
+        settle(self._sealed, AHEAD - 1)
+        self._sealed.append(self._sealing.submit(work, data))
 
     def sealed(self) -> None:
         """Wait until every block handed over is sealed, raising its error (a storage error too) here."""
-        sealed, self._sealed = self._sealed, None
-        if sealed is not None:
-            sealed.result()
+        settle(self._sealed)
 
     def store(self, idx: int, first: int, batch: list[bytearray]) -> None:
-        """Store a batch of sealed parts in the background while the next one is sealed (one at a time)."""
-        self.wait()
-        self._stored = self._storing.submit(append_parts, self.engine, self.case_id, idx, first, batch, self.daily)
+        """Store a batch of sealed parts in the background while the next ones are sealed (at most AHEAD waiting)."""
+        settle(self._stored, AHEAD - 1)
+        self._stored.append(self._storing.submit(append_parts, self.engine, self.case_id, idx, first, batch,
+                                                 self.daily))
 
     def wait(self) -> None:
         """Wait until every batch handed over is stored, raising a storage error here."""
-        stored, self._stored = self._stored, None
-        if stored is not None:
-            stored.result()
+        settle(self._stored)
 
     def close(self) -> None:
         """Let the last block and batch end (sealed and stored, or failed) before the case is completed or
@@ -107,6 +108,18 @@ class Arrival:
     def lengths(self) -> list[int]:
         """The sealed length of every finished stream."""
         return [w.length for w in self.writers]
+
+
+def settle(futures: deque[Future[None]], keep: int = 0) -> None:
+    """Wait for the oldest of `futures` until `keep` are left, raising the first error once those are done."""
+    error: Exception | None = None
+    while len(futures) > keep:
+        try:
+            futures.popleft().result()
+        except Exception as exc:  # noqa: BLE001 - the others are still waited for; this one is raised after
+            error = error or exc
+    if error is not None:
+        raise error
 
 
 def stored_name(filename: str) -> str:
