@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import io
+import os
 import shutil
 import time
 
@@ -58,6 +60,17 @@ def test_daily_bytes_per_path(client, site, app):
     assert post(client, form(csrf_token(client))).status_code == 200
     assert post(client, form(csrf_token(client))).status_code == 503, "the no-JS budget is spent by now too"
     assert begin(client, token, sealed(site, ())).status_code == 201, "a small sealed report still fits"
+
+
+def test_a_budget_spent_in_the_middle_of_a_file_stores_nothing(client, site, app):
+    """The daily budget runs out while a 12 MiB file is sealed, with blocks and batches still queued behind the
+    refused batch (web/sealing.py, AHEAD): a 503 that says to come back, and not one row of the report kept."""
+    settle(app, daily_bytes=5 << 20)
+    big = form(csrf_token(client), attachments=[(io.BytesIO(os.urandom(12 << 20)), "clip.mp4", "video/mp4")])
+    refused = post(client, big)
+    assert refused.status_code == 503, refused.get_data(as_text=True)[:500]
+    assert "tomorrow" in refused.get_data(as_text=True).lower(), refused.get_data(as_text=True)[-800:]
+    assert rows(site.engine) == {"cases": 0, "attachments": 0, "parts": 0, "case_keys": 0}
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
