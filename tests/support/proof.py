@@ -142,11 +142,19 @@ def stored_whole(engine: Engine) -> list[str]:
             if total != length or count != max(1, -(-length // PART))]
 
 
-def kill_during(server, clients: list[threading.Thread], rng: random.Random, seed: int, latest: float) -> None:
-    """Start the clients, SIGKILL the server at a random moment before `latest` seconds, wait for every client."""
+def kill_during(server, clients: list[threading.Thread], rng: random.Random, seed: int, jitter: float = 0.05) -> None:
+    """Start the clients and SIGKILL the server while some are under way: once a random number of them, never all,
+    has ended, after a random moment of at most `jitter` seconds more; then wait for every client.
+
+    The kill is placed by the clients' progress, not by the clock: a moment of up to 1.5 s after the start fell
+    after every upload of most rounds on an idle machine, and before any on a loaded one."""
     for client in clients:
         client.start()
-    time.sleep(rng.uniform(0.05, latest))
+    ended = rng.randrange(len(clients))
+    deadline = time.monotonic() + 120
+    while sum(not c.is_alive() for c in clients) < ended and time.monotonic() < deadline:
+        time.sleep(0.002)
+    time.sleep(rng.uniform(0, jitter))
     server.kill()
     for client in clients:
         client.join(timeout=60)
