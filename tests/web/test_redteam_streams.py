@@ -23,7 +23,9 @@ from tests.support.keytools import Prepared
 from tests.support.threads import SEALED, check_nojs, form_token
 from tests.support.web import Server, slow_post
 
-FILE = os.urandom(15 << 20)  # sealed as it arrives, over seconds
+FILE = os.urandom(24 << 20)  # sealed as it arrives, over seconds; slow_post sends a third (8 MiB) before the sweep
+# runs, and the server holds up to 2 MiB before it seals (a 1 MiB read, a 1 MiB block) and stores parts four at a
+# time: 8 MiB leaves a margin for the first batch, where a third of 15 MiB could fall a few bytes short of it
 
 
 @pytest.fixture
