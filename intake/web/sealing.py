@@ -2,7 +2,7 @@
 
 Werkzeug's multipart parser writes every file to whatever the request's stream factory returns;
 here that is a `SealingWriter`, so no plaintext reaches a temporary file. Three threads share the
-work, each handing the next one block at a time: the request's thread reads the body (1 MiB at a
+work, each handing its blocks to the next: the request's thread reads the body (1 MiB at a
 time), parses it and gathers what Werkzeug writes (64 KiB at a time) into blocks of BLOCK bytes; a
 sealing thread hashes and seals each block and cuts it into parts; a storing thread stores each
 batch of BATCH parts in one transaction. Up to AHEAD blocks, and AHEAD batches, wait for their
