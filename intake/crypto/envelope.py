@@ -170,8 +170,12 @@ class Opened:
 
 def open_header(raw: bytes, identities: Iterable[Identity]) -> Opened:
     """Recover K from a header with one of `identities`, then check its MAC (§4 steps 5-7)."""
+    return check_header(*recover_key(raw, {identity.key_id: identity for identity in identities}))
+
+
+def recover_key(raw: bytes, mine: dict[str, Identity]) -> tuple[Header, str, bytes]:
+    """Parse a header and recover K from the first stanza an identity of `mine` (by key id) opens (§4 steps 1-6)."""
     header = parse_header(raw)
-    mine = {identity.key_id: identity for identity in identities}
     tried = False
     for kid, sealed in header.stanzas:
         identity = mine.get(kid)
@@ -182,14 +186,18 @@ def open_header(raw: bytes, identities: Iterable[Identity]) -> Opened:
             report_key = sodium.crypto_box_seal_open(sealed, identity.recipient.public_key, identity.secret_key)
         except nacl.exceptions.CryptoError:
             continue
-        if len(report_key) != KEY_BYTES:
-            continue
-        if not hmac.compare_digest(_mac(report_key, raw[:-MAC_BYTES]), header.mac):
-            raise HeaderMacError("the header failed authentication: it was altered or damaged")
-        return Opened(report_key, kid, header)
+        if len(report_key) == KEY_BYTES:
+            return header, kid, report_key
     if tried:
         raise HeaderMacError("the header failed authentication: a stanza for your key is damaged")
     raise NoMatchingIdentity("this report is not sealed to any of your keys")
+
+
+def check_header(header: Header, key_id: str, report_key: bytes) -> Opened:
+    """Check the header's MAC under the K that `key_id`'s stanza gave (§4 step 7)."""
+    if not hmac.compare_digest(_mac(report_key, header.raw[:-MAC_BYTES]), header.mac):
+        raise HeaderMacError("the header failed authentication: it was altered or damaged")
+    return Opened(report_key, key_id, header)
 
 
 def rewrap_header(opened: Opened, recipients: Sequence[Recipient]) -> bytes:
@@ -242,7 +250,11 @@ def seal_body(report_key: bytes, body: Body, nonce: bytes | None = None) -> byte
 
 def open_body(report_key: bytes, sealed: bytes, attachments: int | None = None) -> Body:
     """Decrypt, unpad and check a body (§5); `attachments` is how many streams the report carries."""
-    data = open_padded(derive(report_key, BODY_KEY_ID), sealed)
+    return read_body(open_padded(derive(report_key, BODY_KEY_ID), sealed), attachments)
+
+
+def read_body(data: bytes, attachments: int | None = None) -> Body:
+    """Parse and check a decrypted body's JSON (§5.1); `attachments` is how many streams the report carries."""
     try:
         body = parse_body(data)
     except (ValueError, CryptoError) as exc:

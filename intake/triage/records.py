@@ -7,8 +7,10 @@ import gc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import islice
 from operator import attrgetter
 
+from intake.crypto.batch import open_reports
 from intake.crypto.errors import CryptoError
 from intake.crypto.report import OpenedReport, open_report
 from intake.review.notes import current_tags
@@ -17,6 +19,7 @@ from intake.storage.cases import Case
 from intake.triage.search import searchable
 
 SNIPPET = 60
+BATCH = 256  # cases opened together, one step for all before the next (crypto/batch.py)
 YOUNG = 1000  # cases between two collections of the young generations while open_records runs
 STRUCTURED = ("incident_type", "province", "occurred_year", "occurred_month", "lang")
 
@@ -86,11 +89,15 @@ class CaseRecord:
 
 
 def open_record(session: Session, case: Case, unread: set[str], deep: bool = True,
-                key_name: Callable[[str], str] | None = None, stored: Stored | None = None) -> CaseRecord:
+                key_name: Callable[[str], str] | None = None, stored: Stored | None = None,
+                report: OpenedReport | Exception | None = None) -> CaseRecord:
     """Open one case, its notes and tags (and with `deep`, its thread); a failure is the record's error.
-    `stored` says which cases have notes and messages at all, so the others cost no query."""
+    `stored` says which cases have notes and messages at all, so the others cost no query; `report` is the
+    case's report as `open_reports` already opened it, or the exception that stopped it."""
     try:
-        report = open_report(case.header, case.body, len(case.lengths), session.identities)
+        if isinstance(report, Exception):
+            raise report
+        report = report or open_report(case.header, case.body, len(case.lengths), session.identities)
     except CryptoError as exc:
         return CaseRecord(case.ref, case.received, case.status, case.sealed_by, len(case.lengths),
                           error=exc.expect, reason=str(exc), unread=case.ref in unread)
@@ -173,8 +180,11 @@ def iter_records(session: Session, deep: bool = True) -> Iterator[CaseRecord]:
             names[key_id] = session.key_name(key_id)
         return names[key_id]
 
-    for case in source.cases():
-        yield open_record(session, case, unread, deep, key_name, stored)
+    cases = iter(source.cases())
+    while batch := list(islice(cases, BATCH)):
+        reports = open_reports([(c.header, c.body, len(c.lengths)) for c in batch], session.identities)
+        for case, report in zip(batch, reports, strict=True):
+            yield open_record(session, case, unread, deep, key_name, stored, report)
 
 
 def open_records(session: Session, deep: bool = True) -> list[CaseRecord]:
