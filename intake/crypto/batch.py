@@ -2,8 +2,8 @@
 
 Python run between two X25519s is slower than the same Python run in a row (docs/performance.md, "The review
 list, third round"): recovering every K of a batch first (§4 steps 1-6), then checking every MAC and decrypting
-every body, then reading every body's JSON, saves about a twentieth of a list's time. Each report's failure stays
-its own: one hostile report never stops the others.
+every body, then reading every body's JSON, made the list about 3 % faster on an idle Intel Xeon. Each report's
+failure stays its own: one hostile report never stops the others.
 """
 
 from __future__ import annotations
